@@ -1,0 +1,10 @@
+# Sourced by every recipe script: the toolkit's venv, our utils, sclite on PATH.
+MAIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd -P)"
+export MAIN_ROOT
+# shellcheck disable=SC1091
+. "${MAIN_ROOT}/tools/activate_python.sh"
+export PATH="${PWD}/utils:${PWD}/scripts:/usr/lib/sctk/bin:${PATH}"
+export LC_ALL=C.UTF-8
+export PYTHONIOENCODING=UTF-8
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+export HF_HUB_OFFLINE=1

@@ -1,0 +1,82 @@
+"""Write each utterance's surface–meaning divergence into ``utt2divergence`` (stage 4).
+
+The reference is ``text_canonical`` when the data dir has it (the meaning
+already in surface units, e.g. canonical phones), else ``text_meaning``.
+Scoring by divergence bin (stage 9) reads this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple
+
+from espnet_l2dual.data.dir_tables import read_any_table, write_rows
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.text.divergence import UNITS, default_unit, divergence
+from espnet_l2dual.utils.fileio import PathLike, iter_table
+
+
+def reference_file(data_dir: PathLike) -> Path:
+    """``text_canonical`` if present, else ``text_meaning``."""
+    data_dir = Path(data_dir)
+    canonical = data_dir / "text_canonical"
+    return canonical if canonical.is_file() else data_dir / "text_meaning"
+
+
+def compute_divergence(data_dir: PathLike, unit: str) -> Tuple[Dict[str, float], Path]:
+    """Divergence of every utterance of ``text_surface``; also returns the reference file used."""
+    data_dir = Path(data_dir)
+    surface_path = data_dir / "text_surface"
+    ref_path = reference_file(data_dir)
+    for path in (surface_path, ref_path):
+        if not path.is_file():
+            raise DataError(path, None, "missing: divergence needs text_surface and text_meaning (or text_canonical)")
+    references = read_any_table(ref_path)
+    out: Dict[str, float] = {}
+    for no, utt, surface in iter_table(surface_path, allow_empty_value=True):
+        if utt not in references:
+            raise DataError(surface_path, no, f"'{utt}' has no entry in {ref_path.name}")
+        if utt in out:
+            raise DataError(surface_path, no, f"duplicate id '{utt}'")
+        out[utt] = divergence(surface, references[utt], unit)
+    return out, ref_path
+
+
+def summary(values: Dict[str, float]) -> str:
+    """``mean=... median=... zero=...`` over the utterances."""
+    if not values:
+        return "no utterances"
+    v = list(values.values())
+    zero = sum(1 for x in v if x == 0.0) / len(v)
+    return f"mean={statistics.fmean(v):.4f} median={statistics.median(v):.4f} zero={zero:.3f} (n={len(v)})"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="compute_divergence",
+        description="Write DATA_DIR/utt2divergence: normalised Levenshtein distance between text_surface "
+        "and text_canonical (if present) or text_meaning, 6 decimals. Prints mean, median and the "
+        "fraction of utterances with divergence 0.",
+    )
+    parser.add_argument("--lang", required=True, choices=("ko", "en"))
+    parser.add_argument(
+        "--unit", default="auto", choices=("auto",) + tuple(UNITS), help="auto: jamo for ko, char for en"
+    )
+    parser.add_argument("data_dir")
+    args = parser.parse_args(argv)
+    unit = default_unit(args.lang) if args.unit == "auto" else args.unit
+    try:
+        values, ref_path = compute_divergence(args.data_dir, unit)
+        write_rows(Path(args.data_dir) / "utt2divergence", ((u, f"{d:.6f}") for u, d in values.items()))
+    except (DataError, ValueError, OSError) as e:
+        print(f"compute_divergence: error: {e}", file=sys.stderr)
+        return 1
+    print(f"compute_divergence: {args.data_dir} (surface vs {ref_path.name}, unit {unit}): {summary(values)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""Dump the audio of one wav.scp part at one sampling rate and format (stage 3, one job).
+
+Inputs may be paths, ``cmd |`` pipes (speed perturbation) or ``x.ark:offset``
+entries; outputs are 16-bit PCM, mono, at ``--fs``. Every output is written to
+a temp file and renamed, so a killed job leaves no half-written file: a re-run
+reuses the per-utterance files already finished (wav/flac) or rewrites the ark
+whole (wav.ark/flac.ark). ``OUT_DIR/<out_scp>`` is written last; its presence
+means the job finished. ``merge_format_jobs`` then joins the jobs' outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import io
+import os
+import re
+import subprocess
+import sys
+from math import gcd
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import soundfile
+
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils.fileio import PathLike, atomic_write, iter_table
+
+AUDIO_FORMATS = ("wav", "flac", "wav.ark", "flac.ark")
+_SOUNDFILE_FORMAT = {"wav": "WAV", "flac": "FLAC"}
+_ARK_OFFSET = re.compile(r"\.ark:\d+(\[[^\]]*\])?$")
+_TMP_SUFFIX = ".tmp"
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_audio(entry: str) -> Tuple[np.ndarray, int]:
+    """Load a wav.scp value as ``(float32 samples [time, channel], rate)``.
+
+    Raises ``OSError``/``RuntimeError``/``subprocess.CalledProcessError`` on unreadable input.
+    """
+    entry = entry.strip()
+    if entry.endswith("|"):
+        # bash + pipefail: a failing command early in the pipe is an error, not empty audio.
+        proc = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", entry[:-1]], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        if proc.returncode != 0:
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"command exited with {proc.returncode}: {' / '.join(tail)}")
+        data, rate = soundfile.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)
+        return data, rate
+    if _ARK_OFFSET.search(entry):
+        import kaldiio
+
+        loaded = kaldiio.load_mat(entry)
+        if not isinstance(loaded, tuple):
+            raise RuntimeError("the ark entry holds a matrix, not audio")
+        rate, data = loaded
+        data = np.asarray(data)
+        if np.issubdtype(data.dtype, np.integer):
+            data = data.astype(np.float32) / float(np.iinfo(data.dtype).max + 1)
+        data = data.astype(np.float32)
+        return (data[:, None] if data.ndim == 1 else data), int(rate)
+    data, rate = soundfile.read(entry, dtype="float32", always_2d=True)
+    return data, rate
+
+
+def to_mono(data: np.ndarray) -> np.ndarray:
+    """Average the channels of ``[time, channel]`` samples."""
+    return data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+
+
+# ---------------------------------------------------------------- resampling
+
+
+def resample(samples: np.ndarray, orig_fs: int, new_fs: int, backend: Optional[str] = None) -> np.ndarray:
+    """Resample 1-D float samples; ``backend`` is "torchaudio", "scipy" or None (torchaudio if importable).
+
+    Both give ``ceil(len * new_fs / orig_fs)`` samples.
+    """
+    if orig_fs == new_fs:
+        return samples
+    if backend is None:
+        backend = "torchaudio" if _has_torchaudio() else "scipy"
+    if backend == "torchaudio":
+        import torch
+        import torchaudio.functional
+
+        out = torchaudio.functional.resample(torch.from_numpy(np.ascontiguousarray(samples)), orig_fs, new_fs)
+        return out.numpy()
+    if backend == "scipy":
+        from scipy.signal import resample_poly
+
+        g = gcd(orig_fs, new_fs)
+        return resample_poly(samples, new_fs // g, orig_fs // g).astype(np.float32)
+    raise ValueError(f"unknown resampling backend '{backend}'")
+
+
+@functools.lru_cache(maxsize=None)
+def _has_torchaudio() -> bool:
+    try:
+        import torchaudio.functional  # noqa: F401
+    except Exception:  # a broken torch install must not stop the dump: scipy does the same job
+        return False
+    return True
+
+
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """16-bit PCM, clipping instead of wrapping around."""
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def format_scp(
+    in_scp: PathLike,
+    out_dir: PathLike,
+    fs: int,
+    audio_format: str = "wav",
+    out_scp: str = "wav.scp",
+    backend: Optional[str] = None,
+    progress: bool = True,
+) -> int:
+    """Dump every entry of ``in_scp`` under ``out_dir``; return the number of utterances."""
+    if audio_format not in AUDIO_FORMATS:
+        raise ValueError(f"--audio_format must be one of {', '.join(AUDIO_FORMATS)}, got '{audio_format}'")
+    out_dir = Path(out_dir)
+    audio_dir = out_dir / "data"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    for stale in audio_dir.glob(f".*{_TMP_SUFFIX}"):  # left by a killed run of this job
+        stale.unlink()
+    entries = [(no, utt, value) for no, utt, value in iter_table(in_scp)]
+    for no, utt, _ in entries:
+        if "/" in utt or utt.startswith("."):
+            raise DataError(in_scp, no, f"utterance id '{utt}' cannot be used as a file name")
+
+    report = _Progress(len(entries), f"format_wav_scp: {out_dir}", enabled=progress)
+    rows: List[Tuple[str, str, int]] = []  # (utt, scp value, num samples)
+    if audio_format.endswith(".ark"):
+        rows = _write_ark(in_scp, entries, audio_dir, fs, audio_format.split(".")[0], backend, report)
+    else:
+        for no, utt, value in entries:
+            rows.append(_write_file(in_scp, no, utt, value, audio_dir, fs, audio_format, backend))
+            report.step()
+
+    rows.sort(key=lambda r: r[0])
+    with atomic_write(out_dir / "utt2num_samples") as f:
+        f.writelines(f"{utt} {n}\n" for utt, _, n in rows)
+    with atomic_write(out_dir / "audio_format") as f:
+        f.write(f"{audio_format}\n")
+    with atomic_write(out_dir / out_scp) as f:  # last: marks the job as done
+        f.writelines(f"{utt} {value}\n" for utt, value, _ in rows)
+    return len(rows)
+
+
+def _load(in_scp: PathLike, no: int, utt: str, value: str, fs: int, backend: Optional[str]) -> np.ndarray:
+    try:
+        data, rate = read_audio(value)
+    except Exception as e:  # any reader failure is a bad entry: say which one
+        raise DataError(in_scp, no, f"'{utt}': cannot read audio from '{value}': {e}") from None
+    return to_int16(resample(to_mono(data), rate, fs, backend))
+
+
+def _write_file(
+    in_scp: PathLike, no: int, utt: str, value: str, audio_dir: Path, fs: int, fmt: str, backend: Optional[str]
+) -> Tuple[str, str, int]:
+    final = audio_dir / f"{utt}.{fmt}"
+    if final.is_file() and final.stat().st_size > 0:
+        info = soundfile.info(str(final))
+        if info.samplerate == fs and info.channels == 1:
+            return utt, str(final), info.frames
+    samples = _load(in_scp, no, utt, value, fs, backend)
+    tmp = audio_dir / f".{utt}.{fmt}{_TMP_SUFFIX}"
+    soundfile.write(str(tmp), samples, fs, format=_SOUNDFILE_FORMAT[fmt], subtype="PCM_16")
+    os.replace(tmp, final)
+    return utt, str(final), len(samples)
+
+
+def _write_ark(
+    in_scp: PathLike,
+    entries: Sequence[Tuple[int, str, str]],
+    audio_dir: Path,
+    fs: int,
+    fmt: str,
+    backend: Optional[str],
+    report: "_Progress",
+) -> List[Tuple[str, str, int]]:
+    """One ark for the job, written to a temp name; scp offsets point at the final name."""
+    import kaldiio
+
+    ark = audio_dir / f"{fmt}.ark"
+    tmp = audio_dir / f".{fmt}.ark{_TMP_SUFFIX}"
+    rows = []
+    try:
+        with open(tmp, "wb") as fd:
+            for no, utt, value in entries:
+                samples = _load(in_scp, no, utt, value, fs, backend)
+                # kaldiio writes "<utt> " then the audio; the scp offset points just past the key.
+                offset = fd.tell() + len(f"{utt} ".encode("utf-8"))
+                kaldiio.save_ark(
+                    fd,
+                    {utt: (int(fs), samples)},
+                    write_function="soundfile",
+                    write_kwargs={"format": _SOUNDFILE_FORMAT[fmt], "subtype": "PCM_16"},
+                )
+                rows.append((utt, f"{ark}:{offset}", len(samples)))
+                report.step()
+        os.replace(tmp, ark)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return rows
+
+
+class _Progress:
+    """A stderr line at every further 10% of the work."""
+
+    def __init__(self, total: int, label: str, enabled: bool = True) -> None:
+        self.total, self.label, self.enabled = total, label, enabled
+        self.done = 0
+        self.next_tenth = 1
+
+    def step(self) -> None:
+        self.done += 1
+        if not self.enabled or self.total == 0:
+            return
+        tenth = self.done * 10 // self.total
+        if tenth >= self.next_tenth:
+            print(f"{self.label}: {tenth * 10}% ({self.done}/{self.total})", file=sys.stderr, flush=True)
+            self.next_tenth = tenth + 1
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="format_wav_scp",
+        description="Dump the audio of IN_SCP (one job's part of a wav.scp) to OUT_DIR: mono, 16-bit, "
+        "resampled to --fs. Writes OUT_DIR/data/<utt>.<fmt> (wav, flac) or OUT_DIR/data/<fmt>.ark "
+        "(wav.ark, flac.ark), OUT_DIR/<out_scp>, OUT_DIR/utt2num_samples, OUT_DIR/audio_format. "
+        "Resumable: finished per-utterance files are reused. Join the jobs with merge_format_jobs.",
+    )
+    parser.add_argument("--fs", type=int, required=True, help="output sampling rate (Hz)")
+    parser.add_argument("--audio_format", default="wav", choices=AUDIO_FORMATS)
+    parser.add_argument("--out_scp", default="wav.scp", help="name of the scp written in OUT_DIR")
+    parser.add_argument(
+        "--resampler", default=None, choices=("torchaudio", "scipy"), help="default: torchaudio if importable"
+    )
+    parser.add_argument("in_scp")
+    parser.add_argument("out_dir", help="this job's output dir, e.g. dump/raw/train/format.3")
+    args = parser.parse_args(argv)
+    if args.fs <= 0:
+        parser.error("--fs must be positive")
+    try:
+        n = format_scp(args.in_scp, args.out_dir, args.fs, args.audio_format, args.out_scp, args.resampler)
+    except (DataError, ValueError, OSError) as e:
+        print(f"format_wav_scp: error: {e}", file=sys.stderr)
+        return 1
+    print(f"format_wav_scp: {n} utterances -> {args.out_dir}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Make the synthetic ``mini`` L2 corpus: generated sentences, learner pronunciations, espeak-ng audio.
+
+    python -m espnet_l2dual.bin.make_mini_corpus --lang ko --out data/local/mini
+
+Why: ``./run.sh`` must work on a fresh machine with no data. For each utterance
+a sentence (the *meaning*) is generated, turned into what a synthetic learner
+says (the *surface*: Korean standard pronunciation plus learner errors, or
+English learner respellings) and spoken by espeak-ng from the surface.
+
+Output: ``OUT/wav/<utt>.wav`` and Kaldi data dirs ``OUT/{train,dev,test}/`` with
+transcript.dual (``utt (meaning)/(surface) ...``), and, parsed back from it,
+text_surface and text_meaning; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
+and utt2rules (rules/errors that fired, ``-`` if none).
+
+Deterministic per seed: an utterance's text depends only on (lang, seed, set,
+index), so changing ``--num_train`` keeps the other utterances (and their
+wavs) as they were. Resumable: existing wavs are kept; every table is written
+atomically. An OUT made with another seed or language is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from espnet_l2dual.corpus import grammar_en, grammar_ko
+from espnet_l2dual.corpus.speakers import Speaker, make_speakers
+from espnet_l2dual.corpus.synthesize import SynthesisJob, synthesize_all
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.text.dual_transcript import format_dual_transcript, parse_dual_transcript
+from espnet_l2dual.text.english_l2_errors import apply_english_l2_errors
+from espnet_l2dual.text.korean_pronunciation import korean_l2_errors, pronounce_word
+from espnet_l2dual.utils.fileio import atomic_write, iter_table, write_table
+
+SETS = ("train", "dev", "test")
+_GRAMMARS = {"ko": grammar_ko, "en": grammar_en}
+
+
+@dataclass
+class Utterance:
+    utt_id: str
+    speaker: Speaker
+    meaning: List[str]
+    surface: List[str]
+    rules: List[str]
+
+
+def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speaker) -> Utterance:
+    """One utterance; its own RNG makes it independent of how many others there are."""
+    rng = random.Random(f"mini-{lang}-{seed}-{split}-{index}")
+    meaning = _GRAMMARS[lang].generate_sentences(1, rng)[0]
+    if lang == "ko":
+        pronounced, rules = [], []
+        for word in meaning:
+            surface_word, fired = pronounce_word(word)
+            pronounced.append(surface_word)
+            rules += fired
+        text, errors = korean_l2_errors(" ".join(pronounced), speaker.rates, rng)
+        surface = text.split()
+        rules += errors
+    else:
+        surface, rules = apply_english_l2_errors(meaning, speaker.rates, rng)
+    return Utterance(f"{speaker.spk_id}-{index:05d}", speaker, meaning, surface, rules)
+
+
+def make_utterances(lang: str, seed: int, num_utts: Dict[str, int],
+                    speakers: Dict[str, List[Speaker]]) -> Dict[str, List[Utterance]]:
+    """Utterances per set, speakers taken in turn, sorted by utterance id."""
+    out = {}
+    for split in SETS:
+        spks = speakers[split]
+        utts = [make_utterance(lang, seed, split, i, spks[i % len(spks)]) for i in range(num_utts[split])]
+        out[split] = sorted(utts, key=lambda u: u.utt_id)
+    return out
+
+
+def _check_config(out: Path, lang: str, seed: int) -> None:
+    """Refuse to mix wavs of two different corpora in one directory."""
+    path = out / "config.json"
+    config = {"lang": lang, "seed": seed}
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old != config:
+            raise SystemExit(f"{path}: this directory holds a corpus made with {old}; "
+                             f"asked for {config}: use another --out or delete it")
+        return
+    with atomic_write(path) as f:
+        json.dump(config, f)
+
+
+def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optional[int]) -> None:
+    """transcript.dual -> parsed texts -> audio -> the other tables."""
+    d = out / split
+    wav_dir = (out / "wav").resolve()
+    dual = d / "transcript.dual"
+    write_table(dual, [(u.utt_id, format_dual_transcript(u.meaning, u.surface)) for u in utts])
+    parsed = {}
+    for no, utt_id, text in iter_table(dual):
+        parsed[utt_id] = parse_dual_transcript(text, lang, path=dual, line=no)
+    by_id = {u.utt_id: u for u in utts}
+    if set(parsed) != set(by_id):
+        raise DataError(dual, None, "utterance ids changed on the way through transcript.dual")
+
+    jobs = []
+    for utt_id, u in by_id.items():
+        text = parsed[utt_id].surface
+        jobs.append(SynthesisJob(text.lower() if lang == "en" else text,
+                                 u.speaker.voice, u.speaker.pitch, u.speaker.speed, wav_dir / f"{utt_id}.wav"))
+    print(f"{split}: {len(jobs)} utterances", file=sys.stderr)
+    synthesize_all(jobs, nj=nj)
+
+    write_table(d / "text_surface", [(k, p.surface) for k, p in parsed.items()])
+    write_table(d / "text_meaning", [(k, p.meaning) for k, p in parsed.items()])
+    write_table(d / "wav.scp", [(u.utt_id, str(wav_dir / f"{u.utt_id}.wav")) for u in utts])
+    write_table(d / "utt2spk", [(u.utt_id, u.speaker.spk_id) for u in utts])
+    spk2utt: Dict[str, List[str]] = {}
+    for u in utts:
+        spk2utt.setdefault(u.speaker.spk_id, []).append(u.utt_id)
+    write_table(d / "spk2utt", [(s, " ".join(sorted(us))) for s, us in spk2utt.items()])
+    write_table(d / "utt2lang", [(u.utt_id, lang) for u in utts])
+    write_table(d / "utt2l1", [(u.utt_id, u.speaker.l1) for u in utts])
+    write_table(d / "utt2rules", [(u.utt_id, ",".join(sorted(set(u.rules))) or "-") for u in utts])
+
+
+def make_mini_corpus(lang: str, out: Path, seed: int = 1, num_utts: Optional[Dict[str, int]] = None,
+                     num_spk: Optional[Dict[str, int]] = None, nj: Optional[int] = None) -> None:
+    num_utts = num_utts or {"train": 1200, "dev": 150, "test": 150}
+    num_spk = num_spk or {"train": 40, "dev": 5, "test": 5}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_config(out, lang, seed)
+    speakers = make_speakers(lang, num_spk, seed)
+    utts = make_utterances(lang, seed, num_utts, speakers)
+    for split in SETS:
+        write_set(out, lang, split, utts[split], nj)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m espnet_l2dual.bin.make_mini_corpus",
+        description="Make the synthetic mini L2 corpus (espeak-ng audio of learner pronunciations) "
+                    "as Kaldi data dirs OUT/{train,dev,test} and wavs in OUT/wav.")
+    p.add_argument("--lang", required=True, choices=sorted(_GRAMMARS), help="language learned")
+    p.add_argument("--out", required=True, type=Path, help="output directory")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    for split, n_utt, n_spk in (("train", 1200, 40), ("dev", 150, 5), ("test", 150, 5)):
+        p.add_argument(f"--num_{split}", type=int, default=n_utt, help=f"{split} utterances (default {n_utt})")
+        p.add_argument(f"--num_{split}_spk", type=int, default=n_spk, help=f"{split} speakers (default {n_spk})")
+    p.add_argument("--nj", type=int, default=os.cpu_count() or 1, help="parallel synthesis jobs (default: nproc)")
+    args = p.parse_args(argv)
+    num_utts = {s: getattr(args, f"num_{s}") for s in SETS}
+    num_spk = {s: getattr(args, f"num_{s}_spk") for s in SETS}
+    for s in SETS:
+        if num_utts[s] < 1 or num_spk[s] < 1:
+            p.error(f"--num_{s} and --num_{s}_spk must be at least 1")
+    start = time.time()
+    try:
+        make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj)
+    except (DataError, RuntimeError, ValueError) as e:
+        print(f"make_mini_corpus: {e}", file=sys.stderr)
+        return 1
+    print(f"make_mini_corpus: {args.lang} corpus in {args.out} ({sum(num_utts.values())} utterances, "
+          f"{time.time() - start:.0f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Stage 5: one tokenizer and token list per output.
+
+SentencePiece trains the ``bpe`` models; ESPnet's own ``tokenize_text`` counts the
+vocabulary, so token lists look exactly like an ESPnet recipe's: ``<blank>`` first,
+``<unk>`` second, ``<sos/eos>`` last.  ``jamo`` is ESPnet's phoneme tokenizer with the
+``korean_jaso`` g2p (Hangul decomposed into conjoining jamo, ``<space>`` between words).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from espnet_l2dual.utils import offline
+from espnet_l2dual.utils.fileio import atomic_write, iter_table
+
+offline.guard()
+
+TOKEN_TYPES = ("bpe", "char", "jamo", "word")
+SPECIAL_SYMBOLS = ["<blank>:0", "<unk>:1", "<sos/eos>:-1"]
+
+
+def espnet_token_type(token_type: str) -> tuple[str, Optional[str]]:
+    """Map our user-facing token type to ESPnet's (token_type, g2p)."""
+    if token_type == "jamo":
+        return "phn", "korean_jaso"
+    if token_type not in TOKEN_TYPES:
+        raise ValueError(f"unknown token type '{token_type}' (expected {', '.join(TOKEN_TYPES)})")
+    return token_type, None
+
+
+def write_plain_text(kaldi_text: Path, out: Path) -> int:
+    """Strip utterance ids: SentencePiece trains on plain sentences."""
+    n = 0
+    with atomic_write(out) as f:
+        for _, _, value in iter_table(kaldi_text):
+            f.write(value + "\n")
+            n += 1
+    return n
+
+
+def train_sentencepiece(text: Path, prefix: Path, vocab_size: int, model_type: str) -> None:
+    """Train a SentencePiece model; the vocabulary is capped by what the text allows."""
+    import sentencepiece as spm
+
+    spm.SentencePieceTrainer.train(
+        input=str(text),
+        model_prefix=str(prefix),
+        vocab_size=vocab_size,
+        model_type=model_type,
+        character_coverage=1.0,
+        input_sentence_size=10_000_000,
+        hard_vocab_limit=False,
+        minloglevel=2,
+    )
+
+
+def make_tokenizer(
+    text: Path, out_dir: Path, token_type: str, nbpe: int = 100, bpemode: str = "unigram"
+) -> Path:
+    """Write ``out_dir/tokens.txt`` (and ``bpe.model`` for bpe); return the token list path."""
+    from espnet2.bin.tokenize_text import tokenize
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    esp_type, g2p = espnet_token_type(token_type)
+    bpemodel: Optional[str] = None
+    if token_type == "bpe":
+        plain = out_dir / "train.txt"
+        write_plain_text(text, plain)
+        tmp_prefix = out_dir / ".bpe.tmp"
+        train_sentencepiece(plain, tmp_prefix, nbpe, bpemode)
+        os.replace(f"{tmp_prefix}.model", out_dir / "bpe.model")
+        os.replace(f"{tmp_prefix}.vocab", out_dir / "bpe.vocab")
+        bpemodel = str(out_dir / "bpe.model")
+    tokens = out_dir / "tokens.txt"
+    tmp = out_dir / ".tokens.txt.tmp"
+    tokenize(
+        input=str(text),
+        output=str(tmp),
+        field="2-",
+        delimiter=None,
+        token_type=esp_type,
+        space_symbol="<space>",
+        non_linguistic_symbols=None,
+        bpemodel=bpemodel,
+        log_level="WARNING",
+        write_vocabulary=True,
+        vocabulary_size=0,
+        remove_non_linguistic_symbols=False,
+        cutoff=0,
+        add_symbol=SPECIAL_SYMBOLS,
+        cleaner=None,
+        g2p=g2p,
+        add_nonsplit_symbol=[],
+    )
+    os.replace(tmp, tokens)
+    with atomic_write(out_dir / "token_type") as f:
+        f.write(token_type + "\n")
+    return tokens
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--token_type", required=True, choices=TOKEN_TYPES)
+    p.add_argument("--text", required=True, type=Path, help="Kaldi text: utt_id transcription")
+    p.add_argument("--out_dir", required=True, type=Path, help="e.g. data/token_list/surface")
+    p.add_argument("--nbpe", type=int, default=100, help="bpe vocabulary size")
+    p.add_argument("--bpemode", default="unigram", choices=("unigram", "bpe"))
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = get_parser().parse_args(argv)
+    tokens = make_tokenizer(args.text, args.out_dir, args.token_type, args.nbpe, args.bpemode)
+    n = sum(1 for _ in open(tokens, encoding="utf-8"))
+    print(f"{tokens}: {n} tokens ({args.token_type})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

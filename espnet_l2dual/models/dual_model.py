@@ -1,0 +1,276 @@
+"""Dual-output hybrid CTC/attention model: one shared encoder, one CTC + decoder per output.
+
+The study compares multi-task training (both outputs share the encoder) with
+single-task training (one output).  Both are this one class: ``tasks`` names the
+active outputs and only their branches exist, so an STL model has no unused
+parameter (DDP-safe) and its checkpoint holds nothing of the other output.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+
+from espnet_l2dual.utils import offline
+
+offline.guard()
+
+from espnet2.asr.ctc import CTC  # noqa: E402
+from espnet2.asr.decoder.abs_decoder import AbsDecoder  # noqa: E402
+from espnet2.asr.encoder.abs_encoder import AbsEncoder  # noqa: E402
+from espnet2.asr.frontend.abs_frontend import AbsFrontend  # noqa: E402
+from espnet2.asr.postencoder.abs_postencoder import AbsPostEncoder  # noqa: E402
+from espnet2.asr.preencoder.abs_preencoder import AbsPreEncoder  # noqa: E402
+from espnet2.asr.specaug.abs_specaug import AbsSpecAug  # noqa: E402
+from espnet2.layers.abs_normalize import AbsNormalize  # noqa: E402
+from espnet2.torch_utils.device_funcs import force_gatherable  # noqa: E402
+from espnet2.train.abs_espnet_model import AbsESPnetModel  # noqa: E402
+from espnet.nets.e2e_asr_common import ErrorCalculator  # noqa: E402
+from espnet.nets.pytorch_backend.nets_utils import th_accuracy  # noqa: E402
+from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # noqa: E402
+from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (  # noqa: E402
+    LabelSmoothingLoss,
+)
+
+# The outputs a model can have, in the fixed order used everywhere (stats, decoding).
+OUTPUTS: Tuple[str, ...] = ("surface", "meaning")
+
+
+def check_tasks(tasks: Sequence[str]) -> List[str]:
+    """Validate ``model_conf.tasks`` and return it in canonical order (surface first)."""
+    if isinstance(tasks, str):
+        tasks = [tasks]
+    tasks = list(tasks)
+    if not tasks:
+        raise ValueError(f"model_conf.tasks is empty: name at least one of {', '.join(OUTPUTS)}")
+    for task in tasks:
+        if task not in OUTPUTS:
+            raise ValueError(
+                f"model_conf.tasks: unknown output '{task}' (expected {', '.join(OUTPUTS)})"
+            )
+    if len(set(tasks)) != len(tasks):
+        raise ValueError(f"model_conf.tasks: duplicate output in {tasks}")
+    return [o for o in OUTPUTS if o in tasks]
+
+
+def _special_id(token_list: Sequence[str], symbol: str, fallback: int) -> int:
+    return token_list.index(symbol) if symbol in token_list else fallback
+
+
+class ESPnetL2DualModel(AbsESPnetModel):
+    """Shared encoder with a hybrid CTC/attention branch per active output.
+
+    Loss = sum_o w_o * ((1 - ctc_weight) * att_o + ctc_weight * ctc_o).
+    As in ESPnet's ASR model, ``ctc_weight == 1`` builds no decoders and
+    ``ctc_weight == 0`` keeps no CTC, so ``ctcs`` / ``decoders`` then are empty.
+    """
+
+    def __init__(
+        self,
+        token_lists: Mapping[str, Sequence[str]],
+        frontend: Optional[AbsFrontend],
+        specaug: Optional[AbsSpecAug],
+        normalize: Optional[AbsNormalize],
+        preencoder: Optional[AbsPreEncoder],
+        encoder: AbsEncoder,
+        postencoder: Optional[AbsPostEncoder],
+        ctcs: Mapping[str, CTC],
+        decoders: Mapping[str, Optional[AbsDecoder]],
+        tasks: Sequence[str] = OUTPUTS,
+        ctc_weight: float = 0.3,
+        task_weights: Optional[Dict[str, float]] = None,
+        ignore_id: int = -1,
+        lsm_weight: float = 0.0,
+        length_normalized_loss: bool = False,
+        report_cer: bool = True,
+        report_wer: bool = True,
+        sym_space: str = "<space>",
+        sym_blank: str = "<blank>",
+        sym_sos: str = "<sos/eos>",
+        sym_eos: str = "<sos/eos>",
+        extract_feats_in_collect_stats: bool = True,
+    ):
+        if not 0.0 <= ctc_weight <= 1.0:
+            raise ValueError(f"model_conf.ctc_weight must be in [0, 1], got {ctc_weight}")
+        super().__init__()
+        self.tasks: List[str] = check_tasks(tasks)
+        weights = dict(task_weights or {})
+        for name in weights:
+            if name not in self.tasks:
+                raise ValueError(
+                    f"model_conf.task_weights: '{name}' is not in model_conf.tasks {self.tasks}"
+                )
+        self.task_weights: Dict[str, float] = {o: float(weights.get(o, 1.0)) for o in self.tasks}
+        self.ctc_weight = float(ctc_weight)
+        self.ignore_id = ignore_id
+        self.extract_feats_in_collect_stats = extract_feats_in_collect_stats
+
+        self.token_lists: Dict[str, List[str]] = {}
+        self.vocab_sizes: Dict[str, int] = {}
+        self.sos: Dict[str, int] = {}
+        self.eos: Dict[str, int] = {}
+        self.blank_id: Dict[str, int] = {}
+        for o in self.tasks:
+            if o not in token_lists:
+                raise ValueError(f"no token list for output '{o}' (model_conf.tasks contains it)")
+            tl = list(token_lists[o])
+            self.token_lists[o] = tl
+            self.vocab_sizes[o] = len(tl)
+            self.sos[o] = _special_id(tl, sym_sos, len(tl) - 1)
+            self.eos[o] = _special_id(tl, sym_eos, len(tl) - 1)
+            self.blank_id[o] = _special_id(tl, sym_blank, 0)
+
+        self.frontend = frontend
+        self.specaug = specaug
+        self.normalize = normalize
+        self.preencoder = preencoder
+        self.encoder = encoder
+        self.postencoder = postencoder
+
+        self.ctcs = torch.nn.ModuleDict()
+        self.decoders = torch.nn.ModuleDict()
+        self.criteria_att = torch.nn.ModuleDict()
+        self.error_calculators: Dict[str, ErrorCalculator] = {}
+        for o in self.tasks:
+            if self.ctc_weight > 0.0:
+                if ctcs.get(o) is None:
+                    raise ValueError(f"output '{o}' needs a CTC because ctc_weight > 0")
+                self.ctcs[o] = ctcs[o]
+            if self.ctc_weight < 1.0:
+                if decoders.get(o) is None:
+                    raise ValueError(
+                        f"--{o}_decoder is required because ctc_weight < 1 "
+                        f"and model_conf.tasks contains '{o}'"
+                    )
+                self.decoders[o] = decoders[o]
+                self.criteria_att[o] = LabelSmoothingLoss(
+                    size=self.vocab_sizes[o],
+                    padding_idx=ignore_id,
+                    smoothing=lsm_weight,
+                    normalize_length=length_normalized_loss,
+                )
+            if report_cer or report_wer:
+                self.error_calculators[o] = ErrorCalculator(
+                    self.token_lists[o], sym_space, sym_blank, report_cer, report_wer
+                )
+
+    # ------------------------------------------------------------------ encoder
+    def _extract_feats(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        speech = speech[:, : speech_lengths.max()]  # trim padding (data-parallel splits)
+        if self.frontend is None:
+            return speech, speech_lengths
+        return self.frontend(speech, speech_lengths)
+
+    def encode(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Frontend -> specaug (training only) -> normalize -> pre/encoder/post; shared by outputs."""
+        feats, lens = self._extract_feats(speech, speech_lengths)
+        if self.specaug is not None and self.training:
+            feats, lens = self.specaug(feats, lens)
+        if self.normalize is not None:
+            feats, lens = self.normalize(feats, lens)
+        if self.preencoder is not None:
+            feats, lens = self.preencoder(feats, lens)
+        out, out_lens, _ = self.encoder(feats, lens)
+        if isinstance(out, tuple):  # encoders with intermediate CTC outputs
+            out = out[0]
+        if self.postencoder is not None:
+            out, out_lens = self.postencoder(out, out_lens)
+        return out, out_lens
+
+    # ------------------------------------------------------------------ branches
+    def _ctc_branch(
+        self, o: str, enc: torch.Tensor, enc_lens: torch.Tensor, ys: torch.Tensor, ys_lens: torch.Tensor
+    ) -> Tuple[torch.Tensor, Optional[float]]:
+        ctc = self.ctcs[o]
+        loss = ctc(enc, enc_lens, ys, ys_lens)
+        cer = None
+        calc = self.error_calculators.get(o)
+        if not self.training and calc is not None:
+            hyp = ctc.argmax(enc).detach()
+            cer = calc(hyp.cpu(), ys.cpu(), is_ctc=True)
+        return loss, cer
+
+    def _att_branch(
+        self, o: str, enc: torch.Tensor, enc_lens: torch.Tensor, ys: torch.Tensor, ys_lens: torch.Tensor
+    ) -> Tuple[torch.Tensor, float, Optional[float], Optional[float]]:
+        ys_in, ys_out = add_sos_eos(ys, self.sos[o], self.eos[o], self.ignore_id)
+        dec_out, _ = self.decoders[o](enc, enc_lens, ys_in, ys_lens + 1)
+        loss = self.criteria_att[o](dec_out, ys_out)
+        acc = th_accuracy(dec_out.view(-1, self.vocab_sizes[o]), ys_out, ignore_label=self.ignore_id)
+        cer = wer = None
+        calc = self.error_calculators.get(o)
+        if not self.training and calc is not None:
+            cer, wer = calc(dec_out.argmax(dim=-1).cpu(), ys.cpu())
+        return loss, acc, cer, wer
+
+    def _targets(self, o: str, kwargs: Dict[str, torch.Tensor], batch_size: int):
+        ys, ys_lens = kwargs.get(f"text_{o}"), kwargs.get(f"text_{o}_lengths")
+        if ys is None or ys_lens is None:
+            raise ValueError(
+                f"model_conf.tasks contains '{o}' but the batch has no 'text_{o}': "
+                f"pass text_{o} in --train_data_path_and_name_and_type / --valid_data_path_and_name_and_type"
+            )
+        if ys.shape[0] != batch_size or ys_lens.shape[0] != batch_size:
+            raise ValueError(f"text_{o} batch size {ys.shape[0]} != speech batch size {batch_size}")
+        ys = ys[:, : ys_lens.max()].clone()
+        ys[ys == -1] = self.ignore_id
+        return ys, ys_lens
+
+    def forward(
+        self,
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        text_surface: Optional[torch.Tensor] = None,
+        text_surface_lengths: Optional[torch.Tensor] = None,
+        text_meaning: Optional[torch.Tensor] = None,
+        text_meaning_lengths: Optional[torch.Tensor] = None,
+        **kwargs,
+    ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
+        """Return (weighted total loss, per-output stats, batch size) ready for gathering."""
+        batch_size = speech.shape[0]
+        texts = {
+            "text_surface": text_surface,
+            "text_surface_lengths": text_surface_lengths,
+            "text_meaning": text_meaning,
+            "text_meaning_lengths": text_meaning_lengths,
+        }
+        targets = {o: self._targets(o, texts, batch_size) for o in self.tasks}
+
+        enc, enc_lens = self.encode(speech, speech_lengths)
+        stats: Dict[str, Optional[torch.Tensor]] = {}
+        total = None
+        for o in self.tasks:
+            ys, ys_lens = targets[o]
+            loss_ctc = cer_ctc = loss_att = acc = cer = wer = None
+            if self.ctc_weight > 0.0:
+                loss_ctc, cer_ctc = self._ctc_branch(o, enc, enc_lens, ys, ys_lens)
+            if self.ctc_weight < 1.0:
+                loss_att, acc, cer, wer = self._att_branch(o, enc, enc_lens, ys, ys_lens)
+            if loss_att is None:
+                loss_o = loss_ctc
+            elif loss_ctc is None:
+                loss_o = loss_att
+            else:
+                loss_o = self.ctc_weight * loss_ctc + (1.0 - self.ctc_weight) * loss_att
+            weighted = self.task_weights[o] * loss_o
+            total = weighted if total is None else total + weighted
+            stats[f"loss_{o}"] = loss_o.detach()
+            stats[f"loss_ctc_{o}"] = loss_ctc.detach() if loss_ctc is not None else None
+            stats[f"loss_att_{o}"] = loss_att.detach() if loss_att is not None else None
+            stats[f"acc_{o}"] = acc
+            stats[f"cer_ctc_{o}"] = cer_ctc
+            stats[f"cer_{o}"] = cer
+            stats[f"wer_{o}"] = wer
+        stats["loss"] = total.detach()
+        return force_gatherable((total, stats, batch_size), total.device)
+
+    def collect_feats(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor, **kwargs
+    ) -> Dict[str, torch.Tensor]:
+        feats, feats_lengths = self._extract_feats(speech, speech_lengths)
+        return {"feats": feats, "feats_lengths": feats_lengths}

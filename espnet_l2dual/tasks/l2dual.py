@@ -1,0 +1,306 @@
+"""ESPnet task for dual-output (surface + meaning) ASR.
+
+It only wires names to classes: ESPnet's own component choices (frontend,
+encoder, decoders ...) are reused, and a second decoder choice is added so a
+YAML config can pick ``surface_decoder`` and ``meaning_decoder`` independently.
+Everything ESPnet's CLI gives (config files, resume, collect_stats,
+multi-GPU) comes from ``AbsTask``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from espnet_l2dual.utils import offline
+
+offline.guard()
+
+from espnet2.asr.ctc import CTC  # noqa: E402
+from espnet2.asr.decoder.abs_decoder import AbsDecoder  # noqa: E402
+from espnet2.tasks.abs_task import AbsTask  # noqa: E402
+from espnet2.tasks.asr import (  # noqa: E402
+    decoder_choices,
+    encoder_choices,
+    frontend_choices,
+    normalize_choices,
+    postencoder_choices,
+    preencoder_choices,
+    specaug_choices,
+)
+from espnet2.text.phoneme_tokenizer import g2p_choices  # noqa: E402
+from espnet2.torch_utils.initialize import initialize  # noqa: E402
+from espnet2.train.abs_espnet_model import AbsESPnetModel  # noqa: E402
+from espnet2.train.class_choices import ClassChoices  # noqa: E402
+from espnet2.train.collate_fn import CommonCollateFn  # noqa: E402
+from espnet2.train.preprocessor import MutliTokenizerCommonPreprocessor  # noqa: E402
+from espnet2.utils.get_default_kwargs import get_default_kwargs  # noqa: E402
+from espnet2.utils.nested_dict_action import NestedDictAction  # noqa: E402
+from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none  # noqa: E402
+
+from espnet_l2dual.models.dual_model import OUTPUTS, ESPnetL2DualModel, check_tasks  # noqa: E402
+from espnet_l2dual.train.trainer import L2DualTrainer  # noqa: E402
+
+TOKEN_TYPES = ("bpe", "char", "word", "phn", "jamo")
+JAMO_G2P = ("korean_jaso", "korean_jaso_no_space")
+
+model_choices = ClassChoices(
+    "model",
+    classes=dict(l2dual=ESPnetL2DualModel),
+    type_check=AbsESPnetModel,
+    default="l2dual",
+)
+surface_decoder_choices = ClassChoices(
+    name="surface_decoder",
+    classes=decoder_choices.classes,
+    type_check=AbsDecoder,
+    default="transformer",
+    optional=True,
+)
+meaning_decoder_choices = ClassChoices(
+    name="meaning_decoder",
+    classes=decoder_choices.classes,
+    type_check=AbsDecoder,
+    default="transformer",
+    optional=True,
+)
+DECODER_CHOICES = {"surface": surface_decoder_choices, "meaning": meaning_decoder_choices}
+
+
+def active_tasks(args: argparse.Namespace) -> List[str]:
+    """The outputs named by ``model_conf.tasks`` (both when unset), validated."""
+    conf = getattr(args, "model_conf", None) or {}
+    return check_tasks(conf.get("tasks", OUTPUTS))
+
+
+def tokenizer_spec(args: argparse.Namespace, output: str) -> Tuple[str, Optional[str]]:
+    """Map the user-facing token type to ESPnet's (token_type, g2p_type).
+
+    ``jamo`` is ESPnet's phoneme tokenizer with the Korean jaso g2p; users name it
+    ``jamo`` because that is what the units are.
+    """
+    token_type = getattr(args, f"{output}_token_type")
+    g2p = getattr(args, f"{output}_g2p")
+    if token_type == "jamo":
+        if g2p is not None and g2p not in JAMO_G2P:
+            raise ValueError(
+                f"--{output}_g2p {g2p} conflicts with --{output}_token_type jamo "
+                f"(use one of {', '.join(JAMO_G2P)} or leave it unset)"
+            )
+        return "phn", g2p or "korean_jaso"
+    return token_type, g2p
+
+
+def load_token_list(args: argparse.Namespace, output: str) -> List[str]:
+    """Read ``--<output>_token_list`` and store it back as a list (keeps config.yaml portable)."""
+    key = f"{output}_token_list"
+    value = getattr(args, key)
+    if value is None:
+        raise ValueError(f"--{key} is required because model_conf.tasks contains '{output}'")
+    if isinstance(value, str):
+        try:
+            with open(value, encoding="utf-8") as f:
+                tokens = [line.rstrip("\r\n") for line in f]
+        except OSError as e:
+            raise ValueError(f"--{key}: cannot read {value}: {e.strerror}") from None
+    elif isinstance(value, (list, tuple)):
+        tokens = list(value)
+    else:
+        raise ValueError(f"--{key} must be a file path or a list, got {type(value).__name__}")
+    if len(tokens) < 3:
+        raise ValueError(f"--{key}: a token list needs <blank>, tokens and <sos/eos>; got {len(tokens)} entries")
+    setattr(args, key, tokens)
+    return tokens
+
+
+def _build_optional(choices: ClassChoices, args: argparse.Namespace, **extra):
+    name = getattr(args, choices.name, None)
+    if name is None:
+        return None
+    return choices.get_class(name)(**extra, **getattr(args, f"{choices.name}_conf"))
+
+
+class L2DualTask(AbsTask):
+    """Shared encoder, one hybrid CTC/attention branch per output in ``model_conf.tasks``."""
+
+    num_optimizers: int = 1
+
+    class_choices_list = [
+        frontend_choices,  # --frontend, --frontend_conf
+        specaug_choices,
+        normalize_choices,
+        model_choices,
+        preencoder_choices,
+        encoder_choices,
+        postencoder_choices,
+        surface_decoder_choices,
+        meaning_decoder_choices,
+    ]
+
+    trainer = L2DualTrainer
+
+    @classmethod
+    def add_task_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group(description="Task related")
+        for o in OUTPUTS:
+            group.add_argument(
+                f"--{o}_token_list",
+                type=str_or_none,
+                default=None,
+                help=f"Token list of the {o} output (required when model_conf.tasks contains {o})",
+            )
+        group.add_argument(
+            "--init",
+            type=lambda x: str_or_none(x.lower()),
+            default=None,
+            choices=["chainer", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+                     "kaiming_normal", "normal", None],
+            help="The initialization method",
+        )
+        group.add_argument("--input_size", type=int_or_none, default=None,
+                           help="Feature dimension when features come from the data loader")
+        group.add_argument("--ctc_conf", action=NestedDictAction, default=get_default_kwargs(CTC),
+                           help="Keyword arguments of each output's CTC")
+
+        group = parser.add_argument_group(description="Preprocess related")
+        group.add_argument("--use_preprocessor", type=str2bool, default=True,
+                           help="Tokenize texts and process speech in the data loader")
+        for o in OUTPUTS:
+            group.add_argument(f"--{o}_token_type", type=str, default="char", choices=list(TOKEN_TYPES),
+                               help=f"Token unit of the {o} output (jamo = Korean jaso via ESPnet's phn tokenizer)")
+            group.add_argument(f"--{o}_bpemodel", type=str_or_none, default=None,
+                               help=f"SentencePiece model of the {o} output")
+            group.add_argument(f"--{o}_g2p", type=str_or_none, choices=g2p_choices, default=None,
+                               help=f"g2p of the {o} output when its token type is phn/jamo")
+        group.add_argument("--non_linguistic_symbols", type=str_or_none, default=None,
+                           help="non_linguistic_symbols file path")
+        group.add_argument("--cleaner", type=str_or_none, default=None,
+                           choices=[None, "tacotron", "jaconv", "vietnamese", "whisper_en", "whisper_basic"],
+                           help="Apply text cleaning")
+        group.add_argument("--speech_volume_normalize", type=float_or_none, default=None,
+                           help="Scale the maximum amplitude to the given value")
+        group.add_argument("--rir_scp", type=str_or_none, default=None, help="RIR scp file")
+        group.add_argument("--rir_apply_prob", type=float, default=1.0, help="RIR probability")
+        group.add_argument("--noise_scp", type=str_or_none, default=None, help="Noise scp file")
+        group.add_argument("--noise_apply_prob", type=float, default=1.0, help="Noise probability")
+        group.add_argument("--noise_db_range", type=str, default="13_15", help="Noise dB range")
+        group.add_argument("--short_noise_thres", type=float, default=0.5,
+                           help="Warn when len(noise)/len(speech) is below this")
+
+        for class_choices in cls.class_choices_list:
+            class_choices.add_arguments(group)  # --<name> and --<name>_conf
+
+    @classmethod
+    def build_collate_fn(cls, args: argparse.Namespace, train: bool) -> Callable[
+        [Collection[Tuple[str, Dict[str, np.ndarray]]]], Tuple[List[str], Dict[str, torch.Tensor]]
+    ]:
+        # int pad -1: id 0 is the CTC blank
+        return CommonCollateFn(float_pad_value=0.0, int_pad_value=-1)
+
+    @classmethod
+    def build_preprocess_fn(
+        cls, args: argparse.Namespace, train: bool
+    ) -> Optional[Callable[[str, Dict[str, np.ndarray]], Dict[str, np.ndarray]]]:
+        if not args.use_preprocessor:
+            return None
+        tasks = active_tasks(args)
+        specs = [tokenizer_spec(args, o) for o in tasks]
+        return MutliTokenizerCommonPreprocessor(
+            train=train,
+            token_type=[t for t, _ in specs],
+            token_list=[getattr(args, f"{o}_token_list") for o in tasks],
+            bpemodel=[getattr(args, f"{o}_bpemodel") for o in tasks],
+            g2p_type=[g for _, g in specs],
+            text_name=[f"text_{o}" for o in tasks],
+            non_linguistic_symbols=args.non_linguistic_symbols,
+            text_cleaner=args.cleaner,
+            rir_scp=getattr(args, "rir_scp", None),
+            rir_apply_prob=getattr(args, "rir_apply_prob", 1.0),
+            noise_scp=getattr(args, "noise_scp", None),
+            noise_apply_prob=getattr(args, "noise_apply_prob", 1.0),
+            noise_db_range=getattr(args, "noise_db_range", "13_15"),
+            short_noise_thres=getattr(args, "short_noise_thres", 0.5),
+            speech_volume_normalize=getattr(args, "speech_volume_normalize", None),
+        )
+
+    @classmethod
+    def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+        # Texts are optional so an STL run reads only its own output's text.
+        return ("speech",)
+
+    @classmethod
+    def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+        return tuple(f"text_{o}" for o in OUTPUTS)
+
+    @classmethod
+    def build_model(cls, args: argparse.Namespace) -> ESPnetL2DualModel:
+        tasks = active_tasks(args)
+        token_lists = {o: load_token_list(args, o) for o in tasks}
+        for o in tasks:
+            tokenizer_spec(args, o)  # a bad token type / g2p pair fails now, not in the loader
+            logging.info(f"Vocabulary size of {o}: {len(token_lists[o])}")
+
+        if args.input_size is None:
+            frontend = frontend_choices.get_class(args.frontend)(**args.frontend_conf)
+            input_size = frontend.output_size()
+        else:
+            args.frontend, args.frontend_conf = None, {}
+            frontend, input_size = None, args.input_size
+
+        specaug = _build_optional(specaug_choices, args)
+        normalize = _build_optional(normalize_choices, args)
+        preencoder = _build_optional(preencoder_choices, args)
+        if preencoder is not None:
+            input_size = preencoder.output_size()
+        if getattr(args, "encoder", None) is None:
+            raise ValueError("--encoder is required (e.g. encoder: conformer)")
+        encoder = encoder_choices.get_class(args.encoder)(input_size=input_size, **args.encoder_conf)
+        enc_size = encoder.output_size()
+        postencoder = _build_optional(postencoder_choices, args, input_size=enc_size)
+        if postencoder is not None:
+            enc_size = postencoder.output_size()
+
+        model_conf = dict(args.model_conf)
+        ctc_weight = float(model_conf.get("ctc_weight", 0.3))
+        ctcs, decoders = {}, {}
+        for o in tasks:
+            vocab = len(token_lists[o])
+            if ctc_weight > 0.0:
+                ctcs[o] = CTC(odim=vocab, encoder_output_size=enc_size, **args.ctc_conf)
+            if ctc_weight < 1.0:
+                choices = DECODER_CHOICES[o]
+                if getattr(args, choices.name) is None:
+                    raise ValueError(
+                        f"--{choices.name} is required because model_conf.tasks contains '{o}' "
+                        f"and ctc_weight < 1"
+                    )
+                decoders[o] = choices.get_class(getattr(args, choices.name))(
+                    vocab_size=vocab, encoder_output_size=enc_size, **getattr(args, f"{choices.name}_conf")
+                )
+
+        model_conf["tasks"] = tasks
+        model_class = model_choices.get_class(getattr(args, "model", "l2dual") or "l2dual")
+        model = model_class(
+            token_lists=token_lists,
+            frontend=frontend,
+            specaug=specaug,
+            normalize=normalize,
+            preencoder=preencoder,
+            encoder=encoder,
+            postencoder=postencoder,
+            ctcs=ctcs,
+            decoders=decoders,
+            **model_conf,
+        )
+        if args.init is not None:
+            initialize(model, args.init)
+        return model
+
+
+def output_names(tasks: Sequence[str]) -> List[str]:
+    """Data names (``text_<output>``) a run with these tasks reads."""
+    return [f"text_{o}" for o in check_tasks(tasks)]

@@ -1,0 +1,70 @@
+"""Kaldi-style text tables (``key value...`` per line) read strictly and written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Tuple, Union
+
+from espnet_l2dual.errors import DataError
+
+PathLike = Union[str, Path]
+
+
+def iter_table(path: PathLike, allow_empty_value: bool = False) -> Iterator[Tuple[int, str, str]]:
+    """Yield ``(line_no, key, value)``; fail with file:line on non-UTF-8 or malformed lines."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        for no, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(path, no, f"not UTF-8 ({e.reason} at byte {e.start})") from None
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                raise DataError(path, no, "empty line")
+            parts = line.split(maxsplit=1)
+            key = parts[0]
+            value = parts[1].strip() if len(parts) > 1 else ""
+            if not value and not allow_empty_value:
+                raise DataError(path, no, f"utterance '{key}' has no value")
+            yield no, key, value
+
+
+def read_table(path: PathLike, allow_empty_value: bool = False) -> Dict[str, str]:
+    """Read a table into an ordered dict; duplicate keys are an error."""
+    out: Dict[str, str] = {}
+    for no, key, value in iter_table(path, allow_empty_value):
+        if key in out:
+            raise DataError(path, no, f"duplicate id '{key}'")
+        out[key] = value
+    return out
+
+
+@contextlib.contextmanager
+def atomic_write(path: PathLike, mode: str = "w", encoding: str = "utf-8"):
+    """Write to a temp file beside ``path`` and rename it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        kwargs = {} if "b" in mode else {"encoding": encoding}
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_table(path: PathLike, items: Iterable[Tuple[str, str]], sort: bool = True) -> None:
+    """Write ``key value`` lines atomically (sorted by key, Kaldi convention, by default)."""
+    rows: List[Tuple[str, str]] = list(items)
+    if sort:
+        rows.sort(key=lambda kv: kv[0])
+    with atomic_write(path) as f:
+        for key, value in rows:
+            f.write(f"{key} {value}\n")

@@ -1,0 +1,23 @@
+"""Install the espnet_l2dual plug-in (pinned runtime lives in tools/install.sh)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="espnet_l2dual",
+    version="0.1.0",
+    description="Dual-output (surface + meaning) ASR for L2 speech as an ESPnet plug-in",
+    packages=find_packages(include=["espnet_l2dual", "espnet_l2dual.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "espnet==202511",
+        "torch==2.9.1",
+        "torchaudio==2.9.1",
+        "sentencepiece",
+        "kaldiio",
+        "jiwer",
+        "python-Levenshtein",
+        "matplotlib",
+        "jamo",
+        "soundfile",
+    ],
+)

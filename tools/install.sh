@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The one set-up: tools/venv with the pinned ESPnet stack, this package (editable),
+# and the Debian tools the recipes call (espeak-ng, sclite, sox). Idempotent: a second
+# run checks a stamp and the binaries and returns in seconds.
+set -euo pipefail
+
+log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (install.sh) $*" >&2; }
+
+help_message="Usage: tools/install.sh [--python python3.11] [--force]
+  Creates tools/venv and installs torch==2.9.1 torchaudio==2.9.1 espnet==202511 and
+  friends, plus espnet_l2dual in editable mode; installs Debian espeak-ng sctk sox as
+  root (otherwise prints the apt-get line). Safe to re-run."
+
+python=python3.11
+force=false
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --python) python="$2"; shift 2 ;;
+        --force) force=true; shift ;;
+        -h|--help) echo "${help_message}"; exit 0 ;;
+        *) echo "install.sh: unknown option $1" >&2; echo "${help_message}" >&2; exit 1 ;;
+    esac
+done
+
+tools_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root_dir="$(dirname "${tools_dir}")"
+venv="${tools_dir}/venv"
+
+# Pinned set: torch and torchaudio must be a matching pair (espnet2 imports torchaudio).
+requirements=(
+    "torch==2.9.1"
+    "torchaudio==2.9.1"
+    "espnet==202511"
+    "sentencepiece"
+    "kaldiio"
+    "jiwer"
+    "python-Levenshtein"
+    "jamo"
+    "soundfile"
+    "scipy"
+    "matplotlib"
+    "tensorboard"
+    "pytest"
+)
+stamp_key="$(printf '%s\n' "${requirements[@]}" "$(cat "${root_dir}/setup.py")" | sha1sum | cut -c1-16)"
+stamp="${venv}/.l2dual-installed-${stamp_key}"
+
+# --- Debian packages --------------------------------------------------------------
+debian_packages=(espeak-ng sctk sox)
+missing=()
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+{ command -v sclite || command -v sctk; } >/dev/null 2>&1 || missing+=(sctk)
+command -v sox >/dev/null 2>&1 || missing+=(sox)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing Debian packages: ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        log "WARNING: missing ${missing[*]}; run as root: apt-get update && apt-get install -y ${debian_packages[*]}"
+    fi
+fi
+
+# --- Python venv ------------------------------------------------------------------
+if [ -f "${stamp}" ] && ! ${force}; then
+    log "tools/venv is up to date (${stamp##*/}); nothing to do"
+    exit 0
+fi
+if [ ! -x "${venv}/bin/python" ]; then
+    log "creating ${venv} with ${python}"
+    "${python}" -m venv "${venv}"
+fi
+log "installing pinned Python packages (first run downloads several GB of torch wheels)"
+"${venv}/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
+"${venv}/bin/python" -m pip install -q "${requirements[@]}" 2>&1 | grep -v 'is ignored' || true
+"${venv}/bin/python" -m pip install -q --no-deps -e "${root_dir}" 2>&1 | grep -v 'is ignored' || true
+# Fail loudly if the pins did not hold (pip output is filtered above).
+"${venv}/bin/python" - <<'PY'
+import importlib.metadata as md
+want = {"torch": "2.9.1", "torchaudio": "2.9.1", "espnet": "202511"}
+got = {k: md.version(k).split("+")[0] for k in want}
+bad = {k: (got[k], v) for k, v in want.items() if got[k] != v}
+if bad:
+    raise SystemExit(f"install.sh: version pins not met (got, want): {bad}")
+import espnet_l2dual  # noqa: F401  the package itself must import
+PY
+rm -f "${venv}"/.l2dual-installed-*
+touch "${stamp}"
+log "done: source tools/activate_python.sh to use the environment"
