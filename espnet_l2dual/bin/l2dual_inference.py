@@ -19,15 +19,10 @@ writes ``<output_dir>/<output>/{text,token,score}`` (1-best, sorted, atomically)
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import math
-import os
-import shutil
 import sys
-import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, fields, replace
 from itertools import groupby
 from pathlib import Path
@@ -199,7 +194,9 @@ class Speech2DualText:
     @classmethod
     def from_packed(cls, zip_path: PathLike, cache_dir: Optional[PathLike] = None, **kw: Any) -> "Speech2DualText":
         """Decode with a model packed by ``pack_model`` (extracted once into a cache dir)."""
-        config, model_file = unpack_model(zip_path, cache_dir)
+        from espnet_l2dual.bin.pack_model import unpack
+
+        config, model_file = unpack(zip_path, cache_dir)
         return cls(config, model_file, **kw)
 
     # -- set-up
@@ -292,68 +289,6 @@ class Speech2DualText:
             tokens = self.converters[o].ids2tokens(ids)
             results.append((self.detokenizers[o](tokens), tokens, score))
         return results or [("", [], float("-inf"))]
-
-
-# ------------------------------------------------------------------ packed models
-
-PACK_META = "meta.yaml"
-
-
-def _sha256(path: PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _set_key(conf: Dict[str, Any], dotted: str, value: Any) -> None:
-    *parents, last = dotted.split(".")
-    for p in parents:
-        conf = conf[p]
-    conf[last] = value
-
-
-def unpack_model(zip_path: PathLike, cache_dir: Optional[PathLike] = None) -> Tuple[Path, Path]:
-    """Extract a packed model once (keyed by its sha256) and return ``(config, model_file)``.
-
-    The config inside the zip holds in-zip relative paths; the extracted copy gets a
-    ``config.resolved.yaml`` with those paths made absolute, so decoding works from any cwd.
-    """
-    zip_path = Path(zip_path)
-    if not zip_path.is_file():
-        raise DataError(zip_path, None, "packed model not found")
-    try:
-        with zipfile.ZipFile(zip_path) as zf:
-            meta = yaml.safe_load(zf.read(PACK_META).decode("utf-8"))
-            if not isinstance(meta, dict) or "files" not in meta:
-                raise DataError(zip_path, None, f"{PACK_META} has no 'files' entry")
-            root = Path(cache_dir or os.environ.get("ESPNET_L2DUAL_CACHE")
-                        or Path.home() / ".cache" / "espnet_l2dual")
-            target = root / _sha256(zip_path)[:16]
-            if not (target / PACK_META).is_file():
-                root.mkdir(parents=True, exist_ok=True)
-                tmp = Path(tempfile.mkdtemp(prefix=".unpack.", dir=root))
-                try:
-                    zf.extractall(tmp)
-                    _write_resolved_config(tmp, meta)
-                    shutil.rmtree(target, ignore_errors=True)
-                    os.replace(tmp, target)
-                except BaseException:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    raise
-    except (zipfile.BadZipFile, KeyError, yaml.YAMLError) as e:
-        raise DataError(zip_path, None, f"not a packed espnet_l2dual model ({type(e).__name__}: {e})") from None
-    return target / "config.resolved.yaml", target / meta["files"]["model"]
-
-
-def _write_resolved_config(root: Path, meta: Dict[str, Any]) -> None:
-    with open(root / meta["files"]["config"], encoding="utf-8") as f:
-        conf = yaml.safe_load(f)
-    for key, rel in (meta.get("rewritten") or {}).items():
-        _set_key(conf, key, str((root / rel).resolve()))
-    with open(root / "config.resolved.yaml", "w", encoding="utf-8") as f:
-        yaml.safe_dump(conf, f, allow_unicode=True, sort_keys=False)
 
 
 # ------------------------------------------------------------------ CLI

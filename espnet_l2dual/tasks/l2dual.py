@@ -10,8 +10,9 @@ multi-GPU) comes from ``AbsTask``.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
-from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Collection, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -284,6 +285,10 @@ class L2DualTask(AbsTask):
 
         model_conf["tasks"] = tasks
         model_class = model_choices.get_class(getattr(args, "model", "l2dual") or "l2dual")
+        known = inspect.signature(model_class.__init__).parameters
+        for key in model_conf:
+            if key not in known or key in ("token_lists", "ctcs", "decoders"):
+                raise ValueError(f"model_conf: unknown key '{key}' for model {args.model}")
         model = model_class(
             token_lists=token_lists,
             frontend=frontend,
@@ -300,7 +305,3 @@ class L2DualTask(AbsTask):
             initialize(model, args.init)
         return model
 
-
-def output_names(tasks: Sequence[str]) -> List[str]:
-    """Data names (``text_<output>``) a run with these tasks reads."""
-    return [f"text_{o}" for o in check_tasks(tasks)]

@@ -107,6 +107,8 @@ fi
 exp_dir="exp/${tag:-none}"
 : "${inference_tag:=decode_beam${beam_size}_ctc${ctc_weight}}"
 outputs="surface meaning"
+# ESPnet reads per-utterance files as `sound`, soundfile-written arks as `kaldi_ark`.
+if [[ "${audio_format}" == *ark ]]; then speech_type=kaldi_ark; else speech_type=sound; fi
 
 validate() { ${python} -m espnet_l2dual.bin.validate_data_dir "$@"; }
 
@@ -218,10 +220,10 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
                 --config "${train_config}" --normalize none --ngpu 0 --num_workers 0 \
                 --model_conf "tasks=[surface,meaning]" \
                 $(token_args surface) $(token_args meaning) \
-                --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/wav.scp,speech,sound" \
+                --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}" \
                 --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/text_surface,text_surface,text" \
                 --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/text_meaning,text_meaning,text" \
-                --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/wav.scp,speech,sound" \
+                --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/wav.scp,speech,${speech_type}" \
                 --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/text_surface,text_surface,text" \
                 --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/text_meaning,text_meaning,text" \
                 --train_shape_file "${logdir}/${train_set_used}.JOB.scp" \
@@ -247,8 +249,8 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     tasks=$(config_tasks "${train_config}")
     log "Stage 7: train ${train_config} (tasks: ${tasks}) -> ${exp_dir}"
     mkdir -p "${exp_dir}/logs"
-    data_args="--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/wav.scp,speech,sound"
-    data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/wav.scp,speech,sound"
+    data_args="--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}"
+    data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/wav.scp,speech,${speech_type}"
     data_args+=" --train_shape_file ${stats_dir}/train/speech_shape --valid_shape_file ${stats_dir}/valid/speech_shape"
     for o in ${tasks}; do
         data_args+=" --train_data_path_and_name_and_type ${data_feats}/${train_set_used}/text_${o},text_${o},text"
@@ -280,7 +282,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         # shellcheck disable=SC2086
         ${decode_cmd} --max_jobs_run "${inference_nj}" --gpu "${ngpu}" JOB=1:"${_nj}" "${logdir}/decode.JOB.log" \
             ${python} -m espnet_l2dual.bin.l2dual_inference --ngpu "${ngpu}" \
-                --data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,sound" \
+                --data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,${speech_type}" \
                 --key_file "${logdir}/keys.JOB.scp" \
                 --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \
                 --beam_size "${beam_size}" --ctc_weight "${ctc_weight}" --penalty "${penalty}" \
