@@ -48,7 +48,6 @@ from espnet2.text.token_id_converter import TokenIDConverter  # noqa: E402
 
 OUTPUT_NAMES = ("surface", "meaning")
 SPACE = "<space>"
-BLANK_ID = 0
 
 Hyp = Tuple[str, List[str], float]
 """One hypothesis: ``(text, tokens, score)``."""
@@ -95,8 +94,8 @@ def make_detokenizer(token_type: Optional[str], bpemodel: Optional[str]) -> Call
     """Return ``tokens -> text`` for one output's token type (bpe | char | word | jamo)."""
     if token_type == "jamo":
         return jamo_tokens_to_text
-    if token_type is None:
-        return lambda tokens: " ".join(tokens)
+    if token_type is None or token_type == "phn":  # phones: one token a unit, space-separated
+        return lambda tokens: " ".join(t for t in tokens if t != SPACE)
     if token_type == "bpe":
         if not bpemodel or not Path(bpemodel).is_file():
             raise DataError(bpemodel or "<bpemodel>", None, "SentencePiece model of a bpe output not found")
@@ -104,7 +103,7 @@ def make_detokenizer(token_type: Optional[str], bpemodel: Optional[str]) -> Call
     elif token_type in ("char", "word"):
         tokenizer = build_tokenizer(token_type=token_type)
     else:
-        raise ValueError(f"unsupported token_type '{token_type}' (expected bpe, char, word or jamo)")
+        raise ValueError(f"unsupported token_type '{token_type}' (expected bpe, char, word, phn or jamo)")
     return lambda tokens: tokenizer.tokens2text(tokens).strip()
 
 
@@ -143,11 +142,14 @@ def load_dual_model(train_config: PathLike, model_file: PathLike, device: str = 
 # ------------------------------------------------------------------ decoding
 
 
-def greedy_ctc(ctc: torch.nn.Module, enc: torch.Tensor) -> Tuple[List[int], float]:
-    """CTC best path of one utterance ``enc: (T, D)``: argmax, collapse repeats, drop blank."""
+def greedy_ctc(ctc: torch.nn.Module, enc: torch.Tensor, blank_id: int = 0) -> Tuple[List[int], float]:
+    """CTC best path of one utterance ``enc: (T, D)``: argmax, collapse repeats, drop blank.
+
+    The score is the log probability of that frame-level path.
+    """
     logp = ctc.log_softmax(enc.unsqueeze(0))[0]
     best, ids = logp.max(dim=-1)
-    token_ids = [int(i) for i, _ in groupby(ids.tolist()) if i != BLANK_ID]
+    token_ids = [int(i) for i, _ in groupby(ids.tolist()) if i != blank_id]
     return token_ids, float(best.sum())
 
 
@@ -220,8 +222,10 @@ class Speech2DualText:
         self.converters: Dict[str, TokenIDConverter] = {}
         self.detokenizers: Dict[str, Callable[[List[str]], str]] = {}
         self.searches: Dict[str, Optional[BatchBeamSearch]] = {}
+        self.blank_ids: Dict[str, int] = {o: int(getattr(model, "blank_id", {}).get(o, 0)) for o in self.outputs}
         for o in self.outputs:
             opts = replace(base, **{k: v for k, v in overrides.get(o, {}).items() if v is not None})
+            opts = self._fit_to_model(o, opts)
             opts.check(o)
             self.options[o] = opts
             token_list = list(model.token_lists[o])
@@ -232,13 +236,22 @@ class Speech2DualText:
         frontend_conf = getattr(args, "frontend_conf", None) or {}
         self.min_samples = int(0.025 * int(frontend_conf.get("fs", 16000)))
 
+    def _fit_to_model(self, o: str, opts: DecodeOptions) -> DecodeOptions:
+        """A model trained with ctc_weight 1 has no decoder, with 0 no CTC: decode with what exists."""
+        has_ctc, has_dec = o in self.model.ctcs, o in self.model.decoders
+        if not has_dec and opts.ctc_weight != 1.0:
+            logger.warning(f"{o}: the model has no attention decoder; decoding with CTC only")
+            return replace(opts, ctc_weight=1.0)
+        if not has_ctc and opts.ctc_weight != 0.0:
+            logger.warning(f"{o}: the model has no CTC; decoding with the attention decoder only")
+            return replace(opts, ctc_weight=0.0)
+        return opts
+
     def _build_search(self, o: str, opts: DecodeOptions, token_list: List[str]) -> BatchBeamSearch:
         model = self.model
-        scorers = dict(
-            decoder=model.decoders[o],
-            ctc=CTCPrefixScorer(ctc=model.ctcs[o], eos=model.eos[o]),
-            length_bonus=LengthBonus(len(token_list)),
-        )
+        scorers = dict(decoder=model.decoders[o], length_bonus=LengthBonus(len(token_list)))
+        if opts.ctc_weight > 0.0:
+            scorers["ctc"] = CTCPrefixScorer(ctc=model.ctcs[o], eos=model.eos[o])
         weights = dict(decoder=1.0 - opts.ctc_weight, ctc=opts.ctc_weight, length_bonus=opts.penalty)
         search = BatchBeamSearch(
             scorers=scorers, weights=weights, beam_size=opts.beam_size, vocab_size=len(token_list),
@@ -277,13 +290,13 @@ class Speech2DualText:
     def _decode_output(self, o: str, enc: torch.Tensor) -> List[Hyp]:
         opts = self.options[o]
         if opts.greedy:
-            nbest = [greedy_ctc(self.model.ctcs[o], enc)]
+            nbest = [greedy_ctc(self.model.ctcs[o], enc, self.blank_ids[o])]
         else:
             hyps = self.searches[o](x=enc, maxlenratio=opts.maxlenratio, minlenratio=opts.minlenratio)
             nbest = []
             for hyp in hyps[: opts.nbest]:
                 ids = hyp.yseq[1:-1].tolist()  # drop <sos> and <eos>
-                nbest.append(([i for i in ids if i != BLANK_ID], float(hyp.score)))
+                nbest.append(([i for i in ids if i != self.blank_ids[o]], float(hyp.score)))
         results = []
         for ids, score in nbest:
             tokens = self.converters[o].ids2tokens(ids)

@@ -53,11 +53,19 @@ def atomic_write(path: PathLike, mode: str = "w", encoding: str = "utf-8"):
         kwargs = {} if "b" in mode else {"encoding": encoding}
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process umask (mkstemp makes 0600 files; finished files get the usual mode)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_table(path: PathLike, items: Iterable[Tuple[str, str]], sort: bool = True) -> None:

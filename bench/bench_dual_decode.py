@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Benchmark: decoding both outputs with Speech2DualText vs two stock ESPnet decoders.
+
+Stock ESPnet needs one ASR model per output, so the fair baseline is two runs of
+``espnet2.bin.asr_inference.Speech2Text`` on two STL ASR models of the same size,
+with the same beam and CTC weight.  Our one MTL model shares one encoder pass.
+
+    tools/venv/bin/python bench/bench_dual_decode.py --data_dir dump/raw/test --n 50 \\
+        --dual_config exp/mtl/config.yaml --dual_model exp/mtl/valid.acc.ave.pth \\
+        --stock_surface_config exp/stock_surface/config.yaml --stock_surface_model ... \\
+        --stock_meaning_config exp/stock_meaning/config.yaml --stock_meaning_model ...
+
+Prints the time of each side and the ratio ours / stock (below 1 means faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from espnet_l2dual.utils import offline
+
+offline.guard()
+
+from espnet_l2dual.bin.format_wav_scp import read_audio, to_mono  # noqa: E402
+from espnet_l2dual.bin.l2dual_inference import Speech2DualText  # noqa: E402
+from espnet_l2dual.utils.fileio import read_table  # noqa: E402
+
+
+def load_utterances(data_dir: Path, n: int) -> Tuple[List[np.ndarray], float]:
+    """The first ``n`` utterances of ``data_dir/wav.scp`` (sorted) as mono samples, and their seconds."""
+    table = read_table(data_dir / "wav.scp")
+    utts, seconds = [], 0.0
+    for value in list(table.values())[:n]:
+        data, rate = read_audio(value)
+        utts.append(to_mono(data))
+        seconds += len(data) / rate
+    return utts, seconds
+
+
+def time_decoder(decode: Callable[[np.ndarray], object], utts: Sequence[np.ndarray]) -> float:
+    """Seconds to decode every utterance, after one untimed warm-up call."""
+    decode(utts[0])
+    start = time.perf_counter()
+    for x in utts:
+        decode(x)
+    return time.perf_counter() - start
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data_dir", type=Path, required=True)
+    p.add_argument("--n", type=int, default=50, help="number of utterances")
+    p.add_argument("--dual_config", required=True)
+    p.add_argument("--dual_model", required=True)
+    for o in ("surface", "meaning"):
+        p.add_argument(f"--stock_{o}_config", required=True, help=f"stock ESPnet ASR model for {o}")
+        p.add_argument(f"--stock_{o}_model", required=True)
+    p.add_argument("--beam_size", type=int, default=5)
+    p.add_argument("--ctc_weight", type=float, default=0.3)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from espnet2.bin.asr_inference import Speech2Text
+
+    utts, audio_s = load_utterances(args.data_dir, args.n)
+    ours = Speech2DualText(args.dual_config, args.dual_model, device=args.device,
+                           beam_size=args.beam_size, ctc_weight=args.ctc_weight)
+    stock = [Speech2Text(asr_train_config=getattr(args, f"stock_{o}_config"),
+                         asr_model_file=getattr(args, f"stock_{o}_model"), device=args.device,
+                         beam_size=args.beam_size, ctc_weight=args.ctc_weight, nbest=1)
+             for o in ("surface", "meaning")]
+
+    t_ours = time_decoder(ours, utts)
+    t_stock = time_decoder(lambda x: [s2t(x) for s2t in stock], utts)
+    print(f"utterances: {len(utts)} ({audio_s:.1f} s of audio)")
+    print(f"ours  (Speech2DualText, one model, 2 outputs): {t_ours:.2f} s")
+    print(f"stock (2 x Speech2Text, one model per output): {t_stock:.2f} s")
+    print(f"ratio ours/stock: {t_ours / t_stock:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The synthetic `mini` corpus as data/{train,dev,test}: generated (or finished, if a run was
+# killed) under --corpus_dir, then its data-dir files copied; the audio stays in corpus_dir/wav.
+# Called by local/data.sh of each recipe; only --lang differs between recipes.
+set -euo pipefail
+
+log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (mini_data.sh) $*" >&2; }
+
+lang=
+corpus_dir=data/local/mini
+data_dir=data
+nj=$(nproc)
+seed=1
+num_train=1200
+num_dev=150
+num_test=150
+help_message="Usage: $0 --lang ko|en [options]
+  --lang LANG          ko or en (required)
+  --corpus_dir DIR     where the corpus and its audio are made (default ${corpus_dir})
+  --data_dir DIR       where train/dev/test data dirs go (default ${data_dir})
+  --nj N               parallel synthesis jobs (default: nproc = ${nj})
+  --seed S             random seed (default ${seed}); a new seed needs a new --corpus_dir
+  --num_train N --num_dev N --num_test N   utterances per set (default ${num_train}/${num_dev}/${num_test})"
+
+. utils/parse_options.sh
+[ $# -eq 0 ] || { echo "${help_message}" >&2; exit 1; }
+[ -n "${lang}" ] || { log "--lang is required"; echo "${help_message}" >&2; exit 1; }
+
+log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, ${num_train}/${num_dev}/${num_test} utterances, nj ${nj})"
+python3 -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --seed "${seed}" \
+    --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --nj "${nj}"
+
+for dset in train dev test; do
+    tmp="${data_dir}/.${dset}.tmp"
+    rm -rf "${tmp}"
+    mkdir -p "${tmp}"
+    cp "${corpus_dir}/${dset}"/* "${tmp}/"
+    rm -rf "${data_dir:?}/${dset}"
+    mv "${tmp}" "${data_dir}/${dset}"
+    log "${data_dir}/${dset}: $(wc -l < "${data_dir}/${dset}/wav.scp") utterances"
+done

@@ -1,0 +1,108 @@
+"""ESPnetL2DualModel: forward/backward, the loss formula, STL branches, public attributes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from l2dual_helpers import MEANING_TOKENS, SURFACE_TOKENS, build, random_batch
+
+MTL = ["surface", "meaning"]
+
+
+@pytest.mark.parametrize("tasks", [MTL, ["surface"], ["meaning"]])
+def test_forward_backward_every_parameter_gets_a_gradient(tmp_path, tasks):
+    torch.manual_seed(0)
+    model = build(tmp_path, tasks)
+    loss, stats, weight = model(**random_batch())
+    assert torch.isfinite(loss).all() and loss.shape == (1,)
+    assert int(weight) == 3
+    loss.sum().backward()
+    unused = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert unused == []  # DDP needs no unused parameters
+    for o in tasks:
+        assert stats[f"acc_{o}"] is not None and stats[f"loss_ctc_{o}"] is not None
+
+
+@pytest.mark.parametrize("other", ["surface", "meaning"])
+def test_stl_builds_no_branch_of_the_other_output(tmp_path, other):
+    task = "meaning" if other == "surface" else "surface"
+    model = build(tmp_path, [task])
+    assert model.tasks == [task]
+    assert list(model.ctcs) == [task] and list(model.decoders) == [task]
+    names = [n for n, _ in model.named_parameters()]
+    assert not [n for n in names if f".{other}." in n or n.endswith(f".{other}")]
+    _, stats, _ = model(**random_batch())
+    assert f"loss_{other}" not in stats
+
+
+def test_loss_is_the_weighted_sum_of_the_stats(tmp_path):
+    torch.manual_seed(0)
+    model = build(tmp_path, MTL, task_weights={"surface": 1.0, "meaning": 0.25})
+    model.eval()  # no dropout: the check is exact
+    with torch.no_grad():
+        loss, stats, _ = model(**random_batch())
+    c = model.ctc_weight
+    assert c == pytest.approx(0.3)
+    expected = 0.0
+    for o, w in (("surface", 1.0), ("meaning", 0.25)):
+        per_output = (1 - c) * stats[f"loss_att_{o}"] + c * stats[f"loss_ctc_{o}"]
+        assert per_output.item() == pytest.approx(stats[f"loss_{o}"].item(), rel=1e-5)
+        expected = expected + w * per_output
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert stats["loss"].item() == pytest.approx(loss.item())
+
+
+def test_eval_reports_error_rates_per_output(tmp_path):
+    model = build(tmp_path, MTL)
+    model.train()
+    _, train_stats, _ = model(**random_batch())
+    assert train_stats["cer_ctc_surface"] is None  # greedy decoding only in eval, as ESPnet
+    model.eval()
+    with torch.no_grad():
+        _, stats, _ = model(**random_batch())
+    for o in MTL:
+        for key in (f"cer_ctc_{o}", f"cer_{o}", f"wer_{o}"):
+            assert stats[key] is not None and stats[key].item() >= 0.0
+
+
+def test_public_attributes_follow_espnet_conventions(tmp_path):
+    model = build(tmp_path, MTL)
+    assert model.token_lists == {"surface": SURFACE_TOKENS, "meaning": MEANING_TOKENS}
+    assert model.sos == model.eos == {"surface": len(SURFACE_TOKENS) - 1, "meaning": len(MEANING_TOKENS) - 1}
+    assert model.ignore_id == -1
+    assert list(model.ctcs) == list(model.decoders) == MTL
+    batch = random_batch()
+    model.eval()
+    enc, enc_lens = model.encode(batch["speech"], batch["speech_lengths"])
+    assert enc.shape[0] == 3 and enc.shape[2] == 16 and enc_lens.max() == enc.shape[1]
+    feats = model.collect_feats(batch["speech"], batch["speech_lengths"], text_surface=batch["text_surface"])
+    assert feats["feats"].shape[-1] == 20 and feats["feats_lengths"].shape == (3,)
+
+
+def test_missing_text_of_an_active_task_is_named(tmp_path):
+    model = build(tmp_path, MTL)
+    batch = random_batch()
+    del batch["text_meaning"], batch["text_meaning_lengths"]
+    with pytest.raises(ValueError, match="text_meaning"):
+        model(**batch)
+
+
+def test_ctc_weight_one_needs_no_decoder_and_zero_no_ctc(tmp_path):
+    ctc_only = build(tmp_path, MTL, ctc_weight=1.0)
+    assert len(ctc_only.decoders) == 0 and list(ctc_only.ctcs) == MTL
+    loss, stats, _ = ctc_only(**random_batch())
+    assert stats["loss_att_surface"] is None
+    assert loss.item() == pytest.approx((stats["loss_ctc_surface"] + stats["loss_ctc_meaning"]).item(), rel=1e-5)
+
+    att_only = build(tmp_path, ["surface"], ctc_weight=0.0)
+    assert len(att_only.ctcs) == 0 and list(att_only.decoders) == ["surface"]
+    loss, stats, _ = att_only(**random_batch())
+    assert stats["loss_ctc_surface"] is None
+    loss.sum().backward()
+    assert all(p.grad is not None for p in att_only.parameters())
+
+
+def test_task_weight_for_an_inactive_output_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="task_weights"):
+        build(tmp_path, ["surface"], task_weights={"meaning": 1.0})
