@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,6 @@ import yaml
 
 from l2dual_helpers import SURFACE_TOKENS, build, parse_args, tiny_config, write_token_lists
 
-from espnet_l2dual.bin import l2dual_train
 from espnet_l2dual.tasks.l2dual import L2DualTask
 from espnet_l2dual.train.trainer import save_initial_weights
 
@@ -22,20 +22,19 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPES = [ROOT / "egs2" / "l2ko" / "asr1", ROOT / "egs2" / "l2en" / "asr1"]
 
 
-def print_config(monkeypatch, capsys, argv):
-    """Run the CLI's --print_config in-process (ESPnet reads sys.argv for it)."""
+def print_config(monkeypatch, argv):
+    """What ``l2dual_train ARGV --print_config`` prints, in-process (ESPnet reads sys.argv for it)."""
     monkeypatch.setattr(sys, "argv", ["l2dual_train", *argv, "--print_config"])
-    with pytest.raises(SystemExit) as e:
-        l2dual_train.main(argv + ["--print_config"])
-    assert e.value.code == 0
-    return yaml.safe_load(capsys.readouterr().out)
+    out = io.StringIO()
+    L2DualTask.print_config(file=out)
+    return yaml.safe_load(out.getvalue())
 
 
-def test_print_config_round_trip(tmp_path, monkeypatch, capsys):
+def test_print_config_round_trip(tmp_path, monkeypatch):
     source = tiny_config(["surface"], ctc_weight=0.5)
     src = tmp_path / "src.yaml"
     src.write_text(yaml.safe_dump(source), encoding="utf-8")
-    printed = print_config(monkeypatch, capsys, ["--config", str(src)])
+    printed = print_config(monkeypatch, ["--config", str(src)])
     for key, value in source.items():
         if isinstance(value, dict):
             assert {k: printed[key][k] for k in value} == value, key
@@ -44,7 +43,7 @@ def test_print_config_round_trip(tmp_path, monkeypatch, capsys):
     assert printed["surface_decoder_conf"]["num_blocks"] == 1
     again = tmp_path / "printed.yaml"
     again.write_text(yaml.safe_dump(printed), encoding="utf-8")
-    assert print_config(monkeypatch, capsys, ["--config", str(again)]) == printed
+    assert print_config(monkeypatch, ["--config", str(again)]) == printed
     lists = write_token_lists(tmp_path)
     args = L2DualTask.get_parser().parse_args(["--config", str(again), "--surface_token_list", str(lists["surface"])])
     assert L2DualTask.build_model(args).tasks == ["surface"]
@@ -196,6 +195,9 @@ def test_collect_stats_then_one_epoch_of_training(tmp_path):
               "--valid_shape_file", f"{data}/wav.scp", "--output_dir", str(stats)], tmp_path)
     for name in ("feats_stats.npz", "speech_shape", "text_surface_shape", "text_meaning_shape"):
         assert (stats / "train" / name).is_file(), name
+
+    printed = yaml.safe_load(_run_cli(["--config", str(cfg), "--print_config"], tmp_path).stdout)
+    assert printed["model_conf"]["tasks"] == ["surface", "meaning"] and printed["max_epoch"] == 1
 
     exp = tmp_path / "exp"
     _run_cli(["--config", str(cfg), "--normalize_conf", f"stats_file={stats}/train/feats_stats.npz",

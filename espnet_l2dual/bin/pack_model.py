@@ -70,7 +70,7 @@ def _versions() -> Dict[str, str]:
     versions = {"espnet_l2dual": espnet_l2dual.__version__}
     for name in ("espnet", "torch"):
         try:
-            versions[name] = __import__(name).__version__
+            versions[name] = str(__import__(name).__version__)
         except Exception:  # an optional detail: packing still works without it
             pass
     return versions

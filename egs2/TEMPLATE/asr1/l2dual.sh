@@ -16,7 +16,6 @@ nj=2                    # parallel jobs for data stages and stats
 inference_nj=2          # parallel decoding jobs
 ngpu=0                  # 0: CPU
 num_nodes=1             # multi-node training (ESPnet's own launcher)
-dist_launcher=""        # e.g. slurm (passed to the trainer as --multiprocessing_distributed)
 python=python3          # python of tools/venv (path.sh puts it first on PATH)
 
 lang=""                 # ko | en (required)
@@ -69,7 +68,7 @@ Stages (DESIGN.md):
 
 Options (default):
   --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj}) --inference_nj (${inference_nj})
-  --ngpu (${ngpu}) --num_nodes (${num_nodes}) --dist_launcher (${dist_launcher})
+  --ngpu (${ngpu}) --num_nodes (${num_nodes})
   --lang (required) --corpus (${corpus}) --local_data_opts ("${local_data_opts}")
   --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}")
   --speed_perturb_factors ("${speed_perturb_factors}") --fs (${fs}) --audio_format (${audio_format})
@@ -156,7 +155,7 @@ fi
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     for dset in ${train_set_used} ${valid_set} ${test_sets}; do
         out="${data_feats}/org/${dset}"
-        if [ -f "${out}/.done" ]; then log "Stage 3: ${out} done, skipping"; continue; fi
+        if [ "${out}/.done" -nt "data/${dset}/wav.scp" ]; then log "Stage 3: ${out} done, skipping"; continue; fi
         log "Stage 3: format audio data/${dset} -> ${out} (fs=${fs}, ${audio_format}, nj=${nj})"
         validate "data/${dset}"
         mkdir -p "${out}/logs"
@@ -204,7 +203,7 @@ fi
 # ---- 6: collect stats ----------------------------------------------------------------
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     need_config 6
-    if [ -f "${stats_dir}/.done" ]; then
+    if [ "${stats_dir}/.done" -nt "${data_feats}/${train_set_used}/wav.scp" ]; then
         log "Stage 6: ${stats_dir} done, skipping"
     else
         log "Stage 6: collect stats -> ${stats_dir} (nj=${nj})"
@@ -216,7 +215,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         # Stats are shared by every config of this recipe: both outputs, no normalisation.
         # shellcheck disable=SC2046
         ${train_cmd} --max_jobs_run "${nj}" JOB=1:"${_nj}" "${logdir}/stats.JOB.log" \
-            ${python} -m espnet_l2dual.bin.l2dual_train --collect_stats true --use_preprocessor true \
+            env OMP_NUM_THREADS=1 ${python} -m espnet_l2dual.bin.l2dual_train --collect_stats true --use_preprocessor true \
                 --config "${train_config}" --normalize none --ngpu 0 --num_workers 0 \
                 --model_conf "tasks=[surface,meaning]" \
                 $(token_args surface) $(token_args meaning) \
@@ -259,14 +258,14 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         data_args+=" --valid_shape_file ${stats_dir}/valid/text_${o}_shape.tok"
         data_args+=" $(token_args "${o}" | tr '\n' ' ')"
     done
-    dist_args=""
-    [ -n "${dist_launcher}" ] && dist_args="--multiprocessing_distributed true --dist_launcher ${dist_launcher}"
+    # ESPnet's launcher: one local/Slurm job on one node, or --num_nodes N with DDP.
     # shellcheck disable=SC2086
-    ${cuda_cmd} --gpu "${ngpu}" "${exp_dir}/logs/train.log" \
+    ${python} -m espnet2.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
+        --ngpu "${ngpu}" --num_nodes "${num_nodes}" --init_file_prefix "${exp_dir}/.dist_init_" \
+        --multiprocessing_distributed true -- \
         ${python} -m espnet_l2dual.bin.l2dual_train --config "${train_config}" --use_preprocessor true \
             --normalize_conf "stats_file=${stats_dir}/train/feats_stats.npz" \
-            --ngpu "${ngpu}" --num_nodes "${num_nodes}" ${dist_args} --resume true \
-            --output_dir "${exp_dir}" ${data_args} ${train_args}
+            --resume true --output_dir "${exp_dir}" ${data_args} ${train_args}
     log "Stage 7: done; log ${exp_dir}/logs/train.log, plots ${exp_dir}/images/"
 fi
 
@@ -278,10 +277,11 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         log "Stage 8: decode ${data_feats}/${dset} with ${exp_dir}/${inference_model} -> ${out}"
         mkdir -p "${logdir}"
         _nj=$(min "${inference_nj}" "$(wc -l < "${data_feats}/${dset}/wav.scp")")
+        decode_threads=$(( $(nproc) / _nj )); [ "${decode_threads}" -lt 1 ] && decode_threads=1
         split_scp.sh "${data_feats}/${dset}/wav.scp" $(for n in $(seq "${_nj}"); do echo "${logdir}/keys.${n}.scp"; done)
         # shellcheck disable=SC2086
         ${decode_cmd} --max_jobs_run "${inference_nj}" --gpu "${ngpu}" JOB=1:"${_nj}" "${logdir}/decode.JOB.log" \
-            ${python} -m espnet_l2dual.bin.l2dual_inference --ngpu "${ngpu}" \
+            env OMP_NUM_THREADS="${decode_threads}" ${python} -m espnet_l2dual.bin.l2dual_inference --ngpu "${ngpu}" \
                 --data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,${speech_type}" \
                 --key_file "${logdir}/keys.JOB.scp" \
                 --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \

@@ -6,5 +6,4 @@ export MAIN_ROOT
 export PATH="${PWD}/utils:${PWD}/scripts:/usr/lib/sctk/bin:${PATH}"
 export LC_ALL=C.UTF-8
 export PYTHONIOENCODING=UTF-8
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export HF_HUB_OFFLINE=1

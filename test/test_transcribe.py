@@ -1,0 +1,52 @@
+"""The transcribe CLI and its surface/meaning difference marking."""
+
+from __future__ import annotations
+
+import pytest
+
+from tiny_dual_model import make_tiny_model, write_wav
+
+from espnet_l2dual.bin.pack_model import pack
+from espnet_l2dual.bin.transcribe import format_result, main, mark_differences
+
+
+def test_substitution_is_marked_on_both_sides():
+    assert mark_differences("I THINK SO", "I TINK SO") == ("I [THINK] SO", "I [TINK] SO")
+
+
+def test_identical_transcriptions_have_no_marks():
+    assert mark_differences("먹어요 감사", "먹어요 감사") == ("먹어요 감사", "먹어요 감사")
+
+
+def test_deletion_and_insertion_show_a_gap():
+    assert mark_differences("I DO THINK SO", "I THINK SO") == ("I [DO] THINK SO", "I [*] THINK SO")
+    assert mark_differences("I SO", "I TINK SO") == ("I [*] SO", "I [TINK] SO")
+
+
+def test_multi_word_replacement_is_aligned_as_one_block():
+    meaning, surface = mark_differences("THIS IS A TEST", "DIS IZ A TEST")
+    assert meaning == "[THIS] [IS] A TEST" and surface == "[DIS] [IZ] A TEST"
+
+
+def test_empty_outputs():
+    assert mark_differences("", "") == ("", "")
+    assert mark_differences("YES", "") == ("[YES]", "[*]")
+
+
+def test_format_result_single_output_model():
+    assert format_result("a.wav", {"surface": "D IH S"}) == "a.wav\n  surface: D IH S"
+
+
+def test_cli_prints_both_outputs_per_file(tmp_path, capsys):
+    files = make_tiny_model(tmp_path / "model")
+    zip_path = pack(files["config"], files["model"], tmp_path / "packed.zip")
+    a = write_wav(tmp_path / "a.wav", 0.5, seed=3)
+    b = write_wav(tmp_path / "b.wav", 0.5, silent=True)
+    rc = main(["--model", str(zip_path), "--cache_dir", str(tmp_path / "cache"), "--beam_size", "2",
+               str(a), str(b), str(tmp_path / "missing.wav")])
+    out, err = capsys.readouterr()
+    assert rc == 1  # the missing file is reported, the others are still transcribed
+    assert "missing.wav" in err
+    lines = out.splitlines()
+    assert lines[0] == str(a) and lines[1].startswith("  meaning: ") and lines[2].startswith("  surface: ")
+    assert lines[3:] == [str(b), "  meaning: ", "  surface: "]
