@@ -62,6 +62,13 @@ def test_decode_returns_both_outputs_with_nbest(tiny, speech):
     assert text == "".join(tokens).replace("▁", " ").strip()
 
 
+def test_hyps_cut_at_maxlen_carry_no_special_tokens(tiny, speech):
+    s2t = Speech2DualText(tiny["config"], tiny["model"], beam_size=2, maxlenratio=0.2)
+    for o, hyps in s2t(speech).items():
+        for _, tokens, _ in hyps:
+            assert tokens and not {"<sos/eos>", "<blank>"} & set(tokens)
+
+
 def test_one_encoder_pass_for_both_outputs(tiny, speech):
     s2t = Speech2DualText(tiny["config"], tiny["model"], beam_size=2)
     calls = []
@@ -226,3 +233,15 @@ def test_corrupt_packed_zip_names_the_file(tmp_path):
         Speech2DualText.from_packed(bad, cache_dir=tmp_path / "cache")
     with pytest.raises(DataError, match="packed model not found"):
         Speech2DualText.from_packed(tmp_path / "none.zip", cache_dir=tmp_path / "cache")
+
+
+def test_model_file_of_another_config_is_refused(tiny, tmp_path):
+    other = make_tiny_model(tmp_path / "stl", tasks=["meaning"])
+    with pytest.raises(DataError, match=f"(?s){other['model']}: cannot load model.*Missing key"):
+        Speech2DualText(tiny["config"], other["model"])
+
+
+def test_from_model_matches_file_loading(tiny, speech):
+    model, args = inf.load_dual_model(tiny["config"], tiny["model"])
+    wrapped = Speech2DualText.from_model(model, vars(args), beam_size=2)
+    assert wrapped(speech) == Speech2DualText(tiny["config"], tiny["model"], beam_size=2)(speech)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tiny_dual_model import make_tiny_model, write_wav
 
 from espnet_l2dual.bin.pack_model import pack

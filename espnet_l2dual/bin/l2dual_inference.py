@@ -118,7 +118,11 @@ def _task_class():
 
 
 def load_dual_model(train_config: PathLike, model_file: PathLike, device: str = "cpu"):
-    """Build the model from ``config.yaml`` and load ``model_file``; errors name the bad file."""
+    """Build the model from ``config.yaml`` and load ``model_file``; errors name the bad file.
+
+    The weights are loaded strictly (ESPnet's loader is lenient): a model file from another
+    config fails here instead of decoding with random weights.
+    """
     for path, what in ((train_config, "training config"), (model_file, "model file")):
         if not Path(path).is_file():
             raise DataError(path, None, f"{what} not found")
@@ -130,9 +134,14 @@ def load_dual_model(train_config: PathLike, model_file: PathLike, device: str = 
     if not isinstance(conf, dict):
         raise DataError(train_config, None, "training config is not a YAML mapping")
     try:
-        model, args = _task_class().build_model_from_file(str(train_config), str(model_file), device)
-    except DataError:
-        raise
+        model, args = _task_class().build_model_from_file(str(train_config), None, device)
+    except (ValueError, KeyError, TypeError, OSError) as e:
+        raise DataError(train_config, None, f"cannot build the model: {type(e).__name__}: {e}") from None
+    try:
+        state = torch.load(str(model_file), map_location=device, weights_only=True)
+        if isinstance(state, dict) and "module" in state:  # deepspeed checkpoints
+            state = state["module"]
+        model.load_state_dict(state)
     except Exception as e:  # torch.load raises many types on a truncated or foreign file
         raise DataError(model_file, None, f"cannot load model (corrupt or not a model of this config): "
                         f"{type(e).__name__}: {e}") from None
@@ -295,8 +304,9 @@ class Speech2DualText:
             hyps = self.searches[o](x=enc, maxlenratio=opts.maxlenratio, minlenratio=opts.minlenratio)
             nbest = []
             for hyp in hyps[: opts.nbest]:
-                ids = hyp.yseq[1:-1].tolist()  # drop <sos> and <eos>
-                nbest.append(([i for i in ids if i != self.blank_ids[o]], float(hyp.score)))
+                # <sos>/<eos> and blank are not text (a hyp cut at maxlen may carry two <eos>)
+                drop = {self.blank_ids[o], self.model.sos[o], self.model.eos[o]}
+                nbest.append(([i for i in hyp.yseq[1:].tolist() if i not in drop], float(hyp.score)))
         results = []
         for ids, score in nbest:
             tokens = self.converters[o].ids2tokens(ids)
@@ -404,6 +414,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s (%(name)s) %(levelname)s: %(message)s")
+    if logging.getLogger().level > logging.DEBUG:  # per-step beam search lines would bury the progress line
+        logging.getLogger("espnet.nets").setLevel(max(logging.WARNING, logging.getLogger().level))
     overrides = {o: {name: getattr(args, f"{o}_{name}") for name in OVERRIDABLE
                      if getattr(args, f"{o}_{name}") is not None} for o in OUTPUT_NAMES}
     device = "cuda" if args.ngpu > 0 else "cpu"

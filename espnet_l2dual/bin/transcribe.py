@@ -14,6 +14,7 @@ A word present in only one output is shown against ``[*]`` in the other.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import sys
 from typing import List, Optional, Sequence, Tuple
@@ -65,14 +66,16 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    from espnet_l2dual.bin.format_wav_scp import read_audio, resample, to_mono
-    from espnet_l2dual.bin.l2dual_inference import Speech2DualText
     from espnet_l2dual.errors import DataError
 
     try:
-        s2t = Speech2DualText.from_packed(args.model, cache_dir=args.cache_dir, device=args.device,
-                                          beam_size=args.beam_size, ctc_weight=args.ctc_weight,
-                                          penalty=args.penalty)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is for transcriptions, not import chatter
+            from espnet_l2dual.bin.format_wav_scp import read_audio, resample, to_mono
+            from espnet_l2dual.bin.l2dual_inference import Speech2DualText
+
+            s2t = Speech2DualText.from_packed(args.model, cache_dir=args.cache_dir, device=args.device,
+                                              beam_size=args.beam_size, ctc_weight=args.ctc_weight,
+                                              penalty=args.penalty)
     except DataError as e:
         print(f"transcribe: error: {e}", file=sys.stderr)
         return 1

@@ -1,5 +1,5 @@
 # Sourced by every recipe script: the toolkit's venv, our utils, sclite on PATH.
-MAIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd -P)"
+MAIN_ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd -P)"
 export MAIN_ROOT
 # shellcheck disable=SC1091
 . "${MAIN_ROOT}/tools/activate_python.sh"

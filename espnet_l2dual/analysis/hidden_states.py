@@ -1,0 +1,277 @@
+"""Collect layer-wise hidden states of a dual model on test utterances, cached as kaldiio ark/scp.
+
+CKA compares representations of the *same* examples, so every model sees the same
+utterances and keeps the same frames: a frame subsample drawn from a generator
+seeded by (seed, utterance id), with a per-utterance quota that caps the total at
+``max_frames``.  Only the kept rows are stored, so memory is bounded by the subsample.
+
+What is recorded (forward hooks, ``model.eval()``, hence no specaug and no dropout;
+decoders run under teacher forcing with the reference tokens):
+
+- ``enc.<i>``            output of encoder block i, at the kept encoder frames;
+- ``dec.<o>.<i>``        output of decoder layer i of output o, at the kept token positions;
+- ``ctx.<o>.<i>``        the source-attention context vector of that layer (what the
+                         decoder reads from the shared encoder), at the kept token positions;
+- ``ctxmean.<o>.<i>``    that context averaged over the utterance's tokens, one row per
+                         utterance: the surface and meaning decoders have different token
+                         sequences, so they are compared per utterance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import zlib
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils import offline
+from espnet_l2dual.utils.fileio import atomic_write, read_table
+
+offline.guard()
+
+from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # noqa: E402
+
+log = logging.getLogger("espnet_l2dual.analysis")
+
+CACHE_VERSION = 1
+
+
+# ------------------------------------------------------------------ data
+
+
+class Utterance:
+    """One test utterance: 1-D speech samples and its reference texts per output."""
+
+    def __init__(self, utt_id: str, speech: np.ndarray, texts: Mapping[str, str]):
+        self.utt_id = utt_id
+        self.speech = speech
+        self.texts = dict(texts)
+
+
+def load_utterances(data_dir: Path, keys: Sequence[str]) -> List[Utterance]:
+    """Read audio (any wav.scp entry, pipes included) and both texts of ``keys``."""
+    from espnet_l2dual.bin.format_wav_scp import read_audio, to_mono
+
+    wav_scp = data_dir / "wav.scp"
+    if not wav_scp.is_file():
+        raise DataError(wav_scp, None, "wav.scp not found")
+    wavs = read_table(wav_scp)
+    texts = {}
+    for o in ("surface", "meaning"):
+        path = data_dir / f"text_{o}"
+        if not path.is_file():
+            raise DataError(path, None, f"reference text of output '{o}' not found")
+        texts[o] = read_table(path)
+    out = []
+    for key in keys:
+        for o, table in texts.items():
+            if key not in table:
+                raise DataError(data_dir / f"text_{o}", None, f"utterance '{key}' has no text")
+        if key not in wavs:
+            raise DataError(wav_scp, None, f"utterance '{key}' has no audio")
+        try:
+            data, _ = read_audio(wavs[key])
+        except Exception as e:  # soundfile / subprocess raise many types
+            raise DataError(wav_scp, None, f"utterance '{key}': cannot read audio ({e})") from None
+        out.append(Utterance(key, to_mono(data).astype(np.float32), {o: t[key] for o, t in texts.items()}))
+    return out
+
+
+def select_utterances(data_dir: Path, max_utts: int, seed: int) -> List[str]:
+    """Up to ``max_utts`` ids of ``text_surface`` (sorted), drawn with ``seed`` when there are more."""
+    keys = sorted(read_table(data_dir / "text_surface"))
+    if max_utts and len(keys) > max_utts:
+        rng = np.random.default_rng(seed)
+        keys = sorted(rng.choice(keys, size=max_utts, replace=False).tolist())
+    return keys
+
+
+def tokenize(preprocess: Callable, utt: Utterance, tasks: Sequence[str]) -> Dict[str, np.ndarray]:
+    """Token ids of the model's outputs, through the model's own preprocessor."""
+    data = {"speech": utt.speech}
+    data.update({f"text_{o}": utt.texts[o] for o in tasks})
+    data = preprocess(utt.utt_id, data)
+    return {o: np.asarray(data[f"text_{o}"], dtype=np.int64) for o in tasks}
+
+
+# ------------------------------------------------------------------ frame subsample
+
+
+def keep_indices(utt_id: str, length: int, quota: int, seed: int, salt: str) -> np.ndarray:
+    """Sorted positions kept from a sequence of ``length``; the same for every model."""
+    if length <= quota:
+        return np.arange(length)
+    rng = np.random.default_rng([seed, zlib.crc32(f"{salt}/{utt_id}".encode("utf-8"))])
+    return np.sort(rng.choice(length, size=quota, replace=False))
+
+
+def per_utt_quota(max_frames: int, n_utts: int) -> int:
+    return max(1, math.ceil(max_frames / max(1, n_utts)))
+
+
+# ------------------------------------------------------------------ hooks
+
+
+def _first_tensor(out) -> torch.Tensor:
+    """Encoder/decoder layers return tuples; rel-pos conformer blocks return ((x, pos), mask)."""
+    while isinstance(out, (tuple, list)):
+        out = out[0]
+    return out
+
+
+class _Recorder:
+    """Forward hooks that keep the last output of each named module."""
+
+    def __init__(self) -> None:
+        self.values: Dict[str, torch.Tensor] = {}
+        self.handles = []
+
+    def watch(self, name: str, module: torch.nn.Module) -> None:
+        def hook(_module, _inputs, output, _name=name):
+            self.values[_name] = _first_tensor(output).detach()
+
+        self.handles.append(module.register_forward_hook(hook))
+
+    def close(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+
+def encoder_blocks(model) -> Sequence[torch.nn.Module]:
+    blocks = getattr(model.encoder, "encoders", None)
+    if blocks is None:
+        raise ValueError(f"encoder {type(model.encoder).__name__} has no 'encoders' blocks to analyse")
+    return list(blocks)
+
+
+def decoder_layers(model, o: str) -> Sequence[torch.nn.Module]:
+    if o not in model.decoders:
+        return []
+    return list(getattr(model.decoders[o], "decoders", []))
+
+
+@torch.no_grad()
+def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_frames: int,
+            seed: int, progress: Optional[Callable[[str], None]] = None) -> Dict[str, np.ndarray]:
+    """Hidden states of ``model`` on ``utterances`` (one at a time), only the kept rows."""
+    model.eval()
+    tasks = list(model.tasks)
+    rec = _Recorder()
+    for i, block in enumerate(encoder_blocks(model)):
+        rec.watch(f"enc.{i}", block)
+    for o in tasks:
+        for i, layer in enumerate(decoder_layers(model, o)):
+            rec.watch(f"dec.{o}.{i}", layer)
+            if getattr(layer, "src_attn", None) is not None:
+                rec.watch(f"ctx.{o}.{i}", layer.src_attn)
+    quota = per_utt_quota(max_frames, len(utterances))
+    rows: Dict[str, List[np.ndarray]] = {}
+    n_frames = {"enc": 0, **{o: 0 for o in tasks}}
+    device = next(model.parameters()).device
+    try:
+        for k, utt in enumerate(utterances):
+            ids = tokenize(preprocess, utt, tasks)
+            speech = torch.from_numpy(utt.speech).unsqueeze(0).to(device)
+            lengths = torch.tensor([speech.shape[1]], device=device)
+            rec.values.clear()
+            enc, enc_lens = model.encode(speech, lengths)
+            t = int(enc_lens[0])
+            keep = keep_indices(utt.utt_id, t, quota, seed, "enc")
+            for name, value in list(rec.values.items()):
+                if name.startswith("enc."):
+                    rows.setdefault(name, []).append(value[0, keep].float().cpu().numpy())
+            n_frames["enc"] += len(keep)
+            for o in tasks:
+                if o not in model.decoders:
+                    continue
+                ys = torch.from_numpy(ids[o]).unsqueeze(0).to(device)
+                ys_in, _ = add_sos_eos(ys, model.sos[o], model.eos[o], model.ignore_id)
+                ys_lens = torch.tensor([ys_in.shape[1]], device=device)
+                model.decoders[o](enc, enc_lens, ys_in, ys_lens)
+                keep_tok = keep_indices(utt.utt_id, ys_in.shape[1], quota, seed, f"dec.{o}")
+                for name, value in list(rec.values.items()):
+                    if name.startswith((f"dec.{o}.", f"ctx.{o}.")):
+                        rows.setdefault(name, []).append(value[0, keep_tok].float().cpu().numpy())
+                    if name.startswith(f"ctx.{o}."):
+                        mean_name = "ctxmean" + name[len("ctx"):]
+                        rows.setdefault(mean_name, []).append(value[0].float().mean(0, keepdim=True).cpu().numpy())
+                n_frames[o] += len(keep_tok)
+            if progress is not None and ((k + 1) % 20 == 0 or k + 1 == len(utterances)):
+                progress(f"{k + 1}/{len(utterances)} utterances, {n_frames['enc']} encoder frames kept")
+    finally:
+        rec.close()
+    return {name: np.concatenate(parts, axis=0).astype(np.float32) for name, parts in rows.items()}
+
+
+# ------------------------------------------------------------------ cache
+
+
+def _meta(model_file: Path, utt_ids: Sequence[str], max_frames: int, seed: int) -> dict:
+    st = model_file.stat()
+    return {"version": CACHE_VERSION, "model_file": str(model_file.resolve()), "model_size": st.st_size,
+            "model_mtime": st.st_mtime, "utts": list(utt_ids), "max_frames": max_frames, "seed": seed}
+
+
+def load_cached(cache_dir: Path, model_file: Path, utt_ids: Sequence[str], max_frames: int,
+                seed: int) -> Optional[Dict[str, np.ndarray]]:
+    """The cached states when they were made from the same model file, utterances and subsample."""
+    import kaldiio
+
+    meta_path, scp = cache_dir / "meta.json", cache_dir / "feats.scp"
+    if not (meta_path.is_file() and scp.is_file()):
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta != json.loads(json.dumps(_meta(model_file, utt_ids, max_frames, seed))):
+        return None
+    with kaldiio.ReadHelper(f"scp:{scp}") as reader:
+        return {key: np.asarray(mat) for key, mat in reader}
+
+
+def save_cache(cache_dir: Path, states: Mapping[str, np.ndarray], model_file: Path,
+               utt_ids: Sequence[str], max_frames: int, seed: int) -> None:
+    """Write ``feats.ark``/``feats.scp`` (one matrix per layer) and ``meta.json`` last, atomically."""
+    import kaldiio
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    meta_path = cache_dir / "meta.json"
+    if meta_path.exists():
+        meta_path.unlink()  # the cache is invalid until the new one is complete
+    ark, scp = cache_dir / "feats.ark", cache_dir / "feats.scp"
+    tmp_ark, tmp_scp = cache_dir / ".feats.ark.tmp", cache_dir / ".feats.scp.tmp"
+    with kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
+        for key in sorted(states):
+            writer(key, np.ascontiguousarray(states[key], dtype=np.float32))
+    tmp_ark.replace(ark)
+    # the scp names the temporary ark: point it at the final one
+    scp_text = tmp_scp.read_text(encoding="utf-8").replace(str(tmp_ark), str(ark))
+    with atomic_write(scp) as f:
+        f.write(scp_text)
+    tmp_scp.unlink()
+    with atomic_write(meta_path) as f:
+        json.dump(_meta(model_file, utt_ids, max_frames, seed), f, indent=1)
+
+
+def hidden_states(model_loader: Callable[[], Tuple[object, Callable]], model_file: Path,
+                  cache_dir: Path, utterances: Callable[[], Sequence[Utterance]], utt_ids: Sequence[str],
+                  max_frames: int, seed: int, tag: str) -> Dict[str, np.ndarray]:
+    """Cached states of one model, or forward it (loading model and audio only when needed)."""
+    cached = load_cached(cache_dir, model_file, utt_ids, max_frames, seed)
+    if cached is not None:
+        log.info("%s: hidden states from the cache %s", tag, cache_dir)
+        return cached
+    model, preprocess = model_loader()
+    log.info("%s: forwarding %d utterances (<= %d frames kept)", tag, len(utt_ids), max_frames)
+    states = collect(model, preprocess, utterances(), max_frames, seed,
+                     progress=lambda msg: log.info("%s: %s", tag, msg))
+    save_cache(cache_dir, states, model_file, utt_ids, max_frames, seed)
+    return states

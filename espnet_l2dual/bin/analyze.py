@@ -1,0 +1,345 @@
+"""Stage 10: entanglement analysis of the trained configs in a recipe's exp/.
+
+Finds every ``exp/<tag>/config.yaml``; a model whose ``model_conf.tasks`` is
+``[surface]`` is an STL-surface model, ``[meaning]`` STL-meaning, both: an MTL-like
+model (MTL, partial sharing, gradient surgery ...).  Models are grouped by the size
+suffix of their tag (``asr_mtl_tiny`` -> ``tiny``, ``asr_mtl`` -> full size) and each
+MTL-like model is analysed against the STL pair of its size:
+
+1. error by divergence bin, MTL−STL per bin, Spearman(divergence, MTL−STL CER);
+2. encoder CKA per layer (STL-s vs STL-m, MTL vs each STL) and layer x layer;
+   CKA of the MTL surface vs meaning source-attention contexts per decoder layer;
+3. decoder hidden-state CKA, MTL vs STL decoder of the same output;
+4. task vectors of the STL encoders from their common θ0 (init.pth);
+5. gradient conflict of the MTL encoder on training batches.
+
+Writes ``<out_dir>/REPORT.md``, ``analysis.json``, PNGs, and caches hidden states
+under ``<out_dir>/feats/<tag>/`` (kaldiio ark/scp) so a re-run skips the forwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import yaml
+
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils import offline
+from espnet_l2dual.utils.fileio import atomic_write
+
+offline.guard()
+
+from espnet_l2dual.analysis import cka, divergence_analysis, gradient_conflict, hidden_states  # noqa: E402
+from espnet_l2dual.analysis import plots, report, task_vectors  # noqa: E402
+from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins, read_divergence  # noqa: E402
+
+log = logging.getLogger("espnet_l2dual.analysis")
+
+SIZE_WORDS = ("tiny", "mini", "small", "medium", "base", "large", "full", "xl")
+OUTPUTS = ("surface", "meaning")
+
+
+class MissingModels(ValueError):
+    """exp/ lacks a model the analysis needs; the message names what is missing."""
+
+
+@dataclass
+class ModelInfo:
+    tag: str
+    dir: Path
+    tasks: List[str]
+    size: str
+
+    @property
+    def kind(self) -> str:
+        if self.tasks == ["surface"]:
+            return "stl_surface"
+        if self.tasks == ["meaning"]:
+            return "stl_meaning"
+        return "mtl"
+
+
+def size_of(tag: str) -> str:
+    """``asr_mtl_tiny`` -> ``tiny``; a tag without a size word is the full size ``""``."""
+    last = tag.rsplit("_", 1)[-1]
+    return last if last in SIZE_WORDS and last != tag else ""
+
+
+def discover(exp_dir: Path) -> List[ModelInfo]:
+    """Every ``exp_dir/<tag>/config.yaml`` of an l2dual model."""
+    if not exp_dir.is_dir():
+        raise MissingModels(f"{exp_dir}: experiment directory not found (run stages 7-9 first)")
+    found = []
+    for cfg in sorted(exp_dir.glob("*/config.yaml")):
+        try:
+            conf = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise DataError(cfg, None, f"not valid YAML: {e}") from None
+        if not isinstance(conf, dict) or "encoder" not in conf:
+            continue  # not a trained model's config (stats dirs, ...)
+        tasks = (conf.get("model_conf") or {}).get("tasks", list(OUTPUTS))
+        tasks = [tasks] if isinstance(tasks, str) else list(tasks)
+        tasks = [o for o in OUTPUTS if o in tasks]
+        if tasks:
+            found.append(ModelInfo(cfg.parent.name, cfg.parent, tasks, size_of(cfg.parent.name)))
+    return found
+
+
+def _pick(models: Sequence[ModelInfo], kind: str, size: str) -> Optional[ModelInfo]:
+    cands = [m for m in models if m.kind == kind and m.size == size]
+    if len(cands) > 1:
+        preferred = f"asr_{kind}" + (f"_{size}" if size else "")
+        named = [m for m in cands if m.tag == preferred]
+        if not named:
+            raise MissingModels(f"several {kind} models of size '{size or 'full'}' "
+                                f"({', '.join(m.tag for m in cands)}) and none is named {preferred}")
+        return named[0]
+    return cands[0] if cands else None
+
+
+def make_groups(models: Sequence[ModelInfo], exp_dir: Path) -> Dict[str, dict]:
+    """Size -> {stl_surface, stl_meaning, mtl: [...]}; only complete groups; error if there is none."""
+    groups, problems = {}, []
+    for size in sorted({m.size for m in models}):
+        s, m = _pick(models, "stl_surface", size), _pick(models, "stl_meaning", size)
+        mtls = [x for x in models if x.kind == "mtl" and x.size == size]
+        missing = [name for name, x in (("STL-surface (model_conf.tasks: [surface])", s),
+                                        ("STL-meaning (model_conf.tasks: [meaning])", m),
+                                        ("MTL (model_conf.tasks: [surface, meaning])", mtls or None)) if not x]
+        label = size or "full"
+        if missing:
+            problems.append(f"size '{label}': missing {', '.join(missing)}")
+            continue
+        groups[label] = {"stl_surface": s, "stl_meaning": m, "mtl": mtls}
+    for p in problems:
+        (log.warning if groups else log.error)("%s: %s", exp_dir, p)
+    if not groups:
+        have = ", ".join(f"{x.tag} ({'+'.join(x.tasks)})" for x in models) or "no model configs"
+        raise MissingModels(f"{exp_dir}: stage 10 needs an STL-surface, an STL-meaning and an MTL model of "
+                            f"the same size; {'; '.join(problems) or 'none found'}. Found: {have}")
+    return groups
+
+
+# ------------------------------------------------------------------ model loading
+
+
+def model_loader(info: ModelInfo, model_file: str, device: str) -> Callable:
+    def load():
+        from espnet_l2dual.tasks.l2dual import L2DualTask
+
+        cfg, pth = info.dir / "config.yaml", info.dir / model_file
+        if not pth.is_file():
+            raise DataError(pth, None, f"model file of {info.tag} not found (--model_file {model_file})")
+        model, args = L2DualTask.build_model_from_file(str(cfg), str(pth), device)
+        model.eval()
+        return model, L2DualTask.build_preprocess_fn(args, train=False), \
+            L2DualTask.build_collate_fn(args, train=False)
+    return load
+
+
+# ------------------------------------------------------------------ CKA helpers
+
+
+def _estimators(debiased: bool) -> List[str]:
+    return ["debiased", "linear"] if debiased else ["linear", "debiased"]
+
+
+def _layers(states: Dict[str, np.ndarray], prefix: str) -> List[np.ndarray]:
+    names = sorted((k for k in states if k.startswith(prefix) and k[len(prefix):].isdigit()),
+                   key=lambda k: int(k[len(prefix):]))
+    return [states[k] for k in names]
+
+
+def _cka_pair(xs: List[np.ndarray], ys: List[np.ndarray], a: str, b: str) -> dict:
+    """Diagonal and full layer x layer CKA of two models' layer lists, both estimators."""
+    if not xs or not ys:
+        return {"a": a, "b": b, "skipped": "no layers recorded"}
+    if xs[0].shape[0] != ys[0].shape[0]:
+        return {"a": a, "b": b, "skipped": f"different numbers of frames ({xs[0].shape[0]} vs {ys[0].shape[0]}): "
+                "the models do not share the frame rate / tokenizer"}
+    out = {"a": a, "b": b, "n": int(xs[0].shape[0])}
+    for est in ("linear", "debiased"):
+        if est == "debiased" and xs[0].shape[0] < 4:
+            out[est] = None
+            continue
+        m = cka.cka_matrix(xs, ys, debiased=est == "debiased")
+        out[est] = {"matrix": _clean(m.tolist()),
+                    "diag": _clean([m[i, i] for i in range(min(m.shape))])}
+    return out
+
+
+def _clean(x):
+    if isinstance(x, list):
+        return [_clean(v) for v in x]
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+# ------------------------------------------------------------------ one group
+
+
+def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: Callable) -> dict:
+    s, m, mtls = group["stl_surface"], group["stl_meaning"], group["mtl"]
+    t0 = time.time()
+    # 4 first: a θ0 mismatch must fail before minutes of forwarding
+    log.info("[%s] task vectors: checking θ0 of %s and %s", name, s.tag, m.tag)
+    task_vectors.check_same_init(s.dir / "init.pth", m.dir / "init.pth")
+    tv = task_vectors.task_vector_cosines(s.dir / "init.pth", s.dir / args.model_file, m.dir / args.model_file)
+    for x in mtls:
+        if (x.dir / "init.pth").is_file():
+            try:
+                task_vectors.check_same_init(s.dir / "init.pth", x.dir / "init.pth")
+                tv.setdefault("mtl_same_init", {})[x.tag] = True
+            except DataError:
+                tv.setdefault("mtl_same_init", {})[x.tag] = False
+
+    log.info("[%s] divergence analysis", name)
+    data_dir = args.data_root / args.test_set
+    div_path = data_dir / "utt2divergence"
+    if not div_path.is_file():
+        raise DataError(div_path, None, "not found (stage 4 computes it)")
+    decoded = {}
+    for info in [s, m] + mtls:
+        decoded[info.tag] = {o: info.dir / args.inference_tag / args.test_set / o / "text" for o in info.tasks}
+    div = divergence_analysis.analyse(
+        decoded, {o: data_dir / f"text_{o}" for o in OUTPUTS}, read_divergence(div_path),
+        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins)
+    div["results_json"] = {}
+    for info in [s, m] + mtls:
+        rj = info.dir / "results.json"
+        if rj.is_file():  # stage 9's totals, kept beside ours for a cross-check
+            res = json.loads(rj.read_text(encoding="utf-8")).get(args.test_set, {})
+            div["results_json"][info.tag] = {o: {k: res[o].get(k) for k in ("cer", "wer")} for o in res}
+
+    states = {}
+    for info in [s, m] + mtls:
+        loader = model_loader(info, args.model_file, args.device)
+        states[info.tag] = hidden_states.hidden_states(
+            lambda loader=loader: loader()[:2], info.dir / args.model_file, args.out_dir / "feats" / info.tag,
+            load_utts, utt_ids, args.max_frames, args.seed, info.tag)
+
+    log.info("[%s] CKA", name)
+    enc = {tag: _layers(st, "enc.") for tag, st in states.items()}
+    n_layers = min(len(v) for v in enc.values())
+    encoder_cka = {"layers": [str(i) for i in range(n_layers)],
+                   "pairs": {"stl_surface_vs_stl_meaning": _cka_pair(enc[s.tag], enc[m.tag], s.tag, m.tag)}}
+    context_cka, decoder_cka = {}, {}
+    for x in mtls:
+        encoder_cka["pairs"][f"{x.tag}_vs_stl_surface"] = _cka_pair(enc[x.tag], enc[s.tag], x.tag, s.tag)
+        encoder_cka["pairs"][f"{x.tag}_vs_stl_meaning"] = _cka_pair(enc[x.tag], enc[m.tag], x.tag, m.tag)
+        ctx_s, ctx_m = _layers(states[x.tag], "ctxmean.surface."), _layers(states[x.tag], "ctxmean.meaning.")
+        context_cka[x.tag] = _cka_pair(ctx_s, ctx_m, f"{x.tag}:surface", f"{x.tag}:meaning")
+        context_cka[x.tag]["unit"] = "utterance (context averaged over tokens)"
+        decoder_cka[x.tag] = {}
+        for o, stl in (("surface", s), ("meaning", m)):
+            decoder_cka[x.tag][o] = _cka_pair(_layers(states[x.tag], f"dec.{o}."), _layers(states[stl.tag], f"dec.{o}."),
+                                              f"{x.tag}:{o}", f"{stl.tag}:{o}")
+            decoder_cka[x.tag][o]["unit"] = "token position (teacher forcing)"
+
+    grad = {}
+    if args.grad_batches > 0:
+        for x in mtls:
+            log.info("[%s] gradient conflict of %s on %d batches of %s", name, x.tag, args.grad_batches,
+                     args.train_set)
+            model, preprocess, collate_fn = model_loader(x, args.model_file, args.device)()
+            import torch
+
+            torch.manual_seed(args.seed)
+            grad[x.tag] = gradient_conflict.gradient_cosines(
+                model, preprocess, collate_fn, args.data_root / args.train_set, args.grad_batches,
+                args.grad_batch_size, args.seed, progress=lambda msg, t=x.tag: log.info("%s: %s", t, msg))
+            del model
+    log.info("[%s] done in %.1f s", name, time.time() - t0)
+    return {"stl_surface": s.tag, "stl_meaning": m.tag, "mtl": [x.tag for x in mtls],
+            "divergence": div, "encoder_cka": encoder_cka, "context_cka": context_cka,
+            "decoder_cka": decoder_cka, "task_vectors": tv, "gradient_conflict": grad,
+            "n_encoder_frames": int(enc[s.tag][0].shape[0]) if enc[s.tag] else 0}
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lang", required=True, choices=["ko", "en"])
+    p.add_argument("--exp_dir", type=Path, default=Path("exp"))
+    p.add_argument("--data_root", type=Path, default=Path("dump/raw"))
+    p.add_argument("--test_set", default="test")
+    p.add_argument("--train_set", default="train", help="batches for the gradient-conflict analysis")
+    p.add_argument("--inference_tag", required=True, help="decode dir name, e.g. decode_beam5_ctc0.3")
+    p.add_argument("--out_dir", type=Path, default=Path("exp/analysis"))
+    p.add_argument("--model_file", default="valid.loss.ave.pth", help="checkpoint name inside exp/<tag>/")
+    p.add_argument("--max_utts", type=int, default=100, help="test utterances forwarded for CKA")
+    p.add_argument("--max_frames", type=int, default=2000,
+                   help="encoder frames (and decoder tokens) kept for CKA; bounds memory")
+    p.add_argument("--grad_batches", type=int, default=4, help="training batches for gradient conflict (0: skip)")
+    p.add_argument("--grad_batch_size", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--debiased", action="store_true",
+                   help="headline CKA numbers/figures use the debiased estimator (both are always in analysis.json)")
+    p.add_argument("--bins", default=DEFAULT_BINS, help="divergence bin edges (as stage 9)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s (analyze) %(levelname)s %(message)s")
+    parse_bins(args.bins)
+    for name in ("max_utts", "max_frames"):
+        if getattr(args, name) < 4:
+            log.error("--%s must be at least 4", name)
+            return 2
+    try:
+        groups = make_groups(discover(args.exp_dir), args.exp_dir)
+        test_dir = args.data_root / args.test_set
+        if not (test_dir / "text_surface").is_file():
+            raise DataError(test_dir / "text_surface", None, "test set reference not found")
+        if args.grad_batches > 0 and not (args.data_root / args.train_set / "text_surface").is_file():
+            raise DataError(args.data_root / args.train_set / "text_surface", None,
+                            "training set not found (gradient conflict; pass --train_set or --grad_batches 0)")
+        utt_ids = hidden_states.select_utterances(test_dir, args.max_utts, args.seed)
+        cache: dict = {}
+
+        def load_utts():
+            if "utts" not in cache:
+                log.info("reading %d test utterances from %s", len(utt_ids), test_dir)
+                cache["utts"] = hidden_states.load_utterances(test_dir, utt_ids)
+            return cache["utts"]
+
+        analysis = {
+            "settings": {"lang": args.lang, "exp_dir": str(args.exp_dir), "test_set": args.test_set,
+                         "train_set": args.train_set, "inference_tag": args.inference_tag,
+                         "model_file": args.model_file, "seed": args.seed, "max_utts": args.max_utts,
+                         "n_utts": len(utt_ids), "max_frames": args.max_frames,
+                         "grad_batches": args.grad_batches, "grad_batch_size": args.grad_batch_size,
+                         "estimator": _estimators(args.debiased)[0], "bins": args.bins},
+            "groups": {},
+        }
+        for name, group in groups.items():
+            log.info("group '%s': STL-surface %s, STL-meaning %s, MTL %s", name, group["stl_surface"].tag,
+                     group["stl_meaning"].tag, ", ".join(x.tag for x in group["mtl"]))
+            analysis["groups"][name] = analyse_group(name, group, args, utt_ids, load_utts)
+    except (MissingModels, DataError) as e:
+        log.error("%s", e)
+        return 1
+    figures = plots.make_figures(analysis, args.out_dir)
+    with atomic_write(args.out_dir / "analysis.json") as f:
+        json.dump(analysis, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    with atomic_write(args.out_dir / "REPORT.md") as f:
+        f.write(report.render(analysis, figures))
+    log.info("wrote %s, %s and %d figures", args.out_dir / "REPORT.md", args.out_dir / "analysis.json",
+             sum(len(v) for v in figures.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

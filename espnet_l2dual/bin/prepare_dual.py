@@ -1,0 +1,97 @@
+"""Stage-1 adapter ``dual``: ``.trn`` lists in the dual convention -> data/{train,dev,test}.
+
+Each line is ``<relative audio path> :: <transcript>`` (KsponSpeech style); the
+transcript's ``(meaning)/(surface)`` spans give both outputs. Splits come from
+list files (``--split_lists``; a ``.trn`` works as a list) or, by default, a
+speaker-disjoint split by seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from espnet_l2dual.corpus.datadir_writer import Utterance, write_data_sets
+from espnet_l2dual.corpus.split import (
+    assign_by_lists,
+    group_by_set,
+    parse_split_lists,
+    shared_speakers,
+    speaker_disjoint_split,
+)
+from espnet_l2dual.corpus.summary import format_summary
+from espnet_l2dual.corpus.trn import DEFAULT_SPEAKER_PATTERN, TrnUtterance, compile_speaker_pattern, read_trn
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.text.divergence import default_unit
+
+
+def prepare_dual(
+    lang: str,
+    trns: Sequence[Path],
+    audio_root: Path,
+    out: Path,
+    speaker_pattern: str = DEFAULT_SPEAKER_PATTERN,
+    split_lists: Optional[str] = None,
+    num_dev: int = 1,
+    num_test: int = 1,
+    seed: int = 1,
+) -> str:
+    """Write out/{train,dev,test}; return the summary text."""
+    regex = compile_speaker_pattern(speaker_pattern)
+    seen: Dict[str, str] = {}
+    entries: List[TrnUtterance] = []
+    for trn in trns:
+        entries.extend(read_trn(trn, lang, audio_root, regex, seen=seen))
+    if not entries:
+        raise DataError(trns[0] if trns else None, None, "no utterances in the .trn files")
+    counts: Dict[str, int] = {}
+    if split_lists:
+        assigned = assign_by_lists(entries, parse_split_lists(split_lists),
+                                   lambda e: (e.rel_path, e.utt.utt_id), lambda e: e.utt.utt_id)
+        counts["utterances in no split list (unused)"] = len(entries) - len(assigned)
+        set_of = lambda e: assigned.get(e.utt.utt_id)  # noqa: E731
+    else:
+        by_spk = speaker_disjoint_split({e.utt.speaker for e in entries}, num_dev, num_test, seed)
+        set_of = lambda e: by_spk[e.utt.speaker]  # noqa: E731
+    grouped = group_by_set(entries, set_of)
+    sets: Dict[str, List[Utterance]] = {name: [e.utt for e in es] for name, es in grouped.items()}
+    counts["speakers in more than one set"] = len(shared_speakers(sets, lambda u: u.speaker))
+    write_data_sets(out, sets)
+    return format_summary(f"dual ({lang}) {' '.join(map(str, trns))} -> {out}", sets, default_unit(lang), counts)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="prepare_dual",
+        description="Dual-convention .trn lists ('<audio path> :: <(meaning)/(surface) transcript>') -> "
+        "Kaldi data dirs OUT/{train,dev,test} (text_surface, text_meaning, utt2lang). Audio: .wav, .flac, "
+        "or raw .pcm (16 kHz 16-bit mono, read through sox).",
+    )
+    parser.add_argument("--lang", required=True, choices=("ko", "en"))
+    parser.add_argument("--trn", type=Path, action="append", required=True, help="a .trn list (repeatable)")
+    parser.add_argument("--audio_root", type=Path, required=True, help="directory the audio paths are relative to")
+    parser.add_argument("--out", type=Path, default=Path("data"), help="output root (default: data)")
+    parser.add_argument("--speaker_pattern", default=DEFAULT_SPEAKER_PATTERN,
+                        help="regex with one group over the relative audio path giving the speaker id "
+                        "(default: the parent directory name, %(default)s)")
+    parser.add_argument("--split_lists", default=None,
+                        help="train=FILE,dev=FILE,test=FILE: one relative audio path or utterance id per line "
+                        "(a .trn file works); unlisted utterances are not used. Default: split by speaker and seed")
+    parser.add_argument("--dev_speakers", type=int, default=1, help="dev speakers of the seeded split (default 1)")
+    parser.add_argument("--test_speakers", type=int, default=1, help="test speakers of the seeded split (default 1)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        text = prepare_dual(args.lang, args.trn, args.audio_root, args.out, args.speaker_pattern,
+                            args.split_lists, args.dev_speakers, args.test_speakers, args.seed)
+    except (DataError, ValueError, OSError) as e:
+        print(f"prepare_dual: error: {e}", file=sys.stderr)
+        return 1
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

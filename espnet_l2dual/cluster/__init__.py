@@ -1,0 +1,1 @@
+"""Cluster job submission helpers (Slurm)."""

@@ -1,0 +1,1 @@
+"""Cross-language reports (run_all.sh)."""

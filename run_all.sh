@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The main job: every recipe x every model config, then one cross-language report.
+# Stages 1-6 (data, tokenizers, stats) run once per language and are shared by the
+# configs; 7-9 and 11 run per config; 10 (analysis) once per language over the configs.
+# Re-running skips finished work (markers under exp/run_all/ of each recipe).
+set -euo pipefail
+
+log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (run_all.sh) $*" >&2; }
+
+langs="ko en"
+corpus=mini               # one name for all, or per language: "ko=dual en=l2arctic"
+configs="stl_surface stl_meaning mtl"
+size=tiny                 # tiny (CPU, minutes) | full (GPU)
+ngpu=0
+nj=2
+stage=1
+stop_stage=11
+local_data_opts=""        # passed to every recipe's local/data.sh
+run_args=""               # extra options for every ./run.sh call
+report_dir=exp/report
+
+help_message="Usage: ./run_all.sh [options]
+  --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
+  --corpus ${corpus}                corpus for all languages, or \"ko=NAME en=NAME\"
+  --configs \"${configs}\"  model configs (conf/tuning/train_<config>[_tiny].yaml)
+  --size ${size}                    tiny | full
+  --ngpu ${ngpu}  --nj ${nj}  --stage ${stage}  --stop_stage ${stop_stage}
+  --local_data_opts \"\"            extra options for local/data.sh
+  --run_args \"\"                   extra options for every ./run.sh call
+  --report_dir ${report_dir}        where REPORT.md and report.json go"
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "${root}"
+. egs2/TEMPLATE/asr1/utils/parse_options.sh
+[ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
+case "${size}" in tiny) suffix=_tiny ;; full) suffix="" ;; *) log "--size must be tiny or full"; exit 1 ;; esac
+
+bash tools/install.sh
+
+corpus_of() {  # corpus_of <lang>
+    local item
+    for item in ${corpus}; do
+        case "${item}" in
+            "$1"=*) echo "${item#*=}"; return ;;
+            *=*) ;;
+            *) echo "${item}"; return ;;
+        esac
+    done
+    echo mini
+}
+
+# run_stages <recipe dir> <marker name> <first> <last> <config> : one ./run.sh call, once
+run_stages() {
+    local dir=$1 marker=$2 first=$3 last=$4 config=$5
+    [ "${first}" -lt "${stage}" ] && first=${stage}
+    [ "${last}" -gt "${stop_stage}" ] && last=${stop_stage}
+    [ "${first}" -gt "${last}" ] && return 0
+    local done_file="${dir}/exp/run_all/${marker}.${first}-${last}.done"
+    if [ -f "${done_file}" ]; then log "${dir}: ${marker} stages ${first}-${last} already done"; return 0; fi
+    log "${dir}: ${marker} stages ${first}-${last} (config ${config})"
+    # shellcheck disable=SC2086
+    (cd "${dir}" && ./run.sh --stage "${first}" --stop_stage "${last}" --ngpu "${ngpu}" --nj "${nj}" \
+        --inference_nj "${nj}" --corpus "$(corpus_of "${lang}")" --local_data_opts "${local_data_opts}" \
+        --train_config "${config}" ${run_args})
+    mkdir -p "$(dirname "${done_file}")"
+    touch "${done_file}"
+}
+
+recipes=()
+for lang in ${langs}; do
+    dir="egs2/l2${lang}/asr1"
+    [ -d "${dir}" ] || { log "no recipe ${dir} for language ${lang}"; exit 1; }
+    first_config="conf/tuning/train_$(echo "${configs}" | awk '{print $1}')${suffix}.yaml"
+    for c in ${configs}; do
+        [ -f "${dir}/conf/tuning/train_${c}${suffix}.yaml" ] || { log "missing ${dir}/conf/tuning/train_${c}${suffix}.yaml"; exit 1; }
+    done
+    SECONDS=0
+    run_stages "${dir}" "data" 1 6 "${first_config}"
+    for c in ${configs}; do
+        run_stages "${dir}" "${c}${suffix}" 7 9 "conf/tuning/train_${c}${suffix}.yaml"
+    done
+    run_stages "${dir}" "analysis${suffix}" 10 10 "${first_config}"
+    for c in ${configs}; do
+        run_stages "${dir}" "${c}${suffix}" 11 11 "conf/tuning/train_${c}${suffix}.yaml"
+    done
+    log "${dir}: finished in $((SECONDS / 60)) min"
+    recipes+=("${dir}")
+done
+
+log "cross-language report -> ${report_dir}"
+# shellcheck disable=SC1091
+. tools/activate_python.sh
+python -m espnet_l2dual.bin.make_report --recipes "${recipes[@]}" --configs ${configs} \
+    --suffix "${suffix}" --out_dir "${report_dir}"
+cat "${report_dir}/REPORT.md"

@@ -1,0 +1,83 @@
+"""End to end: the English recipe on a small mini corpus, stages 1-11, on CPU.
+
+The recipe runs in a scratch copy (symlinks to TEMPLATE, as in the repo) so the test
+never touches the real recipe's data/, dump/ or exp/.  The config is the recipe's own
+tiny MTL config with fewer epochs and a shorter warm-up; the error bounds are ones a
+model that learned nothing (CER ~100%) cannot meet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "egs2" / "TEMPLATE" / "asr1"
+
+# Corpus size and schedule: small enough for CI on 2 cores, large enough to learn.
+NUM_TRAIN, NUM_DEV, NUM_TEST = 400, 30, 30
+MAX_EPOCH = 8
+CER_BOUND = {"surface": 60.0, "meaning": 60.0}
+
+
+def make_recipe(tmp: Path, lang_dir: str) -> Path:
+    """A scratch recipe dir: run.sh, conf/, local/ copied; TEMPLATE parts symlinked."""
+    src = ROOT / "egs2" / lang_dir / "asr1"
+    dst = tmp / "egs2" / lang_dir / "asr1"
+    dst.mkdir(parents=True)
+    shutil.copy2(src / "run.sh", dst / "run.sh")
+    shutil.copytree(src / "conf", dst / "conf")
+    shutil.copytree(src / "local", dst / "local", symlinks=True)
+    for name in ("l2dual.sh", "utils", "scripts", "pyscripts", "path.sh", "cmd.sh", "db.sh"):
+        (dst / name).symlink_to(TEMPLATE / name)
+    return dst
+
+
+def write_test_config(recipe: Path) -> Path:
+    conf = yaml.safe_load((recipe / "conf/tuning/train_mtl_tiny.yaml").read_text())
+    conf.update(max_epoch=MAX_EPOCH, batch_bins=240000, keep_nbest_models=2, use_tensorboard=False)
+    conf["scheduler_conf"] = {"warmup_steps": 100}
+    out = recipe / "conf" / "train_mtl_e2e.yaml"
+    out.write_text(yaml.safe_dump(conf))
+    return out
+
+
+@pytest.mark.slow
+def test_english_recipe_all_stages(tmp_path: Path) -> None:
+    recipe = make_recipe(tmp_path, "l2en")
+    config = write_test_config(recipe)
+    cmd = [
+        "./run.sh", "--stage", "1", "--stop_stage", "11",
+        "--local_data_opts", f"--num_train {NUM_TRAIN} --num_dev {NUM_DEV} --num_test {NUM_TEST}",
+        "--train_config", str(config.relative_to(recipe)),
+        "--nbpe_meaning", "80", "--beam_size", "3",
+    ]
+    env = dict(os.environ)
+    proc = subprocess.run(cmd, cwd=recipe, capture_output=True, text=True, env=env, timeout=1500)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    exp = recipe / "exp" / "asr_mtl_e2e"
+    for rel in ("config.yaml", "init.pth", "valid.loss.ave.pth", "images/acc_surface.png",
+                "images/acc_meaning.png", "RESULTS.md", "results.json", "packed.zip"):
+        assert (exp / rel).exists(), rel
+    for o in ("surface", "meaning"):
+        hyp = exp / "decode_beam3_ctc0.3" / "test" / o / "text"
+        assert len(hyp.read_text(encoding="utf-8").splitlines()) == NUM_TEST
+        assert (hyp.parent / "score_cer" / "result.txt").is_file()
+    assert (recipe / "dump/raw/test/utt2divergence").is_file()
+
+    results = json.loads((exp / "results.json").read_text())
+    md = (exp / "RESULTS.md").read_text(encoding="utf-8")
+    for o, bound in CER_BOUND.items():
+        r = results["test"][o]
+        assert r["n_utt"] == NUM_TEST
+        assert 0.0 <= r["cer"] < bound, f"{o} CER {r['cer']} >= {bound}"
+        assert r["wer"] >= 0.0
+        assert sum(b["n_utt"] for b in r["by_divergence"]) == NUM_TEST
+        assert o in md

@@ -1,0 +1,49 @@
+"""Cross-language report: STL vs MTL numbers, differences, method rows."""
+
+import json
+from pathlib import Path
+
+from espnet_l2dual.bin.make_report import main
+
+
+def _results(recipe: Path, tag: str, per_output: dict) -> None:
+    d = recipe / "exp" / tag
+    d.mkdir(parents=True)
+    body = {"test": {o: {"cer": c, "wer": c * 2, "n_utt": 10, "by_divergence": []} for o, c in per_output.items()}}
+    (d / "results.json").write_text(json.dumps(body))
+
+
+def _recipe(root: Path, lang: str, stl_s: float, stl_m: float, mtl: tuple) -> Path:
+    r = root / "egs2" / f"l2{lang}" / "asr1"
+    _results(r, "asr_stl_surface_tiny", {"surface": stl_s})
+    _results(r, "asr_stl_meaning_tiny", {"meaning": stl_m})
+    _results(r, "asr_mtl_tiny", {"surface": mtl[0], "meaning": mtl[1]})
+    return r
+
+
+def test_report_has_all_numbers_and_differences(tmp_path: Path) -> None:
+    ko = _recipe(tmp_path, "ko", 10.0, 8.0, (11.0, 7.0))
+    en = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
+    _results(en, "asr_pcgrad_tiny", {"surface": 21.0, "meaning": 4.5})
+    out = tmp_path / "report"
+    assert main(["--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "pcgrad",
+                 "--out_dir", str(out)]) == 0
+    data = json.loads((out / "report.json").read_text())
+    s = data["languages"]["en"]["outputs"]["surface"]["cer"]
+    assert s == {"stl": 20.0, "mtl": 25.0, "mtl_minus_stl": {"abs": 5.0, "rel": 25.0}}
+    m = data["languages"]["ko"]["outputs"]["meaning"]["cer"]["mtl_minus_stl"]
+    assert m == {"abs": -1.0, "rel": -12.5}
+    assert data["languages"]["en"]["methods"]["pcgrad"]["surface"]["vs_mtl"]["abs"] == -4.0
+    md = (out / "REPORT.md").read_text()
+    assert "| en | surface | CER | 20.00 | 25.00 | +5.00 | +25.0% |" in md
+    assert "MTL hurt surface (+5.00 CER points)" in md
+    assert "| en | pcgrad |" in md
+
+
+def test_missing_results_are_reported_not_invented(tmp_path: Path, capsys) -> None:
+    r = tmp_path / "egs2" / "l2ko" / "asr1"
+    _results(r, "asr_mtl_tiny", {"surface": 1.0, "meaning": 2.0})
+    out = tmp_path / "report"
+    main(["--recipes", str(r), "--out_dir", str(out)])
+    assert "no STL/MTL results for ko/surface, ko/meaning" in capsys.readouterr().err
+    assert "n/a" in (out / "REPORT.md").read_text()
