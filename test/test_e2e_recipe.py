@@ -41,7 +41,8 @@ def make_recipe(tmp: Path, lang_dir: str) -> Path:
 
 def write_test_config(recipe: Path) -> Path:
     conf = yaml.safe_load((recipe / "conf/tuning/train_mtl_tiny.yaml").read_text())
-    conf.update(max_epoch=MAX_EPOCH, batch_bins=240000, keep_nbest_models=2, use_tensorboard=False)
+    conf.update(max_epoch=MAX_EPOCH, batch_bins=240000, keep_nbest_models=2, use_tensorboard=False,
+                num_att_plot=0)
     conf["scheduler_conf"] = {"warmup_steps": 100}
     out = recipe / "conf" / "train_mtl_e2e.yaml"
     out.write_text(yaml.safe_dump(conf))

@@ -36,10 +36,10 @@ def test_mini_data_sh_makes_data_dirs(lang, tmp_path):
 
 @pytest.mark.skipif(not (ROOT / "tools" / "venv" / "bin" / "activate").is_file(), reason="needs tools/venv")
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_local_data_sh_other_corpora_not_yet(lang):
+def test_local_data_sh_unknown_corpus_fails(lang):
     recipe = ROOT / "egs2" / f"l2{lang}" / "asr1"
-    proc = subprocess.run(["local/data.sh", "--corpus", "dual"], cwd=recipe, capture_output=True, text=True)
+    proc = subprocess.run(["local/data.sh", "--corpus", "nope"], cwd=recipe, capture_output=True, text=True)
     assert proc.returncode == 1
-    assert "corpus dual: adapter not implemented yet" in proc.stderr
+    assert "unknown corpus 'nope'" in proc.stderr
     proc = subprocess.run(["local/data.sh", "--help"], cwd=recipe, capture_output=True, text=True)
     assert proc.returncode == 0 and "--corpus" in proc.stdout

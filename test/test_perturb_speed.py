@@ -45,10 +45,10 @@ def _make_dir(root: Path) -> Path:
 
 
 def test_sox_command_for_path_and_pipe():
-    assert perturb_speed.sox_speed_command("/x/a.wav", 0.9) == "sox -t wav /x/a.wav -t wav - speed 0.9 |"
-    assert perturb_speed.sox_speed_command("/x/a b.flac", 1.1) == "sox -t flac '/x/a b.flac' -t wav - speed 1.1 |"
+    assert perturb_speed.sox_speed_command("/x/a.wav", 0.9) == "sox -D -t wav /x/a.wav -t wav - speed 0.9 |"
+    assert perturb_speed.sox_speed_command("/x/a b.flac", 1.1) == "sox -D -t flac '/x/a b.flac' -t wav - speed 1.1 |"
     assert (
-        perturb_speed.sox_speed_command("cat a.wav |", 0.9) == "cat a.wav | sox -t wav - -t wav - speed 0.9 |"
+        perturb_speed.sox_speed_command("cat a.wav |", 0.9) == "cat a.wav | sox -D -t wav - -t wav - speed 0.9 |"
     )
     assert perturb_speed.speed_prefix(0.9) == "sp0.9-"
     assert perturb_speed.speed_prefix(1.0) == ""
@@ -68,8 +68,8 @@ def test_perturbed_dir_has_prefixed_ids_and_all_files(tmp_path):
     assert float(read_table(dst / "utt2dur")["sp0.9-s1-u1"]) == pytest.approx(0.5 / 0.9, abs=1e-4)
     assert not (dst / "utt2num_samples").exists()  # stale after perturbation; stage 3 rewrites it
     wav = read_table(dst / "wav.scp")
-    assert wav["sp0.9-s1-u1"] == f"sox -t wav {tmp_path / 'a.wav'} -t wav - speed 0.9 |"
-    assert wav["sp0.9-s2-u2"] == f"cat {tmp_path / 'b.wav'} | sox -t wav - -t wav - speed 0.9 |"
+    assert wav["sp0.9-s1-u1"] == f"sox -D -t wav {tmp_path / 'a.wav'} -t wav - speed 0.9 |"
+    assert wav["sp0.9-s2-u2"] == f"cat {tmp_path / 'b.wav'} | sox -D -t wav - -t wav - speed 0.9 |"
 
 
 @needs_sox

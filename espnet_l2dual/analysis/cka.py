@@ -8,8 +8,9 @@ with any layer of another.  With few examples relative to the width the usual
 variant uses the unbiased HSIC estimator of Song et al. 2012, whose expectation is
 0 for independent features.
 
-Everything is computed in float64 on Gram matrices (n x n), so memory is set by
-the number of examples (the frame subsample), not by the test set.
+Everything is computed in float64 from the features (never an n x n Gram matrix), so
+memory is linear in the number of examples (the frame subsample), not set by the
+test set.  ``hsic_biased``/``hsic_unbiased`` are the Gram-matrix definitions.
 """
 
 from __future__ import annotations
@@ -62,53 +63,62 @@ def hsic_unbiased(k: np.ndarray, l: np.ndarray) -> float:
     return (trace + k_sum * l_sum / ((n - 1) * (n - 2)) - 2.0 * cross / (n - 2)) / (n * (n - 3))
 
 
+class _Features:
+    """Centred features and the per-example terms both estimators need (no n x n Gram matrix)."""
+
+    def __init__(self, x: np.ndarray):
+        self.x = x - x.mean(axis=0, keepdims=True)
+        self.n = x.shape[0]
+        self.diag = np.einsum("ij,ij->i", self.x, self.x)  # diagonal of K = X X'
+        self.row_sums = self.x @ self.x.sum(axis=0) - self.diag  # K~ 1 (diagonal zeroed)
+        self.total = float(self.row_sums.sum())  # 1' K~ 1
+
+
+def _hsic_features(a: _Features, b: _Features, debiased: bool) -> float:
+    """HSIC of the linear kernels of ``a`` and ``b`` in O(n d1 d2), from the features."""
+    cross = float(np.sum((a.x.T @ b.x) ** 2))  # tr(K L) = ||X'Y||_F^2
+    n = a.n
+    if not debiased:
+        return cross / (n - 1) ** 2  # features are centred, so tr(KHLH) = tr(KL)
+    trace = cross - float(a.diag @ b.diag)  # tr(K~ L~)
+    return (trace + a.total * b.total / ((n - 1) * (n - 2))
+            - 2.0 * float(a.row_sums @ b.row_sums) / (n - 2)) / (n * (n - 3))
+
+
+def _cka(a: _Features, b: _Features, aa: float, bb: float, debiased: bool) -> float:
+    denom = aa * bb
+    if not np.isfinite(denom) or denom <= 0.0:
+        return float("nan")
+    return float(_hsic_features(a, b, debiased) / np.sqrt(denom))
+
+
 def linear_cka(x: np.ndarray, y: np.ndarray, debiased: bool = False) -> float:
     """Linear CKA of ``x [n, d1]`` and ``y [n, d2]`` (rows = the same examples).
 
     Returns a value in [0, 1] for the biased estimator; the debiased one can be slightly
     negative for unrelated features.  A constant representation has no variance to
-    compare and gives NaN.
+    compare and gives NaN.  Computed from the features, equal to the Gram-matrix
+    definition (``hsic_biased`` / ``hsic_unbiased``) but O(n d^2) instead of O(n^2 d).
     """
     x = _as_2d(x, "x")
     y = _as_2d(y, "y")
     _check_pair(x, y, debiased)
-    x = x - x.mean(axis=0, keepdims=True)
-    y = y - y.mean(axis=0, keepdims=True)
-    k = x @ x.T
-    l = y @ y.T
-    hsic = hsic_unbiased if debiased else hsic_biased
-    kl = hsic(k, l)
-    kk = hsic(k, k)
-    ll = hsic(l, l)
-    denom = kk * ll
-    if not np.isfinite(denom) or denom <= 0.0:
-        return float("nan")
-    return float(kl / np.sqrt(denom))
+    a, b = _Features(x), _Features(y)
+    return _cka(a, b, _hsic_features(a, a, debiased), _hsic_features(b, b, debiased), debiased)
 
 
 def cka_matrix(xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], debiased: bool = False) -> np.ndarray:
-    """CKA of every layer of ``xs`` with every layer of ``ys``: an ``[len(xs), len(ys)]`` array.
-
-    Gram matrices are computed once per layer, so the cost is one n x n product per layer
-    plus one elementwise product per pair.
-    """
-    hsic = hsic_unbiased if debiased else hsic_biased
-    grams_x = [_gram(_as_2d(x, "x")) for x in xs]
-    grams_y = [_gram(_as_2d(y, "y")) for y in ys]
+    """CKA of every layer of ``xs`` with every layer of ``ys``: an ``[len(xs), len(ys)]`` array."""
+    xs = [_as_2d(x, "x") for x in xs]
+    ys = [_as_2d(y, "y") for y in ys]
     for x in xs:
         for y in ys:
-            _check_pair(np.asarray(x), np.asarray(y), debiased)
-    self_x = [hsic(k, k) for k in grams_x]
-    self_y = [hsic(l, l) for l in grams_y]
+            _check_pair(x, y, debiased)
+    fx, fy = [_Features(x) for x in xs], [_Features(y) for y in ys]
+    self_x = [_hsic_features(a, a, debiased) for a in fx]
+    self_y = [_hsic_features(b, b, debiased) for b in fy]
     out = np.full((len(xs), len(ys)), np.nan)
-    for i, k in enumerate(grams_x):
-        for j, l in enumerate(grams_y):
-            denom = self_x[i] * self_y[j]
-            if np.isfinite(denom) and denom > 0.0:
-                out[i, j] = hsic(k, l) / np.sqrt(denom)
+    for i, a in enumerate(fx):
+        for j, b in enumerate(fy):
+            out[i, j] = _cka(a, b, self_x[i], self_y[j], debiased)
     return out
-
-
-def _gram(x: np.ndarray) -> np.ndarray:
-    x = x - x.mean(axis=0, keepdims=True)
-    return x @ x.T

@@ -33,7 +33,14 @@ def draw_batches(data_dir: Path, n_batches: int, batch_size: int, seed: int) -> 
 
 
 def task_losses(model, batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Each output's hybrid loss on one batch, sharing one encoder forward (graph kept)."""
+    """Each output's hybrid loss on one batch, sharing one encoder forward (graph kept).
+
+    Uses the model's own ``task_losses`` where it has one (task-specific encoder parts,
+    task weights); the weights scale a gradient without changing its direction.
+    """
+    if hasattr(model, "task_losses"):
+        losses = model.task_losses(**batch)[0]
+        return {o: losses[o] for o in model.tasks}
     enc, enc_lens = model.encode(batch["speech"], batch["speech_lengths"])
     bs = batch["speech"].shape[0]
     out = {}

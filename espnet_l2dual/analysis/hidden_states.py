@@ -8,7 +8,9 @@ seeded by (seed, utterance id), with a per-utterance quota that caps the total a
 What is recorded (forward hooks, ``model.eval()``, hence no specaug and no dropout;
 decoders run under teacher forcing with the reference tokens):
 
-- ``enc.<i>``            output of encoder block i, at the kept encoder frames;
+- ``enc.<i>``            output of encoder block i, at the kept encoder frames (a block
+                         that runs once per task, e.g. a routed expert block, is
+                         recorded on its first call, the surface path);
 - ``dec.<o>.<i>``        output of decoder layer i of output o, at the kept token positions;
 - ``ctx.<o>.<i>``        the source-attention context vector of that layer (what the
                          decoder reads from the shared encoder), at the kept token positions;
@@ -134,7 +136,9 @@ class _Recorder:
 
     def watch(self, name: str, module: torch.nn.Module) -> None:
         def hook(_module, _inputs, output, _name=name):
-            self.values[_name] = _first_tensor(output).detach()
+            # first call only: a routed task-specific block runs once per task (surface first)
+            if _name not in self.values:
+                self.values[_name] = _first_tensor(output).detach()
 
         self.handles.append(module.register_forward_hook(hook))
 
@@ -155,6 +159,15 @@ def decoder_layers(model, o: str) -> Sequence[torch.nn.Module]:
     if o not in model.decoders:
         return []
     return list(getattr(model.decoders[o], "decoders", []))
+
+
+def encoder_outputs(model, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
+    """What each output's decoder reads: ``encode_all`` where the model has task-specific
+    encoder parts (partial sharing, projections), else the one shared ``encode``."""
+    if hasattr(model, "encode_all"):
+        return model.encode_all(speech, lengths)
+    enc = model.encode(speech, lengths)
+    return {o: enc for o in model.tasks}
 
 
 @torch.no_grad()
@@ -181,7 +194,8 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
             speech = torch.from_numpy(utt.speech).unsqueeze(0).to(device)
             lengths = torch.tensor([speech.shape[1]], device=device)
             rec.values.clear()
-            enc, enc_lens = model.encode(speech, lengths)
+            encs = encoder_outputs(model, speech, lengths)
+            enc, enc_lens = encs[tasks[0]]
             t = int(enc_lens[0])
             keep = keep_indices(utt.utt_id, t, quota, seed, "enc")
             for name, value in list(rec.values.items()):
@@ -194,7 +208,7 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
                 ys = torch.from_numpy(ids[o]).unsqueeze(0).to(device)
                 ys_in, _ = add_sos_eos(ys, model.sos[o], model.eos[o], model.ignore_id)
                 ys_lens = torch.tensor([ys_in.shape[1]], device=device)
-                model.decoders[o](enc, enc_lens, ys_in, ys_lens)
+                model.decoders[o](encs[o][0], encs[o][1], ys_in, ys_lens)
                 keep_tok = keep_indices(utt.utt_id, ys_in.shape[1], quota, seed, f"dec.{o}")
                 for name, value in list(rec.values.items()):
                     if name.startswith((f"dec.{o}.", f"ctx.{o}.")):

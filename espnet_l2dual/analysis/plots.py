@@ -37,8 +37,9 @@ def line_plot(path: Path, title: str, xlabel: str, ylabel: str, xticks: Sequence
     fig, ax = plt.subplots(figsize=(7, 4.2))
     x = np.arange(len(xticks))
     markers = "osD^vx*P"
-    for k, (label, ys) in enumerate(lines.items()):
-        ax.plot(x, _nan(ys), marker=markers[k % len(markers)], label=label)
+    for k, (label, ys) in enumerate(lines.items()):  # a shorter series covers the first positions
+        ys = _nan(ys)[: len(xticks)]
+        ax.plot(x[: len(ys)], ys, marker=markers[k % len(markers)], label=label)
     if hline is not None:
         ax.axhline(hline, color="grey", linewidth=0.8, linestyle="--")
     ax.set_xticks(x)
@@ -93,3 +94,84 @@ def heatmap(path: Path, title: str, matrix: Sequence[Sequence[Optional[float]]],
     ax.set_ylabel(ylabel)
     fig.colorbar(im, ax=ax, label=f"CKA ({estimator})")
     return _save(fig, path)
+
+
+# ------------------------------------------------------------------ all figures of analysis.json
+
+
+def _label(group: dict, tag: str) -> str:
+    if tag == group["stl_surface"]:
+        return f"STL-surface ({tag})"
+    if tag == group["stl_meaning"]:
+        return f"STL-meaning ({tag})"
+    return f"MTL ({tag})"
+
+
+def make_figures(analysis: dict, out_dir: Path) -> dict:
+    """Draw every figure; returns ``{group: {figure key: path relative to out_dir}}``."""
+    est = analysis["settings"]["estimator"]
+    figs: dict = {}
+    for g, group in analysis["groups"].items():
+        sfx = g.replace("/", "_")
+        out: dict = {}
+
+        def put(key: str, fname: str, fn, *a, **kw):
+            fn(out_dir / "figures" / fname, *a, **kw)
+            out[key] = f"figures/{fname}"
+
+        div = group["divergence"]
+        lines = {}
+        for tag, outputs in div["error"].items():
+            for o, e in outputs.items():
+                lines[f"{_label(group, tag)} {o}"] = [b["cer"] for b in e["bins"]]
+        put("divergence", f"divergence_{sfx}.png", divergence_plot,
+            f"Error by surface–meaning divergence ({g})", div["bins"], lines)
+
+        enc = group["encoder_cka"]
+        lines = {}
+        for key, pair in enc["pairs"].items():
+            if pair.get(est):
+                lines[f"{pair['a']} vs {pair['b']}"] = pair[est]["diag"]
+        if lines:
+            n = max(len(v) for v in lines.values())
+            put("encoder_cka", f"encoder_cka_{sfx}.png", cka_layer_plot,
+                f"Encoder CKA per layer ({g})", [str(i) for i in range(n)], lines, est)
+        for key, pair in enc["pairs"].items():
+            if pair.get(est):
+                put(f"heatmap:{key}", f"cka_matrix_{sfx}_{key}.png", heatmap,
+                    f"Encoder CKA, layer x layer\n{pair['a']} vs {pair['b']}", pair[est]["matrix"],
+                    f"{pair['b']} layer", f"{pair['a']} layer", est)
+
+        lines = {f"{tag}: surface vs meaning context": p[est]["diag"]
+                 for tag, p in group["context_cka"].items() if p.get(est)}
+        if lines:
+            n = max(len(v) for v in lines.values())
+            put("context_cka", f"context_cka_{sfx}.png", cka_layer_plot,
+                f"MTL source-attention contexts: surface vs meaning ({g})", [str(i) for i in range(n)], lines, est)
+
+        lines = {}
+        for tag, per in group["decoder_cka"].items():
+            for o, p in per.items():
+                if p.get(est):
+                    lines[f"{o}: {p['a']} vs {p['b']}"] = p[est]["diag"]
+        if lines:
+            n = max(len(v) for v in lines.values())
+            put("decoder_cka", f"decoder_cka_{sfx}.png", cka_layer_plot,
+                f"Decoder hidden states, MTL vs STL ({g})", [str(i) for i in range(n)], lines, est)
+
+        tv = group["task_vectors"]
+        if tv["layers"]:
+            put("task_vectors", f"task_vectors_{sfx}.png", task_vector_plot,
+                f"Encoder task vectors from θ0 ({g})", [r["layer"][5:] for r in tv["layers"]],
+                [r["cosine"] for r in tv["layers"]])
+
+        lines, layers = {}, []
+        for tag, gc in group["gradient_conflict"].items():
+            if len(gc["layers"]) > len(layers):
+                layers = [r["layer"][5:] for r in gc["layers"]]
+            lines[f"{tag} (mean of {gc['n_batches']} batches)"] = [r["mean"] for r in gc["layers"]]
+        if lines:
+            put("gradient_conflict", f"gradient_conflict_{sfx}.png", gradient_plot,
+                f"Gradient conflict in the shared encoder ({g})", layers, lines)
+        figs[g] = out
+    return figs

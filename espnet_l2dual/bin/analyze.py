@@ -119,8 +119,8 @@ def make_groups(models: Sequence[ModelInfo], exp_dir: Path) -> Dict[str, dict]:
             problems.append(f"size '{label}': missing {', '.join(missing)}")
             continue
         groups[label] = {"stl_surface": s, "stl_meaning": m, "mtl": mtls}
-    for p in problems:
-        (log.warning if groups else log.error)("%s: %s", exp_dir, p)
+    for p in problems if groups else []:
+        log.warning("%s: %s (skipped)", exp_dir, p)
     if not groups:
         have = ", ".join(f"{x.tag} ({'+'.join(x.tasks)})" for x in models) or "no model configs"
         raise MissingModels(f"{exp_dir}: stage 10 needs an STL-surface, an STL-meaning and an MTL model of "
@@ -227,7 +227,7 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
 
     log.info("[%s] CKA", name)
     enc = {tag: _layers(st, "enc.") for tag, st in states.items()}
-    n_layers = min(len(v) for v in enc.values())
+    n_layers = max(len(v) for v in enc.values())  # a model with task-specific top blocks records fewer
     encoder_cka = {"layers": [str(i) for i in range(n_layers)],
                    "pairs": {"stl_surface_vs_stl_meaning": _cka_pair(enc[s.tag], enc[m.tag], s.tag, m.tag)}}
     context_cka, decoder_cka = {}, {}
@@ -292,6 +292,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s (analyze) %(levelname)s %(message)s")
+    log.setLevel(logging.INFO)  # progress lines even when a library configured logging first
     parse_bins(args.bins)
     for name in ("max_utts", "max_frames"):
         if getattr(args, name) < 4:

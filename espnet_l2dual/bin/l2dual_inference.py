@@ -3,7 +3,8 @@
 One encoder forward per utterance feeds one joint CTC/attention beam search per
 output (ESPnet's ``BatchBeamSearch`` with ``CTCPrefixScorer`` and ``LengthBonus``),
 so an MTL model costs one encoder pass instead of the two a pair of stock STL
-decoders would pay.  ``ctc_weight == 1.0`` skips the beam search and takes the
+decoders would pay (models with task-specific encoder blocks run only those
+blocks once per output, via ``model.encode_all``).  ``ctc_weight == 1.0`` skips the beam search and takes the
 CTC best path, which is the fast mode for quick checks.
 
 CLI::
@@ -286,15 +287,19 @@ class Speech2DualText:
         batch = speech.unsqueeze(0).to(self.device)
         lengths = torch.tensor([batch.size(1)], dtype=torch.long, device=self.device)
         try:
-            enc, enc_lens = self.model.encode(batch, lengths)
+            # one call: the shared encoder part runs once, task-specific blocks once per output
+            encs = self.model.encode_all(batch, lengths)
         except TooShortUttError:
             return self._empty()
-        if isinstance(enc, tuple):  # intermediate-CTC encoders return (out, intermediates)
-            enc = enc[0]
-        enc = enc[0, : int(enc_lens[0])]
-        if enc.size(0) == 0:
+        frames = {}
+        for o in self.outputs:
+            enc, enc_lens = encs[o]
+            if isinstance(enc, tuple):  # intermediate-CTC encoders return (out, intermediates)
+                enc = enc[0]
+            frames[o] = enc[0, : int(enc_lens[0])]
+        if any(f.size(0) == 0 for f in frames.values()):
             return self._empty()
-        return {o: self._decode_output(o, enc) for o in self.outputs}
+        return {o: self._decode_output(o, frames[o]) for o in self.outputs}
 
     def _decode_output(self, o: str, enc: torch.Tensor) -> List[Hyp]:
         opts = self.options[o]

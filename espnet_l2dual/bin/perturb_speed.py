@@ -42,9 +42,9 @@ def sox_speed_command(entry: str, factor: float) -> str:
     """The wav.scp value that plays ``entry`` (a path or a ``cmd |`` pipe) at ``factor`` speed."""
     entry = entry.strip()
     if entry.endswith("|"):
-        return f"{entry[:-1].rstrip()} | sox -t wav - -t wav - speed {factor:g} |"
+        return f"{entry[:-1].rstrip()} | sox -D -t wav - -t wav - speed {factor:g} |"
     in_type = "flac" if entry.lower().endswith(".flac") else "wav"
-    return f"sox -t {in_type} {shlex.quote(entry)} -t wav - speed {factor:g} |"
+    return f"sox -D -t {in_type} {shlex.quote(entry)} -t wav - speed {factor:g} |"
 
 
 def perturb_data_dir(src: PathLike, dst: PathLike, factor: float) -> int:

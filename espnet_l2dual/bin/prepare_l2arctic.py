@@ -78,7 +78,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         description="L2-ARCTIC annotated utterances -> Kaldi data dirs OUT/{train,dev,test} with text_surface "
         "(perceived phones), text_canonical (canonical phones), text_meaning (prompt), utt2lang, utt2l1.",
     )
-    parser.add_argument("--root", type=Path, required=True, help="L2-ARCTIC root holding <SPK>/{wav,transcript,annotation}")
+    parser.add_argument("--root", type=Path, required=True,
+                        help="L2-ARCTIC root holding <SPK>/{wav,transcript,annotation}")
     parser.add_argument("--out", type=Path, default=Path("data"), help="output root (default: data)")
     parser.add_argument("--test_speakers", default=" ".join(DEFAULT_TEST_SPEAKERS),
                         help="space-separated test speakers (default: %(default)s)")
@@ -88,7 +89,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="skip (and count) utterances whose annotation is malformed instead of failing")
     args = parser.parse_args(argv)
     try:
-        text = prepare_l2arctic(args.root, args.out, args.dev_speakers.split(), args.test_speakers.split(), args.skip_bad)
+        text = prepare_l2arctic(args.root, args.out, args.dev_speakers.split(), args.test_speakers.split(),
+                                args.skip_bad)
     except (DataError, ValueError, OSError) as e:
         print(f"prepare_l2arctic: error: {e}", file=sys.stderr)
         return 1

@@ -52,7 +52,9 @@ def read_manifest(path: PathLike, lang: str, normalize_text: bool = True) -> Lis
         if len(fields) not in (5, 6):
             raise DataError(path, no, f"expected 5 or 6 tab-separated columns ({' '.join(COLUMNS)}), got {len(fields)}")
         if width is not None and len(fields) != width:
-            raise DataError(path, no, f"{len(fields)} columns, but earlier rows have {width} (split column: all rows or none)")
+            raise DataError(
+                path, no, f"{len(fields)} columns, but earlier rows have {width} (split column: all rows or none)"
+            )
         width = len(fields)
         fields = [x.strip() for x in fields]
         for name, value in zip(COLUMNS, fields):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Sequence, TypeVar, Union
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple, TypeVar, Union
 
 from espnet_l2dual.errors import DataError
 
@@ -71,7 +71,7 @@ def parse_split_lists(spec: str) -> Dict[str, Path]:
     return out
 
 
-def read_split_list(path: PathLike) -> List[tuple]:
+def read_split_list(path: PathLike) -> List[Tuple[int, str]]:
     """``(line, key)`` per non-blank line: a relative audio path or an utterance id.
 
     A ``.trn`` file can serve as its own split list: the part before `` :: `` is the key.
@@ -107,7 +107,7 @@ def assign_by_lists(
     for name, path in lists.items():
         for no, key in read_split_list(path):
             if key not in by_key:
-                raise DataError(path, no, f"'{key}' is not an utterance of the corpus (neither an audio path nor an id)")
+                raise DataError(path, no, f"'{key}' is not an utterance of the corpus (no such audio path or id)")
             utt = by_key[key]
             if utt in out and out[utt] != name:
                 raise DataError(path, no, f"utterance '{utt}' is also listed for {out[utt]} ({where[utt]})")

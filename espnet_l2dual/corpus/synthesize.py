@@ -46,7 +46,7 @@ def synthesize(text: str, voice: str, pitch: int, speed: int, out_wav: PathLike)
     try:
         # "--" is not understood by espeak-ng; texts never start with "-" (a leading space keeps it so).
         _run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "-w", raw, " " + text], out_wav)
-        _run(["sox", raw, "-r", "16000", "-b", "16", "-c", "1", tmp], out_wav)
+        _run(["sox", "-D", raw, "-r", "16000", "-b", "16", "-c", "1", tmp], out_wav)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; wavs are shared data
         os.replace(tmp, out_wav)
     finally:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, List, Optional, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 from espnet_l2dual.errors import DataError
 
@@ -188,7 +188,7 @@ class _Reader:
             raise DataError(self.path, tok.line, f"expected {what} (a count), found '{tok.value}'", tok.column)
         return int(tok.value)
 
-    def span(self, what: str) -> tuple:
+    def span(self, what: str) -> Tuple[float, float, int]:
         tok = self._expect("number", f"{what} xmin")
         xmin = float(tok.value)
         xmax = self.number(f"{what} xmax")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Pattern, Union
+from typing import Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
 from espnet_l2dual.corpus.audio import audio_duration, wav_scp_entry
 from espnet_l2dual.corpus.datadir_writer import Utterance
@@ -49,7 +49,7 @@ class TrnUtterance:
     utt: Utterance
 
 
-def _lines(path: Path) -> Iterator[tuple]:
+def _lines(path: Path) -> Iterator[Tuple[int, str]]:
     with open(path, "rb") as f:
         for no, raw in enumerate(f, start=1):
             try:
@@ -83,7 +83,7 @@ def read_trn(
         rel, sep, transcript = line.partition(SEPARATOR)
         rel = rel.strip()
         if not sep:
-            raise DataError(path, no, f"expected '<audio path>{SEPARATOR}<transcript>' (no '{SEPARATOR.strip()}' found)")
+            raise DataError(path, no, f"expected '<audio path>{SEPARATOR}<transcript>' (no '::' found)")
         if not rel:
             raise DataError(path, no, "empty audio path")
         match = speaker_pattern.search(rel)

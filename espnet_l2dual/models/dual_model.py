@@ -4,6 +4,13 @@ The study compares multi-task training (both outputs share the encoder) with
 single-task training (one output).  Both are this one class: ``tasks`` names the
 active outputs and only their branches exist, so an STL model has no unused
 parameter (DDP-safe) and its checkpoint holds nothing of the other output.
+
+Disentangling methods are options of the same class (all off = plain MTL/STL):
+``shared_layers`` (partial sharing: task-specific copies of the top encoder
+blocks), ``task_experts`` (task-routed feed-forward experts in chosen encoder
+blocks) and ``ortho_weight``/``ortho_dim`` (a projection per output plus a
+penalty on what the projections share).  ``encode_all`` gives every output its
+own encoder output and computes the shared part once.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # n
 from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (  # noqa: E402
     LabelSmoothingLoss,
 )
+
+from espnet_l2dual.models import task_encoder  # noqa: E402
+from espnet_l2dual.models.ortho import PENALTIES, subspace_penalty, valid_frames  # noqa: E402
 
 # The outputs a model can have, in the fixed order used everywhere (stats, decoding).
 OUTPUTS: Tuple[str, ...] = ("surface", "meaning")
@@ -64,6 +74,20 @@ class ESPnetL2DualModel(AbsESPnetModel):
     Loss = sum_o w_o * ((1 - ctc_weight) * att_o + ctc_weight * ctc_o).
     As in ESPnet's ASR model, ``ctc_weight == 1`` builds no decoders and
     ``ctc_weight == 0`` keeps no CTC, so ``ctcs`` / ``decoders`` then are empty.
+
+    Methods (``model_conf``; defaults switch them off):
+
+    - ``shared_layers: K`` -- the bottom K encoder blocks are shared, blocks K.. move
+      to ``encoder_branches[o]`` (one identical copy per output); ``encoder.encoders``
+      keeps the K shared blocks; the subsampling stem and ``encoder.after_norm`` stay
+      shared.  K = number of blocks (or unset) is plain MTL.
+    - ``task_experts: {encoder_blocks: [i, ...]}`` -- in those blocks every
+      feed-forward module becomes ``TaskRoutedFeedForward`` (``.experts[o]``).
+      ``decoder`` must stay false: our decoders are already separate per output.
+    - ``ortho_weight: w``, ``ortho_dim: d``, ``ortho_penalty: cka|xcov`` -- a
+      linear projection ``task_projections[o]`` (encoder size -> d, d defaults to
+      the encoder size) feeds output o's CTC and decoder, and w * penalty(proj_s,
+      proj_m) over valid frames is added to the loss (stat ``ortho_penalty``).
     """
 
     def __init__(
@@ -90,6 +114,11 @@ class ESPnetL2DualModel(AbsESPnetModel):
         sym_sos: str = "<sos/eos>",
         sym_eos: str = "<sos/eos>",
         extract_feats_in_collect_stats: bool = True,
+        shared_layers: Optional[int] = None,
+        task_experts: Optional[Dict] = None,
+        ortho_weight: float = 0.0,
+        ortho_dim: Optional[int] = None,
+        ortho_penalty: str = "cka",
     ):
         if not 0.0 <= ctc_weight <= 1.0:
             raise ValueError(f"model_conf.ctc_weight must be in [0, 1], got {ctc_weight}")
@@ -154,6 +183,75 @@ class ESPnetL2DualModel(AbsESPnetModel):
                 self.error_calculators[o] = ErrorCalculator(
                     self.token_lists[o], sym_space, sym_blank, report_cer, report_wer
                 )
+        self._setup_task_encoder(shared_layers, task_experts)
+        self._setup_projections(ortho_weight, ortho_dim, ortho_penalty)
+
+    # ------------------------------------------------------------------ methods
+    def _setup_task_encoder(self, shared_layers: Optional[int], task_experts: Optional[Dict]) -> None:
+        """Partial sharing / task-routed experts; ``task_split`` is the first task-specific block."""
+        self.task_split: Optional[int] = None
+        self.shared_layers = shared_layers
+        self.expert_blocks: List[int] = []
+        self._routers: List[task_encoder.TaskRoutedFeedForward] = []
+        if shared_layers is not None and task_experts:
+            raise ValueError("model_conf: use shared_layers or task_experts, not both")
+        if shared_layers is not None:
+            n = task_encoder.check_splittable(self.encoder, "shared_layers")
+            k = int(shared_layers)
+            if not 0 <= k <= n:
+                raise ValueError(f"model_conf.shared_layers must be in 0..{n} (encoder blocks), got {shared_layers}")
+            if k < n:
+                self.encoder_branches = task_encoder.make_branches(self.encoder, k, self.tasks)
+                self.task_split = k
+        elif task_experts:
+            n = task_encoder.check_splittable(self.encoder, "task_experts")
+            self.expert_blocks = task_encoder.check_expert_conf(task_experts, n)
+            self._routers = task_encoder.add_experts(self.encoder, self.expert_blocks, self.tasks)
+            self.task_split = self.expert_blocks[0]
+
+    def _setup_projections(self, ortho_weight: float, ortho_dim: Optional[int], ortho_penalty: str) -> None:
+        self.ortho_weight = float(ortho_weight)
+        self.ortho_penalty = ortho_penalty
+        if ortho_penalty not in PENALTIES:
+            raise ValueError(f"model_conf.ortho_penalty: unknown '{ortho_penalty}' (expected {', '.join(PENALTIES)})")
+        if self.ortho_weight < 0.0:
+            raise ValueError(f"model_conf.ortho_weight must be >= 0, got {ortho_weight}")
+        if self.ortho_weight > 0.0 and len(self.tasks) < 2:
+            raise ValueError("model_conf.ortho_weight > 0 needs two outputs in model_conf.tasks")
+        self.ortho_dim = None
+        if self.ortho_weight > 0.0 or ortho_dim is not None:
+            enc_size = (self.postencoder or self.encoder).output_size()
+            self.ortho_dim = int(ortho_dim or enc_size)
+            self.task_projections = torch.nn.ModuleDict(
+                {o: torch.nn.Linear(enc_size, self.ortho_dim) for o in self.tasks}
+            )
+
+    def sync_task_copies(self) -> None:
+        """Make the per-output copies identical again (call after a global re-initialisation)."""
+        if self.task_split is None:
+            return
+        if self._routers:
+            task_encoder.sync_copies(r.experts for r in self._routers)
+        else:
+            task_encoder.sync_copies([self.encoder_branches])
+
+    def task_encoder_blocks(self, output: str) -> List[torch.nn.Module]:
+        """The encoder blocks output ``output`` runs through, bottom to top (for analysis hooks).
+
+        For expert models the blocks are shared modules that run once per output; a
+        hook on them fires once per output, in ``tasks`` order.
+        """
+        if output not in self.tasks:
+            raise ValueError(f"'{output}' is not in model_conf.tasks {self.tasks}")
+        if self.task_split is None or self._routers:
+            return list(self.encoder.encoders)
+        return list(self.encoder.encoders) + list(self.encoder_branches[output])
+
+    def is_shared_parameter(self, name: str) -> bool:
+        """True for parameters every output's loss reaches (frontend and shared encoder)."""
+        if name.startswith(("frontend.", "normalize.", "preencoder.", "postencoder.")):
+            return True
+        return name.startswith("encoder.") and ".experts." not in name
 
     # ------------------------------------------------------------------ encoder
     def _extract_feats(
@@ -164,10 +262,9 @@ class ESPnetL2DualModel(AbsESPnetModel):
             return speech, speech_lengths
         return self.frontend(speech, speech_lengths)
 
-    def encode(
+    def _encoder_input(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Frontend -> specaug (training only) -> normalize -> pre/encoder/post; shared by outputs."""
         feats, lens = self._extract_feats(speech, speech_lengths)
         if self.specaug is not None and self.training:
             feats, lens = self.specaug(feats, lens)
@@ -175,12 +272,70 @@ class ESPnetL2DualModel(AbsESPnetModel):
             feats, lens = self.normalize(feats, lens)
         if self.preencoder is not None:
             feats, lens = self.preencoder(feats, lens)
+        return feats, lens
+
+    def encode(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Frontend -> specaug (training only) -> normalize -> pre/encoder/post; shared by outputs.
+
+        This is the shared encoder output, before any task projection
+        (``ortho_*``).  A model with task-specific encoder blocks (``shared_layers``
+        below the block count, ``task_experts``) has no single encoder output:
+        it raises; use ``encode_all``.
+        """
+        if self.task_split is not None:
+            raise ValueError(
+                "this model has task-specific encoder blocks (model_conf.shared_layers / task_experts): "
+                "there is one encoder output per task, use encode_all()"
+            )
+        feats, lens = self._encoder_input(speech, speech_lengths)
         out, out_lens, _ = self.encoder(feats, lens)
         if isinstance(out, tuple):  # encoders with intermediate CTC outputs
             out = out[0]
         if self.postencoder is not None:
             out, out_lens = self.postencoder(out, out_lens)
         return out, out_lens
+
+    def encode_all(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor
+    ) -> Dict[str, Tuple[torch.Tensor, torch.Tensor]]:
+        """One (encoder output, lengths) per task, the input each task's CTC and decoder read.
+
+        The part below the first task-specific block runs once; a plain model gives
+        every task the same tensor.  Task projections (``ortho_*``) are applied.
+        """
+        if self.task_split is None:
+            shared = self.encode(speech, speech_lengths)
+            outs = {o: shared for o in self.tasks}
+        else:
+            outs = self._encode_branched(speech, speech_lengths)
+        if self.ortho_dim is not None:
+            outs = {o: (self.task_projections[o](enc), lens) for o, (enc, lens) in outs.items()}
+        return outs
+
+    def _encode_branched(self, speech: torch.Tensor, speech_lengths: torch.Tensor):
+        feats, lens = self._encoder_input(speech, speech_lengths)
+        x, masks = task_encoder.embed(self.encoder, feats, lens)
+        blocks = self.encoder.encoders
+        x, masks = task_encoder.run_blocks(blocks[: self.task_split], x, masks)
+        outs = {}
+        for o in self.tasks:
+            if self._routers:
+                for router in self._routers:
+                    router.task = o
+                try:
+                    y, m = task_encoder.run_blocks(blocks[self.task_split:], x, masks)
+                finally:
+                    for router in self._routers:
+                        router.task = None
+            else:
+                y, m = task_encoder.run_blocks(self.encoder_branches[o], x, masks)
+            out, out_lens = task_encoder.finish(self.encoder, y, m)
+            if self.postencoder is not None:
+                out, out_lens = self.postencoder(out, out_lens)
+            outs[o] = (out, out_lens)
+        return outs
 
     # ------------------------------------------------------------------ branches
     def _ctc_branch(
@@ -221,7 +376,7 @@ class ESPnetL2DualModel(AbsESPnetModel):
         ys[ys == -1] = self.ignore_id
         return ys, ys_lens
 
-    def forward(
+    def task_losses(
         self,
         speech: torch.Tensor,
         speech_lengths: torch.Tensor,
@@ -230,8 +385,12 @@ class ESPnetL2DualModel(AbsESPnetModel):
         text_meaning: Optional[torch.Tensor] = None,
         text_meaning_lengths: Optional[torch.Tensor] = None,
         **kwargs,
-    ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
-        """Return (weighted total loss, per-output stats, batch size) ready for gathering."""
+    ) -> Tuple[Dict[str, torch.Tensor], Dict[str, Optional[torch.Tensor]], int]:
+        """The loss terms (not gathered): ``{o: w_o * loss_o}`` per task, plus ``ortho``
+        when that penalty is on; their sum in this order is the training loss.
+
+        Gradient surgery needs the per-task terms separately; ``forward`` sums them.
+        """
         batch_size = speech.shape[0]
         texts = {
             "text_surface": text_surface,
@@ -241,10 +400,11 @@ class ESPnetL2DualModel(AbsESPnetModel):
         }
         targets = {o: self._targets(o, texts, batch_size) for o in self.tasks}
 
-        enc, enc_lens = self.encode(speech, speech_lengths)
+        encs = self.encode_all(speech, speech_lengths)
         stats: Dict[str, Optional[torch.Tensor]] = {}
-        total = None
+        losses: Dict[str, torch.Tensor] = {}
         for o in self.tasks:
+            enc, enc_lens = encs[o]
             ys, ys_lens = targets[o]
             loss_ctc = cer_ctc = loss_att = acc = cer = wer = None
             if self.ctc_weight > 0.0:
@@ -257,8 +417,7 @@ class ESPnetL2DualModel(AbsESPnetModel):
                 loss_o = loss_att
             else:
                 loss_o = self.ctc_weight * loss_ctc + (1.0 - self.ctc_weight) * loss_att
-            weighted = self.task_weights[o] * loss_o
-            total = weighted if total is None else total + weighted
+            losses[o] = self.task_weights[o] * loss_o
             stats[f"loss_{o}"] = loss_o.detach()
             stats[f"loss_ctc_{o}"] = loss_ctc.detach() if loss_ctc is not None else None
             stats[f"loss_att_{o}"] = loss_att.detach() if loss_att is not None else None
@@ -266,6 +425,30 @@ class ESPnetL2DualModel(AbsESPnetModel):
             stats[f"cer_ctc_{o}"] = cer_ctc
             stats[f"cer_{o}"] = cer
             stats[f"wer_{o}"] = wer
+        if self.ortho_weight > 0.0:
+            (a, a_lens), (b, b_lens) = (encs[o] for o in self.tasks[:2])
+            penalty = subspace_penalty(self.ortho_penalty, valid_frames(a, a_lens), valid_frames(b, b_lens))
+            losses["ortho"] = self.ortho_weight * penalty
+            stats["ortho_penalty"] = penalty.detach()
+        return losses, stats, batch_size
+
+    def forward(
+        self,
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        text_surface: Optional[torch.Tensor] = None,
+        text_surface_lengths: Optional[torch.Tensor] = None,
+        text_meaning: Optional[torch.Tensor] = None,
+        text_meaning_lengths: Optional[torch.Tensor] = None,
+        **kwargs,
+    ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
+        """Return (weighted total loss, per-output stats, batch size) ready for gathering."""
+        losses, stats, batch_size = self.task_losses(
+            speech, speech_lengths, text_surface, text_surface_lengths, text_meaning, text_meaning_lengths
+        )
+        total = None
+        for term in losses.values():
+            total = term if total is None else total + term
         stats["loss"] = total.detach()
         return force_gatherable((total, stats, batch_size), total.device)
 

@@ -267,6 +267,9 @@ class L2DualTask(AbsTask):
 
         model_conf = dict(args.model_conf)
         ctc_weight = float(model_conf.get("ctc_weight", 0.3))
+        if float(model_conf.get("ortho_weight", 0.0) or 0.0) > 0.0 or model_conf.get("ortho_dim") is not None:
+            # each output's CTC and decoder read its own projection of the encoder output
+            enc_size = int(model_conf.get("ortho_dim") or enc_size)
         ctcs, decoders = {}, {}
         for o in tasks:
             vocab = len(token_lists[o])
@@ -303,5 +306,6 @@ class L2DualTask(AbsTask):
         )
         if args.init is not None:
             initialize(model, args.init)
+            model.sync_task_copies()  # per-task encoder copies start identical
         return model
 

@@ -3,10 +3,17 @@
 Entanglement and gradient-conflict analyses compare trained weights with the
 initial ones, which ESPnet does not keep.  ``run`` writes them once, on a fresh
 start only (a resumed run must not overwrite θ0 with trained weights).
+
+The trainer also owns the task options ``--grad_surgery none|pcgrad|cagrad`` and
+``--grad_surgery_conf {layers_topk, cagrad_c}``; when surgery is on, ``run``
+hands over to ``GradSurgeryTrainer``, whose training step wraps the model in
+``GradSurgeryStep`` (validation and everything else stay stock ESPnet).
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -16,9 +23,18 @@ from espnet_l2dual.utils import offline
 
 offline.guard()
 
-from espnet2.train.trainer import Trainer  # noqa: E402
+from espnet2.train.trainer import Trainer, TrainerOptions  # noqa: E402
+from espnet2.utils.build_dataclass import build_dataclass  # noqa: E402
+from espnet2.utils.nested_dict_action import NestedDictAction  # noqa: E402
 
+from espnet_l2dual.train.grad_surgery import SURGERIES, GradSurgeryStep, check_conf  # noqa: E402
 from espnet_l2dual.utils.fileio import atomic_write  # noqa: E402
+
+
+@dataclasses.dataclass
+class L2DualTrainerOptions(TrainerOptions):
+    grad_surgery: str = "none"
+    grad_surgery_conf: dict = dataclasses.field(default_factory=dict)
 
 INIT_NAME = "init.pth"
 
@@ -37,11 +53,35 @@ def save_initial_weights(model: torch.nn.Module, output_dir: Path) -> bool:
 
 
 class L2DualTrainer(Trainer):
-    """The stock ESPnet trainer plus θ0 saving (a hook point for gradient surgery later)."""
+    """The stock ESPnet trainer plus θ0 saving; dispatches to gradient surgery when configured."""
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("Gradient surgery (shared encoder parameters)")
+        group.add_argument("--grad_surgery", type=str, default="none", choices=list(SURGERIES),
+                           help="Combine the per-output gradients of the shared parameters "
+                                "with PCGrad or CAGrad instead of summing them")
+        group.add_argument("--grad_surgery_conf", action=NestedDictAction, default=dict(),
+                           help="layers_topk: null (all shared layers as one vector) or k (only the k "
+                                "most conflicting layers); cagrad_c: CAGrad's c (default 0.5)")
+
+    @classmethod
+    def build_options(cls, args: argparse.Namespace) -> L2DualTrainerOptions:
+        options = build_dataclass(L2DualTrainerOptions, args)
+        options.grad_surgery_conf = check_conf(options.grad_surgery, options.grad_surgery_conf)
+        return options
 
     @classmethod
     def run(cls, model, optimizers, schedulers, train_iter_factory, valid_iter_factory,
             plot_attention_iter_factory, trainer_options, distributed_option) -> None:
+        surgery = getattr(trainer_options, "grad_surgery", "none")
+        if surgery != "none" and not issubclass(cls, GradSurgeryTrainer):
+            if distributed_option.distributed or distributed_option.ngpu > 1:
+                raise RuntimeError("--grad_surgery supports single-process training only (ngpu <= 1)")
+            return GradSurgeryTrainer.run(
+                model, optimizers, schedulers, train_iter_factory, valid_iter_factory,
+                plot_attention_iter_factory, trainer_options, distributed_option,
+            )
         is_main = not distributed_option.distributed or distributed_option.dist_rank == 0
         if is_main:
             save_initial_weights(model, Path(trainer_options.output_dir))
@@ -54,4 +94,19 @@ class L2DualTrainer(Trainer):
             plot_attention_iter_factory=plot_attention_iter_factory,
             trainer_options=trainer_options,
             distributed_option=distributed_option,
+        )
+
+
+class GradSurgeryTrainer(L2DualTrainer):
+    """L2DualTrainer whose training step applies PCGrad/CAGrad to the shared parameters."""
+
+    @classmethod
+    def train_one_epoch(cls, model, iterator, optimizers, schedulers, scaler, reporter,
+                        summary_writer, options, distributed_option) -> bool:
+        conf = check_conf(options.grad_surgery, options.grad_surgery_conf)
+        step = GradSurgeryStep(model, options.grad_surgery, **conf)
+        return super().train_one_epoch(
+            model=step, iterator=iterator, optimizers=optimizers, schedulers=schedulers,
+            scaler=scaler, reporter=reporter, summary_writer=summary_writer,
+            options=options, distributed_option=distributed_option,
         )

@@ -13,7 +13,8 @@ its log file, between a header (the command, start time, Slurm job and node)
 and a footer (elapsed time, exit code); the task also writes <log-file>.done
 holding its exit code. Exits non-zero, naming the failed logs, if any task
 fails or ends without an exit code (killed by Slurm: see <logdir>/q/*.out).
-Ctrl-C (SIGINT/SIGTERM) cancels the job (scancel).
+Ctrl-C (SIGINT/SIGTERM) cancels the job (scancel). utils/slurm.pl is this script
+under the name espnet2.bin.launch needs for multi-node training (see cmd.sh).
 
 The batch script is written to <logdir>/q/; it runs in the current directory
 and sources ./path.sh there if it exists. The command line is built as in
@@ -129,7 +130,7 @@ fi
 
 {
     echo "#!/usr/bin/env bash"
-    echo "# Written by run_slurm.sh on $(date); submitted with: ${sbatch_cmd[*]}"
+    echo "# Written by run_slurm.sh on $(date); sbatch arguments from the conf: ${sbatch_cmd[*]}"
     printf 'cd %q || exit 1\n' "$(pwd -P)"
     printf 'job_var=%q\n' "${job_var}"
     printf 'log_template=%q\n' "${log_template}"

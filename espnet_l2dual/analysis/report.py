@@ -1,0 +1,242 @@
+"""REPORT.md of stage 10: tables, figure links, and one paragraph per analysis.
+
+Every sentence is generated from the numbers in analysis.json, so the text always
+says what this corpus's numbers show (no canned conclusions).
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+_ESTIMATOR = {"linear": "biased HSIC (Kornblith et al. 2019)", "debiased": "unbiased HSIC (Song et al. 2012)"}
+
+
+def _f(x: Optional[float], nd: int = 3) -> str:
+    return "-" if x is None else f"{x:.{nd}f}"
+
+
+def _pp(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:+.2f}"
+
+
+def _similarity(x: Optional[float]) -> str:
+    if x is None:
+        return "undefined"
+    if x >= 0.9:
+        return "nearly identical"
+    if x >= 0.7:
+        return "similar"
+    if x >= 0.4:
+        return "partly similar"
+    return "dissimilar"
+
+
+def _n(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _mean(xs: Sequence[Optional[float]]) -> Optional[float]:
+    vals = [x for x in xs if x is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def _fig(figs: dict, key: str, alt: str) -> List[str]:
+    return [f"![{alt}]({figs[key]})", ""] if key in figs else []
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _divergence(g: dict, figs: dict) -> List[str]:
+    div = g["divergence"]
+    lines = ["### 1. Error by surface–meaning divergence", "",
+             "|model|output|all|" + "|".join(div["bins"]) + "|", "|---|---|---|" + "---|" * len(div["bins"])]
+    for tag, outs in div["error"].items():
+        for o, e in outs.items():
+            lines.append(f"|{tag}|{o}|{_f(e['cer'], 2)}|" + "|".join(_f(b["cer"], 2) for b in e["bins"]) + "|")
+    lines += ["", "CER (%) per divergence bin; #utterances per bin: "
+              + ", ".join(f"{b['bin']}: {b['n_utt']}" for b in next(iter(next(iter(div['error'].values())).values()))["bins"]),
+              "", "MTL − STL (CER points; negative = MTL better):", "",
+              "|MTL model|output|all|" + "|".join(div["bins"]) + "|Spearman ρ (divergence, ΔCER)|p|n|",
+              "|---|---|---|" + "---|" * len(div["bins"]) + "---|---|---|"]
+    text = []
+    for mtl, outs in div["mtl_minus_stl"].items():
+        for o, d in outs.items():
+            sp = div["spearman"].get(mtl, {}).get(o, {})
+            lines.append(f"|{mtl}|{o}|{_pp(d['overall']['cer'])}|" + "|".join(_pp(b["cer"]) for b in d["bins"])
+                         + f"|{_f(sp.get('rho'))}|{_f(sp.get('p'), 4)}|{sp.get('n', '-')}|")
+            text.append(_divergence_sentence(mtl, o, d, sp))
+    lines += [""] + _fig(figs, "divergence", "error by divergence bin")
+    lines += [" ".join(text), ""]
+    return lines
+
+
+def _divergence_sentence(mtl: str, o: str, d: dict, sp: dict) -> str:
+    delta = d["overall"]["cer"]
+    if delta is None:
+        return f"{mtl} {o}: no CER to compare."
+    if delta:
+        s = f"{mtl} {o} CER is {'higher' if delta > 0 else 'lower'} than STL by {abs(delta):.2f} points"
+    else:
+        s = f"{mtl} {o} CER equals the STL CER"
+    bins = [b for b in d["bins"] if b["cer"] is not None and b["n_utt"] > 0]
+    if bins and delta:
+        sign = 1 if delta > 0 else -1
+        worst = max(bins, key=lambda b: sign * b["cer"])
+        s += f", most in the {worst['bin']} bin ({worst['cer']:+.2f}, {_n(worst['n_utt'], 'utterance')})"
+    s += "."
+    if sp.get("rho") is not None:
+        sig = "significant" if sp["p"] < 0.05 else "not significant"
+        trend = ("the MTL−STL difference grows with divergence" if sp["rho"] > 0
+                 else "the MTL−STL difference shrinks with divergence")
+        s += (f" Per utterance, Spearman ρ = {sp['rho']:.3f} (p = {sp['p']:.3g}, n = {sp['n']}, {sig} at 0.05):"
+              f" {trend}.")
+    else:
+        s += " The rank correlation with divergence is undefined (too few utterances or no variation)."
+    return s
+
+
+def _encoder(g: dict, figs: dict, est: str) -> List[str]:
+    enc = g["encoder_cka"]
+    pairs = enc["pairs"]
+    lines = ["### 2. Encoder entanglement (CKA per layer)", "",
+             f"Estimator: linear CKA, {_ESTIMATOR[est]}, on {g['n_encoder_frames']} encoder frames (seeded subsample).", "",
+             "|pair|" + "|".join(f"layer {l}" for l in enc["layers"]) + "|mean|", "|---|" + "---|" * (len(enc["layers"]) + 1)]
+    for key, p in pairs.items():
+        if p.get(est):
+            diag = list(p[est]["diag"]) + [None] * (len(enc["layers"]) - len(p[est]["diag"]))
+            lines.append(f"|{p['a']} vs {p['b']}|" + "|".join(_f(x) for x in diag) + f"|{_f(_mean(diag))}|")
+        else:
+            lines.append(f"|{p['a']} vs {p['b']}|skipped: {p.get('skipped', 'too few examples')}|")
+    lines.append("")
+    lines += _fig(figs, "encoder_cka", "encoder CKA per layer")
+    for key in pairs:
+        lines += _fig(figs, f"heatmap:{key}", f"CKA matrix {key}")
+    text = []
+    base = pairs["stl_surface_vs_stl_meaning"]
+    if base.get(est):
+        d = base[est]["diag"]
+        text.append(f"The two task-optimal encoders (STL-surface vs STL-meaning) are {_similarity(_mean(d))} "
+                    f"(mean CKA {_f(_mean(d))}, last layer {_f(d[-1])}, first layer {_f(d[0])}).")
+    for mtl in g["mtl"]:
+        ps, pm = pairs.get(f"{mtl}_vs_stl_surface", {}), pairs.get(f"{mtl}_vs_stl_meaning", {})
+        if ps.get(est) and pm.get(est):
+            ls, lm = ps[est]["diag"][-1], pm[est]["diag"][-1]
+            if ls is not None and lm is not None:
+                closer = "STL-surface" if ls > lm else "STL-meaning" if lm > ls else "both STL models equally"
+                text.append(f"The {mtl} encoder's last layer resembles {closer} "
+                            f"(CKA {_f(ls)} vs surface, {_f(lm)} vs meaning; means over layers "
+                            f"{_f(_mean(ps[est]['diag']))} and {_f(_mean(pm[est]['diag']))}).")
+    ctx = g["context_cka"]
+    if ctx:
+        lines += ["Source-attention contexts inside the MTL model, surface vs meaning decoder "
+                  "(one row per utterance: context averaged over tokens):", "",
+                  "|MTL model|" + "decoder layers (CKA)|n utt|", "|---|---|---|"]
+        for mtl, p in ctx.items():
+            vals = ", ".join(_f(x) for x in p[est]["diag"]) if p.get(est) else f"skipped: {p.get('skipped', 'too few')}"
+            lines.append(f"|{mtl}|{vals}|{p.get('n', '-')}|")
+            if p.get(est):
+                m = _mean(p[est]["diag"])
+                state = ("entangled: both decoders read nearly the same thing from the encoder" if m is not None and m >= 0.9
+                         else "partly task-specific" if m is not None and m >= 0.5 else "task-specific")
+                text.append(f"In {mtl} the surface and meaning decoders' contexts have mean CKA {_f(m)} "
+                            f"({state}).")
+        lines.append("")
+        lines += _fig(figs, "context_cka", "context CKA per decoder layer")
+    lines += [" ".join(text), ""]
+    return lines
+
+
+def _decoders(g: dict, figs: dict, est: str) -> List[str]:
+    lines = ["### 3. Cross-task decoders (MTL vs STL decoder hidden states)", "",
+             "|MTL model|output|per decoder layer (CKA)|mean|n tokens|", "|---|---|---|---|---|"]
+    text = []
+    for mtl, per in g["decoder_cka"].items():
+        means = {}
+        for o, p in per.items():
+            if p.get(est):
+                means[o] = _mean(p[est]["diag"])
+                lines.append(f"|{mtl}|{o}|{', '.join(_f(x) for x in p[est]['diag'])}|{_f(means[o])}|{p['n']}|")
+            else:
+                lines.append(f"|{mtl}|{o}|skipped: {p.get('skipped', 'too few examples')}|-|-|")
+        if len([v for v in means.values() if v is not None]) == 2:
+            adapt = min(means, key=lambda o: means[o])
+            stay = max(means, key=lambda o: means[o])
+            text.append(f"In {mtl} the {adapt} decoder departs most from its STL counterpart (mean CKA "
+                        f"{_f(means[adapt])}), the {stay} decoder stays closer ({_f(means[stay])}).")
+    lines.append("")
+    lines += _fig(figs, "decoder_cka", "decoder CKA per layer")
+    lines += [" ".join(text) or "No decoder comparison was possible.", ""]
+    return lines
+
+
+def _task_vectors(g: dict, figs: dict) -> List[str]:
+    tv = g["task_vectors"]
+    lines = ["### 4. Task vectors of the encoder (from the common θ0)", "",
+             "|encoder part|cosine|‖Δθ surface‖|‖Δθ meaning‖|#params|", "|---|---|---|---|---|"]
+    rows = list(tv["layers"]) + ([tv["other"]] if tv.get("other") else []) + [tv["all"]]
+    for r in rows:
+        lines.append(f"|{r['layer']}|{_f(r['cosine'])}|{_f(r['norm_surface'], 4)}|{_f(r['norm_meaning'], 4)}|{r['n_params']}|")
+    lines.append("")
+    lines += _fig(figs, "task_vectors", "task vector cosine per layer")
+    cos = [(r["layer"], r["cosine"]) for r in tv["layers"] if r["cosine"] is not None]
+    if cos:
+        lo, hi = min(cos, key=lambda x: x[1]), max(cos, key=lambda x: x[1])
+        overall = tv["all"]["cosine"]
+        meaning = ("both tasks push the encoder the same way" if overall is not None and overall >= 0.5
+                   else "the tasks move the encoder in largely different directions" if overall is not None and overall > -0.1
+                   else "the tasks push the encoder in opposing directions")
+        text = (f"Over the whole encoder the cosine of the two STL weight changes is {_f(overall)}: {meaning}. "
+                f"It is lowest in {lo[0]} ({_f(lo[1])}) and highest in {hi[0]} ({_f(hi[1])}).")
+    else:
+        text = "The STL encoders did not move from θ0, so task vectors are undefined."
+    same = tv.get("mtl_same_init", {})
+    if same:
+        text += " MTL θ0 identical to the STL θ0: " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in same.items()) + "."
+    return lines + [text, ""]
+
+
+def _gradient(g: dict, figs: dict) -> List[str]:
+    lines = ["### 5. Gradient conflict in the shared encoder", ""]
+    gc = g["gradient_conflict"]
+    if not gc:
+        return lines + ["Skipped (--grad_batches 0).", ""]
+    lines += ["|MTL model|encoder part|mean cosine|std|per batch|", "|---|---|---|---|---|"]
+    text = []
+    for mtl, r in gc.items():
+        for row in list(r["layers"]) + ([r["other"]] if r.get("other") else []) + [r["all"]]:
+            lines.append(f"|{mtl}|{row['layer']}|{_f(row['mean'])}|{_f(row['std'])}|"
+                         f"{', '.join(_f(x) for x in row['per_batch'])}|")
+        neg = [row["layer"] for row in r["layers"] if row["mean"] is not None and row["mean"] < 0]
+        overall = r["all"]["mean"]
+        s = (f"In {mtl}, over {r['n_batches']} training batches of {r['batch_size']} utterances the surface and "
+             f"meaning gradients of the whole encoder have mean cosine {_f(overall)}")
+        s += (f"; they conflict (negative cosine) in {', '.join(neg)}." if neg
+              else "; no encoder layer shows conflict on average (all cosines ≥ 0).")
+        text.append(s)
+    lines.append("")
+    lines += _fig(figs, "gradient_conflict", "gradient cosine per layer")
+    return lines + [" ".join(text), ""]
+
+
+def render(analysis: dict, figures: dict) -> str:
+    st = analysis["settings"]
+    est = st["estimator"]
+    lines = ["<!-- Generated by espnet_l2dual.bin.analyze -->", "# Stage 10: entanglement analysis", "",
+             f"- language: `{st['lang']}`; test set `{st['test_set']}` ({st['n_utts']} utterances forwarded); "
+             f"decode `{st['inference_tag']}`; checkpoint `{st['model_file']}`",
+             f"- CKA: {est} estimator (both in analysis.json); at most {st['max_frames']} encoder frames and "
+             f"{st['max_frames']} decoder tokens per model, subsampled with seed {st['seed']}; "
+             "hidden states from forward hooks in eval mode, decoders teacher-forced",
+             f"- gradient conflict: {st['grad_batches']} batches of {st['grad_batch_size']} from `{st['train_set']}`",
+             "- every number is in `analysis.json`", ""]
+    for name, g in analysis["groups"].items():
+        figs = figures.get(name, {})
+        lines += [f"## Size `{name}`: STL-surface `{g['stl_surface']}`, STL-meaning `{g['stl_meaning']}`, "
+                  f"MTL {', '.join(f'`{m}`' for m in g['mtl'])}", ""]
+        lines += _divergence(g, figs)
+        lines += _encoder(g, figs, est)
+        lines += _decoders(g, figs, est)
+        lines += _task_vectors(g, figs)
+        lines += _gradient(g, figs)
+    return "\n".join(lines) + "\n"

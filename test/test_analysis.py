@@ -1,0 +1,174 @@
+"""Stage 10 (espnet_l2dual.bin.analyze) on tiny models made here: STL-surface, STL-meaning, MTL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+import yaml
+
+from l2dual_helpers import parse_args, tiny_config
+
+from espnet_l2dual.bin import analyze
+from espnet_l2dual.tasks.l2dual import L2DualTask
+
+TAGS = {"asr_stl_surface_tiny": ["surface"], "asr_stl_meaning_tiny": ["meaning"], "asr_mtl_tiny": ["surface", "meaning"]}
+INFER = "decode_beam5_ctc0.3"
+SURFACE = ["ab cd", "abc", "da ba", "cab", "bad c", "dd ab", "ca", "abcd"]
+MEANING = ["xyz", "xy", "zyx z", "yyx", "x zy", "zz", "xyx", "yzx"]
+DIV = [0.0, 0.0, 0.05, 0.1, 0.15, 0.3, 0.5, 0.8]
+
+
+def _config(tasks):
+    conf = tiny_config(tasks)
+    conf["encoder_conf"]["num_blocks"] = 2
+    conf["surface_decoder_conf"]["num_blocks"] = 2
+    conf["meaning_decoder_conf"]["num_blocks"] = 2
+    return conf
+
+
+def make_model(tag_dir: Path, tasks, seed: int = 0, train_seed: int = 1) -> None:
+    """config.yaml, init.pth (θ0 from ``seed``) and valid.loss.ave.pth (θ0 + a seeded 'training' step)."""
+    tag_dir.mkdir(parents=True, exist_ok=True)
+    args = parse_args(tag_dir, _config(tasks))
+    torch.manual_seed(seed)
+    model = L2DualTask.build_model(args)
+    torch.save(model.state_dict(), tag_dir / "init.pth")
+    g = torch.Generator().manual_seed(train_seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
+    torch.save(model.state_dict(), tag_dir / "valid.loss.ave.pth")
+    (tag_dir / "config.yaml").write_text(yaml.safe_dump(vars(args), allow_unicode=True), encoding="utf-8")
+
+
+def _write(path: Path, rows) -> None:
+    path.write_text("".join(f"{k} {v}\n" for k, v in rows), encoding="utf-8")
+
+
+def make_data(root: Path) -> None:
+    rng = np.random.default_rng(0)
+    for set_name in ("test", "train"):
+        d = root / "dump" / "raw" / set_name
+        d.mkdir(parents=True)
+        ids = [f"utt{i:02d}" for i in range(len(SURFACE))]
+        wavs = []
+        for i, utt in enumerate(ids):
+            wav = d / f"{utt}.wav"
+            soundfile.write(wav, 0.1 * rng.standard_normal(3200 + 400 * i).astype(np.float32), 16000)
+            wavs.append((utt, str(wav)))
+        _write(d / "wav.scp", wavs)
+        _write(d / "text_surface", zip(ids, SURFACE))
+        _write(d / "text_meaning", zip(ids, MEANING))
+        _write(d / "utt2divergence", zip(ids, DIV))
+
+
+def make_decodes(exp: Path) -> None:
+    ids = [f"utt{i:02d}" for i in range(len(SURFACE))]
+    for k, (tag, tasks) in enumerate(TAGS.items()):
+        for o in tasks:
+            refs = SURFACE if o == "surface" else MEANING
+            # MTL gets more errors on high-divergence surface utterances
+            hyps = [r[:-1] if (i + k) % 3 == 0 or (tag == "asr_mtl_tiny" and o == "surface" and DIV[i] > 0.2)
+                    else r for i, r in enumerate(refs)]
+            d = exp / tag / INFER / "test" / o
+            d.mkdir(parents=True)
+            _write(d / "text", zip(ids, hyps))
+        (exp / tag / "results.json").write_text(json.dumps({"test": {o: {"cer": 10.0, "wer": 20.0} for o in tasks}}))
+
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recipe")
+    make_data(root)
+    for k, (tag, tasks) in enumerate(TAGS.items()):
+        make_model(root / "exp" / tag, tasks, seed=0, train_seed=k + 1)
+    make_decodes(root / "exp")
+    return root
+
+
+def _run(root: Path, out: str, *extra) -> int:
+    return analyze.main(["--lang", "en", "--exp_dir", str(root / "exp"), "--data_root", str(root / "dump/raw"),
+                         "--test_set", "test", "--inference_tag", INFER, "--out_dir", str(root / out),
+                         "--max_utts", "6", "--max_frames", "60", "--grad_batches", "2",
+                         "--grad_batch_size", "3", "--seed", "0", *extra])
+
+
+@pytest.fixture(scope="module")
+def analysed(recipe):
+    assert _run(recipe, "exp/analysis") == 0
+    return recipe / "exp" / "analysis"
+
+
+def test_outputs_exist(analysed):
+    report = (analysed / "REPORT.md").read_text(encoding="utf-8")
+    for section in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5."):
+        assert section in report
+    assert "asr_mtl_tiny surface CER is higher than STL" in report
+    pngs = sorted(p.name for p in (analysed / "figures").glob("*.png"))
+    for stem in ("divergence", "encoder_cka", "context_cka", "decoder_cka", "task_vectors", "gradient_conflict"):
+        assert f"{stem}_tiny.png" in pngs, pngs
+    assert any(p.startswith("cka_matrix_tiny_") for p in pngs)
+    for p in pngs:
+        assert f"figures/{p}" in report
+        assert (analysed / "figures" / p).stat().st_size > 5000  # a drawn figure, not an empty canvas
+    assert (analysed / "feats" / "asr_mtl_tiny" / "feats.scp").is_file()
+
+
+def test_analysis_json(analysed):
+    a = json.loads((analysed / "analysis.json").read_text(encoding="utf-8"))
+    g = a["groups"]["tiny"]
+    assert set(g) >= {"divergence", "encoder_cka", "context_cka", "decoder_cka", "task_vectors", "gradient_conflict"}
+    assert g["mtl"] == ["asr_mtl_tiny"]
+    d = g["divergence"]
+    assert d["mtl_minus_stl"]["asr_mtl_tiny"]["surface"]["overall"]["cer"] > 0
+    sp = d["spearman"]["asr_mtl_tiny"]["surface"]
+    assert sp["rho"] > 0 and 0 <= sp["p"] <= 1 and sp["n"] == len(SURFACE)
+    pairs = g["encoder_cka"]["pairs"]
+    assert set(pairs) == {"stl_surface_vs_stl_meaning", "asr_mtl_tiny_vs_stl_surface", "asr_mtl_tiny_vs_stl_meaning"}
+    for p in pairs.values():
+        assert len(p["linear"]["diag"]) == 2 and len(p["linear"]["matrix"]) == 2
+        assert all(0.0 <= x <= 1.0 + 1e-9 for x in p["linear"]["diag"])
+    assert len(g["context_cka"]["asr_mtl_tiny"]["linear"]["diag"]) == 2
+    assert set(g["decoder_cka"]["asr_mtl_tiny"]) == {"surface", "meaning"}
+    assert [r["layer"] for r in g["task_vectors"]["layers"]] == ["block0", "block1"]
+    gc = g["gradient_conflict"]["asr_mtl_tiny"]
+    assert gc["n_batches"] == 2 and all(-1 <= r["mean"] <= 1 for r in gc["layers"])
+    assert a["settings"]["n_utts"] == 6 and g["n_encoder_frames"] <= 60
+
+
+def test_reproducible_and_cached(recipe, analysed, caplog):
+    first = json.loads((analysed / "analysis.json").read_text(encoding="utf-8"))
+    out = "exp/analysis_again"
+    assert _run(recipe, out) == 0  # fresh forwards, no cache
+    again = json.loads((recipe / out / "analysis.json").read_text(encoding="utf-8"))
+    assert again["groups"] == first["groups"]
+    caplog.clear()
+    assert _run(recipe, out, "--debiased") == 0  # from the ark/scp cache
+    assert caplog.text.count("hidden states from the cache") == 3 and "forwarding" not in caplog.text
+    cached = json.loads((recipe / out / "analysis.json").read_text(encoding="utf-8"))
+    assert cached["groups"] == first["groups"]  # both estimators are always computed
+    assert cached["settings"]["estimator"] == "debiased"
+    assert "unbiased HSIC" in (recipe / out / "REPORT.md").read_text(encoding="utf-8")
+
+
+def test_theta0_mismatch_fails(recipe, tmp_path, caplog):
+    root = tmp_path / "r"
+    shutil.copytree(recipe / "exp", root / "exp", ignore=shutil.ignore_patterns("analysis*"))
+    shutil.copytree(recipe / "dump", root / "dump")
+    make_model(root / "exp" / "asr_stl_meaning_tiny", ["meaning"], seed=5)
+    assert _run(root, "exp/analysis") == 1
+    assert "did not start from the same initialisation" in caplog.text
+    assert not (root / "exp" / "analysis" / "REPORT.md").exists()
+
+
+def test_missing_model_named(recipe, tmp_path, caplog):
+    root = tmp_path / "r"
+    shutil.copytree(recipe / "exp", root / "exp", ignore=shutil.ignore_patterns("analysis*", "asr_stl_meaning_tiny"))
+    assert _run(root, "exp/analysis") == 1
+    assert "missing STL-meaning" in caplog.text

@@ -1,0 +1,388 @@
+"""Disentangling methods: partial sharing, task-routed experts, PCGrad/CAGrad, orthogonal subspaces."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from l2dual_helpers import parse_args, random_batch, tiny_config
+
+from espnet_l2dual.bin.l2dual_inference import Speech2DualText
+from espnet_l2dual.models.ortho import cross_covariance_penalty, linear_cka, valid_frames
+from espnet_l2dual.models.task_encoder import TaskRoutedFeedForward
+from espnet_l2dual.tasks.l2dual import L2DualTask
+from espnet_l2dual.train import grad_surgery as gs
+from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer
+
+MTL = ["surface", "meaning"]
+BLOCKS = 3
+RECIPES = Path(__file__).resolve().parents[1] / "egs2"
+
+
+def config(**model_conf):
+    cfg = tiny_config(MTL, **model_conf)
+    cfg["encoder_conf"]["num_blocks"] = BLOCKS
+    return cfg
+
+
+def build(tmp_path, seed=0, extra=None, **model_conf):
+    torch.manual_seed(seed)
+    return L2DualTask.build_model(parse_args(tmp_path, config(**model_conf), extra))
+
+
+def loss_of(model, seed=1):
+    torch.manual_seed(seed)
+    loss, stats, _ = model(**random_batch())
+    return loss, stats
+
+
+def train_one_step(model, step=None):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    model.train()
+    loss, stats, _ = (step or model)(**random_batch())
+    assert torch.isfinite(loss).all()
+    opt.zero_grad()
+    loss.sum().backward()
+    unused = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert unused == []
+    opt.step()
+    changed = [n for n, p in model.named_parameters() if not torch.equal(p, before[n])]
+    assert len(changed) == len(before)
+    return stats
+
+
+# ---------------------------------------------------------------- partial sharing
+
+def test_partial_builds_branches_and_trains(tmp_path):
+    model = build(tmp_path, shared_layers=1)
+    assert len(model.encoder.encoders) == 1 and model.task_split == 1
+    assert list(model.encoder_branches) == MTL and all(len(b) == 2 for b in model.encoder_branches.values())
+    s, m = (model.encoder_branches[o].state_dict() for o in MTL)
+    assert all(torch.equal(s[k], m[k]) for k in s)  # identical start
+    assert len(model.task_encoder_blocks("meaning")) == BLOCKS
+    train_one_step(model)
+    s, m = (model.encoder_branches[o].state_dict() for o in MTL)
+    assert not all(torch.equal(s[k], m[k]) for k in s if k.endswith("weight"))  # then they diverge
+
+
+def test_partial_with_all_layers_shared_is_plain_mtl(tmp_path):
+    plain, full = build(tmp_path), build(tmp_path, shared_layers=BLOCKS)
+    assert full.task_split is None
+    ps, fs = plain.state_dict(), full.state_dict()
+    assert list(ps) == list(fs) and all(torch.equal(ps[k], fs[k]) for k in ps)
+    plain.train(), full.train()
+    assert torch.equal(loss_of(plain)[0], loss_of(full)[0])
+
+
+def _copy_mtl_weights(mtl, model, rename):
+    with torch.no_grad():  # a non-trivial final norm, so that skipping it would show
+        mtl.encoder.after_norm.weight.uniform_(0.5, 1.5)
+        mtl.encoder.after_norm.bias.normal_()
+    src = mtl.state_dict()
+    model.load_state_dict({k: src[rename(k)] for k in model.state_dict()})
+
+
+def test_partial_split_forward_matches_the_encoder_forward(tmp_path):
+    """Branches loaded with the MTL weights give the MTL loss: the split forward is exact."""
+    mtl, part = build(tmp_path), build(tmp_path, seed=5, shared_layers=1)
+
+    def rename(k):
+        if k.startswith("encoder_branches."):
+            _, _, i, rest = k.split(".", 3)
+            return f"encoder.encoders.{int(i) + 1}.{rest}"
+        return k
+
+    _copy_mtl_weights(mtl, part, rename)
+    mtl.eval(), part.eval()
+    with torch.no_grad():
+        a, b = loss_of(mtl)[0], loss_of(part)[0]
+    assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+    batch = random_batch()
+    encs = part.encode_all(batch["speech"], batch["speech_lengths"])
+    ref = mtl.encode(batch["speech"], batch["speech_lengths"])
+    for o in MTL:
+        assert torch.allclose(encs[o][0], ref[0], atol=1e-5) and torch.equal(encs[o][1], ref[1])
+
+
+def test_encode_raises_for_branched_models_and_is_shared_for_plain(tmp_path):
+    batch = random_batch()
+    with pytest.raises(ValueError, match="encode_all"):
+        build(tmp_path, shared_layers=1).encode(batch["speech"], batch["speech_lengths"])
+    plain = build(tmp_path).eval()
+    encs = plain.encode_all(batch["speech"], batch["speech_lengths"])
+    assert encs["surface"][0] is encs["meaning"][0]
+
+
+@pytest.mark.parametrize("conf,match", [
+    ({"shared_layers": BLOCKS + 1}, "shared_layers"),
+    ({"shared_layers": 1, "task_experts": {"encoder_blocks": [2]}}, "not both"),
+    ({"task_experts": {"encoder_blocks": [BLOCKS]}}, "encoder_blocks"),
+    ({"task_experts": {"encoder_blocks": [1], "decoder": True}}, "own decoder"),
+    ({"ortho_penalty": "nope"}, "ortho_penalty"),
+])
+def test_bad_method_options_fail_clearly(tmp_path, conf, match):
+    with pytest.raises(ValueError, match=match):
+        build(tmp_path, **conf)
+
+
+def test_init_keeps_task_copies_identical(tmp_path):
+    model = build(tmp_path, extra=["--init", "xavier_uniform"], shared_layers=1)
+    s, m = (model.encoder_branches[o].state_dict() for o in MTL)
+    assert all(torch.equal(s[k], m[k]) for k in s)
+
+
+# ---------------------------------------------------------------- task-routed experts
+
+def test_moe_builds_one_expert_per_task_and_trains(tmp_path):
+    model = build(tmp_path, task_experts={"encoder_blocks": [1, 2]})
+    assert model.task_split == 1 and model.expert_blocks == [1, 2]
+    for i in (1, 2):
+        layer = model.encoder.encoders[i]
+        assert isinstance(layer.feed_forward, TaskRoutedFeedForward)
+        assert list(layer.feed_forward.experts) == MTL
+    assert not isinstance(model.encoder.encoders[0].feed_forward, TaskRoutedFeedForward)
+    train_one_step(model)
+    assert all(r.task is None for r in model._routers)  # routing reset after the pass
+
+
+def test_moe_with_mtl_weights_in_every_expert_gives_the_mtl_loss(tmp_path):
+    mtl, moe = build(tmp_path), build(tmp_path, seed=7, task_experts={"encoder_blocks": [1, 2]})
+    _copy_mtl_weights(mtl, moe, lambda k: k.replace(".experts.surface", "").replace(".experts.meaning", ""))
+    mtl.eval(), moe.eval()
+    with torch.no_grad():
+        assert torch.allclose(loss_of(mtl)[0], loss_of(moe)[0], rtol=1e-5, atol=1e-5)
+
+
+def test_moe_switched_off_is_plain_mtl(tmp_path):
+    plain, off = build(tmp_path), build(tmp_path, task_experts=None)
+    assert list(plain.state_dict()) == list(off.state_dict())
+    plain.train(), off.train()
+    assert torch.equal(loss_of(plain)[0], loss_of(off)[0])
+
+
+# ---------------------------------------------------------------- orthogonal subspaces
+
+def test_ortho_projects_per_task_penalises_and_trains(tmp_path):
+    model = build(tmp_path, ortho_weight=2.0, ortho_dim=8)
+    assert model.ctcs["surface"].ctc_lo.in_features == 8
+    model.eval()
+    with torch.no_grad():
+        loss, stats = loss_of(model)
+    parts = sum(stats[f"loss_{o}"] for o in MTL) + 2.0 * stats["ortho_penalty"]
+    assert 0.0 < stats["ortho_penalty"].item() <= 1.0
+    assert loss.item() == pytest.approx(parts.item(), rel=1e-5)
+    stats = train_one_step(model)
+    assert "ortho_penalty" in stats
+
+
+def test_ortho_off_is_plain_mtl(tmp_path):
+    plain, off = build(tmp_path), build(tmp_path, ortho_weight=0.0)
+    assert list(plain.state_dict()) == list(off.state_dict())
+    plain.train(), off.train()
+    assert torch.equal(loss_of(plain)[0], loss_of(off)[0])
+
+
+def test_subspace_penalties_on_known_representations():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(500, 6, generator=g)
+    assert linear_cka(x, 3.0 * x).item() == pytest.approx(1.0, abs=1e-5)
+    # disjoint coordinates of independent noise: nearly unrelated
+    assert linear_cka(x[:, :3], x[:, 3:]).item() < 0.05
+    a = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0]])
+    b = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 2.0]])
+    assert cross_covariance_penalty(a, b).item() == pytest.approx(0.0)
+    # cov([1,-1,0],[1,-1,0]) = 1 -> penalty 1
+    assert cross_covariance_penalty(a[:, :1], a[:, :1]).item() == pytest.approx(1.0)
+    frames = valid_frames(torch.arange(12.0).view(2, 3, 2), torch.tensor([3, 1]))
+    assert frames.tolist() == [[0, 1], [2, 3], [4, 5], [6, 7]]
+
+
+# ---------------------------------------------------------------- gradient surgery: the rules
+
+def v(*xs):
+    return torch.tensor(xs, dtype=torch.float64)
+
+
+def test_pcgrad_projects_conflicting_pairs_onto_each_others_normal_plane():
+    # g1' = g1 - (g1.g2/|g2|^2) g2 = (1,0) + 1/2 (-1,1) = (.5,.5); g2' = g2 + (1,0) = (0,1)
+    assert torch.allclose(gs.pcgrad([v(1, 0), v(-1, 1)]), v(0.5, 1.5))
+    assert torch.allclose(gs.pcgrad([v(1, 0), v(1, 1)]), v(2, 1))  # no conflict: plain sum
+
+
+def test_cagrad_matches_the_published_rule_on_toy_problems():
+    # g0 = (0, .5), sqrt(phi) = .5*.5 = .25; F(x) = .5(1-x) + .25 sqrt(5x^2-6x+2) is minimal at x = 1
+    # -> g_w = g1, d = g0 + .25 g1 = (.25, .5)
+    assert torch.allclose(gs.cagrad([v(1, 0), v(-1, 1)], c=0.5), v(0.25, 0.5), atol=1e-6)
+    # orthogonal unit vectors: w = (.5,.5), g_w = g0, d = (1 + c) g0
+    assert torch.allclose(gs.cagrad([v(1, 0), v(0, 1)], c=0.5), v(0.75, 0.75), atol=1e-6)
+    assert torch.allclose(gs.cagrad([v(1, 0), v(-1, 1)], c=0.0), v(0, 0.5))  # c = 0: the average
+    # on the scale of the summed MTL gradient
+    assert torch.allclose(gs.surgery_direction("cagrad", [v(1, 0), v(-1, 1)], 0.5), v(0.5, 1.0), atol=1e-6)
+
+
+def test_layer_selection_picks_the_most_conflicting_layers():
+    cos = {"enc0": 0.5, "enc1": -0.9, "enc2": -0.1, "enc3": -0.5}
+    assert gs.select_conflicting(cos, 2) == ["enc1", "enc3"]
+    assert gs.select_conflicting(cos, 10) == ["enc1", "enc3", "enc2"]  # never a layer that agrees
+    g1 = {"enc0": v(1, 0), "enc1": v(1, 0), "enc2": v(1, 0)}
+    g2 = {"enc0": v(1, 1), "enc1": v(-1, 1), "enc2": v(-1, 3)}  # cos: +, -0.707, -0.316
+    combined, cosines, used = gs.combine_task_gradients([g1, g2], "pcgrad", layers_topk=1)
+    assert used == ["enc1"] and cosines["enc1"] == pytest.approx(-2 ** -0.5)
+    assert torch.allclose(combined["enc1"], v(0.5, 1.5))
+    assert torch.allclose(combined["enc2"], v(0, 3)) and torch.allclose(combined["enc0"], v(2, 1))
+
+
+def test_layer_names_group_parameters_by_encoder_block():
+    assert gs.layer_of("encoder.encoders.11.feed_forward.w_1.weight") == "enc11"
+    assert gs.layer_of("encoder.embed.conv.0.weight") == "embed"
+    assert gs.layer_of("encoder.after_norm.weight") == "after_norm"
+
+
+# ---------------------------------------------------------------- gradient surgery: the training step
+
+def _grads(model):
+    return {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+@pytest.mark.parametrize("method", ["pcgrad", "cagrad"])
+def test_surgery_step_trains_and_changes_only_shared_gradients(tmp_path, method):
+    model = build(tmp_path)
+    model.train()
+    torch.manual_seed(1)
+    plain_loss, _, _ = model(**random_batch())
+    plain_loss.sum().backward()
+    plain = _grads(model)
+    model.zero_grad()
+    step = gs.GradSurgeryStep(model, method).train()
+    torch.manual_seed(1)
+    loss, stats, _ = step(**random_batch())
+    assert loss.item() == pytest.approx(plain_loss.item(), rel=1e-6)  # same value
+    loss.sum().backward()
+    surg = _grads(model)
+    for name, g in plain.items():
+        if not model.is_shared_parameter(name):
+            assert torch.allclose(surg[name], g, atol=1e-6), name
+    assert any(not torch.allclose(surg[n], plain[n]) for n in plain if model.is_shared_parameter(n))
+    assert {"gcos_all", "gcos_embed", "gcos_enc0", "gcos_enc2"} <= set(stats)
+    assert -1.0 <= stats["gcos_enc0"].item() <= 1.0
+    model.zero_grad()
+    train_one_step(model, step)
+
+
+def test_cagrad_with_c_zero_is_plain_mtl(tmp_path):
+    model = build(tmp_path).train()
+    torch.manual_seed(1)
+    model(**random_batch())[0].sum().backward()
+    plain = _grads(model)
+    model.zero_grad()
+    torch.manual_seed(1)
+    gs.GradSurgeryStep(model, "cagrad", cagrad_c=0.0).train()(**random_batch())[0].sum().backward()
+    for name, g in _grads(model).items():
+        assert torch.allclose(g, plain[name], atol=1e-5, rtol=1e-4), name
+
+
+def test_grad_surgery_is_a_trainer_option_and_logs_cosines(tmp_path):
+    from espnet2.train.distributed_utils import DistributedOption
+    from espnet2.train.reporter import Reporter
+
+    args = parse_args(tmp_path, config(), ["--grad_surgery", "pcgrad", "--grad_surgery_conf", "layers_topk=2",
+                                           "--output_dir", str(tmp_path / "exp")])
+    assert L2DualTask.trainer is L2DualTrainer
+    options = L2DualTask.trainer.build_options(args)
+    assert options.grad_surgery == "pcgrad" and options.grad_surgery_conf["layers_topk"] == 2
+    assert L2DualTask.trainer.build_options(parse_args(tmp_path, config())).grad_surgery == "none"
+    model = L2DualTask.build_model(args)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    reporter = Reporter()
+    reporter.set_epoch(1)
+    batch = random_batch()
+    with reporter.observe("train") as sub:
+        GradSurgeryTrainer.train_one_epoch(
+            model=model, iterator=[(["a", "b", "c"], batch)], optimizers=[opt], schedulers=[None],
+            scaler=None, reporter=sub, summary_writer=None, options=options,
+            distributed_option=DistributedOption(),
+        )
+    keys = reporter.get_keys2("train")
+    assert "gcos_enc0" in keys and "gsurgery_layers" in keys
+    assert reporter.get_value("train", "gsurgery_layers") <= 2
+
+
+def test_bad_surgery_conf_fails_clearly():
+    with pytest.raises(ValueError, match="unknown key"):
+        gs.check_conf("pcgrad", {"topk": 1})
+    with pytest.raises(ValueError, match="layers_topk"):
+        gs.check_conf("cagrad", {"layers_topk": 0})
+
+
+# ---------------------------------------------------------------- inference and configs
+
+def test_speech2dualtext_decodes_a_partial_sharing_model(tmp_path, monkeypatch):
+    model = build(tmp_path, shared_layers=1)
+    args = parse_args(tmp_path, config(shared_layers=1))
+    s2t = Speech2DualText.from_model(model, args, beam_size=2, maxlenratio=0.3)
+    calls = []
+    real = model.encode_all
+    monkeypatch.setattr(model, "encode_all", lambda *a: calls.append(1) or real(*a))
+    speech = random_batch()["speech"][0]
+    out = s2t(speech)
+    assert calls == [1] and set(out) == set(MTL)
+    # each output reads its own branch: changing the meaning branch leaves surface alone
+    with torch.no_grad():
+        for p in model.encoder_branches["meaning"].parameters():
+            p.add_(torch.randn_like(p))
+    again = s2t(speech)
+    assert again["surface"] == out["surface"]
+    assert again["meaning"][0][2] != out["meaning"][0][2]
+
+
+METHOD_KEYS = {
+    "partial": ("model_conf", "shared_layers"),
+    "moe": ("model_conf", "task_experts"),
+    "ortho": ("model_conf", "ortho_weight"),
+    "pcgrad": (None, "grad_surgery"),
+    "cagrad": (None, "grad_surgery"),
+}
+
+
+@pytest.mark.parametrize("lang", ["l2ko", "l2en"])
+@pytest.mark.parametrize("suffix", ["_tiny", ""])
+@pytest.mark.parametrize("method", sorted(METHOD_KEYS))
+def test_method_configs_differ_from_mtl_only_in_their_keys(lang, suffix, method):
+    tuning = RECIPES / lang / "asr1" / "conf" / "tuning"
+    mtl = yaml.safe_load((tuning / f"train_mtl{suffix}.yaml").read_text())
+    conf = yaml.safe_load((tuning / f"train_{method}{suffix}.yaml").read_text())
+    section, key = METHOD_KEYS[method]
+    if section is None:
+        assert conf.pop(key) == method
+        conf.pop("grad_surgery_conf")
+    else:
+        assert conf[section].pop(key)
+        if method == "ortho":
+            assert conf[section].pop("ortho_dim") == conf["encoder_conf"]["output_size"]
+            assert conf[section].pop("ortho_penalty") == "cka"
+    assert conf == mtl
+    parser = L2DualTask.get_parser()
+    parser.parse_args(["--config", str(tuning / f"train_{method}{suffix}.yaml")])  # every key is known
+
+
+def test_tiny_method_configs_build(tmp_path):
+    tuning = RECIPES / "l2en" / "asr1" / "conf" / "tuning"
+    for method in sorted(METHOD_KEYS):
+        cfg = yaml.safe_load((tuning / f"train_{method}_tiny.yaml").read_text())
+        cfg["normalize"] = "utterance_mvn"
+        cfg["encoder_conf"].update(output_size=16, linear_units=16, attention_heads=2)
+        if "ortho_dim" in cfg["model_conf"]:
+            cfg["model_conf"]["ortho_dim"] = 16
+        for o in MTL:
+            cfg[f"{o}_decoder_conf"].update(linear_units=16, attention_heads=2, num_blocks=1)
+        model = L2DualTask.build_model(parse_args(tmp_path, copy.deepcopy(cfg)))
+        assert model.tasks == MTL
+        if method == "partial":
+            assert model.task_split == 2
+        if method == "moe":
+            assert model.expert_blocks == [2, 3]
