@@ -10,33 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "egs2" / "TEMPLATE" / "asr1"
+from recipe_helpers import make_recipe
 
 # Corpus size and schedule: small enough for CI on 2 cores, large enough to learn.
 NUM_TRAIN, NUM_DEV, NUM_TEST = 400, 30, 30
 MAX_EPOCH = 8
 CER_BOUND = {"surface": 60.0, "meaning": 60.0}
-
-
-def make_recipe(tmp: Path, lang_dir: str) -> Path:
-    """A scratch recipe dir: run.sh, conf/, local/ copied; TEMPLATE parts symlinked."""
-    src = ROOT / "egs2" / lang_dir / "asr1"
-    dst = tmp / "egs2" / lang_dir / "asr1"
-    dst.mkdir(parents=True)
-    shutil.copy2(src / "run.sh", dst / "run.sh")
-    shutil.copytree(src / "conf", dst / "conf")
-    shutil.copytree(src / "local", dst / "local", symlinks=True)
-    for name in ("l2dual.sh", "utils", "scripts", "pyscripts", "path.sh", "cmd.sh", "db.sh"):
-        (dst / name).symlink_to(TEMPLATE / name)
-    return dst
 
 
 def write_test_config(recipe: Path) -> Path:

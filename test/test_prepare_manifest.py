@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from recipe_helpers import make_recipe
 
 from corpus_fixtures import write_pcm, write_wav
 from espnet_l2dual.bin.prepare_manifest import main, prepare_manifest
@@ -93,19 +94,6 @@ def test_bad_split_value_and_mixed_widths(tmp_path: Path, capsys) -> None:
     with pytest.raises(DataError, match=r"5 columns, but earlier rows have 6"):
         prepare_manifest("en", tsv, tmp_path / "data")
     assert not (tmp_path / "data").exists()
-
-
-def make_recipe(tmp: Path, lang_dir: str) -> Path:
-    """A scratch recipe dir: run.sh, conf/, local/ copied; TEMPLATE parts symlinked (as test_e2e_recipe does)."""
-    src = ROOT / "egs2" / lang_dir / "asr1"
-    dst = tmp / "egs2" / lang_dir / "asr1"
-    dst.mkdir(parents=True)
-    shutil.copy2(src / "run.sh", dst / "run.sh")
-    shutil.copytree(src / "conf", dst / "conf")
-    shutil.copytree(src / "local", dst / "local", symlinks=True)
-    for name in ("l2dual.sh", "utils", "scripts", "pyscripts", "path.sh", "cmd.sh", "db.sh"):
-        (dst / name).symlink_to(TEMPLATE / name)
-    return dst
 
 
 def test_run_sh_stage_1_with_manifest(tmp_path: Path) -> None:

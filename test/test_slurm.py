@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Dict, Iterator
 
 import pytest
+from recipe_helpers import make_recipe
 
 pytestmark = pytest.mark.slow
 
@@ -52,16 +53,9 @@ def _free_ports(n: int) -> list:
             s.close()
 
 
-def make_recipe(tmp: Path, lang_dir: str) -> Path:
-    """A scratch recipe dir (as in the repo: own run.sh, conf/, local/; TEMPLATE parts symlinked)."""
-    src = ROOT / "egs2" / lang_dir / "asr1"
-    dst = tmp / "egs2" / lang_dir / "asr1"
-    dst.mkdir(parents=True)
-    shutil.copy2(src / "run.sh", dst / "run.sh")
-    shutil.copytree(src / "conf", dst / "conf")
-    shutil.copytree(src / "local", dst / "local", symlinks=True)
-    for name in ("l2dual.sh", "utils", "scripts", "pyscripts", "path.sh", "cmd.sh", "db.sh"):
-        (dst / name).symlink_to(TEMPLATE / name)
+def make_slurm_recipe(tmp: Path, lang_dir: str) -> Path:
+    """A scratch recipe whose slurm.conf fits this node's memory."""
+    dst = make_recipe(tmp, lang_dir)
     if _mem_mb() * 0.9 < 9000:  # the recipe's default --mem would not fit this node
         conf = dst / "conf" / "slurm.conf"
         conf.write_text(conf.read_text().replace("default mem=8G", "default mem=1G"))
@@ -278,8 +272,8 @@ def _dump_contents(recipe: Path, dset: str) -> Dict[str, bytes]:
 
 
 def test_recipe_stage3_through_slurm(slurm_env, tmp_path):
-    slurm_recipe = make_recipe(tmp_path / "slurm", "l2en")
-    local_recipe = make_recipe(tmp_path / "local", "l2en")
+    slurm_recipe = make_slurm_recipe(tmp_path / "slurm", "l2en")
+    local_recipe = make_slurm_recipe(tmp_path / "local", "l2en")
     env = dict(slurm_env, cmd_backend="slurm")
     r = subprocess.run(["./run.sh", "--stage", "1", "--stop_stage", "3", "--local_data_opts", MINI_OPTS],
                        cwd=slurm_recipe, env=env, capture_output=True, text=True, timeout=300)

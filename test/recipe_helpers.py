@@ -1,0 +1,23 @@
+"""Scratch recipe directories for tests that run ./run.sh (never the repo's own data/ exp/)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "egs2" / "TEMPLATE" / "asr1"
+TEMPLATE_LINKS = ("l2dual.sh", "utils", "scripts", "pyscripts", "path.sh", "cmd.sh", "db.sh")
+
+
+def make_recipe(tmp: Path, lang_dir: str) -> Path:
+    """Copy a recipe's run.sh, conf/ and local/ under ``tmp``; symlink the TEMPLATE parts."""
+    src = ROOT / "egs2" / lang_dir / "asr1"
+    dst = tmp / "egs2" / lang_dir / "asr1"
+    dst.mkdir(parents=True)
+    shutil.copy2(src / "run.sh", dst / "run.sh")
+    shutil.copytree(src / "conf", dst / "conf")
+    shutil.copytree(src / "local", dst / "local", symlinks=True)
+    for name in TEMPLATE_LINKS:
+        (dst / name).symlink_to(TEMPLATE / name)
+    return dst
