@@ -49,9 +49,9 @@ corpus_of() {  # corpus_of <lang>
     echo mini
 }
 
-# run_stages <recipe dir> <marker name> <first> <last> <config> : one ./run.sh call, once
+# run_stages <recipe dir> <marker name> <first> <last> <config> [extra run.sh options]
 run_stages() {
-    local dir=$1 marker=$2 first=$3 last=$4 config=$5
+    local dir=$1 marker=$2 first=$3 last=$4 config=$5; shift 5
     [ "${first}" -lt "${stage}" ] && first=${stage}
     [ "${last}" -gt "${stop_stage}" ] && last=${stop_stage}
     [ "${first}" -gt "${last}" ] && return 0
@@ -61,7 +61,7 @@ run_stages() {
     # shellcheck disable=SC2086
     (cd "${dir}" && ./run.sh --stage "${first}" --stop_stage "${last}" --ngpu "${ngpu}" --nj "${nj}" \
         --inference_nj "${nj}" --corpus "$(corpus_of "${lang}")" --local_data_opts "${local_data_opts}" \
-        --train_config "${config}" ${run_args})
+        --train_config "${config}" ${run_args} "$@")
     mkdir -p "$(dirname "${done_file}")"
     touch "${done_file}"
 }
@@ -79,7 +79,7 @@ for lang in ${langs}; do
     for c in ${configs}; do
         run_stages "${dir}" "${c}${suffix}" 7 9 "conf/tuning/train_${c}${suffix}.yaml"
     done
-    run_stages "${dir}" "analysis${suffix}" 10 10 "${first_config}"
+    run_stages "${dir}" "analysis${suffix}" 10 10 "${first_config}" --analysis_args "--if_incomplete error"
     for c in ${configs}; do
         run_stages "${dir}" "${c}${suffix}" 11 11 "conf/tuning/train_${c}${suffix}.yaml"
     done

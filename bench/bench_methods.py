@@ -115,11 +115,11 @@ def get_parser() -> argparse.ArgumentParser:
                    help="recipe tuning dir holding train_<method>[_tiny].yaml")
     p.add_argument("--size", choices=("tiny", "full"), default="tiny")
     p.add_argument("--methods", nargs="+", default=list(METHODS), help="mtl first: it is the reference")
-    p.add_argument("--batches", type=int, default=3, help="distinct random batches per pass")
-    p.add_argument("--batch_size", type=int, default=8)
-    p.add_argument("--seconds", type=float, default=4.0, help="longest utterance in a batch")
+    p.add_argument("--batches", type=int, default=2, help="distinct random batches per pass")
+    p.add_argument("--batch_size", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=3.0, help="longest utterance in a batch")
     p.add_argument("--vocab", type=int, default=60, help="tokens per output")
-    p.add_argument("--rounds", type=int, default=5, help="timed passes per method (median)")
+    p.add_argument("--rounds", type=int, default=3, help="timed passes per method (median)")
     p.add_argument("--warmup", type=int, default=1, help="untimed passes per method")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -139,13 +139,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         runs = {m: MethodRun(m, args.conf_dir, suffix, inputs, args.device) for m in args.methods}
     batches = [{k: v.to(args.device) for k, v in b.items()}
                for b in random_batches(args.batches, args.batch_size, args.seconds, args.vocab)]
-    for run in runs.values():
+    for m, run in runs.items():
         for _ in range(args.warmup):
-            run.timed_pass(batches)
+            print(f"warm-up {m}: {run.timed_pass(batches):.3f} s/step", file=sys.stderr, flush=True)
     times: Dict[str, List[float]] = {m: [] for m in runs}
-    for _ in range(args.rounds):
+    for r in range(args.rounds):
         for m, run in runs.items():
             times[m].append(run.timed_pass(batches))
+        print(f"round {r + 1}/{args.rounds}: " + " ".join(f"{m} {t[-1]:.3f}s" for m, t in times.items()),
+              file=sys.stderr, flush=True)
     ref = statistics.median(times["mtl"])
     rows = []
     print(f"# {args.size} configs from {args.conf_dir}, device {args.device}, threads {torch.get_num_threads()}, "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,3 +24,20 @@ def make_recipe(tmp: Path, lang_dir: str) -> Path:
     for name in TEMPLATE_LINKS:
         (dst / name).symlink_to(TEMPLATE / name)
     return dst
+
+
+def run_recipe(cmd: list, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Run a recipe command in its own process group; on timeout kill the whole group.
+
+    subprocess's own timeout only kills the direct child (run.sh), which would leave the
+    trainer and decoders it started running after the test has failed.
+    """
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError(f"{' '.join(cmd)} timed out after {timeout} s\n{err[-3000:]}") from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)

@@ -9,13 +9,11 @@ model that learned nothing (CER ~100%) cannot meet.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from recipe_helpers import make_recipe
+from recipe_helpers import make_recipe, run_recipe
 
 # Corpus size and schedule: small enough for CI on 2 cores, large enough to learn.
 NUM_TRAIN, NUM_DEV, NUM_TEST = 400, 30, 30
@@ -43,8 +41,7 @@ def test_english_recipe_all_stages(tmp_path: Path) -> None:
         "--train_config", str(config.relative_to(recipe)),
         "--nbpe_meaning", "80", "--beam_size", "3",
     ]
-    env = dict(os.environ)
-    proc = subprocess.run(cmd, cwd=recipe, capture_output=True, text=True, env=env, timeout=1500)
+    proc = run_recipe(cmd, cwd=recipe, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     exp = recipe / "exp" / "asr_mtl_e2e"

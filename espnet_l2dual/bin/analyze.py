@@ -286,6 +286,9 @@ def get_parser() -> argparse.ArgumentParser:
                    help="headline CKA numbers/figures use the debiased estimator (both are always in analysis.json)")
     p.add_argument("--bins", default=DEFAULT_BINS, help="divergence bin edges (as stage 9)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--if_incomplete", choices=["error", "skip"], default="error",
+                   help="when exp/ lacks an STL pair + MTL model: fail, or skip with a warning "
+                        "(a single recipe run that trained only one config)")
     return p
 
 
@@ -328,7 +331,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             log.info("group '%s': STL-surface %s, STL-meaning %s, MTL %s", name, group["stl_surface"].tag,
                      group["stl_meaning"].tag, ", ".join(x.tag for x in group["mtl"]))
             analysis["groups"][name] = analyse_group(name, group, args, utt_ids, load_utts)
-    except (MissingModels, DataError) as e:
+    except MissingModels as e:
+        if args.if_incomplete == "skip":
+            log.warning("%s -- stage 10 skipped (train the other configs, then re-run it)", e)
+            return 0
+        log.error("%s", e)
+        return 1
+    except DataError as e:
         log.error("%s", e)
         return 1
     figures = plots.make_figures(analysis, args.out_dir)

@@ -315,14 +315,11 @@ fi
 
 # ---- 10: analysis --------------------------------------------------------------------
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
-    if ${python} -c "import espnet_l2dual.bin.analyze" 2>/dev/null; then
-        log "Stage 10: analysis of the configs in exp/ -> exp/analysis"
-        # shellcheck disable=SC2086
-        ${python} -m espnet_l2dual.bin.analyze --lang "${lang}" --exp_dir exp --data_root "${data_feats}" \
-            --test_set "${test_sets%% *}" --inference_tag "${inference_tag}" --out_dir exp/analysis ${analysis_args}
-    else
-        log "Stage 10: analysis is not yet implemented (issue 7); skipping"
-    fi
+    log "Stage 10: analysis of the configs in exp/ -> exp/analysis"
+    # shellcheck disable=SC2086
+    ${python} -m espnet_l2dual.bin.analyze --lang "${lang}" --exp_dir exp --data_root "${data_feats}" \
+        --test_set "${test_sets%% *}" --train_set "${train_set_used}" --inference_tag "${inference_tag}" \
+        --out_dir exp/analysis --if_incomplete skip ${analysis_args}
 fi
 
 # ---- 11: pack ------------------------------------------------------------------------
