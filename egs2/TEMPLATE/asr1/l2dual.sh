@@ -215,7 +215,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         # Stats are shared by every config of this recipe: both outputs, no normalisation.
         # shellcheck disable=SC2046
         ${train_cmd} --max_jobs_run "${nj}" JOB=1:"${_nj}" "${logdir}/stats.JOB.log" \
-            env OMP_NUM_THREADS=1 ${python} -m espnet_l2dual.bin.l2dual_train --collect_stats true --use_preprocessor true \
+            ${python} -m espnet_l2dual.bin.l2dual_train --collect_stats true --use_preprocessor true \
                 --config "${train_config}" --normalize none --ngpu 0 --num_workers 0 \
                 --model_conf "tasks=[surface,meaning]" \
                 $(token_args surface) $(token_args meaning) \
@@ -277,11 +277,10 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         log "Stage 8: decode ${data_feats}/${dset} with ${exp_dir}/${inference_model} -> ${out}"
         mkdir -p "${logdir}"
         _nj=$(min "${inference_nj}" "$(wc -l < "${data_feats}/${dset}/wav.scp")")
-        decode_threads=$(( $(nproc) / _nj )); [ "${decode_threads}" -lt 1 ] && decode_threads=1
         split_scp.sh "${data_feats}/${dset}/wav.scp" $(for n in $(seq "${_nj}"); do echo "${logdir}/keys.${n}.scp"; done)
         # shellcheck disable=SC2086
         ${decode_cmd} --max_jobs_run "${inference_nj}" --gpu "${ngpu}" JOB=1:"${_nj}" "${logdir}/decode.JOB.log" \
-            env OMP_NUM_THREADS="${decode_threads}" ${python} -m espnet_l2dual.bin.l2dual_inference --ngpu "${ngpu}" \
+            ${python} -m espnet_l2dual.bin.l2dual_inference --ngpu "${ngpu}" \
                 --data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,${speech_type}" \
                 --key_file "${logdir}/keys.JOB.scp" \
                 --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \
