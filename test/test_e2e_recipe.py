@@ -2,7 +2,7 @@
 
 The recipe runs in a scratch copy (symlinks to TEMPLATE, as in the repo) so the test
 never touches the real recipe's data/, dump/ or exp/.  The config is the recipe's own
-tiny MTL config with fewer epochs and a shorter warm-up; the error bounds are ones a
+tiny MTL config with a short schedule (see write_test_config); the error bounds are ones a
 model that learned nothing (CER ~100%) cannot meet.
 """
 
@@ -17,15 +17,20 @@ from recipe_helpers import make_recipe, run_recipe
 
 # Corpus size and schedule: small enough for CI on 2 cores, large enough to learn.
 NUM_TRAIN, NUM_DEV, NUM_TEST = 400, 30, 30
-MAX_EPOCH = 8
-CER_BOUND = {"surface": 60.0, "meaning": 60.0}
+MAX_EPOCH = 14
+# Measured with this config on 2 cores (400 train utts; at 10 epochs test CER was 41% surface, 45% meaning): see the closing note of
+# issue 5; a model that ignores the audio scores ~75-100% CER on held-out voices.
+CER_BOUND = {"surface": 50.0, "meaning": 50.0}
 
 
 def write_test_config(recipe: Path) -> Path:
     conf = yaml.safe_load((recipe / "conf/tuning/train_mtl_tiny.yaml").read_text())
+    # Short schedule: no SpecAugment (it slows early learning), higher peak lr, short warm-up.
     conf.update(max_epoch=MAX_EPOCH, batch_bins=240000, keep_nbest_models=2, use_tensorboard=False,
-                num_att_plot=0)
-    conf["scheduler_conf"] = {"warmup_steps": 100}
+                num_att_plot=0, specaug=None)
+    conf.pop("specaug_conf", None)
+    conf["optim_conf"]["lr"] = 0.003
+    conf["scheduler_conf"] = {"warmup_steps": 150}
     out = recipe / "conf" / "train_mtl_e2e.yaml"
     out.write_text(yaml.safe_dump(conf))
     return out
