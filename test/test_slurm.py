@@ -271,15 +271,17 @@ def _dump_contents(recipe: Path, dset: str) -> Dict[str, bytes]:
     return out
 
 
-def test_recipe_stage3_through_slurm(slurm_env, tmp_path):
-    slurm_recipe = make_slurm_recipe(tmp_path / "slurm", "l2en")
-    local_recipe = make_slurm_recipe(tmp_path / "local", "l2en")
+@pytest.fixture(scope="module")
+def stage3_recipes(slurm_env, tmp_path_factory) -> Dict[str, Path]:
+    """Two scratch recipes whose dump/ was formatted by the Slurm and the local launcher."""
+    tmp = tmp_path_factory.mktemp("recipes")
+    slurm_recipe = make_slurm_recipe(tmp / "slurm", "l2en")
+    local_recipe = make_slurm_recipe(tmp / "local", "l2en")
     env = dict(slurm_env, cmd_backend="slurm")
     r = subprocess.run(["./run.sh", "--stage", "1", "--stop_stage", "3", "--local_data_opts", MINI_OPTS],
                        cwd=slurm_recipe, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "submitted Slurm job" in r.stderr
-    assert (slurm_recipe / "dump/raw/org/train/logs/q/format.JOB.sh").is_file()
     # The synthetic corpus is not byte-identical between runs, so the local run
     # formats the same stage-1 data (its wav.scp holds absolute paths).
     shutil.copytree(slurm_recipe / "data", local_recipe / "data")
@@ -288,6 +290,13 @@ def test_recipe_stage3_through_slurm(slurm_env, tmp_path):
                        cwd=local_recipe, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "submitted Slurm job" not in r.stderr
+    return {"slurm": slurm_recipe, "local": local_recipe}
+
+
+def test_recipe_stage3_through_slurm(stage3_recipes):
+    slurm_recipe, local_recipe = stage3_recipes["slurm"], stage3_recipes["local"]
+    assert (slurm_recipe / "dump/raw/org/train/logs/q/format.JOB.sh").is_file()
+    assert not (local_recipe / "dump/raw/org/train/logs/q").exists()
     for dset in ("train", "dev", "test"):
         slurm_dump, local_dump = _dump_contents(slurm_recipe, dset), _dump_contents(local_recipe, dset)
         assert len(slurm_dump) == {"train": 8, "dev": 4, "test": 4}[dset]
@@ -295,6 +304,48 @@ def test_recipe_stage3_through_slurm(slurm_env, tmp_path):
         for name in ("text_surface", "text_meaning", "utt2num_samples", "utt2spk"):
             rel = Path("dump/raw/org") / dset / name
             assert (slurm_recipe / rel).read_text() == (local_recipe / rel).read_text(), rel
+
+
+def _install_tiny_model(model_dir: Path, recipes: list) -> None:
+    """An untrained tiny dual model as ``exp/asr_tiny`` of each recipe (no training needed)."""
+    import yaml
+    from tiny_dual_model import make_tiny_model  # imports torch: only when this test runs
+
+    files = make_tiny_model(model_dir)
+    config = yaml.safe_load(files["config"].read_text(encoding="utf-8"))
+    config["frontend_conf"]["fs"] = 16000  # the recipe dumps 16 kHz audio (the helper's model: 8 kHz)
+    for recipe in recipes:
+        exp = recipe / "exp" / "asr_tiny"
+        exp.mkdir(parents=True)
+        (exp / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        shutil.copy2(files["model"], exp / "valid.loss.ave.pth")
+
+
+def test_recipe_stage8_through_slurm(slurm_env, stage3_recipes, tmp_path):
+    """Decoding (stage 8, decode_cmd) gives the same hypotheses and scores on Slurm as locally."""
+    recipes = stage3_recipes
+    _install_tiny_model(tmp_path / "tiny", list(recipes.values()))
+    args = ["./run.sh", "--stage", "8", "--stop_stage", "8", "--tag", "asr_tiny", "--inference_nj", "2",
+            "--beam_size", "2", "--maxlenratio", "0.3"]
+    for backend, recipe in recipes.items():
+        # Stage 4 (no launcher) writes dump/raw/test, the decoder's input.
+        r = subprocess.run(["./run.sh", "--stage", "4", "--stop_stage", "4"], cwd=recipe,
+                           env=dict(slurm_env, cmd_backend=backend), capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, f"{backend} stage 4: {r.stderr[-3000:]}"
+        r = subprocess.run(args, cwd=recipe, env=dict(slurm_env, cmd_backend=backend),
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, f"{backend}: {r.stderr[-3000:]}"
+        assert ("submitted Slurm job" in r.stderr) == (backend == "slurm"), r.stderr[-3000:]
+    decode = Path("exp/asr_tiny/decode_beam2_ctc0.3/test")
+    assert (recipes["slurm"] / decode / "logdir/q/decode.JOB.sh").is_file()
+    for i in (1, 2):
+        assert (recipes["slurm"] / decode / f"logdir/decode.{i}.log.done").read_text().strip() == "0"
+    for o in ("surface", "meaning"):
+        for name in ("text", "token", "score"):
+            slurm_file, local_file = (recipes[b] / decode / o / name for b in ("slurm", "local"))
+            slurm_bytes = slurm_file.read_bytes()
+            assert len(slurm_bytes.splitlines()) == 4, slurm_file
+            assert slurm_bytes == local_file.read_bytes(), f"{o}/{name} differs"
 
 
 def test_espnet_launch_single_node_through_slurm(slurm_env, tmp_path):
