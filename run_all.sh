@@ -17,6 +17,7 @@ stage=1
 stop_stage=11
 local_data_opts=""        # passed to every recipe's local/data.sh
 run_args=""               # extra options for every ./run.sh call
+train_args=""             # extra trainer options for every config, e.g. "--max_epoch 6"
 report_dir=exp/report
 
 help_message="Usage: ./run_all.sh [options]
@@ -27,6 +28,7 @@ help_message="Usage: ./run_all.sh [options]
   --ngpu ${ngpu}  --nj ${nj}  --stage ${stage}  --stop_stage ${stop_stage}
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call
+  --train_args \"\"                 extra trainer options for every config (e.g. \"--max_epoch 6\")
   --report_dir ${report_dir}        where REPORT.md and report.json go"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,7 +63,7 @@ run_stages() {
     # shellcheck disable=SC2086
     (cd "${dir}" && ./run.sh --stage "${first}" --stop_stage "${last}" --ngpu "${ngpu}" --nj "${nj}" \
         --inference_nj "${nj}" --corpus "$(corpus_of "${lang}")" --local_data_opts "${local_data_opts}" \
-        --train_config "${config}" ${run_args} "$@")
+        --train_config "${config}" --train_args "${train_args}" ${run_args} "$@")
     mkdir -p "$(dirname "${done_file}")"
     touch "${done_file}"
 }
