@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from typing import Callable, Dict, List, Set
+from espnet_l2dual.corpus.sentences import sample_sentences
 
 PEOPLE = (
     "BROTHER FATHER MOTHER FRIEND FARMER DRIVER TEACHER DOCTOR LAWYER PLAYER RUNNER SINGER "
@@ -197,12 +198,7 @@ def _template(r: random.Random) -> List[str]:
 
 def generate_sentences(n: int, rng: random.Random) -> List[List[str]]:
     """``n`` sentences, each a list of 3-15 UPPERCASE words."""
-    out: List[List[str]] = []
-    while len(out) < n:
-        words = _template(rng)
-        if 3 <= len(words) <= 15:
-            out.append(words)
-    return out
+    return sample_sentences(_template, n, rng)
 
 
 def vocabulary() -> Set[str]:

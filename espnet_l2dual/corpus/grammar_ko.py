@@ -17,6 +17,7 @@ import random
 from typing import Callable, List, Set
 
 from espnet_l2dual.text.hangul import decompose, Syllable
+from espnet_l2dual.corpus.sentences import sample_sentences
 
 PEOPLE = (
     "학생 선생님 친구 동생 형 누나 언니 오빠 아버지 어머니 할머니 할아버지 아들 딸 남편 아내 "
@@ -235,12 +236,7 @@ def _template(rng: random.Random) -> List[str]:
 
 def generate_sentences(n: int, rng: random.Random) -> List[List[str]]:
     """``n`` sentences, each a list of 3-15 eojeol."""
-    out: List[List[str]] = []
-    while len(out) < n:
-        words = _template(rng)
-        if 3 <= len(words) <= 15:
-            out.append(words)
-    return out
+    return sample_sentences(_template, n, rng)
 
 
 def vocabulary() -> Set[str]:

@@ -50,48 +50,7 @@ while [ $# -gt 0 ]; do
 done
 [[ "${max_jobs_run}" =~ ^[1-9][0-9]*$ ]] || die "--max_jobs_run must be a positive integer, not '${max_jobs_run}'"
 
-# Job range: JOB=a:b or JOB=a (any upper-case variable name, like run.pl).
-job_var=""
-first=1
-last=1
-if [ $# -gt 0 ] && [[ "$1" =~ ^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+)(:([0-9]+))?$ ]]; then
-    job_var="${BASH_REMATCH[1]}"
-    first="${BASH_REMATCH[2]}"
-    last="${BASH_REMATCH[4]:-${first}}"
-    shift
-    [ $((10#${first})) -le $((10#${last})) ] || die "empty job range ${job_var}=${first}:${last}"
-    first=$((10#${first}))
-    last=$((10#${last}))
-fi
-[ $# -ge 2 ] || die "need a log file and a command (see --help)"
-log_template="$1"
-shift
-if [ -n "${job_var}" ] && [ "${first}" -ne "${last}" ] && [[ "${log_template}" != *"${job_var}"* ]]; then
-    die "the log file '${log_template}' does not contain ${job_var}: all jobs would write the same log"
-fi
-
-# Build the command line once, with the job variable still in it.
-if [ $# -eq 1 ]; then
-    cmd_template="$1"
-else
-    cmd_template=""
-    for arg in "$@"; do
-        if [[ -n "${arg}" && "${arg}" != *[[:space:]]* ]]; then
-            cmd_template+="${arg} "
-        else
-            cmd_template+="$(printf '%q' "${arg}") "
-        fi
-    done
-    cmd_template="${cmd_template% }"
-fi
-
-substitute() {  # $1 text -> text with the job variable replaced by $2
-    if [ -n "${job_var}" ]; then
-        printf '%s' "${1//"${job_var}"/$2}"
-    else
-        printf '%s' "$1"
-    fi
-}
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/job_args.sh"
 
 status_dir=$(mktemp -d "${TMPDIR:-/tmp}/run_local.XXXXXX")
 trap 'rm -rf "${status_dir}"' EXIT

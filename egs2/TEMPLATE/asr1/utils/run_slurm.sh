@@ -67,42 +67,7 @@ if [ -n "${max_jobs_run}" ] && ! [[ "${max_jobs_run}" =~ ^[1-9][0-9]*$ ]]; then
     die "--max_jobs_run must be a positive integer, not '${max_jobs_run}'"
 fi
 
-# Job range: JOB=a:b or JOB=a (any variable name, like run.pl).
-job_var=""
-first=1
-last=1
-if [ $# -gt 0 ] && [[ "$1" =~ ^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+)(:([0-9]+))?$ ]]; then
-    job_var="${BASH_REMATCH[1]}"
-    first=$((10#${BASH_REMATCH[2]}))
-    last=$((10#${BASH_REMATCH[4]:-${BASH_REMATCH[2]}}))
-    shift
-    [ "${first}" -le "${last}" ] || die "empty job range ${job_var}=${first}:${last}"
-fi
-[ $# -ge 2 ] || die "need a log file and a command (see --help)"
-log_template="$1"
-shift
-if [ -n "${job_var}" ] && [ "${first}" -ne "${last}" ] && [[ "${log_template}" != *"${job_var}"* ]]; then
-    die "the log file '${log_template}' does not contain ${job_var}: all jobs would write the same log"
-fi
-
-# The command line, built exactly as run_local.sh builds it.
-if [ $# -eq 1 ]; then
-    cmd_template="$1"
-else
-    cmd_template=""
-    for arg in "$@"; do
-        if [[ -n "${arg}" && "${arg}" != *[[:space:]]* ]]; then
-            cmd_template+="${arg} "
-        else
-            cmd_template+="$(printf '%q' "${arg}") "
-        fi
-    done
-    cmd_template="${cmd_template% }"
-fi
-
-substitute() {  # $1 text -> text with the job variable replaced by $2
-    if [ -n "${job_var}" ]; then printf '%s' "${1//"${job_var}"/$2}"; else printf '%s' "$1"; fi
-}
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/job_args.sh"
 
 # sbatch command from the conf file (stdlib-only Python: any python3 will do).
 conf_args=()
