@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from espnet_l2dual.bin.make_report import main
 
 
@@ -47,3 +49,38 @@ def test_missing_results_are_reported_not_invented(tmp_path: Path, capsys) -> No
     main(["--recipes", str(r), "--out_dir", str(out)])
     assert "no STL/MTL results for ko/surface, ko/meaning" in capsys.readouterr().err
     assert "n/a" in (out / "REPORT.md").read_text()
+
+
+def _analysis(enc_diag: list, ctx_diag: list, tv: float, grad: float, rho: float) -> dict:
+    """The parts of a stage-10 analysis.json the cross-language table reads."""
+    cka = lambda diag: {"linear": {"diag": diag}}  # noqa: E731
+    return {"groups": {"tiny": {
+        "mtl": ["asr_mtl_tiny"],
+        "encoder_cka": {"pairs": {"stl_surface_vs_stl_meaning": cka(enc_diag),
+                                  "asr_mtl_tiny_vs_stl_surface": cka([0.9, 0.8]),
+                                  "asr_mtl_tiny_vs_stl_meaning": cka([0.9, 0.95])}},
+        "context_cka": {"asr_mtl_tiny": cka(ctx_diag)},
+        "decoder_cka": {"asr_mtl_tiny": {"surface": cka([0.7]), "meaning": cka([0.4])}},
+        "task_vectors": {"all": {"cosine": tv}},
+        "gradient_conflict": {"asr_mtl_tiny": {"all": {"mean": grad}}},
+        "divergence": {"spearman": {"asr_mtl_tiny": {"surface": {"rho": rho, "p": 0.01}}}},
+    }}}
+
+
+def test_report_compares_entanglement_across_languages(tmp_path: Path) -> None:
+    ko = _recipe(tmp_path, "ko", 10.0, 8.0, (11.0, 7.0))
+    en = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
+    for r, a in ((ko, _analysis([0.5, 0.3], [0.2, 0.4], 0.1, -0.05, 0.1)),
+                 (en, _analysis([0.9, 0.97], [0.9, 0.96], 0.6, 0.2, 0.5))):
+        (r / "exp" / "analysis").mkdir(parents=True)
+        (r / "exp" / "analysis" / "analysis.json").write_text(json.dumps(a))
+    out = tmp_path / "report"
+    main(["--recipes", str(ko), str(en), "--out_dir", str(out)])
+    data = json.loads((out / "report.json").read_text())
+    en_e = data["languages"]["en"]["entanglement"]
+    assert en_e["encoder CKA, STL-surface vs STL-meaning (last layer)"] == 0.97
+    assert en_e["MTL surface vs meaning decoder contexts, CKA (mean over layers)"] == pytest.approx(0.93)
+    md = (out / "REPORT.md").read_text()
+    assert "## Korean vs English: entanglement (stage 10)" in md
+    assert "| encoder CKA, STL-surface vs STL-meaning (last layer) | 0.300 | 0.970 |" in md
+    assert "| gradient cosine surface vs meaning, whole encoder | -0.050 | 0.200 |" in md

@@ -74,7 +74,9 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
                 }
                 for o in OUTPUTS
             }
-        lang["analysis"] = r.analysis()
+        analysis = r.analysis()
+        size = suffix.lstrip("_") or "full"
+        lang["entanglement"] = entanglement_summary(analysis, size, f"asr_mtl{suffix}") if analysis else {}
         out["languages"][r.lang] = lang
     return out
 
@@ -132,30 +134,61 @@ def render(data: Dict[str, Any]) -> str:
                 verb = "hurt" if diff > 0 else "helped" if diff < 0 else "did not change"
                 parts.append(f"MTL {verb} {o} ({diff:+.2f} CER points)")
         lines.append(f"- **{lang}**: " + "; ".join(parts) + ".")
-    analyses = {lang: d["analysis"] for lang, d in data["languages"].items() if d.get("analysis")}
-    if analyses:
+    summaries = {lang: d["entanglement"] for lang, d in data["languages"].items() if d.get("entanglement")}
+    if summaries:
         lines += ["", "## Korean vs English: entanglement (stage 10)", ""]
-        lines += comparison_lines(analyses)
+        lines += comparison_lines(summaries)
     return "\n".join(lines) + "\n"
 
 
-def comparison_lines(analyses: Dict[str, Dict[str, Any]]) -> List[str]:
-    """Side-by-side of the scalar summaries each recipe's analysis.json provides."""
+def _last(xs: Optional[Sequence[Optional[float]]]) -> Optional[float]:
+    return xs[-1] if xs else None
+
+
+def _mean(xs: Optional[Sequence[Optional[float]]]) -> Optional[float]:
+    vals = [x for x in (xs or []) if x is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def entanglement_summary(analysis: Dict[str, Any], size: str, mtl_tag: str) -> Dict[str, Optional[float]]:
+    """The scalars of one recipe's stage-10 analysis that the cross-language table compares."""
+    g = (analysis.get("groups") or {}).get(size)
+    if not g:
+        return {}
+    mtl = mtl_tag if mtl_tag in g.get("mtl", []) else (g.get("mtl") or [None])[0]
+    pairs = g.get("encoder_cka", {}).get("pairs", {})
+
+    def enc(pair: str) -> Optional[float]:
+        return _last(pairs.get(pair, {}).get("linear", {}).get("diag"))
+
+    dec = g.get("decoder_cka", {}).get(mtl, {})
+    spearman = g.get("divergence", {}).get("spearman", {}).get(mtl, {}).get("surface", {})
+    return {
+        "encoder CKA, STL-surface vs STL-meaning (last layer)": enc("stl_surface_vs_stl_meaning"),
+        "encoder CKA, MTL vs STL-surface (last layer)": enc(f"{mtl}_vs_stl_surface"),
+        "encoder CKA, MTL vs STL-meaning (last layer)": enc(f"{mtl}_vs_stl_meaning"),
+        "MTL surface vs meaning decoder contexts, CKA (mean over layers)":
+            _mean(g.get("context_cka", {}).get(mtl, {}).get("linear", {}).get("diag")),
+        "decoder CKA, MTL vs STL surface decoder (last layer)": _last(dec.get("surface", {}).get("linear", {}).get("diag")),
+        "decoder CKA, MTL vs STL meaning decoder (last layer)": _last(dec.get("meaning", {}).get("linear", {}).get("diag")),
+        "task-vector cosine, whole encoder": g.get("task_vectors", {}).get("all", {}).get("cosine"),
+        "gradient cosine surface vs meaning, whole encoder": g.get("gradient_conflict", {}).get(mtl, {}).get("all", {}).get("mean"),
+        "Spearman rho, divergence vs MTL-STL surface CER": spearman.get("rho"),
+        "  (p-value)": spearman.get("p"),
+    }
+
+
+def comparison_lines(summaries: Dict[str, Dict[str, Optional[float]]]) -> List[str]:
+    """Korean vs English side by side: the entanglement scalars of each recipe."""
     keys: List[str] = []
-    for a in analyses.values():
-        for k in (a.get("summary") or {}):
-            if k not in keys:
-                keys.append(k)
-    if not keys:
-        return ["(the analysis files carry no `summary` block)"]
-    langs = list(analyses)
+    for summ in summaries.values():
+        keys += [k for k in summ if k not in keys]
+    langs = list(summaries)
     out = ["| quantity | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs)]
     for k in keys:
-        vals = []
-        for lang in langs:
-            v = (analyses[lang].get("summary") or {}).get(k)
-            vals.append(f"{v:.3f}" if isinstance(v, (int, float)) else ("n/a" if v is None else str(v)))
-        out.append(f"| {k} | " + " | ".join(vals) + " |")
-    out.append("")
-    out.append("Per-recipe details: " + ", ".join(f"`{lang}`: exp/analysis/REPORT.md" for lang in langs))
+        vals = [summaries[lang].get(k) for lang in langs]
+        out.append(f"| {k} | " + " | ".join("n/a" if v is None else f"{v:.3f}" for v in vals) + " |")
+    out += ["", "CKA near 1 = the two representations are the same up to rotation and scale (entangled); "
+            "negative gradient cosines = the tasks pull the shared encoder in conflicting directions.",
+            "Per-recipe details and figures: " + ", ".join(f"`{lang}`: exp/analysis/REPORT.md" for lang in langs)]
     return out
