@@ -19,6 +19,7 @@ local_data_opts=""        # passed to every recipe's local/data.sh
 run_args=""               # extra options for every ./run.sh call
 train_args=""             # extra trainer options for every config, e.g. "--max_epoch 6"
 report_dir=exp/report
+parallel=true             # languages side by side (training is one thread per process)
 
 help_message="Usage: ./run_all.sh [options]
   --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
@@ -29,7 +30,8 @@ help_message="Usage: ./run_all.sh [options]
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call
   --train_args \"\"                 extra trainer options for every config (e.g. \"--max_epoch 6\")
-  --report_dir ${report_dir}        where REPORT.md and report.json go"
+  --report_dir ${report_dir}        where REPORT.md and report.json go
+  --parallel ${parallel}              run the languages side by side (log: egs2/l2<lang>/asr1/exp/run_all/run_all.log)"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "${root}"
@@ -68,14 +70,10 @@ run_stages() {
     touch "${done_file}"
 }
 
-recipes=()
-for lang in ${langs}; do
-    dir="egs2/l2${lang}/asr1"
-    [ -d "${dir}" ] || { log "no recipe ${dir} for language ${lang}"; exit 1; }
+# run_language <lang>: stages 1-6 once, 7-9 per config, 10 once, 11 per config
+run_language() {
+    local lang=$1 dir="egs2/l2$1/asr1" c first_config
     first_config="conf/tuning/train_$(echo "${configs}" | awk '{print $1}')${suffix}.yaml"
-    for c in ${configs}; do
-        [ -f "${dir}/conf/tuning/train_${c}${suffix}.yaml" ] || { log "missing ${dir}/conf/tuning/train_${c}${suffix}.yaml"; exit 1; }
-    done
     SECONDS=0
     run_stages "${dir}" "data" 1 6 "${first_config}"
     for c in ${configs}; do
@@ -86,8 +84,35 @@ for lang in ${langs}; do
         run_stages "${dir}" "${c}${suffix}" 11 11 "conf/tuning/train_${c}${suffix}.yaml"
     done
     log "${dir}: finished in $((SECONDS / 60)) min"
+}
+
+recipes=()
+pids=()
+for lang in ${langs}; do
+    dir="egs2/l2${lang}/asr1"
+    [ -d "${dir}" ] || { log "no recipe ${dir} for language ${lang}"; exit 1; }
+    for c in ${configs}; do
+        [ -f "${dir}/conf/tuning/train_${c}${suffix}.yaml" ] || { log "missing ${dir}/conf/tuning/train_${c}${suffix}.yaml"; exit 1; }
+    done
     recipes+=("${dir}")
+    if ${parallel}; then
+        mkdir -p "${dir}/exp/run_all"
+        log "${dir}: started in the background, log ${dir}/exp/run_all/run_all.log"
+        run_language "${lang}" > "${dir}/exp/run_all/run_all.log" 2>&1 &
+        pids+=($!)
+    else
+        run_language "${lang}"
+    fi
 done
+failed=0
+for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+        log "${recipes[$i]} failed; last lines of ${recipes[$i]}/exp/run_all/run_all.log:"
+        tail -n 20 "${recipes[$i]}/exp/run_all/run_all.log" >&2
+        failed=1
+    fi
+done
+[ "${failed}" = 0 ] || exit 1
 
 log "cross-language report -> ${report_dir}"
 # shellcheck disable=SC1091
