@@ -71,9 +71,18 @@ if [ ! -x "${venv}/bin/python" ]; then
     "${python}" -m venv "${venv}"
 fi
 log "installing pinned Python packages (first run downloads several GB of torch wheels)"
-"${venv}/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
-"${venv}/bin/python" -m pip install -q "${requirements[@]}" 2>&1 | grep -v 'is ignored' || true
-"${venv}/bin/python" -m pip install -q --no-deps -e "${root_dir}" 2>&1 | grep -v 'is ignored' || true
+# The venv keeps the pip that ships with Python 3.11: newer pips refuse espnet's dependency
+# ci_sdr (its metadata declares a git URL in an extra) and the install fails.
+pip_log="${venv}/pip-install.log"
+pip_install() {
+    if ! "${venv}/bin/python" -m pip install -q "$@" >"${pip_log}" 2>&1; then
+        grep -v 'is ignored' "${pip_log}" | tail -n 30 >&2
+        log "pip install $* failed (full log: ${pip_log})"
+        exit 1
+    fi
+}
+pip_install "${requirements[@]}"
+pip_install --no-deps -e "${root_dir}"
 # Fail loudly if the pins did not hold (pip output is filtered above).
 "${venv}/bin/python" - <<'PY'
 import importlib.metadata as md
