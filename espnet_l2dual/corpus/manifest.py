@@ -18,6 +18,7 @@ from espnet_l2dual.corpus.audio import audio_duration, wav_scp_entry
 from espnet_l2dual.corpus.datadir_writer import Utterance
 from espnet_l2dual.corpus.split import SETS
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils.fileio import iter_utf8_lines
 from espnet_l2dual.text.normalize import normalize
 
 PathLike = Union[str, Path]
@@ -37,13 +38,7 @@ def read_manifest(path: PathLike, lang: str, normalize_text: bool = True) -> Lis
     rows: List[ManifestRow] = []
     first_line: Dict[str, int] = {}
     width: Optional[int] = None
-    with open(path, "rb") as f:
-        raw_lines = list(f)
-    for no, raw in enumerate(raw_lines, start=1):
-        try:
-            line = raw.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as e:
-            raise DataError(path, no, f"not UTF-8 ({e.reason} at byte {e.start})") from None
+    for no, line in iter_utf8_lines(path):
         if no == 1 and line.split("\t")[0].strip() == "utt_id":
             continue
         if not line.strip():

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Sequence, Tuple, TypeVar, Union
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils.fileio import iter_utf8_lines
 
 PathLike = Union[str, Path]
 SETS = ("train", "dev", "test")
@@ -76,17 +77,11 @@ def read_split_list(path: PathLike) -> List[Tuple[int, str]]:
 
     A ``.trn`` file can serve as its own split list: the part before `` :: `` is the key.
     """
-    path = Path(path)
     out = []
-    with open(path, "rb") as f:
-        for no, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise DataError(path, no, f"not UTF-8 ({e.reason} at byte {e.start})") from None
-            key = line.split(" :: ", 1)[0].strip()
-            if key:
-                out.append((no, key))
+    for no, line in iter_utf8_lines(Path(path)):
+        key = line.split(" :: ", 1)[0].strip()
+        if key:
+            out.append((no, key))
     return out
 
 

@@ -22,6 +22,7 @@ from typing import Dict, Iterator, List, Optional, Pattern, Tuple, Union
 from espnet_l2dual.corpus.audio import audio_duration, wav_scp_entry
 from espnet_l2dual.corpus.datadir_writer import Utterance
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils.fileio import iter_utf8_lines
 from espnet_l2dual.text.dual_transcript import TagPolicy, parse_dual_transcript
 
 PathLike = Union[str, Path]
@@ -50,14 +51,8 @@ class TrnUtterance:
 
 
 def _lines(path: Path) -> Iterator[Tuple[int, str]]:
-    with open(path, "rb") as f:
-        for no, raw in enumerate(f, start=1):
-            try:
-                yield no, raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                raise DataError(
-                    path, no, f"not UTF-8 ({e.reason} at byte {e.start}); convert with iconv -f cp949 -t utf-8"
-                ) from None
+    """Kspon transcripts are often CP949: say how to convert them."""
+    return iter_utf8_lines(path, hint="convert with iconv -f cp949 -t utf-8")
 
 
 def read_trn(

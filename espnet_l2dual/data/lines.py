@@ -6,11 +6,11 @@ work on raw lines and only look at the first field (the id).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Iterator, List, Tuple, Union
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils.fileio import iter_utf8_lines
 
 PathLike = Union[str, Path]
 
@@ -21,22 +21,13 @@ def iter_keyed_lines(path: PathLike, field: int = 1) -> Iterator[Tuple[int, str,
     ``path`` may be ``-`` for stdin. Non-UTF-8 and blank lines are errors.
     """
     name = "<stdin>" if str(path) == "-" else str(path)
-    stream = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
-    try:
-        for no, raw in enumerate(stream, start=1):
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                raise DataError(name, no, f"not UTF-8 ({e.reason} at byte {e.start})") from None
-            fields = line.split()
-            if not fields:
-                raise DataError(name, no, "empty line")
-            if len(fields) < field:
-                raise DataError(name, no, f"has no field {field}")
-            yield no, fields[field - 1], line
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+    for no, line in iter_utf8_lines(path):
+        fields = line.split()
+        if not fields:
+            raise DataError(name, no, "empty line")
+        if len(fields) < field:
+            raise DataError(name, no, f"has no field {field}")
+        yield no, fields[field - 1], line
 
 
 def read_keyed_lines(path: PathLike, field: int = 1) -> List[Tuple[int, str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Tuple, Union
@@ -13,24 +14,37 @@ from espnet_l2dual.errors import DataError
 PathLike = Union[str, Path]
 
 
+def iter_utf8_lines(path: PathLike, hint: str = "") -> Iterator[Tuple[int, str]]:
+    """Yield ``(line_no, line)`` without the newline; a non-UTF-8 line is a DataError at file:line.
+
+    ``path`` may be ``-`` for stdin; ``hint`` is appended to the error (e.g. how to convert).
+    """
+    name = "<stdin>" if str(path) == "-" else path
+    stream = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
+    try:
+        for no, raw in enumerate(stream, start=1):
+            try:
+                yield no, raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as e:
+                reason = f"not UTF-8 ({e.reason} at byte {e.start})" + (f"; {hint}" if hint else "")
+                raise DataError(name, no, reason) from None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
 def iter_table(path: PathLike, allow_empty_value: bool = False) -> Iterator[Tuple[int, str, str]]:
     """Yield ``(line_no, key, value)``; fail with file:line on non-UTF-8 or malformed lines."""
     path = Path(path)
-    with open(path, "rb") as f:
-        for no, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise DataError(path, no, f"not UTF-8 ({e.reason} at byte {e.start})") from None
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                raise DataError(path, no, "empty line")
-            parts = line.split(maxsplit=1)
-            key = parts[0]
-            value = parts[1].strip() if len(parts) > 1 else ""
-            if not value and not allow_empty_value:
-                raise DataError(path, no, f"utterance '{key}' has no value")
-            yield no, key, value
+    for no, line in iter_utf8_lines(path):
+        if not line.strip():
+            raise DataError(path, no, "empty line")
+        parts = line.split(maxsplit=1)
+        key = parts[0]
+        value = parts[1].strip() if len(parts) > 1 else ""
+        if not value and not allow_empty_value:
+            raise DataError(path, no, f"utterance '{key}' has no value")
+        yield no, key, value
 
 
 def read_table(path: PathLike, allow_empty_value: bool = False) -> Dict[str, str]:
