@@ -9,9 +9,11 @@ the fly, so no converted copy of the corpus is needed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import soundfile
+
+from espnet_l2dual.errors import DataError
 
 PathLike = Union[str, Path]
 
@@ -32,6 +34,17 @@ def wav_scp_entry(path: PathLike) -> str:
     if suffix in (".wav", ".flac"):
         return text
     raise ValueError(f"unsupported audio format '{path.suffix}' of '{text}' (expected {', '.join(AUDIO_SUFFIXES)})")
+
+
+def listed_audio(audio: Path, source: PathLike, line: Optional[int]) -> str:
+    """The wav.scp entry of an audio file a corpus listing names; DataError at ``source:line``
+    if the file is missing or cannot be listed."""
+    if not audio.is_file():
+        raise DataError(source, line, f"missing audio: '{audio}' does not exist")
+    try:
+        return wav_scp_entry(audio.resolve())
+    except ValueError as e:
+        raise DataError(source, line, str(e)) from None
 
 
 def audio_duration(path: PathLike) -> float:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
-from espnet_l2dual.corpus.audio import audio_duration, wav_scp_entry
+from espnet_l2dual.corpus.audio import audio_duration, listed_audio
 from espnet_l2dual.corpus.datadir_writer import Utterance
 from espnet_l2dual.corpus.split import SETS
 from espnet_l2dual.errors import DataError
@@ -66,12 +66,7 @@ def read_manifest(path: PathLike, lang: str, normalize_text: bool = True) -> Lis
         if split is not None and split not in SETS:
             raise DataError(path, no, f"split '{split}' is not one of {'|'.join(SETS)}", column=6)
         audio = Path(wav) if Path(wav).is_absolute() else base / wav
-        if not audio.is_file():
-            raise DataError(path, no, f"missing audio: '{audio}' does not exist")
-        try:
-            entry = wav_scp_entry(audio.resolve())
-        except ValueError as e:
-            raise DataError(path, no, str(e)) from None
+        entry = listed_audio(audio, path, no)
         if normalize_text:
             surface, meaning = normalize(surface, lang), normalize(meaning, lang)
             for name, value in (("surface", surface), ("meaning", meaning)):

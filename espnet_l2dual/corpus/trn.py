@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
-from espnet_l2dual.corpus.audio import audio_duration, wav_scp_entry
+from espnet_l2dual.corpus.audio import audio_duration, listed_audio
 from espnet_l2dual.corpus.datadir_writer import Utterance
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import iter_utf8_lines
@@ -89,12 +89,7 @@ def read_trn(
         if utt_id in seen:
             raise DataError(path, no, f"duplicate utterance id '{utt_id}' (first at {seen[utt_id]})")
         audio = root / rel
-        if not audio.is_file():
-            raise DataError(path, no, f"missing audio: '{audio}' does not exist")
-        try:
-            wav = wav_scp_entry(audio.resolve())
-        except ValueError as e:
-            raise DataError(path, no, str(e)) from None
+        wav = listed_audio(audio, path, no)
         offset = line.index(SEPARATOR) + len(SEPARATOR)
         dual = parse_dual_transcript(transcript, lang, path=path, line=no, policy=policy, column_offset=offset)
         seen[utt_id] = f"{path}:{no}"
