@@ -119,6 +119,12 @@ def make_figures(analysis: dict, out_dir: Path) -> dict:
             fn(out_dir / "figures" / fname, *a, **kw)
             out[key] = f"figures/{fname}"
 
+        def per_layer(key: str, title: str, lines: dict) -> None:
+            """A CKA-per-layer figure, if any curve exists; x runs over the longest curve."""
+            if lines:
+                n = max(len(v) for v in lines.values())
+                put(key, f"{key}_{sfx}.png", cka_layer_plot, title, [str(i) for i in range(n)], lines, est)
+
         div = group["divergence"]
         lines = {}
         for tag, outputs in div["error"].items():
@@ -132,10 +138,7 @@ def make_figures(analysis: dict, out_dir: Path) -> dict:
         for key, pair in enc["pairs"].items():
             if pair.get(est):
                 lines[f"{pair['a']} vs {pair['b']}"] = pair[est]["diag"]
-        if lines:
-            n = max(len(v) for v in lines.values())
-            put("encoder_cka", f"encoder_cka_{sfx}.png", cka_layer_plot,
-                f"Encoder CKA per layer ({g})", [str(i) for i in range(n)], lines, est)
+        per_layer("encoder_cka", f"Encoder CKA per layer ({g})", lines)
         for key, pair in enc["pairs"].items():
             if pair.get(est):
                 put(f"heatmap:{key}", f"cka_matrix_{sfx}_{key}.png", heatmap,
@@ -144,20 +147,14 @@ def make_figures(analysis: dict, out_dir: Path) -> dict:
 
         lines = {f"{tag}: surface vs meaning context": p[est]["diag"]
                  for tag, p in group["context_cka"].items() if p.get(est)}
-        if lines:
-            n = max(len(v) for v in lines.values())
-            put("context_cka", f"context_cka_{sfx}.png", cka_layer_plot,
-                f"MTL source-attention contexts: surface vs meaning ({g})", [str(i) for i in range(n)], lines, est)
+        per_layer("context_cka", f"MTL source-attention contexts: surface vs meaning ({g})", lines)
 
         lines = {}
         for tag, per in group["decoder_cka"].items():
             for o, p in per.items():
                 if p.get(est):
                     lines[f"{o}: {p['a']} vs {p['b']}"] = p[est]["diag"]
-        if lines:
-            n = max(len(v) for v in lines.values())
-            put("decoder_cka", f"decoder_cka_{sfx}.png", cka_layer_plot,
-                f"Decoder hidden states, MTL vs STL ({g})", [str(i) for i in range(n)], lines, est)
+        per_layer("decoder_cka", f"Decoder hidden states, MTL vs STL ({g})", lines)
 
         tv = group["task_vectors"]
         if tv["layers"]:
