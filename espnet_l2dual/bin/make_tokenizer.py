@@ -97,8 +97,6 @@ def make_tokenizer(
         add_nonsplit_symbol=[],
     )
     os.replace(tmp, tokens)
-    with atomic_write(out_dir / "token_type") as f:
-        f.write(token_type + "\n")
     return tokens
 
 
