@@ -36,7 +36,7 @@ from espnet_l2dual.tasks.l2dual import L2DualTask  # noqa: E402
 from espnet_l2dual.train.grad_surgery import GradSurgeryStep, check_conf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-METHODS = ("mtl", "partial", "moe", "pcgrad", "cagrad", "ortho")
+METHODS = ("mtl", "partial", "moe", "pcgrad", "cagrad", "ortho", "dual_attention")
 
 
 def write_inputs(tmp: Path, n_mels: int, vocab: int) -> Dict[str, str]:

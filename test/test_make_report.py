@@ -84,3 +84,23 @@ def test_report_compares_entanglement_across_languages(tmp_path: Path) -> None:
     assert "## Korean vs English: entanglement (stage 10)" in md
     assert "| encoder CKA, STL-surface vs STL-meaning (last layer) | 0.300 | 0.970 |" in md
     assert "| gradient cosine surface vs meaning, whole encoder | -0.050 | 0.200 |" in md
+
+
+def test_method_rows_carry_the_task_cka_of_each_model(tmp_path: Path) -> None:
+    en = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
+    _results(en, "asr_partial_tiny", {"surface": 21.0, "meaning": 4.5})
+    a = _analysis([0.9, 0.97], [0.9, 0.96], 0.6, 0.2, 0.5)
+    g = a["groups"]["tiny"]
+    g["mtl"].append("asr_partial_tiny")
+    g["context_cka"]["asr_partial_tiny"] = {"linear": {"diag": [0.2, 0.4]}}
+    g["encoder_cka"]["pairs"]["asr_partial_tiny:surface_vs_asr_partial_tiny:meaning"] = {
+        "linear": {"diag": [1.0, 0.55]}}
+    (en / "exp" / "analysis").mkdir(parents=True)
+    (en / "exp" / "analysis" / "analysis.json").write_text(json.dumps(a))
+    out = tmp_path / "report"
+    main(["--recipes", str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial", "--out_dir", str(out)])
+    data = json.loads((out / "report.json").read_text())
+    assert data["languages"]["en"]["task_cka"]["partial"] == {"contexts": pytest.approx(0.3), "encoder": 0.55}
+    md = (out / "REPORT.md").read_text()
+    assert "| en | mtl | 25.00 | +5.00 | 0 | 4.00 | -1.00 | 0 | 0.930 | n/a |" in md
+    assert "| en | partial | 21.00 | +1.00 | -4.00 | 4.50 | -0.50 | +0.50 | 0.300 | 0.550 |" in md

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -319,6 +320,151 @@ def test_bad_surgery_conf_fails_clearly():
         gs.check_conf("cagrad", {"layers_topk": 0})
 
 
+# ---------------------------------------------------------------- dual attention between decoders
+
+
+def uneven_batch():
+    """Meaning targets shorter than surface ones, so the <eos> padding is exercised."""
+    batch = random_batch()
+    batch["text_meaning"][0, 2:] = -1
+    batch["text_meaning_lengths"] = torch.tensor([2, 3, 2])
+    return batch
+
+
+def test_dual_attention_builds_trains_and_links_the_decoders(tmp_path):
+    model = build(tmp_path, dual_attention=True, dual_attention_heads=2)
+    assert set(model.dual_attn.attn) == set(MTL) and len(model.dual_attn.attn["surface"]) == 1
+    train_one_step(model)
+    model.train()
+    loss, stats, _ = model(**uneven_batch())
+    assert torch.isfinite(loss) and 0.0 <= stats["acc_meaning"] <= 1.0
+
+
+def test_dual_attention_is_causal_across_decoders(tmp_path):
+    """Surface position t reads meaning positions 0..t only (both advance one token a step)."""
+    model = build(tmp_path, dual_attention=True, dual_attention_heads=2).eval()
+    speech = random_batch()["speech"][:1]
+    with torch.no_grad():
+        encs = model.encode_all(speech, torch.tensor([speech.size(1)]))
+        ys = {"surface": torch.tensor([[7, 3, 4, 5]]), "meaning": torch.tensor([[7, 2, 3, 4]])}
+        ys = {o: torch.full_like(y, model.sos[o]).index_copy(1, torch.arange(1, 4), y[:, 1:])
+              for o, y in ys.items()}
+        a = model.dual_attn(model.decoders, encs, ys)["surface"]
+        changed = dict(ys, meaning=ys["meaning"].clone())
+        changed["meaning"][0, 2] = 5
+        b = model.dual_attn(model.decoders, encs, changed)["surface"]
+    assert torch.equal(a[:, :2], b[:, :2])
+    assert not torch.allclose(a[:, 2:], b[:, 2:])
+
+
+def test_dual_attention_off_is_plain_mtl(tmp_path):
+    plain, off = build(tmp_path), build(tmp_path, dual_attention=False)
+    assert list(plain.state_dict()) == list(off.state_dict())
+    plain.train(), off.train()
+    assert torch.equal(loss_of(plain)[0], loss_of(off)[0])
+
+
+def test_dual_attention_with_silenced_cross_attention_is_two_plain_decoders(tmp_path):
+    """Zero cross-attention output: the joint model's losses are plain MTL's losses."""
+    plain = build(tmp_path)
+    dual = build(tmp_path, dual_attention=True, dual_attention_heads=2)
+    dual.load_state_dict(plain.state_dict(), strict=False)
+    with torch.no_grad():
+        for attn in dual.dual_attn.attn.values():
+            for mha in attn:
+                mha.linear_out.weight.zero_(), mha.linear_out.bias.zero_()
+    plain.eval(), dual.eval()
+    batch = uneven_batch()
+    with torch.no_grad():
+        _, s_plain, _ = plain(**batch)
+        _, s_dual, _ = dual(**batch)
+    for o in MTL:
+        assert s_dual[f"loss_att_{o}"].item() == pytest.approx(s_plain[f"loss_att_{o}"].item(), rel=1e-5)
+
+
+def _greedy(model, o, enc):
+    ys = [model.sos[o]]
+    for _ in range(enc.size(0)):
+        logits, _ = model.decoders[o](enc[None], torch.tensor([enc.size(0)]), torch.tensor([ys]),
+                                      torch.tensor([len(ys)]))
+        ys.append(int(logits[0, -1].argmax()))
+        if ys[-1] == model.eos[o]:
+            break
+    return [i for i in ys[1:] if i not in (model.sos[o], model.eos[o], model.blank_id[o])]
+
+
+def test_joint_beam_search_decodes_both_outputs(tmp_path):
+    model = build(tmp_path, dual_attention=True, dual_attention_heads=2)
+    args = parse_args(tmp_path, config(dual_attention=True, dual_attention_heads=2))
+    speech = random_batch()["speech"][0]
+    s2t = Speech2DualText.from_model(model, args, beam_size=3, ctc_weight=0.3, nbest=2)
+    out = s2t(speech)
+    assert set(out) == set(MTL) and all(len(out[o]) == 2 for o in MTL)
+    assert out["surface"][0][2] >= out["surface"][1][2]  # joint score, best first
+    assert s2t(speech) == out
+    with pytest.raises(ValueError, match="overrides"):
+        Speech2DualText.from_model(model, args, output_overrides={"surface": {"beam_size": 2}})
+    # with the cross-attention silenced, beam 1 without CTC is each decoder's own greedy path
+    with torch.no_grad():
+        for attn in model.dual_attn.attn.values():
+            for mha in attn:
+                mha.linear_out.weight.zero_(), mha.linear_out.bias.zero_()
+    greedy = Speech2DualText.from_model(model, args, beam_size=1, ctc_weight=0.0)(speech)
+    with torch.no_grad():
+        encs = model.encode_all(speech[None], torch.tensor([speech.numel()]))
+    for o in MTL:
+        enc, lens = encs[o]
+        expected = s2t.converters[o].ids2tokens(_greedy(model, o, enc[0, : int(lens[0])]))
+        assert greedy[o][0][1] == expected
+
+
+def test_dual_attention_needs_both_decoders(tmp_path):
+    with pytest.raises(ValueError, match="dual_attention needs both outputs"):
+        torch.manual_seed(0)
+        L2DualTask.build_model(parse_args(tmp_path, tiny_config(["surface"], dual_attention=True)))
+
+
+# ---------------------------------------------------------------- stage-10 hidden states per task path
+
+
+def _states(model, n_utts=2):
+    from espnet_l2dual.analysis import hidden_states as hs
+
+    g = torch.Generator().manual_seed(0)
+    utts = [hs.Utterance(f"u{i}", torch.randn(4000 + 800 * i, generator=g).numpy(), {"surface": "", "meaning": ""})
+            for i in range(n_utts)]
+    ids = {"surface": np.array([3, 4, 5]), "meaning": np.array([2, 3])}
+    preprocess = lambda _uid, data: {**data, **{f"text_{o}": v for o, v in ids.items()}}  # noqa: E731
+    return hs.collect(model, preprocess, utts, max_frames=40, seed=0)
+
+
+@pytest.mark.parametrize("conf", [{"shared_layers": 1}, {"task_experts": {"encoder_blocks": [2]}}])
+def test_hidden_states_follow_each_outputs_encoder_path(tmp_path, conf):
+    model = build(tmp_path, **conf)
+    with torch.no_grad():  # make the task-specific parts differ, as training would
+        for name, p in model.named_parameters():
+            if "encoder_branches.meaning" in name or "experts.meaning" in name:
+                p.add_(torch.randn_like(p))
+    states = _states(model)
+    split = model.task_split
+    assert sorted(k for k in states if k.startswith("enc.surface.")) == [f"enc.surface.{i}" for i in range(BLOCKS)]
+    for i in range(BLOCKS):
+        same = np.array_equal(states[f"enc.surface.{i}"], states[f"enc.meaning.{i}"])
+        assert same == (i < split), i
+    assert np.array_equal(states["enc.0"], states["enc.surface.0"])
+
+
+def test_hidden_states_of_a_dual_attention_model_run_both_decoders_together(tmp_path, monkeypatch):
+    model = build(tmp_path, dual_attention=True, dual_attention_heads=2)
+    calls = []
+    real = model.dual_attn.forward
+    monkeypatch.setattr(model.dual_attn, "forward", lambda *a: calls.append(1) or real(*a))
+    states = _states(model, n_utts=2)
+    assert len(calls) == 2  # once per utterance, both decoders
+    assert "enc.surface.0" not in states  # one shared encoder path
+    assert states["dec.surface.0"].shape[0] > 0 and states["ctxmean.meaning.0"].shape[0] == 2
+
+
 # ---------------------------------------------------------------- inference and configs
 
 def test_speech2dualtext_decodes_a_partial_sharing_model(tmp_path, monkeypatch):
@@ -344,6 +490,7 @@ METHOD_KEYS = {
     "partial": ("model_conf", "shared_layers"),
     "moe": ("model_conf", "task_experts"),
     "ortho": ("model_conf", "ortho_weight"),
+    "dual_attention": ("model_conf", "dual_attention"),
     "pcgrad": (None, "grad_surgery"),
     "cagrad": (None, "grad_surgery"),
 }

@@ -41,7 +41,7 @@ from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # n
 
 log = logging.getLogger("espnet_l2dual.analysis")
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 # ------------------------------------------------------------------ data
@@ -128,17 +128,19 @@ def _first_tensor(out) -> torch.Tensor:
 
 
 class _Recorder:
-    """Forward hooks that keep the last output of each named module."""
+    """Forward hooks that keep every output of each named module during one forward.
+
+    A task-routed (expert) block runs once per task, in ``tasks`` order, so its
+    k-th call belongs to the k-th task.
+    """
 
     def __init__(self) -> None:
-        self.values: Dict[str, torch.Tensor] = {}
+        self.values: Dict[str, List[torch.Tensor]] = {}
         self.handles = []
 
     def watch(self, name: str, module: torch.nn.Module) -> None:
         def hook(_module, _inputs, output, _name=name):
-            # first call only: a routed task-specific block runs once per task (surface first)
-            if _name not in self.values:
-                self.values[_name] = _first_tensor(output).detach()
+            self.values.setdefault(_name, []).append(_first_tensor(output).detach())
 
         self.handles.append(module.register_forward_hook(hook))
 
@@ -170,6 +172,24 @@ def encoder_outputs(model, speech: torch.Tensor, lengths: torch.Tensor) -> Dict[
     return {o: enc for o in model.tasks}
 
 
+def task_specific_encoder(model) -> bool:
+    """True when the outputs' encoder paths differ (partial sharing, task-routed experts)."""
+    return getattr(model, "task_split", None) is not None and hasattr(model, "task_encoder_blocks")
+
+
+def run_decoders(model, encs, ys_in: Dict[str, torch.Tensor]) -> None:
+    """Teacher-forced decoder pass(es) that fire the hooks: dual-attention decoders run
+    together (inputs padded with <eos> to one length), others one by one."""
+    if getattr(model, "dual_attn", None) is not None and len(ys_in) == 2:
+        length = max(ys.shape[1] for ys in ys_in.values())
+        padded = {o: torch.nn.functional.pad(ys, (0, length - ys.shape[1]), value=model.eos[o])
+                  for o, ys in ys_in.items()}
+        model.dual_attn(model.decoders, encs, padded)
+        return
+    for o, ys in ys_in.items():
+        model.decoders[o](encs[o][0], encs[o][1], ys, torch.tensor([ys.shape[1]], device=ys.device))
+
+
 @torch.no_grad()
 def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_frames: int,
             seed: int, progress: Optional[Callable[[str], None]] = None) -> Dict[str, np.ndarray]:
@@ -177,8 +197,16 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
     model.eval()
     tasks = list(model.tasks)
     rec = _Recorder()
+    block_names: Dict[int, str] = {}
     for i, block in enumerate(encoder_blocks(model)):
         rec.watch(f"enc.{i}", block)
+        block_names[id(block)] = f"enc.{i}"
+    per_task = task_specific_encoder(model)
+    for o in tasks if per_task else []:
+        for i, block in enumerate(model.task_encoder_blocks(o)):
+            if id(block) not in block_names:
+                block_names[id(block)] = f"branch.{o}.{i}"
+                rec.watch(block_names[id(block)], block)
     for o in tasks:
         for i, layer in enumerate(decoder_layers(model, o)):
             rec.watch(f"dec.{o}.{i}", layer)
@@ -188,6 +216,10 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
     rows: Dict[str, List[np.ndarray]] = {}
     n_frames = {"enc": 0, **{o: 0 for o in tasks}}
     device = next(model.parameters()).device
+
+    def keep_rows(name: str, value: torch.Tensor, keep: np.ndarray) -> None:
+        rows.setdefault(name, []).append(value[0, keep].float().cpu().numpy())
+
     try:
         for k, utt in enumerate(utterances):
             ids = tokenize(preprocess, utt, tasks)
@@ -198,24 +230,29 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
             enc, enc_lens = encs[tasks[0]]
             t = int(enc_lens[0])
             keep = keep_indices(utt.utt_id, t, quota, seed, "enc")
-            for name, value in list(rec.values.items()):
+            for name, calls in list(rec.values.items()):
                 if name.startswith("enc."):
-                    rows.setdefault(name, []).append(value[0, keep].float().cpu().numpy())
+                    keep_rows(name, calls[0], keep)
+            for o in tasks if per_task else []:  # the path each output's features take
+                for i, block in enumerate(model.task_encoder_blocks(o)):
+                    calls = rec.values[block_names[id(block)]]
+                    keep_rows(f"enc.{o}.{i}", calls[tasks.index(o)] if len(calls) == len(tasks) else calls[0], keep)
             n_frames["enc"] += len(keep)
+            ys_in = {}
             for o in tasks:
-                if o not in model.decoders:
-                    continue
-                ys = torch.from_numpy(ids[o]).unsqueeze(0).to(device)
-                ys_in, _ = add_sos_eos(ys, model.sos[o], model.eos[o], model.ignore_id)
-                ys_lens = torch.tensor([ys_in.shape[1]], device=device)
-                model.decoders[o](encs[o][0], encs[o][1], ys_in, ys_lens)
-                keep_tok = keep_indices(utt.utt_id, ys_in.shape[1], quota, seed, f"dec.{o}")
-                for name, value in list(rec.values.items()):
+                if o in model.decoders:
+                    ys = torch.from_numpy(ids[o]).unsqueeze(0).to(device)
+                    ys_in[o] = add_sos_eos(ys, model.sos[o], model.eos[o], model.ignore_id)[0]
+            run_decoders(model, encs, ys_in)
+            for o, ys in ys_in.items():
+                keep_tok = keep_indices(utt.utt_id, ys.shape[1], quota, seed, f"dec.{o}")
+                for name, calls in list(rec.values.items()):
                     if name.startswith((f"dec.{o}.", f"ctx.{o}.")):
-                        rows.setdefault(name, []).append(value[0, keep_tok].float().cpu().numpy())
+                        keep_rows(name, calls[0], keep_tok)
                     if name.startswith(f"ctx.{o}."):
                         mean_name = "ctxmean" + name[len("ctx"):]
-                        rows.setdefault(mean_name, []).append(value[0].float().mean(0, keepdim=True).cpu().numpy())
+                        value = calls[0][0, : ys.shape[1]]  # dual attention pads to a common length
+                        rows.setdefault(mean_name, []).append(value.float().mean(0, keepdim=True).cpu().numpy())
                 n_frames[o] += len(keep_tok)
             if progress is not None and ((k + 1) % 20 == 0 or k + 1 == len(utterances)):
                 progress(f"{k + 1}/{len(utterances)} utterances, {n_frames['enc']} encoder frames kept")

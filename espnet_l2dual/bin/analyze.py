@@ -227,13 +227,18 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
 
     log.info("[%s] CKA", name)
     enc = {tag: _layers(st, "enc.") for tag, st in states.items()}
-    n_layers = max(len(v) for v in enc.values())  # a model with task-specific top blocks records fewer
+    n_layers = max(len(v) for v in enc.values())
     encoder_cka = {"layers": [str(i) for i in range(n_layers)],
                    "pairs": {"stl_surface_vs_stl_meaning": _cka_pair(enc[s.tag], enc[m.tag], s.tag, m.tag)}}
     context_cka, decoder_cka = {}, {}
     for x in mtls:
-        encoder_cka["pairs"][f"{x.tag}_vs_stl_surface"] = _cka_pair(enc[x.tag], enc[s.tag], x.tag, s.tag)
-        encoder_cka["pairs"][f"{x.tag}_vs_stl_meaning"] = _cka_pair(enc[x.tag], enc[m.tag], x.tag, m.tag)
+        # each output's own encoder path (differs from the other's above a task split)
+        path = {o: _layers(states[x.tag], f"enc.{o}.") or enc[x.tag] for o in OUTPUTS}
+        encoder_cka["pairs"][f"{x.tag}_vs_stl_surface"] = _cka_pair(path["surface"], enc[s.tag], x.tag, s.tag)
+        encoder_cka["pairs"][f"{x.tag}_vs_stl_meaning"] = _cka_pair(path["meaning"], enc[m.tag], x.tag, m.tag)
+        if _layers(states[x.tag], "enc.surface."):
+            encoder_cka["pairs"][f"{x.tag}:surface_vs_{x.tag}:meaning"] = _cka_pair(
+                path["surface"], path["meaning"], f"{x.tag}:surface", f"{x.tag}:meaning")
         ctx_s, ctx_m = _layers(states[x.tag], "ctxmean.surface."), _layers(states[x.tag], "ctxmean.meaning.")
         context_cka[x.tag] = _cka_pair(ctx_s, ctx_m, f"{x.tag}:surface", f"{x.tag}:meaning")
         context_cka[x.tag]["unit"] = "utterance (context averaged over tokens)"

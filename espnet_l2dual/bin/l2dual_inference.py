@@ -4,7 +4,8 @@ One encoder forward per utterance feeds one joint CTC/attention beam search per
 output (ESPnet's ``BatchBeamSearch`` with ``CTCPrefixScorer`` and ``LengthBonus``),
 so an MTL model costs one encoder pass instead of the two a pair of stock STL
 decoders would pay (models with task-specific encoder blocks run only those
-blocks once per output, via ``model.encode_all``).  ``ctc_weight == 1.0`` skips the beam search and takes the
+blocks once per output, via ``model.encode_all``).  A model with dual attention
+between its decoders decodes both outputs in one joint beam search.  ``ctc_weight == 1.0`` skips the beam search and takes the
 CTC best path, which is the fast mode for quick checks.
 
 CLI::
@@ -34,6 +35,7 @@ import torch
 import yaml
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.models.dual_attention import JointSearchOptions, joint_beam_search, strip_ids
 from espnet_l2dual.text.normalize import jamo_to_hangul
 from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import PathLike, read_table, write_table
@@ -245,6 +247,18 @@ class Speech2DualText:
             self.searches[o] = None if opts.greedy else self._build_search(o, opts, token_list)
         frontend_conf = getattr(args, "frontend_conf", None) or {}
         self.min_samples = int(0.025 * int(frontend_conf.get("fs", 16000)))
+        self.joint: Optional[JointSearchOptions] = self._joint_options(base, overrides)
+
+    def _joint_options(self, base: DecodeOptions, overrides: Dict) -> Optional[JointSearchOptions]:
+        """A dual-attention model decodes both outputs in one joint beam search (one option set)."""
+        if getattr(self.model, "dual_attn", None) is None or base.greedy:
+            return None
+        if sorted(self.outputs) != sorted(OUTPUT_NAMES):
+            raise ValueError("a dual-attention model decodes both outputs together: do not restrict --outputs")
+        if any(v is not None for opts in overrides.values() for v in opts.values()):
+            raise ValueError("a dual-attention model decodes both outputs in one joint search: "
+                             "per-output overrides do not apply")
+        return JointSearchOptions(base.beam_size, base.ctc_weight, base.penalty, base.maxlenratio, base.nbest)
 
     def _fit_to_model(self, o: str, opts: DecodeOptions) -> DecodeOptions:
         """A model trained with ctc_weight 1 has no decoder, with 0 no CTC: decode with what exists."""
@@ -299,7 +313,20 @@ class Speech2DualText:
             frames[o] = enc[0, : int(enc_lens[0])]
         if any(f.size(0) == 0 for f in frames.values()):
             return self._empty()
+        if self.joint is not None:
+            return self._decode_joint(frames)
         return {o: self._decode_output(o, frames[o]) for o in self.outputs}
+
+    def _decode_joint(self, frames: Dict[str, torch.Tensor]) -> Dict[str, List[Hyp]]:
+        m = self.model
+        hyps = joint_beam_search(m.dual_attn, m.decoders, frames, m.ctcs, m.sos, m.eos, self.blank_ids, self.joint)
+        results: Dict[str, List[Hyp]] = {o: [] for o in self.outputs}
+        for hyp in hyps:
+            for o in self.outputs:
+                tokens = self.converters[o].ids2tokens(strip_ids(hyp.sides[o].ys, m.sos[o], m.eos[o],
+                                                                 self.blank_ids[o]))
+                results[o].append((self.detokenizers[o](tokens), tokens, hyp.score))
+        return results
 
     def _decode_output(self, o: str, enc: torch.Tensor) -> List[Hyp]:
         opts = self.options[o]

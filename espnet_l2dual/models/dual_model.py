@@ -9,7 +9,8 @@ Disentangling methods are options of the same class (all off = plain MTL/STL):
 ``shared_layers`` (partial sharing: task-specific copies of the top encoder
 blocks), ``task_experts`` (task-routed feed-forward experts in chosen encoder
 blocks) and ``ortho_weight``/``ortho_dim`` (a projection per output plus a
-penalty on what the projections share).  ``encode_all`` gives every output its
+penalty on what the projections share) and ``dual_attention`` (each decoder
+also attends to the other decoder).  ``encode_all`` gives every output its
 own encoder output and computes the shared part once.
 """
 
@@ -41,6 +42,8 @@ from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (  # no
 )
 
 from espnet_l2dual.models import task_encoder  # noqa: E402
+from espnet_l2dual.models.dual_attention import PAIR as DUAL_PAIR  # noqa: E402
+from espnet_l2dual.models.dual_attention import DualAttention, pad_to  # noqa: E402
 from espnet_l2dual.models.ortho import PENALTIES, subspace_penalty, valid_frames  # noqa: E402
 
 # The outputs a model can have, in the fixed order used everywhere (stats, decoding).
@@ -88,6 +91,9 @@ class ESPnetL2DualModel(AbsESPnetModel):
       linear projection ``task_projections[o]`` (encoder size -> d, d defaults to
       the encoder size) feeds output o's CTC and decoder, and w * penalty(proj_s,
       proj_m) over valid frames is added to the loss (stat ``ortho_penalty``).
+    - ``dual_attention: true`` (``dual_attention_heads``, ``dual_attention_dropout``) --
+      each decoder layer also attends to the other decoder's states of the same layer
+      (``dual_attn``, parallel dual decoder); decoding then is one joint beam search.
     """
 
     def __init__(
@@ -119,6 +125,9 @@ class ESPnetL2DualModel(AbsESPnetModel):
         ortho_weight: float = 0.0,
         ortho_dim: Optional[int] = None,
         ortho_penalty: str = "cka",
+        dual_attention: bool = False,
+        dual_attention_heads: int = 4,
+        dual_attention_dropout: float = 0.1,
     ):
         if not 0.0 <= ctc_weight <= 1.0:
             raise ValueError(f"model_conf.ctc_weight must be in [0, 1], got {ctc_weight}")
@@ -185,6 +194,7 @@ class ESPnetL2DualModel(AbsESPnetModel):
                 )
         self._setup_task_encoder(shared_layers, task_experts)
         self._setup_projections(ortho_weight, ortho_dim, ortho_penalty)
+        self._setup_dual_attention(dual_attention, dual_attention_heads, dual_attention_dropout)
 
     # ------------------------------------------------------------------ methods
     def _setup_task_encoder(self, shared_layers: Optional[int], task_experts: Optional[Dict]) -> None:
@@ -225,6 +235,16 @@ class ESPnetL2DualModel(AbsESPnetModel):
             self.task_projections = torch.nn.ModuleDict(
                 {o: torch.nn.Linear(enc_size, self.ortho_dim) for o in self.tasks}
             )
+
+    def _setup_dual_attention(self, on: bool, heads: int, dropout: float) -> None:
+        self.dual_attn: Optional[DualAttention] = None
+        if not on:
+            return
+        if self.tasks != list(DUAL_PAIR):
+            raise ValueError(f"model_conf.dual_attention needs both outputs in model_conf.tasks, got {self.tasks}")
+        if self.ctc_weight >= 1.0:
+            raise ValueError("model_conf.dual_attention needs attention decoders (ctc_weight < 1)")
+        self.dual_attn = DualAttention(self.decoders, heads, dropout)
 
     def sync_task_copies(self) -> None:
         """Make the per-output copies identical again (call after a global re-initialisation)."""
@@ -355,12 +375,27 @@ class ESPnetL2DualModel(AbsESPnetModel):
     ) -> Tuple[torch.Tensor, float, Optional[float], Optional[float]]:
         ys_in, ys_out = add_sos_eos(ys, self.sos[o], self.eos[o], self.ignore_id)
         dec_out, _ = self.decoders[o](enc, enc_lens, ys_in, ys_lens + 1)
+        return self._att_scores(o, dec_out, ys_out, ys)
+
+    def _att_dual(self, encs, targets) -> Dict[str, Tuple[torch.Tensor, float, Optional[float], Optional[float]]]:
+        """Both attention branches at once, each decoder also reading the other (dual attention).
+
+        Inputs are padded with ``<eos>`` to one length, the padded targets are ignored.
+        """
+        io = {o: add_sos_eos(targets[o][0], self.sos[o], self.eos[o], self.ignore_id) for o in self.tasks}
+        length = max(ys_in.size(1) for ys_in, _ in io.values())
+        ys_in = {o: pad_to(io[o][0], length, self.eos[o]) for o in self.tasks}
+        logits = self.dual_attn(self.decoders, encs, ys_in)
+        return {o: self._att_scores(o, logits[o], pad_to(io[o][1], length, self.ignore_id), targets[o][0])
+                for o in self.tasks}
+
+    def _att_scores(self, o: str, dec_out: torch.Tensor, ys_out: torch.Tensor, ys: torch.Tensor):
         loss = self.criteria_att[o](dec_out, ys_out)
         acc = th_accuracy(dec_out.view(-1, self.vocab_sizes[o]), ys_out, ignore_label=self.ignore_id)
         cer = wer = None
         calc = self.error_calculators.get(o)
         if not self.training and calc is not None:
-            cer, wer = calc(dec_out.argmax(dim=-1).cpu(), ys.cpu())
+            cer, wer = calc(dec_out[:, : ys.size(1) + 1].argmax(dim=-1).cpu(), ys.cpu())
         return loss, acc, cer, wer
 
     def _targets(self, o: str, kwargs: Dict[str, torch.Tensor], batch_size: int):
@@ -401,6 +436,7 @@ class ESPnetL2DualModel(AbsESPnetModel):
         targets = {o: self._targets(o, texts, batch_size) for o in self.tasks}
 
         encs = self.encode_all(speech, speech_lengths)
+        dual_att = self._att_dual(encs, targets) if self.dual_attn is not None else {}
         stats: Dict[str, Optional[torch.Tensor]] = {}
         losses: Dict[str, torch.Tensor] = {}
         for o in self.tasks:
@@ -410,7 +446,10 @@ class ESPnetL2DualModel(AbsESPnetModel):
             if self.ctc_weight > 0.0:
                 loss_ctc, cer_ctc = self._ctc_branch(o, enc, enc_lens, ys, ys_lens)
             if self.ctc_weight < 1.0:
-                loss_att, acc, cer, wer = self._att_branch(o, enc, enc_lens, ys, ys_lens)
+                if dual_att:
+                    loss_att, acc, cer, wer = dual_att[o]
+                else:
+                    loss_att, acc, cer, wer = self._att_branch(o, enc, enc_lens, ys, ys_lens)
             if loss_att is None:
                 loss_o = loss_ctc
             elif loss_ctc is None:

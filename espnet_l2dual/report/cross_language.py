@@ -63,6 +63,8 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
                 stl_v, mtl_v = stl_res.get(m), mtl_res.get(m)
                 row[m] = {"stl": stl_v, "mtl": mtl_v, "mtl_minus_stl": difference(mtl_v, stl_v)}
             lang["outputs"][o] = row
+        analysis = r.analysis()
+        size = suffix.lstrip("_") or "full"
         for c in configs:
             if c in ("mtl", *STL.values()) or per_cfg.get(c) is None:
                 continue
@@ -74,17 +76,17 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
                 }
                 for o in OUTPUTS
             }
-        analysis = r.analysis()
-        size = suffix.lstrip("_") or "full"
+        for c in ["mtl", *lang["methods"]]:
+            lang.setdefault("task_cka", {})[c] = task_cka(analysis or {}, size, f"asr_{c}{suffix}")
         lang["entanglement"] = entanglement_summary(analysis, size, f"asr_mtl{suffix}") if analysis else {}
         out["languages"][r.lang] = lang
     return out
 
 
-def _fmt(v: Optional[float], signed: bool = False, unit: str = "") -> str:
+def _fmt(v: Optional[float], signed: bool = False, unit: str = "", digits: int = 2) -> str:
     if v is None:
         return "n/a"
-    return (f"{v:+.2f}" if signed else f"{v:.2f}") + unit
+    return (f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}") + unit
 
 
 def _fmt_rel(v: Optional[float]) -> str:
@@ -115,13 +117,27 @@ def render(data: Dict[str, Any]) -> str:
     methods = [(lang, c, v) for lang, d in data["languages"].items() for c, v in d["methods"].items()]
     if methods:
         lines += ["", "## Disentangling methods (CER %)", "",
-                  "| language | config | surface | vs STL | vs MTL | meaning | vs STL | vs MTL |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "Task CKA: how alike the two outputs' representations are inside one model (stage 10): "
+                  "decoder source-attention contexts (mean over layers) and, where the outputs have "
+                  "encoder paths of their own, the last encoder layer of the two paths; plain MTL for reference.",
+                  "",
+                  "| language | config | surface | vs STL | vs MTL | meaning | vs STL | vs MTL "
+                  "| task CKA: contexts | task CKA: encoder |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for lang, d in data["languages"].items():
+            if d["methods"]:
+                cka = d.get("task_cka", {}).get("mtl", {})
+                s, m = d["outputs"]["surface"]["cer"], d["outputs"]["meaning"]["cer"]
+                lines.append(f"| {lang} | mtl | {_fmt(s['mtl'])} | {_fmt(s['mtl_minus_stl']['abs'], True)} | 0 "
+                             f"| {_fmt(m['mtl'])} | {_fmt(m['mtl_minus_stl']['abs'], True)} | 0 "
+                             f"| {_fmt(cka.get('contexts'), digits=3)} | {_fmt(cka.get('encoder'), digits=3)} |")
         for lang, c, v in methods:
             s, m = v["surface"], v["meaning"]
+            cka = data["languages"][lang].get("task_cka", {}).get(c, {})
             lines.append(
                 f"| {lang} | {c} | {_fmt(s['cer'])} | {_fmt(s['vs_stl']['abs'], True)} | {_fmt(s['vs_mtl']['abs'], True)} "
-                f"| {_fmt(m['cer'])} | {_fmt(m['vs_stl']['abs'], True)} | {_fmt(m['vs_mtl']['abs'], True)} |"
+                f"| {_fmt(m['cer'])} | {_fmt(m['vs_stl']['abs'], True)} | {_fmt(m['vs_mtl']['abs'], True)} "
+                f"| {_fmt(cka.get('contexts'), digits=3)} | {_fmt(cka.get('encoder'), digits=3)} |"
             )
     lines += ["", "## Reading the table", ""]
     for lang, d in data["languages"].items():
@@ -148,6 +164,14 @@ def _last(xs: Optional[Sequence[Optional[float]]]) -> Optional[float]:
 def _mean(xs: Optional[Sequence[Optional[float]]]) -> Optional[float]:
     vals = [x for x in (xs or []) if x is not None]
     return sum(vals) / len(vals) if vals else None
+
+
+def task_cka(analysis: Dict[str, Any], size: str, tag: str) -> Dict[str, Optional[float]]:
+    """CKA between the two outputs' representations inside model ``tag`` (None where not analysed)."""
+    g = (analysis.get("groups") or {}).get(size) or {}
+    pair = g.get("encoder_cka", {}).get("pairs", {}).get(f"{tag}:surface_vs_{tag}:meaning", {})
+    return {"contexts": _mean(g.get("context_cka", {}).get(tag, {}).get("linear", {}).get("diag")),
+            "encoder": _last(pair.get("linear", {}).get("diag"))}
 
 
 def entanglement_summary(analysis: Dict[str, Any], size: str, mtl_tag: str) -> Dict[str, Optional[float]]:

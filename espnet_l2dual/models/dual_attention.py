@@ -1,0 +1,221 @@
+"""Dual attention between the two decoders (parallel dual-decoder, after Le et al. 2020).
+
+Why: in plain MTL the outputs meet only in the shared encoder, so the encoder
+must carry whatever one decoder could learn from the other.  With dual
+attention each decoder layer also attends to the other decoder's hidden states
+of the same layer, so the surface decoder can read what the meaning decoder is
+writing (and vice versa) without pulling the encoder towards one task.
+
+Both decoders advance one token per step (synchronous, "parallel" variant):
+position t of one decoder sees positions 0..t of the other.  A decoder that has
+finished keeps reading ``<eos>`` so its states stay defined; in training the
+shorter input is padded with ``<eos>`` to the common length (the padded targets
+are ignored by the loss).  Decoding therefore needs a joint beam search over
+pairs of prefixes (``joint_beam_search``).
+
+The decoders are ESPnet ``TransformerDecoder`` instances used as they are
+(embedding, layers, final norm, output layer); this module adds, per output and
+layer, a pre-norm multi-head attention over the other decoder's states with a
+residual connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from espnet_l2dual.utils import offline
+
+offline.guard()
+
+from espnet.nets.ctc_prefix_score import CTCPrefixScore  # noqa: E402
+from espnet.nets.pytorch_backend.nets_utils import make_pad_mask  # noqa: E402
+from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention  # noqa: E402
+from espnet.nets.pytorch_backend.transformer.layer_norm import LayerNorm  # noqa: E402
+from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask  # noqa: E402
+
+PAIR: Tuple[str, str] = ("surface", "meaning")
+
+
+def check_decoders(decoders: Mapping[str, torch.nn.Module]) -> int:
+    """Both outputs need transformer-style decoders with the same width and depth; returns the depth."""
+    missing = [o for o in PAIR if o not in decoders]
+    if missing:
+        raise ValueError(f"model_conf.dual_attention needs both decoders; missing: {', '.join(missing)}")
+    shapes = set()
+    for o in PAIR:
+        dec = decoders[o]
+        layers = getattr(dec, "decoders", None)
+        if layers is None or not hasattr(dec, "embed") or getattr(dec, "output_layer", None) is None:
+            raise ValueError(f"model_conf.dual_attention: the {o} decoder must be a transformer decoder "
+                             f"(embed, decoders, output_layer), got {type(dec).__name__}")
+        shapes.add((len(layers), layers[0].size))
+    if len(shapes) != 1:
+        raise ValueError(f"model_conf.dual_attention: the two decoders must have the same "
+                         f"number of blocks and size, got {sorted(shapes)}")
+    return shapes.pop()[0]
+
+
+class DualAttention(torch.nn.Module):
+    """Per output and decoder layer: x <- x + dropout(MHA(norm(x), other, other))."""
+
+    def __init__(self, decoders: Mapping[str, torch.nn.Module], attention_heads: int = 4,
+                 dropout_rate: float = 0.1) -> None:
+        super().__init__()
+        num_blocks = check_decoders(decoders)
+        size = decoders[PAIR[0]].decoders[0].size
+        self.attn = torch.nn.ModuleDict({
+            o: torch.nn.ModuleList(MultiHeadedAttention(attention_heads, size, dropout_rate)
+                                   for _ in range(num_blocks)) for o in PAIR})
+        self.norm = torch.nn.ModuleDict({
+            o: torch.nn.ModuleList(LayerNorm(size) for _ in range(num_blocks)) for o in PAIR})
+        self.dropout = torch.nn.Dropout(dropout_rate)
+
+    def forward(self, decoders: Mapping[str, torch.nn.Module],
+                memories: Mapping[str, Tuple[torch.Tensor, torch.Tensor]],
+                ys_in: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Logits ``(B, T, V_o)`` per output for inputs ``ys_in[o]: (B, T)`` of one common length T.
+
+        Every input position is real (padding is ``<eos>``), so the masks are causal only.
+        """
+        lengths = {ys.size(1) for ys in ys_in.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"dual attention needs inputs of one length, got {sorted(lengths)}")
+        t = lengths.pop()
+        causal = subsequent_mask(t, device=ys_in[PAIR[0]].device).unsqueeze(0)
+        mem_masks = {o: (~make_pad_mask(lens, maxlen=mem.size(1)))[:, None, :].to(mem.device)
+                     for o, (mem, lens) in memories.items()}
+        x = {o: decoders[o].embed(ys_in[o]) for o in PAIR}
+        for i in range(len(decoders[PAIR[0]].decoders)):
+            h = {o: decoders[o].decoders[i](x[o], causal, memories[o][0], mem_masks[o])[0] for o in PAIR}
+            x = {}
+            for o, other in (PAIR, PAIR[::-1]):
+                q = self.norm[o][i](h[o])
+                x[o] = h[o] + self.dropout(self.attn[o][i](q, h[other], h[other], causal))
+        out = {}
+        for o in PAIR:
+            y = decoders[o].after_norm(x[o]) if decoders[o].normalize_before else x[o]
+            out[o] = decoders[o].output_layer(y)
+        return out
+
+
+def pad_to(ys: torch.Tensor, length: int, value: int) -> torch.Tensor:
+    """Right-pad ``(B, T)`` ids to ``length`` with ``value``."""
+    if ys.size(1) >= length:
+        return ys
+    return torch.nn.functional.pad(ys, (0, length - ys.size(1)), value=value)
+
+
+# ------------------------------------------------------------------ joint beam search
+
+
+@dataclass
+class _Side:
+    """One output's half of a joint hypothesis."""
+
+    ys: List[int]
+    score: float = 0.0  # weighted att + ctc + length bonus, summed over steps
+    ctc_state: Optional[Tuple[np.ndarray, float]] = None  # (prefix forward vars r, prefix score)
+    ended: bool = False
+
+
+@dataclass
+class JointHyp:
+    sides: Dict[str, _Side] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(s.score for s in self.sides.values())
+
+
+@dataclass(frozen=True)
+class JointSearchOptions:
+    beam_size: int = 5
+    ctc_weight: float = 0.3
+    penalty: float = 0.0
+    maxlenratio: float = 0.0
+    nbest: int = 1
+
+
+def _candidates(side: _Side, logp: torch.Tensor, ctc: Optional[CTCPrefixScore], eos: int,
+                opts: JointSearchOptions, last_step: bool) -> List[Tuple[float, int, Optional[tuple], bool]]:
+    """Scored continuations ``(delta, token, ctc_state, ended)`` of one output's prefix."""
+    if side.ended:
+        return [(0.0, eos, side.ctc_state, True)]
+    if last_step:  # forced end at maxlen
+        ids = np.array([eos])
+    else:
+        k = min(logp.numel(), max(opts.beam_size, int(1.5 * opts.beam_size)))
+        ids = torch.topk(logp, k).indices.numpy()
+    att = logp[torch.as_tensor(ids)].numpy()
+    delta = (1.0 - opts.ctc_weight) * att if ctc is not None else att.copy()
+    states: List[Optional[tuple]] = [None] * len(ids)
+    if ctc is not None:
+        r_prev, psi_prev = side.ctc_state
+        psi, r = ctc(side.ys, ids, r_prev)
+        delta = delta + opts.ctc_weight * (psi - psi_prev)
+        states = [(r[j], float(psi[j])) for j in range(len(ids))]  # r: (labels, T, 2)
+    delta = delta + opts.penalty
+    order = np.argsort(-delta)[: opts.beam_size]
+    return [(float(delta[j]), int(ids[j]), states[j], int(ids[j]) == eos) for j in order]
+
+
+@torch.no_grad()
+def joint_beam_search(dual: DualAttention, decoders: Mapping[str, torch.nn.Module],
+                      memories: Mapping[str, torch.Tensor], ctcs: Mapping[str, torch.nn.Module],
+                      sos: Mapping[str, int], eos: Mapping[str, int], blank: Mapping[str, int],
+                      opts: JointSearchOptions) -> List[JointHyp]:
+    """Beam search over pairs of prefixes, one token per output per step; n-best, best first.
+
+    ``memories[o]: (T_o, D)`` is one utterance's encoder output for output o.
+    Each side's score is ``(1 - ctc_weight) * log p_att + ctc_weight * log p_ctc(prefix)
+    + penalty`` per token (ESPnet's joint decoding), the hypothesis score is the sum of
+    the two sides.  A side that emitted ``<eos>`` stops scoring.
+    """
+    use_ctc = opts.ctc_weight > 0.0
+    ctc_scorers: Dict[str, Optional[CTCPrefixScore]] = {}
+    for o in PAIR:
+        ctc_scorers[o] = None
+        if use_ctc:
+            logp = ctcs[o].log_softmax(memories[o].unsqueeze(0))[0].numpy()
+            ctc_scorers[o] = CTCPrefixScore(logp, blank[o], eos[o], np)
+    t_max = max(m.size(0) for m in memories.values())
+    maxlen = t_max if opts.maxlenratio <= 0 else max(1, int(opts.maxlenratio * t_max))
+    start = JointHyp({o: _Side([sos[o]], ctc_state=(ctc_scorers[o].initial_state(), 0.0) if use_ctc else None)
+                      for o in PAIR})
+    running, ended = [start], []
+    mem = {o: (memories[o].unsqueeze(0), torch.tensor([memories[o].size(0)])) for o in PAIR}
+    for step in range(maxlen + 1):
+        n = len(running)
+        ys_in = {o: torch.tensor([h.sides[o].ys for h in running]) for o in PAIR}
+        batch_mem = {o: (m.expand(n, -1, -1), lens.expand(n)) for o, (m, lens) in mem.items()}
+        logits = dual(decoders, batch_mem, ys_in)
+        logp = {o: torch.log_softmax(logits[o][:, -1], dim=-1) for o in PAIR}
+        expanded: List[JointHyp] = []
+        for b, hyp in enumerate(running):
+            cands = {o: _candidates(hyp.sides[o], logp[o][b], ctc_scorers[o], eos[o], opts, step == maxlen)
+                     for o in PAIR}
+            for ds, ts, ss, es in cands[PAIR[0]]:
+                for dm, tm, sm, em in cands[PAIR[1]]:
+                    sides = {}
+                    for o, d, t, s, e in ((PAIR[0], ds, ts, ss, es), (PAIR[1], dm, tm, sm, em)):
+                        old = hyp.sides[o]
+                        sides[o] = _Side(old.ys + [t], old.score + d, s, e)
+                    expanded.append(JointHyp(sides))
+        expanded.sort(key=lambda h: h.score, reverse=True)
+        running = []
+        for h in expanded[: opts.beam_size]:
+            (ended if all(s.ended for s in h.sides.values()) else running).append(h)
+        if not running or (len(ended) >= opts.beam_size
+                           and max(h.score for h in ended) > running[0].score):
+            break
+    ended.sort(key=lambda h: h.score, reverse=True)
+    return ended[: opts.nbest] or running[: opts.nbest]
+
+
+def strip_ids(ys: Sequence[int], sos: int, eos: int, blank: int = 0) -> List[int]:
+    """Token ids of a finished side: no ``<sos>``, ``<eos>`` padding or blank."""
+    return [i for i in ys[1:] if i not in (sos, eos, blank)]
