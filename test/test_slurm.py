@@ -326,7 +326,7 @@ def test_recipe_stage8_through_slurm(slurm_env, stage3_recipes, tmp_path):
     recipes = stage3_recipes
     _install_tiny_model(tmp_path / "tiny", list(recipes.values()))
     args = ["./run.sh", "--stage", "8", "--stop_stage", "8", "--tag", "asr_tiny", "--inference_nj", "2",
-            "--beam_size", "2", "--maxlenratio", "0.3"]
+            "--beam_size", "2", "--ctc_weight", "0.3", "--maxlenratio", "0.3"]
     for backend, recipe in recipes.items():
         # Stage 4 (no launcher) writes dump/raw/test, the decoder's input.
         r = subprocess.run(["./run.sh", "--stage", "4", "--stop_stage", "4"], cwd=recipe,

@@ -4,10 +4,12 @@
 set -euo pipefail
 
 train_config=conf/tuning/train_mtl_tiny.yaml
+# decoding: joint CTC/attention with CTC weight 0.5 (on the tiny models 0.5 beat 0.3 on both outputs)
 
 ./l2dual.sh \
     --lang ko \
     --surface_token_type jamo \
     --meaning_token_type jamo \
     --train_config "${train_config}" \
+    --ctc_weight 0.5 \
     "$@"
