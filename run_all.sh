@@ -79,7 +79,9 @@ run_language() {
     for c in ${configs}; do
         run_stages "${dir}" "${c}${suffix}" 7 9 "conf/tuning/train_${c}${suffix}.yaml"
     done
-    run_stages "${dir}" "analysis${suffix}" 10 10 "${first_config}" --analysis_args "--if_incomplete error"
+    # the analysis compares the configs that exist: a new config list re-runs it
+    run_stages "${dir}" "analysis${suffix}.$(echo ${configs} | tr ' ' '+')" 10 10 "${first_config}" \
+        --analysis_args "--if_incomplete error"
     for c in ${configs}; do
         run_stages "${dir}" "${c}${suffix}" 11 11 "conf/tuning/train_${c}${suffix}.yaml"
     done
