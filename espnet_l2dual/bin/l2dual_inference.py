@@ -35,7 +35,7 @@ import torch
 import yaml
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.models.dual_attention import JointSearchOptions, joint_beam_search, strip_ids
+from espnet_l2dual.models.dual_attention import joint_beam_search, strip_ids
 from espnet_l2dual.text.normalize import jamo_to_hangul
 from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import PathLike, read_table, write_table
@@ -247,9 +247,9 @@ class Speech2DualText:
             self.searches[o] = None if opts.greedy else self._build_search(o, opts, token_list)
         frontend_conf = getattr(args, "frontend_conf", None) or {}
         self.min_samples = int(0.025 * int(frontend_conf.get("fs", 16000)))
-        self.joint: Optional[JointSearchOptions] = self._joint_options(base, overrides)
+        self.joint: Optional[DecodeOptions] = self._joint_options(base, overrides)
 
-    def _joint_options(self, base: DecodeOptions, overrides: Dict) -> Optional[JointSearchOptions]:
+    def _joint_options(self, base: DecodeOptions, overrides: Dict) -> Optional[DecodeOptions]:
         """A dual-attention model decodes both outputs in one joint beam search (one option set)."""
         if getattr(self.model, "dual_attn", None) is None or base.greedy:
             return None
@@ -258,7 +258,7 @@ class Speech2DualText:
         if any(v is not None for opts in overrides.values() for v in opts.values()):
             raise ValueError("a dual-attention model decodes both outputs in one joint search: "
                              "per-output overrides do not apply")
-        return JointSearchOptions(base.beam_size, base.ctc_weight, base.penalty, base.maxlenratio, base.nbest)
+        return base
 
     def _fit_to_model(self, o: str, opts: DecodeOptions) -> DecodeOptions:
         """A model trained with ctc_weight 1 has no decoder, with 0 no CTC: decode with what exists."""

@@ -22,7 +22,7 @@ residual connection.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -136,17 +136,18 @@ class JointHyp:
         return sum(s.score for s in self.sides.values())
 
 
-@dataclass(frozen=True)
-class JointSearchOptions:
-    beam_size: int = 5
-    ctc_weight: float = 0.3
-    penalty: float = 0.0
-    maxlenratio: float = 0.0
-    nbest: int = 1
+class SearchOptions(Protocol):
+    """The search settings the joint search reads (``l2dual_inference.DecodeOptions`` has them)."""
+
+    beam_size: int
+    ctc_weight: float
+    penalty: float
+    maxlenratio: float
+    nbest: int
 
 
 def _candidates(side: _Side, logp: torch.Tensor, ctc: Optional[CTCPrefixScore], eos: int,
-                opts: JointSearchOptions, last_step: bool) -> List[Tuple[float, int, Optional[tuple], bool]]:
+                opts: SearchOptions, last_step: bool) -> List[Tuple[float, int, Optional[tuple], bool]]:
     """Scored continuations ``(delta, token, ctc_state, ended)`` of one output's prefix."""
     if side.ended:
         return [(0.0, eos, side.ctc_state, True)]
@@ -172,7 +173,7 @@ def _candidates(side: _Side, logp: torch.Tensor, ctc: Optional[CTCPrefixScore], 
 def joint_beam_search(dual: DualAttention, decoders: Mapping[str, torch.nn.Module],
                       memories: Mapping[str, torch.Tensor], ctcs: Mapping[str, torch.nn.Module],
                       sos: Mapping[str, int], eos: Mapping[str, int], blank: Mapping[str, int],
-                      opts: JointSearchOptions) -> List[JointHyp]:
+                      opts: SearchOptions) -> List[JointHyp]:
     """Beam search over pairs of prefixes, one token per output per step; n-best, best first.
 
     ``memories[o]: (T_o, D)`` is one utterance's encoder output for output o.
