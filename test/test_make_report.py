@@ -104,3 +104,20 @@ def test_method_rows_carry_the_task_cka_of_each_model(tmp_path: Path) -> None:
     md = (out / "REPORT.md").read_text()
     assert "| en | mtl | 25.00 | +5.00 | 0 | 4.00 | -1.00 | 0 | 0.930 | n/a |" in md
     assert "| en | partial | 21.00 | +1.00 | -4.00 | 4.50 | -0.50 | +0.50 | 0.300 | 0.550 |" in md
+
+
+def test_verdicts_say_whether_a_method_reduced_the_surface_penalty(tmp_path: Path) -> None:
+    en = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))    # MTL hurts surface by 5 points
+    ko = _recipe(tmp_path, "ko", 10.0, 8.0, (9.0, 7.0))     # MTL helps surface by 1 point
+    _results(en, "asr_partial_tiny", {"surface": 21.0, "meaning": 4.5})
+    _results(en, "asr_moe_tiny", {"surface": 26.0, "meaning": 4.0})
+    _results(ko, "asr_partial_tiny", {"surface": 9.5, "meaning": 7.5})
+    out = tmp_path / "report"
+    main(["--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial", "moe",
+          "--out_dir", str(out)])
+    md = (out / "REPORT.md").read_text()
+    assert ("en partial: **reduced** the MTL surface penalty from +5.00 to +1.00 CER points vs STL "
+            "(by 4.00 points, 80% of it)") in md
+    assert "en moe: did **not** reduce the MTL surface penalty (+6.00 vs STL, MTL +5.00)" in md
+    assert "ko partial: MTL did not hurt surface (-1.00 vs STL), so there was no penalty to reduce; " \
+           "partial kept part of MTL's surface gain (-0.50 vs STL, +0.50 vs MTL)" in md

@@ -139,6 +139,9 @@ def render(data: Dict[str, Any]) -> str:
                 f"| {_fmt(m['cer'])} | {_fmt(m['vs_stl']['abs'], True)} | {_fmt(m['vs_mtl']['abs'], True)} "
                 f"| {_fmt(cka.get('contexts'), digits=3)} | {_fmt(cka.get('encoder'), digits=3)} |"
             )
+    if methods:
+        lines += ["", "Did a method reduce the MTL surface degradation?", ""]
+        lines += [f"- {line}" for line in surface_verdicts(data)]
     lines += ["", "## Reading the table", ""]
     for lang, d in data["languages"].items():
         parts = []
@@ -155,6 +158,35 @@ def render(data: Dict[str, Any]) -> str:
         lines += ["", "## Korean vs English: entanglement (stage 10)", ""]
         lines += comparison_lines(summaries)
     return "\n".join(lines) + "\n"
+
+
+def surface_verdicts(data: Dict[str, Any]) -> List[str]:
+    """One plain sentence per method and language: did it shrink MTL's surface penalty, by how much.
+
+    The penalty is MTL−STL surface CER; a method's remaining penalty is its own
+    surface CER − STL.  Where MTL did not hurt surface there is nothing to reduce,
+    and the sentence says whether the method kept MTL's surface gain instead.
+    """
+    out = []
+    for lang, d in data["languages"].items():
+        mtl_gap = d["outputs"]["surface"]["cer"]["mtl_minus_stl"]["abs"]
+        for c, v in d["methods"].items():
+            gap, vs_mtl = v["surface"]["vs_stl"]["abs"], v["surface"]["vs_mtl"]["abs"]
+            if mtl_gap is None or gap is None:
+                out.append(f"{lang} {c}: not available")
+            elif mtl_gap > 0 and gap < mtl_gap:
+                share = (mtl_gap - gap) / mtl_gap * 100.0
+                out.append(f"{lang} {c}: **reduced** the MTL surface penalty from {mtl_gap:+.2f} to "
+                           f"{gap:+.2f} CER points vs STL (by {mtl_gap - gap:.2f} points, {share:.0f}% of it)")
+            elif mtl_gap > 0:
+                out.append(f"{lang} {c}: did **not** reduce the MTL surface penalty ({gap:+.2f} vs STL, "
+                           f"MTL {mtl_gap:+.2f})")
+            else:
+                kept = "kept all of" if gap <= mtl_gap else ("kept part of" if gap < 0 else "lost")
+                out.append(f"{lang} {c}: MTL did not hurt surface ({mtl_gap:+.2f} vs STL), so there was no "
+                           f"penalty to reduce; {c} {kept} MTL's surface gain ({gap:+.2f} vs STL, "
+                           f"{vs_mtl:+.2f} vs MTL)")
+    return out
 
 
 def _last(xs: Optional[Sequence[Optional[float]]]) -> Optional[float]:
