@@ -153,12 +153,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rows = []
     print(f"# {args.size} configs from {args.conf_dir}, device {args.device}, threads {torch.get_num_threads()}, "
           f"{args.batches} batches x {args.batch_size} utts (<= {args.seconds}s), {args.rounds} rounds")
-    print(f"{'method':<10} {'params(M)':>9} {'best s/step':>11} {'median':>8} {'ratio':>6}")
+    print(f"{'method':<14} {'params(M)':>9} {'best s/step':>11} {'median':>8} {'ratio':>6}")
     for m, run in runs.items():
         best, med = min(times[m]), statistics.median(times[m])
         rows.append({"method": m, "params": run.params, "best_s_per_step": best, "median_s_per_step": med,
                      "ratio_to_mtl": best / ref})
-        print(f"{m:<10} {run.params / 1e6:>9.2f} {best:>11.3f} {med:>8.3f} {best / ref:>6.2f}")
+        print(f"{m:<14} {run.params / 1e6:>9.2f} {best:>11.3f} {med:>8.3f} {best / ref:>6.2f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     return 0
