@@ -32,9 +32,9 @@ def test_report_has_all_numbers_and_differences(tmp_path: Path) -> None:
                  "--out_dir", str(out)]) == 0
     data = json.loads((out / "report.json").read_text())
     s = data["languages"]["en"]["outputs"]["surface"]["cer"]
-    assert s == {"stl": 20.0, "mtl": 25.0, "mtl_minus_stl": {"abs": 5.0, "rel": 25.0}}
+    assert s == {"stl": 20.0, "mtl": 25.0, "mtl_minus_stl": {"abs": 5.0, "rel": 25.0, "ci95": None}}
     m = data["languages"]["ko"]["outputs"]["meaning"]["cer"]["mtl_minus_stl"]
-    assert m == {"abs": -1.0, "rel": -12.5}
+    assert m == {"abs": -1.0, "rel": -12.5, "ci95": None}
     assert data["languages"]["en"]["methods"]["pcgrad"]["surface"]["vs_mtl"]["abs"] == -4.0
     md = (out / "REPORT.md").read_text()
     assert "| en | surface | CER | 20.00 | 25.00 | +5.00 | +25.0% |" in md
@@ -116,8 +116,42 @@ def test_verdicts_say_whether_a_method_reduced_the_surface_penalty(tmp_path: Pat
     main(["--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial", "moe",
           "--out_dir", str(out)])
     md = (out / "REPORT.md").read_text()
-    assert ("en partial: **reduced** the MTL surface penalty from +5.00 to +1.00 CER points vs STL "
-            "(by 4.00 points, 80% of it)") in md
-    assert "en moe: did **not** reduce the MTL surface penalty (+6.00 vs STL, MTL +5.00)" in md
-    assert "ko partial: MTL did not hurt surface (-1.00 vs STL), so there was no penalty to reduce; " \
-           "partial kept part of MTL's surface gain (-0.50 vs STL, +0.50 vs MTL)" in md
+    assert ("en partial: **reduced** the MTL surface penalty from +5.00 to +1.00 CER points "
+            "(by 4.00 points, 80% of it) (partial−STL +1.00, partial−MTL -4.00)") in md
+    assert "en moe: did **not** reduce the MTL surface penalty of +5.00 (moe−STL +6.00, moe−MTL +1.00)" in md
+    assert "ko partial: MTL did not hurt surface (MTL−STL -1.00), so there was no penalty to reduce; " \
+           "partial kept part of MTL's surface gain (partial−STL -0.50, partial−MTL +0.50)" in md
+
+
+def _scored(recipe: Path, tag: str, output: str, per_utt_hyp: dict, ref: dict) -> None:
+    """A results.json entry whose score_dir holds sclite trn files, as stage 9 leaves them."""
+    d = recipe / "exp" / tag
+    score = d / "decode_beam5" / "test" / output / "score_cer"
+    score.mkdir(parents=True)
+    for name, rows in (("ref.trn", ref), ("hyp.trn", per_utt_hyp)):
+        (score / name).write_text("".join(f"{' '.join(t)} (s-{u})\n" for u, t in rows.items()))
+    data = json.loads((d / "results.json").read_text()) if (d / "results.json").is_file() else {"test": {}}
+    errs = sum(sum(a != b for a, b in zip(ref[u], h)) for u, h in per_utt_hyp.items())
+    data["test"][output] = {"cer": 100.0 * errs / sum(len(r) for r in ref.values()), "wer": 0.0,
+                            "score_dir": f"decode_beam5/test/{output}"}
+    (d / "results.json").write_text(json.dumps(data))
+
+
+def test_differences_carry_paired_bootstrap_intervals(tmp_path: Path) -> None:
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    ref = {i: "abcdefghij" for i in range(30)}
+    one_wrong = {i: "Xbcdefghij" for i in range(30)}
+    three_wrong = {i: "XYZdefghij" for i in range(30)}
+    _scored(r, "asr_stl_surface_tiny", "surface", one_wrong, ref)
+    _scored(r, "asr_stl_meaning_tiny", "meaning", one_wrong, ref)
+    _scored(r, "asr_mtl_tiny", "surface", three_wrong, ref)         # MTL: +20 points on every utterance
+    _scored(r, "asr_mtl_tiny", "meaning", one_wrong, ref)
+    _scored(r, "asr_partial_tiny", "surface", one_wrong, ref)
+    _scored(r, "asr_partial_tiny", "meaning", one_wrong, ref)
+    out = tmp_path / "report"
+    main(["--recipes", str(r), "--configs", "stl_surface", "stl_meaning", "mtl", "partial", "--out_dir", str(out)])
+    data = json.loads((out / "report.json").read_text())["languages"]["en"]
+    assert data["outputs"]["surface"]["cer"]["mtl_minus_stl"]["ci95"] == [20.0, 20.0]
+    assert data["methods"]["partial"]["surface"]["vs_mtl"]["ci95"] == [-20.0, -20.0]
+    md = (out / "REPORT.md").read_text()
+    assert "partial−MTL -20.00 [-20.00, -20.00]" in md

@@ -13,6 +13,7 @@ import argparse
 import datetime
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -170,6 +171,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             log.info("scoring %s against %s", hyp_path, ref_path)
             entry = score_output(ref_path, hyp_path, hyp_path.parent, args.lang,
                                  units.get(out, "char"), utt2spk, utt2div, args.bins)
+            # where the sclite trn files are, for paired tests between systems (make_report)
+            entry["score_dir"] = os.path.relpath(hyp_path.parent, args.results_json.resolve().parent)
             results.setdefault(set_name, {})[out] = entry
             log.info("%s %s: %s", set_name, out, "  ".join(
                 f"{k.upper()} {entry[k]:.2f}%" for k in ("cer", "wer", "jer", "ter") if k in entry))

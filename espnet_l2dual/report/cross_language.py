@@ -12,7 +12,9 @@ import json
 import platform
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from espnet_l2dual.scoring.paired_bootstrap import paired_difference, utterance_errors
 
 OUTPUTS = ("surface", "meaning")
 STL = {"surface": "stl_surface", "meaning": "stl_meaning"}
@@ -36,6 +38,23 @@ class Recipe:
             return None
         return json.loads(f.read_text(encoding="utf-8")).get(test_set)
 
+    def utterance_errors(self, config: str, suffix: str, test_set: str, output: str,
+                         kind: str = "cer") -> Optional[Dict[str, Tuple[int, int]]]:
+        """Per-utterance (edits, ref length) from the sclite trn files stage 9 left (None if absent)."""
+        exp = self.path / "exp" / f"asr_{config}{suffix}"
+        entry = (self.results(config, suffix, test_set) or {}).get(output)
+        if entry is None:
+            return None
+        if "score_dir" in entry:
+            score_dir = exp / entry["score_dir"]
+        else:  # results.json written before score_dir was recorded: only an unambiguous decode dir
+            found = sorted(exp.glob(f"decode*/{test_set}/{output}"))
+            if len(found) != 1:
+                return None
+            score_dir = found[0]
+        ref, hyp = score_dir / f"score_{kind}" / "ref.trn", score_dir / f"score_{kind}" / "hyp.trn"
+        return utterance_errors(ref, hyp) if ref.is_file() and hyp.is_file() else None
+
     def analysis(self) -> Optional[Dict[str, Any]]:
         f = self.path / "exp" / "analysis" / "analysis.json"
         return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else None
@@ -49,11 +68,21 @@ def difference(mtl: Optional[float], stl: Optional[float]) -> Dict[str, Optional
     return {"abs": round(mtl - stl, 2), "rel": None if rel is None else round(rel, 1)}
 
 
+def _ci(a: Optional[Dict[str, Tuple[int, int]]], b: Optional[Dict[str, Tuple[int, int]]]) -> Optional[List[float]]:
+    """95% paired-bootstrap interval of CER(b) - CER(a) over test utterances, or None."""
+    if a is None or b is None:
+        return None
+    r = paired_difference(a, b)
+    return None if r is None else [round(r["lo"], 2), round(r["hi"], 2)]
+
+
 def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test_set: str) -> Dict[str, Any]:
     """Everything the report shows, as plain data (report.json)."""
     out: Dict[str, Any] = {"test_set": test_set, "suffix": suffix, "languages": {}}
     for r in recipes:
         per_cfg = {c: r.results(c, suffix, test_set) for c in configs}
+        errors = {(c, o): r.utterance_errors(c, suffix, test_set, o) for c in configs
+                  for o in OUTPUTS if (per_cfg.get(c) or {}).get(o)}
         lang: Dict[str, Any] = {"recipe": str(r.path), "outputs": {}, "methods": {}}
         for o in OUTPUTS:
             row: Dict[str, Any] = {}
@@ -62,6 +91,7 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
                 mtl_res = (per_cfg.get("mtl") or {}).get(o, {})
                 stl_v, mtl_v = stl_res.get(m), mtl_res.get(m)
                 row[m] = {"stl": stl_v, "mtl": mtl_v, "mtl_minus_stl": difference(mtl_v, stl_v)}
+            row["cer"]["mtl_minus_stl"]["ci95"] = _ci(errors.get((STL[o], o)), errors.get(("mtl", o)))
             lang["outputs"][o] = row
         analysis = r.analysis()
         size = suffix.lstrip("_") or "full"
@@ -71,8 +101,10 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
             lang["methods"][c] = {
                 o: {
                     "cer": per_cfg[c].get(o, {}).get("cer"),
-                    "vs_stl": difference(per_cfg[c].get(o, {}).get("cer"), lang["outputs"][o]["cer"]["stl"]),
-                    "vs_mtl": difference(per_cfg[c].get(o, {}).get("cer"), lang["outputs"][o]["cer"]["mtl"]),
+                    "vs_stl": {**difference(per_cfg[c].get(o, {}).get("cer"), lang["outputs"][o]["cer"]["stl"]),
+                               "ci95": _ci(errors.get((STL[o], o)), errors.get((c, o)))},
+                    "vs_mtl": {**difference(per_cfg[c].get(o, {}).get("cer"), lang["outputs"][o]["cer"]["mtl"]),
+                               "ci95": _ci(errors.get(("mtl", o)), errors.get((c, o)))},
                 }
                 for o in OUTPUTS
             }
@@ -140,7 +172,8 @@ def render(data: Dict[str, Any]) -> str:
                 f"| {_fmt(cka.get('contexts'), digits=3)} | {_fmt(cka.get('encoder'), digits=3)} |"
             )
     if methods:
-        lines += ["", "Did a method reduce the MTL surface degradation?", ""]
+        lines += ["", "Did a method reduce the MTL surface degradation? (CER points; brackets: 95% paired-bootstrap "
+                  "interval over the test utterances, which does not cover seed-to-seed training variation)", ""]
         lines += [f"- {line}" for line in surface_verdicts(data)]
     lines += ["", "## Reading the table", ""]
     for lang, d in data["languages"].items():
@@ -151,7 +184,9 @@ def render(data: Dict[str, Any]) -> str:
                 parts.append(f"{o}: not available")
             else:
                 verb = "hurt" if diff > 0 else "helped" if diff < 0 else "did not change"
-                parts.append(f"MTL {verb} {o} ({diff:+.2f} CER points)")
+                ci = d["outputs"][o]["cer"]["mtl_minus_stl"].get("ci95")
+                ci_s = f", 95% CI [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""
+                parts.append(f"MTL {verb} {o} ({diff:+.2f} CER points{ci_s})")
         lines.append(f"- **{lang}**: " + "; ".join(parts) + ".")
     summaries = {lang: d["entanglement"] for lang, d in data["languages"].items() if d.get("entanglement")}
     if summaries:
@@ -160,32 +195,40 @@ def render(data: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _signed_ci(v: Dict[str, Any]) -> str:
+    """``+1.20 [+0.10, +2.30]``: a difference and its paired-bootstrap 95% interval, if known."""
+    ci = v.get("ci95")
+    return f"{v['abs']:+.2f}" + (f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "")
+
+
 def surface_verdicts(data: Dict[str, Any]) -> List[str]:
     """One plain sentence per method and language: did it shrink MTL's surface penalty, by how much.
 
     The penalty is MTL−STL surface CER; a method's remaining penalty is its own
     surface CER − STL.  Where MTL did not hurt surface there is nothing to reduce,
     and the sentence says whether the method kept MTL's surface gain instead.
+    Brackets: 95% paired-bootstrap intervals over the test utterances.
     """
     out = []
     for lang, d in data["languages"].items():
-        mtl_gap = d["outputs"]["surface"]["cer"]["mtl_minus_stl"]["abs"]
+        mtl_diff = d["outputs"]["surface"]["cer"]["mtl_minus_stl"]
+        mtl_gap = mtl_diff["abs"]
         for c, v in d["methods"].items():
-            gap, vs_mtl = v["surface"]["vs_stl"]["abs"], v["surface"]["vs_mtl"]["abs"]
+            gap = v["surface"]["vs_stl"]["abs"]
             if mtl_gap is None or gap is None:
                 out.append(f"{lang} {c}: not available")
-            elif mtl_gap > 0 and gap < mtl_gap:
+                continue
+            diffs = f"({c}−STL {_signed_ci(v['surface']['vs_stl'])}, {c}−MTL {_signed_ci(v['surface']['vs_mtl'])})"
+            if mtl_gap > 0 and gap < mtl_gap:
                 share = (mtl_gap - gap) / mtl_gap * 100.0
                 out.append(f"{lang} {c}: **reduced** the MTL surface penalty from {mtl_gap:+.2f} to "
-                           f"{gap:+.2f} CER points vs STL (by {mtl_gap - gap:.2f} points, {share:.0f}% of it)")
+                           f"{gap:+.2f} CER points (by {mtl_gap - gap:.2f} points, {share:.0f}% of it) {diffs}")
             elif mtl_gap > 0:
-                out.append(f"{lang} {c}: did **not** reduce the MTL surface penalty ({gap:+.2f} vs STL, "
-                           f"MTL {mtl_gap:+.2f})")
+                out.append(f"{lang} {c}: did **not** reduce the MTL surface penalty of {mtl_gap:+.2f} {diffs}")
             else:
                 kept = "kept all of" if gap <= mtl_gap else ("kept part of" if gap < 0 else "lost")
-                out.append(f"{lang} {c}: MTL did not hurt surface ({mtl_gap:+.2f} vs STL), so there was no "
-                           f"penalty to reduce; {c} {kept} MTL's surface gain ({gap:+.2f} vs STL, "
-                           f"{vs_mtl:+.2f} vs MTL)")
+                out.append(f"{lang} {c}: MTL did not hurt surface (MTL−STL {_signed_ci(mtl_diff)}), so there "
+                           f"was no penalty to reduce; {c} {kept} MTL's surface gain {diffs}")
     return out
 
 

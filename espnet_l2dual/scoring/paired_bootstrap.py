@@ -1,0 +1,80 @@
+"""Paired bootstrap over test utterances for the difference of two systems' error rates.
+
+With one training run per config, the test sample is the noise that can be measured
+cheaply: resampling utterances with replacement, the same draw for both systems
+(Bisani & Ney, 2004), gives a confidence interval for "B's CER minus A's CER".
+An interval that contains 0 means the 150-utterance test set cannot tell the two
+apart. It says nothing about seed-to-seed variation of training, which comes on top.
+The resampling is ``scipy.stats.bootstrap(paired=True)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Tuple, Union
+
+import Levenshtein
+import numpy as np
+from scipy import stats
+
+from espnet_l2dual.errors import DataError
+
+PathLike = Union[str, Path]
+
+
+def read_trn(path: PathLike) -> Dict[str, List[str]]:
+    """``u1 u2 ... (id)`` lines -> {id: units}; the units are what sclite scored."""
+    out: Dict[str, List[str]] = {}
+    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        start = line.rfind("(")
+        if start < 0 or not line.endswith(")"):
+            raise DataError(path, no, "a trn line must end with '(id)'")
+        utt = line[start + 1:-1]
+        if utt in out:
+            raise DataError(path, no, f"duplicate id '{utt}'")
+        out[utt] = line[:start].split()
+    return out
+
+
+def utterance_errors(ref_trn: PathLike, hyp_trn: PathLike) -> Dict[str, Tuple[int, int]]:
+    """{utt: (edits, reference length)}; a hypothesis id not in the reference is an error."""
+    ref, hyp = read_trn(ref_trn), read_trn(hyp_trn)
+    extra = [u for u in hyp if u not in ref]
+    if extra:
+        raise DataError(hyp_trn, None, f"{len(extra)} ids not in the reference {ref_trn}, e.g. '{extra[0]}'")
+    return {u: (Levenshtein.distance(r, hyp.get(u, [])), len(r)) for u, r in ref.items()}
+
+
+def paired_difference(
+    a: Mapping[str, Tuple[int, int]], b: Mapping[str, Tuple[int, int]],
+    confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0,
+) -> Optional[Dict[str, float]]:
+    """Error rate of ``b`` minus ``a`` in points, with a percentile bootstrap interval.
+
+    Both must score the same utterances against the same references (lengths equal);
+    None when they share no utterance.
+    """
+    utts = [u for u in a if u in b]
+    if not utts:
+        return None
+    bad = [u for u in utts if a[u][1] != b[u][1]]
+    if bad:
+        raise ValueError(f"reference length of '{bad[0]}' differs between the two systems: "
+                         "they were not scored against the same reference")
+    ea = np.array([a[u][0] for u in utts], dtype=float)
+    eb = np.array([b[u][0] for u in utts], dtype=float)
+    n = np.array([a[u][1] for u in utts], dtype=float)
+
+    def diff(ea_: np.ndarray, eb_: np.ndarray, n_: np.ndarray, axis: int = -1) -> np.ndarray:
+        return 100.0 * (eb_.sum(axis=axis) - ea_.sum(axis=axis)) / np.maximum(n_.sum(axis=axis), 1.0)
+
+    point = float(diff(ea, eb, n))
+    if len(utts) < 2:
+        return {"diff": point, "lo": point, "hi": point, "n_utt": len(utts)}
+    res = stats.bootstrap((ea, eb, n), diff, paired=True, vectorized=True, n_resamples=n_resamples,
+                          confidence_level=confidence, method="percentile", random_state=seed)
+    ci = res.confidence_interval
+    return {"diff": point, "lo": float(ci.low), "hi": float(ci.high), "n_utt": len(utts)}
