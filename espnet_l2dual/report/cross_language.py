@@ -121,6 +121,11 @@ def _fmt(v: Optional[float], signed: bool = False, unit: str = "", digits: int =
     return (f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}") + unit
 
 
+def _fmt_diff(v: Dict[str, Any]) -> str:
+    """A signed difference with its bootstrap interval where one was computed: ``+0.66 [-0.22, +1.56]``."""
+    return "n/a" if v.get("abs") is None else _signed_ci(v)
+
+
 def _fmt_rel(v: Optional[float]) -> str:
     return "n/a" if v is None else f"{v:+.1f}%"
 
@@ -151,7 +156,8 @@ def render(data: Dict[str, Any]) -> str:
         lines += ["", "## Disentangling methods (CER %)", "",
                   "Task CKA: how alike the two outputs' representations are inside one model (stage 10): "
                   "decoder source-attention contexts (mean over layers) and, where the outputs have "
-                  "encoder paths of their own, the last encoder layer of the two paths; plain MTL for reference.",
+                  "encoder paths of their own, the last encoder layer of the two paths; plain MTL for reference. "
+                  "Brackets: 95% paired-bootstrap interval over the test utterances.",
                   "",
                   "| language | config | surface | vs STL | vs MTL | meaning | vs STL | vs MTL "
                   "| task CKA: contexts | task CKA: encoder |",
@@ -160,15 +166,15 @@ def render(data: Dict[str, Any]) -> str:
             if d["methods"]:
                 cka = d.get("task_cka", {}).get("mtl", {})
                 s, m = d["outputs"]["surface"]["cer"], d["outputs"]["meaning"]["cer"]
-                lines.append(f"| {lang} | mtl | {_fmt(s['mtl'])} | {_fmt(s['mtl_minus_stl']['abs'], True)} | 0 "
-                             f"| {_fmt(m['mtl'])} | {_fmt(m['mtl_minus_stl']['abs'], True)} | 0 "
+                lines.append(f"| {lang} | mtl | {_fmt(s['mtl'])} | {_fmt_diff(s['mtl_minus_stl'])} | 0 "
+                             f"| {_fmt(m['mtl'])} | {_fmt_diff(m['mtl_minus_stl'])} | 0 "
                              f"| {_fmt(cka.get('contexts'), digits=3)} | {_fmt(cka.get('encoder'), digits=3)} |")
         for lang, c, v in methods:
             s, m = v["surface"], v["meaning"]
             cka = data["languages"][lang].get("task_cka", {}).get(c, {})
             lines.append(
-                f"| {lang} | {c} | {_fmt(s['cer'])} | {_fmt(s['vs_stl']['abs'], True)} | {_fmt(s['vs_mtl']['abs'], True)} "
-                f"| {_fmt(m['cer'])} | {_fmt(m['vs_stl']['abs'], True)} | {_fmt(m['vs_mtl']['abs'], True)} "
+                f"| {lang} | {c} | {_fmt(s['cer'])} | {_fmt_diff(s['vs_stl'])} | {_fmt_diff(s['vs_mtl'])} "
+                f"| {_fmt(m['cer'])} | {_fmt_diff(m['vs_stl'])} | {_fmt_diff(m['vs_mtl'])} "
                 f"| {_fmt(cka.get('contexts'), digits=3)} | {_fmt(cka.get('encoder'), digits=3)} |"
             )
     if methods:
