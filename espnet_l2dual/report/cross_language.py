@@ -12,7 +12,7 @@ import json
 import platform
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_l2dual.scoring.paired_bootstrap import paired_difference, utterance_errors
 
@@ -38,13 +38,13 @@ class Recipe:
             return None
         return json.loads(f.read_text(encoding="utf-8")).get(test_set)
 
-    def utterance_errors(self, config: str, suffix: str, test_set: str, output: str,
+    def utterance_errors(self, config: str, suffix: str, test_set: str, output: str, entry: Mapping[str, Any],
                          kind: str = "cer") -> Optional[Dict[str, Tuple[int, int]]]:
-        """Per-utterance (edits, ref length) from the sclite trn files stage 9 left (None if absent)."""
+        """Per-utterance (edits, ref length) from the sclite trn files stage 9 left (None if absent).
+
+        ``entry`` is the output's results.json entry, which says where they are.
+        """
         exp = self.path / "exp" / f"asr_{config}{suffix}"
-        entry = (self.results(config, suffix, test_set) or {}).get(output)
-        if entry is None:
-            return None
         if "score_dir" in entry:
             score_dir = exp / entry["score_dir"]
         else:  # results.json written before score_dir was recorded: only an unambiguous decode dir
@@ -81,7 +81,7 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
     out: Dict[str, Any] = {"test_set": test_set, "suffix": suffix, "languages": {}}
     for r in recipes:
         per_cfg = {c: r.results(c, suffix, test_set) for c in configs}
-        errors = {(c, o): r.utterance_errors(c, suffix, test_set, o) for c in configs
+        errors = {(c, o): r.utterance_errors(c, suffix, test_set, o, per_cfg[c][o]) for c in configs
                   for o in OUTPUTS if (per_cfg.get(c) or {}).get(o)}
         lang: Dict[str, Any] = {"recipe": str(r.path), "outputs": {}, "methods": {}}
         for o in OUTPUTS:
@@ -121,9 +121,14 @@ def _fmt(v: Optional[float], signed: bool = False, unit: str = "", digits: int =
     return (f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}") + unit
 
 
+def _interval(ci: Optional[Sequence[float]]) -> str:
+    """`` [-0.22, +1.56]`` for a bootstrap interval, empty where none was computed."""
+    return f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""
+
+
 def _fmt_diff(v: Dict[str, Any]) -> str:
     """A signed difference with its bootstrap interval where one was computed: ``+0.66 [-0.22, +1.56]``."""
-    return "n/a" if v.get("abs") is None else _signed_ci(v)
+    return "n/a" if v.get("abs") is None else f"{v['abs']:+.2f}" + _interval(v.get("ci95"))
 
 
 def _fmt_rel(v: Optional[float]) -> str:
@@ -190,21 +195,14 @@ def render(data: Dict[str, Any]) -> str:
                 parts.append(f"{o}: not available")
             else:
                 verb = "hurt" if diff > 0 else "helped" if diff < 0 else "did not change"
-                ci = d["outputs"][o]["cer"]["mtl_minus_stl"].get("ci95")
-                ci_s = f", 95% CI [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""
-                parts.append(f"MTL {verb} {o} ({diff:+.2f} CER points{ci_s})")
+                ci = _interval(d["outputs"][o]["cer"]["mtl_minus_stl"].get("ci95"))
+                parts.append(f"MTL {verb} {o} ({diff:+.2f} CER points" + (f", 95% CI{ci}" if ci else "") + ")")
         lines.append(f"- **{lang}**: " + "; ".join(parts) + ".")
     summaries = {lang: d["entanglement"] for lang, d in data["languages"].items() if d.get("entanglement")}
     if summaries:
         lines += ["", "## Korean vs English: entanglement (stage 10)", ""]
         lines += comparison_lines(summaries)
     return "\n".join(lines) + "\n"
-
-
-def _signed_ci(v: Dict[str, Any]) -> str:
-    """``+1.20 [+0.10, +2.30]``: a difference and its paired-bootstrap 95% interval, if known."""
-    ci = v.get("ci95")
-    return f"{v['abs']:+.2f}" + (f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "")
 
 
 def surface_verdicts(data: Dict[str, Any]) -> List[str]:
@@ -224,7 +222,7 @@ def surface_verdicts(data: Dict[str, Any]) -> List[str]:
             if mtl_gap is None or gap is None:
                 out.append(f"{lang} {c}: not available")
                 continue
-            diffs = f"({c}−STL {_signed_ci(v['surface']['vs_stl'])}, {c}−MTL {_signed_ci(v['surface']['vs_mtl'])})"
+            diffs = f"({c}−STL {_fmt_diff(v['surface']['vs_stl'])}, {c}−MTL {_fmt_diff(v['surface']['vs_mtl'])})"
             if mtl_gap > 0 and gap < mtl_gap:
                 share = (mtl_gap - gap) / mtl_gap * 100.0
                 out.append(f"{lang} {c}: **reduced** the MTL surface penalty from {mtl_gap:+.2f} to "
@@ -233,7 +231,7 @@ def surface_verdicts(data: Dict[str, Any]) -> List[str]:
                 out.append(f"{lang} {c}: did **not** reduce the MTL surface penalty of {mtl_gap:+.2f} {diffs}")
             else:
                 kept = "kept all of" if gap <= mtl_gap else ("kept part of" if gap < 0 else "lost")
-                out.append(f"{lang} {c}: MTL did not hurt surface (MTL−STL {_signed_ci(mtl_diff)}), so there "
+                out.append(f"{lang} {c}: MTL did not hurt surface (MTL−STL {_fmt_diff(mtl_diff)}), so there "
                            f"was no penalty to reduce; {c} {kept} MTL's surface gain {diffs}")
     return out
 

@@ -10,22 +10,20 @@ The resampling is ``scipy.stats.bootstrap(paired=True)``.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Tuple
 
-import Levenshtein
 import numpy as np
 from scipy import stats
 
 from espnet_l2dual.errors import DataError
-
-PathLike = Union[str, Path]
+from espnet_l2dual.scoring.by_divergence import edit_distance
+from espnet_l2dual.utils.fileio import PathLike, iter_utf8_lines
 
 
 def read_trn(path: PathLike) -> Dict[str, List[str]]:
     """``u1 u2 ... (id)`` lines -> {id: units}; the units are what sclite scored."""
     out: Dict[str, List[str]] = {}
-    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for no, line in iter_utf8_lines(path):
         line = line.strip()
         if not line:
             continue
@@ -45,7 +43,7 @@ def utterance_errors(ref_trn: PathLike, hyp_trn: PathLike) -> Dict[str, Tuple[in
     extra = [u for u in hyp if u not in ref]
     if extra:
         raise DataError(hyp_trn, None, f"{len(extra)} ids not in the reference {ref_trn}, e.g. '{extra[0]}'")
-    return {u: (Levenshtein.distance(r, hyp.get(u, [])), len(r)) for u, r in ref.items()}
+    return {u: (edit_distance(r, hyp.get(u, [])), len(r)) for u, r in ref.items()}
 
 
 def paired_difference(
