@@ -41,3 +41,21 @@ def run_recipe(cmd: list, cwd: Path, timeout: float) -> subprocess.CompletedProc
         out, err = proc.communicate()
         raise AssertionError(f"{' '.join(cmd)} timed out after {timeout} s\n{err[-3000:]}") from None
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def write_tiny_config(recipe: Path, name: str = "train_mtl_test.yaml", tasks=("surface", "meaning"),
+                      max_epoch: int = 1) -> Path:
+    """The recipe's tiny MTL config shrunk to seconds per epoch (for pipeline tests, not accuracy)."""
+    import yaml
+
+    conf = yaml.safe_load((recipe / "conf/tuning/train_mtl_tiny.yaml").read_text())
+    conf.update(max_epoch=max_epoch, batch_bins=4000000, keep_nbest_models=1, use_tensorboard=False,
+                num_att_plot=0)
+    conf["encoder_conf"].update(output_size=32, attention_heads=2, linear_units=64, num_blocks=1,
+                                cnn_module_kernel=3)
+    for o in ("surface", "meaning"):
+        conf[f"{o}_decoder_conf"].update(attention_heads=2, linear_units=64, num_blocks=1)
+    conf["model_conf"]["tasks"] = list(tasks)
+    out = recipe / "conf" / name
+    out.write_text(yaml.safe_dump(conf))
+    return out

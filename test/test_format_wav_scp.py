@@ -107,6 +107,22 @@ def test_rerun_after_a_kill_completes_identically(tmp_path, in_scp, audio_format
         assert kept.stat().st_mtime_ns == kept_stat.st_mtime_ns  # reused, not rewritten
 
 
+def test_changed_source_audio_is_dumped_again(tmp_path, in_scp):
+    """Same utt id, same rate, new content: the old dump must not be reused (issue 14)."""
+    out = tmp_path / "format.1"
+    format_wav_scp.format_scp(in_scp, out, FS, "wav", progress=False)
+    before = {u: (out / "data" / f"{u}.wav").read_bytes() for u in "abc"}
+    t = np.arange(4000) / 8000
+    soundfile.write(str(tmp_path / "a.wav"), 0.3 * np.sin(2 * np.pi * 1000.0 * t), 8000)  # other tone
+    soundfile.write(str(tmp_path / "c.wav"), 0.3 * np.sin(2 * np.pi * 1000.0 * t), 8000)  # read by a pipe
+    format_wav_scp.format_scp(in_scp, out, FS, "wav", progress=False)
+    for utt in "ac":
+        data, rate = soundfile.read(str(out / "data" / f"{utt}.wav"))
+        assert abs(_peak_hz(data, rate) - 1000.0) < 5, utt
+    assert (out / "data" / "b.wav").read_bytes() == before["b"]  # unchanged source: reused
+    assert sorted(read_table(out / "source_keys")) == ["a", "b", "c"]
+
+
 def test_unreadable_entry_names_the_scp_line_and_writes_no_scp(tmp_path, in_scp, capsys):
     with open(in_scp, "a", encoding="utf-8") as f:
         f.write(f"d {tmp_path / 'missing.wav'}\n")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import zlib
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -298,7 +299,7 @@ def save_cache(cache_dir: Path, states: Mapping[str, np.ndarray], model_file: Pa
     if meta_path.exists():
         meta_path.unlink()  # the cache is invalid until the new one is complete
     ark, scp = cache_dir / "feats.ark", cache_dir / "feats.scp"
-    tmp_ark, tmp_scp = cache_dir / ".feats.ark.tmp", cache_dir / ".feats.scp.tmp"
+    tmp_ark, tmp_scp = cache_dir / f".feats.ark.{os.getpid()}.tmp", cache_dir / f".feats.scp.{os.getpid()}.tmp"
     with kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:
         for key in sorted(states):
             writer(key, np.ascontiguousarray(states[key], dtype=np.float32))

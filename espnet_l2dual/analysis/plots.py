@@ -6,6 +6,7 @@ in REPORT.md.  Functions take plain numbers (from analysis.json) and a target pa
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -23,7 +24,7 @@ def _nan(values: Sequence[Optional[float]]) -> np.ndarray:
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     tmp.replace(path)

@@ -3,8 +3,10 @@
 Inputs may be paths, ``cmd |`` pipes (speed perturbation) or ``x.ark:offset``
 entries; outputs are 16-bit PCM, mono, at ``--fs``. Every output is written to
 a temp file and renamed, so a killed job leaves no half-written file: a re-run
-reuses the per-utterance files already finished (wav/flac) or rewrites the ark
-whole (wav.ark/flac.ark). ``OUT_DIR/<out_scp>`` is written last; its presence
+reuses a per-utterance file already finished (wav/flac) only when it was made from
+the same source (the wav.scp value and the content of the files it reads, recorded
+in ``OUT_DIR/source_keys``) at the same rate and format; arks (wav.ark/flac.ark) are
+rewritten whole. ``OUT_DIR/<out_scp>`` is written last; its presence
 means the job finished. ``merge_format_jobs`` then joins the jobs' outputs.
 """
 
@@ -19,12 +21,13 @@ import subprocess
 import sys
 from math import gcd
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import soundfile
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils.digest import entry_files, file_sha1, text_sha1
 from espnet_l2dual.utils.fileio import PathLike, atomic_write, iter_table
 
 AUDIO_FORMATS = ("wav", "flac", "wav.ark", "flac.ark")
@@ -143,9 +146,12 @@ def format_scp(
     if audio_format.endswith(".ark"):
         rows = _write_ark(in_scp, entries, audio_dir, fs, audio_format.split(".")[0], backend, report)
     else:
+        journal = _SourceKeys(out_dir / "source_keys")
         for no, utt, value in entries:
-            rows.append(_write_file(in_scp, no, utt, value, audio_dir, fs, audio_format, backend))
+            key = source_key(value, fs, audio_format)
+            rows.append(_write_file(in_scp, no, utt, value, audio_dir, fs, audio_format, backend, journal, key))
             report.step()
+        journal.compact({utt for utt, _, _ in rows})
 
     rows.sort(key=lambda r: r[0])
     with atomic_write(out_dir / "utt2num_samples") as f:
@@ -165,11 +171,44 @@ def _load(in_scp: PathLike, no: int, utt: str, value: str, fs: int, backend: Opt
     return to_int16(resample(to_mono(data), rate, fs, backend))
 
 
+def source_key(value: str, fs: int, fmt: str) -> str:
+    """What a dumped file is made from: the wav.scp value, the bytes it reads, rate and format."""
+    parts = [value, str(fs), fmt]
+    for path in entry_files(value):
+        parts.append(file_sha1(path) if os.path.isfile(path) else "missing")
+    return text_sha1("\n".join(parts))
+
+
+class _SourceKeys:
+    """``utt key`` lines, appended as each file is finished, so a killed job's work is reusable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.keys: Dict[str, str] = {}
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                parts = line.split()
+                if len(parts) == 2:  # a torn last line (killed mid-write) is ignored
+                    self.keys[parts[0]] = parts[1]
+        self._fd = open(path, "a", encoding="utf-8")
+
+    def add(self, utt: str, key: str) -> None:
+        self.keys[utt] = key
+        self._fd.write(f"{utt} {key}\n")
+        self._fd.flush()
+
+    def compact(self, utts: set) -> None:
+        self._fd.close()
+        with atomic_write(self.path) as f:
+            f.writelines(f"{u} {k}\n" for u, k in sorted(self.keys.items()) if u in utts)
+
+
 def _write_file(
-    in_scp: PathLike, no: int, utt: str, value: str, audio_dir: Path, fs: int, fmt: str, backend: Optional[str]
+    in_scp: PathLike, no: int, utt: str, value: str, audio_dir: Path, fs: int, fmt: str,
+    backend: Optional[str], journal: _SourceKeys, key: str,
 ) -> Tuple[str, str, int]:
     final = audio_dir / f"{utt}.{fmt}"
-    if final.is_file() and final.stat().st_size > 0:
+    if journal.keys.get(utt) == key and final.is_file() and final.stat().st_size > 0:
         info = soundfile.info(str(final))
         if info.samplerate == fs and info.channels == 1:
             return utt, str(final), info.frames
@@ -177,6 +216,7 @@ def _write_file(
     tmp = audio_dir / f".{utt}.{fmt}{_TMP_SUFFIX}"
     soundfile.write(str(tmp), samples, fs, format=_SOUNDFILE_FORMAT[fmt], subtype="PCM_16")
     os.replace(tmp, final)
+    journal.add(utt, key)
     return utt, str(final), len(samples)
 
 

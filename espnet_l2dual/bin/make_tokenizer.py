@@ -70,13 +70,13 @@ def make_tokenizer(
     if token_type == "bpe":
         plain = out_dir / "train.txt"
         write_plain_text(text, plain)
-        tmp_prefix = out_dir / ".bpe.tmp"
+        tmp_prefix = out_dir / f".bpe.{os.getpid()}.tmp"
         train_sentencepiece(plain, tmp_prefix, nbpe, bpemode)
         os.replace(f"{tmp_prefix}.model", out_dir / "bpe.model")
         os.replace(f"{tmp_prefix}.vocab", out_dir / "bpe.vocab")
         bpemodel = str(out_dir / "bpe.model")
     tokens = out_dir / "tokens.txt"
-    tmp = out_dir / ".tokens.txt.tmp"
+    tmp = out_dir / f".tokens.txt.{os.getpid()}.tmp"
     tokenize(
         input=str(text),
         output=str(tmp),

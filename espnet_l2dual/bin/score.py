@@ -16,6 +16,8 @@ import logging
 import os
 import sys
 from pathlib import Path
+
+import yaml
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_l2dual.errors import DataError
@@ -25,6 +27,7 @@ from espnet_l2dual.scoring.cross_check import assert_agree, jiwer_counts
 from espnet_l2dual.scoring.sclite import ErrorCounts, find_sclite, run_sclite
 from espnet_l2dual.scoring.units import kinds_for, to_units
 from espnet_l2dual.utils.fileio import atomic_write, iter_table, read_table
+from espnet_l2dual.utils.provenance import result_provenance
 
 log = logging.getLogger("espnet_l2dual.score")
 
@@ -84,7 +87,8 @@ def _pct(x: Optional[float]) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
-def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite: str) -> str:
+def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite: str,
+                    provenance: Optional[dict] = None) -> str:
     """ESPnet-style RESULTS.md: environment, a table per set, sclite counts, divergence bins."""
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     lines = [
@@ -96,8 +100,10 @@ def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite
         f"- decode dir: `{decode_dir}`",
         f"- language: `{lang}`",
         f"- scorer: `{sclite}` (case-sensitive; totals cross-checked with jiwer)",
-        "",
     ]
+    if provenance:
+        lines += [f"- {line}" for line in provenance_lines(provenance)]
+    lines.append("")
     for set_name, outputs in results.items():
         kinds = [k for k in ("cer", "wer", "jer", "ter") if any(k in e for e in outputs.values())]
         lines += [f"## {decode_dir.name}/{set_name}", "",
@@ -124,6 +130,38 @@ def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite
     return "\n".join(lines)
 
 
+def provenance_lines(prov: dict) -> List[str]:
+    """The provenance as short Markdown items (RESULTS.md; the report uses the same)."""
+    dirty = {True: " (uncommitted changes)", False: "", None: ""}[prov.get("dirty")]
+    lines = [f"toolkit commit: `{prov.get('commit', 'unknown')}`{dirty}"]
+    if prov.get("config"):
+        lines.append(f"config: `{prov['config']}` (sha1 `{str(prov.get('config_sha1', ''))[:12]}`)")
+    if prov.get("inputs_digest"):
+        lines.append(f"training inputs digest (data, token lists, stats, options): `{prov['inputs_digest']}`")
+    if "seed" in prov:
+        lines.append(f"seed: `{prov['seed']}`")
+    setup = prov.get("token_setup") or {}
+    if setup:
+        lines.append("tokens: " + ", ".join(f"{o} `{v.get('dir', v.get('token_type'))}`" for o, v in setup.items()))
+    for where, d in (prov.get("decode") or {}).items():
+        opts = " ".join(f"{k}={v}" for k, v in sorted(d.get("options", {}).items()) if v != "")
+        lines.append(f"decode `{where}`: {opts} (inputs digest `{d.get('inputs_digest')}`)")
+    if prov.get("command"):
+        lines.append(f"command: `{prov['command']}`")
+    return lines
+
+
+def default_units(model_config: Optional[Path]) -> Dict[str, str]:
+    """``token`` for an output the model writes in word tokens (phones), else ``char``."""
+    units = {"surface": "char", "meaning": "char"}
+    if model_config is not None and model_config.is_file():
+        conf = yaml.safe_load(model_config.read_text(encoding="utf-8")) or {}
+        for o in units:
+            if conf.get(f"{o}_token_type") == "word":
+                units[o] = "token"
+    return units
+
+
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -134,10 +172,17 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", default="surface meaning", help="space-separated output names")
     p.add_argument("--bins", default=DEFAULT_BINS,
                    help="divergence bin edges; the first edge alone is an exact bin")
-    p.add_argument("--unit_surface", default="char", choices=["char", "token"],
-                   help="token: surface units are space-separated tokens (phones): adds TER")
-    p.add_argument("--unit_meaning", default="char", choices=["char", "token"])
+    p.add_argument("--unit_surface", default=None, choices=["char", "token"],
+                   help="token: surface units are space-separated tokens (phones): adds TER "
+                        "(default: token for word-token models, else char)")
+    p.add_argument("--unit_meaning", default=None, choices=["char", "token"])
     p.add_argument("--tag", default=None, help="model tag (default: name of decode_dir's parent)")
+    p.add_argument("--model_config", default=None, type=Path,
+                   help="exp/<tag>/config.yaml: outputs with word tokens are scored as tokens (unless "
+                        "--unit_<output> is given) and its seed goes into the provenance")
+    p.add_argument("--provenance", default=None, type=Path, help="exp/<tag>/provenance.json of stage 7")
+    p.add_argument("--decode_records", default=[], nargs="*", type=Path,
+                   help="stage 8 records (.stage8.json) of the decoded sets: decode options, test data digest")
     p.add_argument("--results_md", required=True, type=Path)
     p.add_argument("--results_json", required=True, type=Path)
     return p
@@ -148,7 +193,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sclite = find_sclite()
     parse_bins(args.bins)  # fail on a bad spec before any work
-    units = {"surface": args.unit_surface, "meaning": args.unit_meaning}
+    units = default_units(args.model_config)
+    units.update({o: u for o, u in (("surface", args.unit_surface), ("meaning", args.unit_meaning)) if u})
     results: dict = {}
     for set_name in args.sets.split():
         data_dir = args.data_root / set_name
@@ -180,11 +226,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         log.error("nothing to score: no hypothesis files under %s", args.decode_dir)
         return 1
     tag = args.tag or args.decode_dir.resolve().parent.name
+    provenance = result_provenance(args.provenance, args.model_config, args.decode_records)
     with atomic_write(args.results_json) as f:
-        json.dump(results, f, ensure_ascii=False, indent=2)
+        json.dump({**results, "provenance": provenance}, f, ensure_ascii=False, indent=2)
         f.write("\n")
     with atomic_write(args.results_md) as f:
-        f.write(render_markdown(results, tag, args.decode_dir, args.lang, sclite))
+        f.write(render_markdown(results, tag, args.decode_dir, args.lang, sclite, provenance))
     log.info("wrote %s and %s", args.results_md, args.results_json)
     return 0
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
@@ -61,9 +62,9 @@ def write_data_dir(out_dir: PathLike, utts: Sequence[Utterance], check_audio: bo
             raise ValueError(f"{out_dir}: duplicate utterance id '{u.utt_id}'")
         ids[u.utt_id] = u
 
-    tmp = out_dir.parent / f".{out_dir.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # a name of its own per run: two runs never write into one another's temp dir
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
         write_table(tmp / "wav.scp", [(u.utt_id, u.wav) for u in utts])
         write_table(tmp / "utt2spk", [(u.utt_id, u.speaker) for u in utts])
@@ -75,8 +76,8 @@ def write_data_dir(out_dir: PathLike, utts: Sequence[Utterance], check_audio: bo
             if column is not None:
                 write_table(tmp / name, column.items())
         validate_data_dir(tmp, check_audio=check_audio)
-        old = out_dir.parent / f".{out_dir.name}.old"
-        shutil.rmtree(old, ignore_errors=True)
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+        os.rmdir(old)
         if out_dir.exists():
             os.replace(out_dir, old)
         os.replace(tmp, out_dir)

@@ -4,6 +4,11 @@ Entanglement and gradient-conflict analyses compare trained weights with the
 initial ones, which ESPnet does not keep.  ``run`` writes them once, on a fresh
 start only (a resumed run must not overwrite θ0 with trained weights).
 
+Every ``torch.save`` during training is atomic (``atomic_save``), so a kill or a full
+disk never leaves a half-written ``checkpoint.pth``; a resume that meets a corrupt one
+(from elsewhere) names it, moves it aside and starts over, and one that meets a
+checkpoint whose epoch snapshot was never written writes it from the checkpoint.
+
 The trainer also owns the task options ``--grad_surgery none|pcgrad|cagrad`` and
 ``--grad_surgery_conf {layers_topk, cagrad_c}``; when surgery is on, ``run``
 hands over to ``GradSurgeryTrainer``, whose training step wraps the model in
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 from pathlib import Path
 
 import torch
@@ -27,6 +33,7 @@ from espnet2.train.trainer import Trainer, TrainerOptions  # noqa: E402
 from espnet2.utils.build_dataclass import build_dataclass  # noqa: E402
 from espnet2.utils.nested_dict_action import NestedDictAction  # noqa: E402
 
+from espnet_l2dual.train.atomic_save import atomic_torch_save, checkpoint_problem  # noqa: E402
 from espnet_l2dual.train.grad_surgery import SURGERIES, GradSurgeryStep, check_conf  # noqa: E402
 from espnet_l2dual.utils.fileio import atomic_write  # noqa: E402
 
@@ -83,18 +90,38 @@ class L2DualTrainer(Trainer):
                 plot_attention_iter_factory, trainer_options, distributed_option,
             )
         is_main = not distributed_option.distributed or distributed_option.dist_rank == 0
-        if is_main:
-            save_initial_weights(model, Path(trainer_options.output_dir))
-        super().run(
-            model=model,
-            optimizers=optimizers,
-            schedulers=schedulers,
-            train_iter_factory=train_iter_factory,
-            valid_iter_factory=valid_iter_factory,
-            plot_attention_iter_factory=plot_attention_iter_factory,
-            trainer_options=trainer_options,
-            distributed_option=distributed_option,
-        )
+        with atomic_torch_save():
+            if is_main:
+                save_initial_weights(model, Path(trainer_options.output_dir))
+            super().run(
+                model=model,
+                optimizers=optimizers,
+                schedulers=schedulers,
+                train_iter_factory=train_iter_factory,
+                valid_iter_factory=valid_iter_factory,
+                plot_attention_iter_factory=plot_attention_iter_factory,
+                trainer_options=trainer_options,
+                distributed_option=distributed_option,
+            )
+
+    @staticmethod
+    def resume(checkpoint, model, reporter, optimizers, schedulers, scaler, ngpu: int = 0,
+               strict: bool = True) -> None:
+        """ESPnet's resume, after checking the file; a corrupt checkpoint is set aside, not fatal."""
+        checkpoint = Path(checkpoint)
+        problem = checkpoint_problem(checkpoint)
+        if problem is not None:
+            aside = checkpoint.with_name(checkpoint.name + ".corrupt")
+            os.replace(checkpoint, aside)
+            logging.error(f"{checkpoint} {problem}: moved it to {aside}; training starts again from epoch 1 "
+                          "(the epoch snapshots hold weights only, not the optimizer and scheduler state)")
+            return
+        Trainer.resume(checkpoint, model, reporter, optimizers, schedulers, scaler, ngpu=ngpu, strict=strict)
+        epoch = reporter.get_epoch()
+        snapshot = checkpoint.parent / f"{epoch}epoch.pth"
+        if epoch > 0 and not snapshot.exists():  # killed between the checkpoint and the snapshot
+            torch.save(model.state_dict(), snapshot)
+            logging.warning(f"{snapshot} was missing (interrupted save): written from {checkpoint}")
 
 
 class GradSurgeryTrainer(L2DualTrainer):

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The stage engine shared by every recipe (egs2/<corpus>/asr1/run.sh calls it).
 # Each stage: a log line, a guard that skips finished work, a Python call that does the job.
+# The guard (espnet_l2dual.bin.stage_guard) records what each output was computed from
+# (.stage<N>.json: input digests and options) and redoes the work when that changed.
 set -euo pipefail
+invocation=$(printf '%q ' "$0" "$@")  # replayed by exp/<tag>/run.sh
 
 log() {
     local fname=${BASH_SOURCE[1]##*/}
@@ -17,6 +20,7 @@ inference_nj=2          # parallel decoding jobs
 ngpu=0                  # 0: CPU
 num_nodes=1             # multi-node training (ESPnet's own launcher)
 python=python3          # python of tools/venv (path.sh puts it first on PATH)
+wait_lock=false         # true: wait for another run in this recipe dir instead of failing
 
 lang=""                 # ko | en (required)
 corpus=mini             # local/data.sh --corpus
@@ -33,17 +37,17 @@ max_wav_duration=20     # seconds
 max_tokens=500          # characters per transcription (stage 4 filter)
 divergence_unit=auto    # auto | char | jamo | token
 
-surface_token_type=""   # bpe | char | jamo | word (default by language)
-meaning_token_type=""
-nbpe_surface=100
-nbpe_meaning=100
-bpemode=unigram         # unigram | bpe
+surface_token_type=""   # bpe | char | jamo | word (stage 5; default by language: ko jamo, en char)
+meaning_token_type=""   # stages 6-7 read the setup stage 5 recorded (data/token_list/setup.json)
+nbpe_surface=""         # bpe vocabulary size (default 100)
+nbpe_meaning=""
+bpemode=""              # unigram | bpe (default unigram)
 token_list_dir=data/token_list
 
 train_config=""         # conf/tuning/train_*.yaml
 tag=""                  # default: asr_<train_config name without train_>
 train_args=""           # extra options for the trainer
-stats_dir=""            # default: exp/stats_raw
+stats_dir=""            # default: exp/stats_raw_<surface tokens>_<meaning tokens>
 
 inference_model=valid.loss.ave.pth
 inference_tag=""        # default: decode_beam<beam>_ctc<ctc>
@@ -68,14 +72,14 @@ Stages (DESIGN.md):
 
 Options (default):
   --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj}) --inference_nj (${inference_nj})
-  --ngpu (${ngpu}) --num_nodes (${num_nodes})
+  --ngpu (${ngpu}) --num_nodes (${num_nodes}) --wait_lock (${wait_lock})
   --lang (required) --corpus (${corpus}) --local_data_opts ("${local_data_opts}")
   --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}")
   --speed_perturb_factors ("${speed_perturb_factors}") --fs (${fs}) --audio_format (${audio_format})
   --min_wav_duration (${min_wav_duration}) --max_wav_duration (${max_wav_duration}) --max_tokens (${max_tokens})
   --divergence_unit (${divergence_unit})
-  --surface_token_type / --meaning_token_type (bpe|char|jamo|word; ko: jamo jamo, en: char bpe)
-  --nbpe_surface (${nbpe_surface}) --nbpe_meaning (${nbpe_meaning}) --bpemode (${bpemode})
+  --surface_token_type / --meaning_token_type (bpe|char|jamo|word; ko: jamo jamo, en: char char)
+  --nbpe_surface / --nbpe_meaning (100) --bpemode (unigram): chosen at stage 5, recorded for later stages
   --train_config (required from stage 6) --tag --train_args --stats_dir
   --inference_model (${inference_model}) --inference_tag --beam_size (${beam_size})
   --ctc_weight (${ctc_weight}) --penalty (${penalty}) --maxlenratio (${maxlenratio}) --inference_args
@@ -90,15 +94,33 @@ log "$0 $*"
 [ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
 [ -z "${lang}" ] && { log "--lang is required (ko|en)"; exit 1; }
 
+# ---- one run per recipe dir: the lock is held by this shell and the jobs it starts -----
+lock_file=.l2dual.lock
+exec 9>>"${lock_file}"
+if ! flock -n 9; then
+    holder=$(head -n 1 "${lock_file}" 2>/dev/null || true)
+    if ! ${wait_lock}; then
+        log "another run is using ${PWD} (${holder:-PID unknown}; lock ${PWD}/${lock_file}): wait for it, or pass --wait_lock true"
+        exit 1
+    fi
+    log "waiting for the run holding ${PWD}/${lock_file} (${holder:-PID unknown})"
+    flock 9
+fi
+echo "PID $$ ($(date '+%Y-%m-%dT%H:%M:%S') ${invocation})" > "${lock_file}"
+
 # ---- derived settings ----------------------------------------------------------------
+# what the user typed (stages 6-11 check it against the setup stage 5 recorded)
+token_opts=(--surface_token_type "${surface_token_type}" --meaning_token_type "${meaning_token_type}"
+            --nbpe_surface "${nbpe_surface}" --nbpe_meaning "${nbpe_meaning}" --bpemode "${bpemode}")
 case "${lang}" in
     ko) : "${surface_token_type:=jamo}"; : "${meaning_token_type:=jamo}" ;;
-    en) : "${surface_token_type:=char}"; : "${meaning_token_type:=bpe}" ;;
+    en) : "${surface_token_type:=char}"; : "${meaning_token_type:=char}" ;;
     *) log "--lang must be ko or en, got '${lang}'"; exit 1 ;;
 esac
+: "${nbpe_surface:=100}"; : "${nbpe_meaning:=100}"; : "${bpemode:=unigram}"
+token_setup="${token_list_dir}/setup.json"
 if [ -n "${speed_perturb_factors}" ]; then train_set_used="${train_set}_sp"; else train_set_used="${train_set}"; fi
 data_feats=dump/raw
-: "${stats_dir:=exp/stats_raw}"
 if [ -n "${train_config}" ]; then
     config_name=$(basename "${train_config}" .yaml)
     : "${tag:=asr_${config_name#train_}}"
@@ -111,13 +133,29 @@ if [[ "${audio_format}" == *ark ]]; then speech_type=kaldi_ark; else speech_type
 
 validate() { ${python} -m espnet_l2dual.bin.validate_data_dir "$@"; }
 
-# token options for the task (type, list, bpe model) of one output
+# guard <stage> <out dir> [stage_guard inputs]: true when <out dir> is up to date (skip);
+# otherwise it says what changed, sets guard_state (run | resume) and is false
+guard() {
+    local rc=0
+    ${python} -m espnet_l2dual.bin.stage_guard check --stage "$1" --out "$2" "${@:3}" || rc=$?
+    case "${rc}" in
+        0) return 0 ;;
+        10) guard_state=run; return 1 ;;
+        11) guard_state=resume; return 1 ;;
+        *) log "Stage $1: cannot check the inputs of $2 (see above)"; exit 1 ;;
+    esac
+}
+finish() { ${python} -m espnet_l2dual.bin.stage_guard commit --stage "$1" --out "$2"; }
+
+# token options for the task (type, list, bpe model) of one output; $2: the token dir
 token_args() {
-    local o=$1 ttype; ttype=$(eval echo "\${${o}_token_type}")
-    echo "--${o}_token_type ${ttype} --${o}_token_list ${token_list_dir}/${o}/tokens.txt"
-    [ "${ttype}" = bpe ] && echo "--${o}_bpemodel ${token_list_dir}/${o}/bpe.model"
+    local o=$1 dir=$2 ttype; ttype=$(eval echo "\${${o}_token_type}")
+    echo "--${o}_token_type ${ttype} --${o}_token_list ${dir}/tokens.txt"
+    [ "${ttype}" = bpe ] && echo "--${o}_bpemodel ${dir}/bpe.model"
     return 0
 }
+token_files() { local d=$1; echo "${d}/tokens.txt"; [ -f "${d}/bpe.model" ] && echo "${d}/bpe.model"; return 0; }
+token_dir_of() { eval echo "\${${1}_token_dir}"; }
 
 # outputs a config trains: model_conf.tasks of the YAML
 config_tasks() {
@@ -155,10 +193,12 @@ fi
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     for dset in ${train_set_used} ${valid_set} ${test_sets}; do
         out="${data_feats}/org/${dset}"
-        if [ "${out}/.done" -nt "data/${dset}/wav.scp" ]; then log "Stage 3: ${out} done, skipping"; continue; fi
-        log "Stage 3: format audio data/${dset} -> ${out} (fs=${fs}, ${audio_format}, nj=${nj})"
         validate "data/${dset}"
+        if guard 3 "${out}" --files "data/${dset}" --audio "data/${dset}/wav.scp" \
+            --opt fs="${fs}" --opt audio_format="${audio_format}"; then continue; fi
+        log "Stage 3: format audio data/${dset} -> ${out} (fs=${fs}, ${audio_format}, nj=${nj})"
         mkdir -p "${out}/logs"
+        rm -f "${out}"/format.*/wav.scp  # a job's scp marks it finished: only this run's count
         _nj=$(min "${nj}" "$(wc -l < "data/${dset}/wav.scp")")
         split_scp.sh "data/${dset}/wav.scp" $(for n in $(seq "${_nj}"); do echo "${out}/logs/wav.${n}.scp"; done)
         ${train_cmd} --max_jobs_run "${nj}" JOB=1:"${_nj}" "${out}/logs/format.JOB.log" \
@@ -166,7 +206,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
                 "${out}/logs/wav.JOB.scp" "${out}/format.JOB"
         ${python} -m espnet_l2dual.bin.merge_format_jobs --nj "${_nj}" --src_data "data/${dset}" "${out}"
         validate "${out}"
-        touch "${out}/.done"
+        finish 3 "${out}"
     done
 fi
 
@@ -174,38 +214,64 @@ fi
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     for dset in ${train_set_used} ${valid_set} ${test_sets}; do
         src="${data_feats}/org/${dset}"; dst="${data_feats}/${dset}"
-        log "Stage 4: ${src} -> ${dst} (filter, divergence)"
         validate "${src}"
         if [ "${dset}" = "${train_set_used}" ] || [ "${dset}" = "${valid_set}" ]; then
-            ${python} -m espnet_l2dual.bin.filter_data_dir --fs "${fs}" \
-                --min_wav_duration "${min_wav_duration}" --max_wav_duration "${max_wav_duration}" \
-                --max_tokens "${max_tokens}" "${src}" "${dst}"
+            filter=(--min_wav_duration "${min_wav_duration}" --max_wav_duration "${max_wav_duration}"
+                    --max_tokens "${max_tokens}")
         else  # test sets are never filtered (ESPnet convention)
-            ${python} -m espnet_l2dual.bin.filter_data_dir --fs "${fs}" \
-                --min_wav_duration 0 --max_wav_duration 1e9 --max_tokens 1000000000 "${src}" "${dst}"
+            filter=(--min_wav_duration 0 --max_wav_duration 1e9 --max_tokens 1000000000)
         fi
+        if guard 4 "${dst}" --files "${src}" --opt fs="${fs}" --opt filter="${filter[*]}" \
+            --opt lang="${lang}" --opt divergence_unit="${divergence_unit}"; then continue; fi
+        log "Stage 4: ${src} -> ${dst} (filter, divergence)"
+        ${python} -m espnet_l2dual.bin.filter_data_dir --fs "${fs}" "${filter[@]}" "${src}" "${dst}"
         ${python} -m espnet_l2dual.bin.compute_divergence --lang "${lang}" --unit "${divergence_unit}" "${dst}"
         validate "${dst}"
+        finish 4 "${dst}"
     done
 fi
 
 # ---- 5: tokenizers -------------------------------------------------------------------
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+    chosen=(--token_list_dir "${token_list_dir}" --surface_token_type "${surface_token_type}"
+            --meaning_token_type "${meaning_token_type}" --nbpe_surface "${nbpe_surface}"
+            --nbpe_meaning "${nbpe_meaning}" --bpemode "${bpemode}")
+    names=$(${python} -m espnet_l2dual.bin.token_setup name "${chosen[@]}")
+    eval "${names}"
     for o in ${outputs}; do
-        ttype=$(eval echo "\${${o}_token_type}"); nbpe=$(eval echo "\${nbpe_${o}}")
-        dir="${token_list_dir}/${o}"
+        ttype=$(eval echo "\${${o}_token_type}"); nbpe=$(eval echo "\${nbpe_${o}}"); dir=$(token_dir_of "${o}")
+        bpe_opts=(); [ "${ttype}" = bpe ] && bpe_opts=(--opt nbpe="${nbpe}" --opt bpemode="${bpemode}")
+        if guard 5 "${dir}" --files "${data_feats}/${train_set_used}/text_${o}" --opt token_type="${ttype}" \
+            "${bpe_opts[@]}"; then continue; fi
         log "Stage 5: ${o} tokenizer (${ttype}) -> ${dir}"
         ${python} -m espnet_l2dual.bin.make_tokenizer --token_type "${ttype}" --nbpe "${nbpe}" \
             --bpemode "${bpemode}" --text "${data_feats}/${train_set_used}/text_${o}" --out_dir "${dir}"
+        finish 5 "${dir}"
     done
+    ${python} -m espnet_l2dual.bin.token_setup record --setup "${token_setup}" "${chosen[@]}"
+    log "Stage 5: token setup recorded in ${token_setup}: surface ${surface_token_dir}, meaning ${meaning_token_dir}"
+fi
+
+# ---- the token setup of stage 5, for stages 6-7 (8-11 read the model's own config.yaml) ---
+if [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
+    setup_sh=$(${python} -m espnet_l2dual.bin.token_setup read --setup "${token_setup}" "${token_opts[@]}")
+    eval "${setup_sh}"
+    : "${stats_dir:=exp/stats_raw_${surface_token_dir##*/}_${meaning_token_dir##*/}}"
 fi
 
 # ---- 6: collect stats ----------------------------------------------------------------
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     need_config 6
-    if [ "${stats_dir}/.done" -nt "${data_feats}/${train_set_used}/wav.scp" ]; then
-        log "Stage 6: ${stats_dir} done, skipping"
-    else
+    stats_inputs=(--audio "${data_feats}/${train_set_used}/wav.scp" "${data_feats}/${valid_set}/wav.scp"
+                  --config_keys "${train_config}:frontend,frontend_conf,preprocessor,preprocessor_conf,cleaner,g2p")
+    for dset in ${train_set_used} ${valid_set}; do
+        stats_inputs+=(--files "${data_feats}/${dset}/wav.scp" "${data_feats}/${dset}/text_surface" "${data_feats}/${dset}/text_meaning")
+    done
+    for o in ${outputs}; do
+        # shellcheck disable=SC2207
+        stats_inputs+=(--files $(token_files "$(token_dir_of "${o}")"))
+    done
+    if ! guard 6 "${stats_dir}" "${stats_inputs[@]}"; then
         log "Stage 6: collect stats -> ${stats_dir} (nj=${nj})"
         logdir="${stats_dir}/logdir"; mkdir -p "${logdir}"
         _nj=$(min "${nj}" "$(wc -l < "${data_feats}/${valid_set}/wav.scp")")
@@ -218,7 +284,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             ${python} -m espnet_l2dual.bin.l2dual_train --collect_stats true --use_preprocessor true \
                 --config "${train_config}" --normalize none --ngpu 0 --num_workers 0 \
                 --model_conf "tasks=[surface,meaning]" \
-                $(token_args surface) $(token_args meaning) \
+                $(token_args surface "${surface_token_dir}") $(token_args meaning "${meaning_token_dir}") \
                 --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}" \
                 --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/text_surface,text_surface,text" \
                 --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/text_meaning,text_meaning,text" \
@@ -232,13 +298,13 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             $(for n in $(seq "${_nj}"); do echo "--input_dir ${logdir}/stats.${n}"; done) --output_dir "${stats_dir}"
         # Text shapes carry the vocabulary size as a second dimension (ESPnet convention).
         for o in ${outputs}; do
-            v=$(wc -l < "${token_list_dir}/${o}/tokens.txt")
+            v=$(wc -l < "$(token_dir_of "${o}")/tokens.txt")
             for d in train valid; do
                 awk -v N="${v}" '{ print $0 "," N }' "${stats_dir}/${d}/text_${o}_shape" \
                     > "${stats_dir}/${d}/text_${o}_shape.tok"
             done
         done
-        touch "${stats_dir}/.done"
+        finish 6 "${stats_dir}"
     fi
 fi
 
@@ -246,27 +312,65 @@ fi
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     need_config 7
     tasks=$(config_tasks "${train_config}")
-    log "Stage 7: train ${train_config} (tasks: ${tasks}) -> ${exp_dir}"
-    mkdir -p "${exp_dir}/logs"
-    data_args="--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}"
-    data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/wav.scp,speech,${speech_type}"
-    data_args+=" --train_shape_file ${stats_dir}/train/speech_shape --valid_shape_file ${stats_dir}/valid/speech_shape"
+    train_inputs=(--files "${train_config}" "${stats_dir}/train/feats_stats.npz"
+                  --audio "${data_feats}/${train_set_used}/wav.scp" "${data_feats}/${valid_set}/wav.scp"
+                  --opt train_args="${train_args}" --opt ngpu="${ngpu}" --opt num_nodes="${num_nodes}")
     for o in ${tasks}; do
-        data_args+=" --train_data_path_and_name_and_type ${data_feats}/${train_set_used}/text_${o},text_${o},text"
-        data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/text_${o},text_${o},text"
-        data_args+=" --train_shape_file ${stats_dir}/train/text_${o}_shape.tok"
-        data_args+=" --valid_shape_file ${stats_dir}/valid/text_${o}_shape.tok"
-        data_args+=" $(token_args "${o}" | tr '\n' ' ')"
+        # shellcheck disable=SC2207
+        train_inputs+=(--files $(token_files "$(token_dir_of "${o}")"))
+        for dset in ${train_set_used} ${valid_set}; do
+            train_inputs+=(--files "${data_feats}/${dset}/wav.scp" "${data_feats}/${dset}/text_${o}")
+        done
     done
-    # ESPnet's launcher: one local/Slurm job on one node, or --num_nodes N with DDP.
-    # shellcheck disable=SC2086
-    ${python} -m espnet2.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
-        --ngpu "${ngpu}" --num_nodes "${num_nodes}" --init_file_prefix "${exp_dir}/.dist_init_" \
-        --multiprocessing_distributed true -- \
-        ${python} -m espnet_l2dual.bin.l2dual_train --config "${train_config}" --use_preprocessor true \
-            --normalize_conf "stats_file=${stats_dir}/train/feats_stats.npz" \
-            --resume true --output_dir "${exp_dir}" ${data_args} ${train_args}
-    log "Stage 7: done; log ${exp_dir}/logs/train.log, plots ${exp_dir}/images/"
+    if ! guard 7 "${exp_dir}" "${train_inputs[@]}"; then
+        if [ "${guard_state}" = run ] && { compgen -G "${exp_dir}/*.pth" >/dev/null || [ -e "${exp_dir}/config.yaml" ]; }; then
+            stale="exp/stale/${exp_dir##*/}.$(date '+%Y%m%dT%H%M%S')"
+            mkdir -p exp/stale
+            mv "${exp_dir}" "${stale}"
+            log "Stage 7: the model in ${exp_dir} was trained from other inputs: moved it to ${stale}"
+            guard 7 "${exp_dir}" "${train_inputs[@]}" || true
+        fi
+        log "Stage 7: train ${train_config} (tasks: ${tasks}) -> ${exp_dir}"
+        mkdir -p "${exp_dir}/logs"
+        # The model's own copies of its token lists and feature stats: config.yaml never points at
+        # a file that a later stage rewrites.
+        cp "${stats_dir}/train/feats_stats.npz" "${exp_dir}/feats_stats.npz"
+        for o in ${tasks}; do
+            mkdir -p "${exp_dir}/token_list/${o}"
+            for f in $(token_files "$(token_dir_of "${o}")"); do cp "${f}" "${exp_dir}/token_list/${o}/"; done
+        done
+        printf '#!/usr/bin/env bash\n# Written by l2dual.sh at stage 7: replays the command that trained this model.\ncd %q && %s"$@"; exit $?\n' \
+            "${PWD}" "${invocation}" > "${exp_dir}/run.sh"
+        chmod +x "${exp_dir}/run.sh"
+        ${python} -m espnet_l2dual.bin.write_provenance --out "${exp_dir}/provenance.json" --config "${train_config}" \
+            --record "${exp_dir}/.stage7.pending.json" --token_setup "${token_setup}" --command "${invocation}"
+        # a resumed run keeps the log of the earlier epochs: train.log -> train.<n>.log
+        if [ -s "${exp_dir}/logs/train.log" ]; then
+            n=1; while [ -e "${exp_dir}/logs/train.${n}.log" ]; do n=$((n + 1)); done
+            mv "${exp_dir}/logs/train.log" "${exp_dir}/logs/train.${n}.log"
+            log "Stage 7: resuming (${guard_state}); the earlier log is ${exp_dir}/logs/train.${n}.log"
+        fi
+        data_args="--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}"
+        data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/wav.scp,speech,${speech_type}"
+        data_args+=" --train_shape_file ${stats_dir}/train/speech_shape --valid_shape_file ${stats_dir}/valid/speech_shape"
+        for o in ${tasks}; do
+            data_args+=" --train_data_path_and_name_and_type ${data_feats}/${train_set_used}/text_${o},text_${o},text"
+            data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/text_${o},text_${o},text"
+            data_args+=" --train_shape_file ${stats_dir}/train/text_${o}_shape.tok"
+            data_args+=" --valid_shape_file ${stats_dir}/valid/text_${o}_shape.tok"
+            data_args+=" $(token_args "${o}" "${exp_dir}/token_list/${o}" | tr '\n' ' ')"
+        done
+        # ESPnet's launcher: one local/Slurm job on one node, or --num_nodes N with DDP.
+        # shellcheck disable=SC2086
+        ${python} -m espnet2.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
+            --ngpu "${ngpu}" --num_nodes "${num_nodes}" --init_file_prefix "${exp_dir}/.dist_init_" \
+            --multiprocessing_distributed true -- \
+            ${python} -m espnet_l2dual.bin.l2dual_train --config "${train_config}" --use_preprocessor true \
+                --normalize_conf "stats_file=${exp_dir}/feats_stats.npz" \
+                --resume true --output_dir "${exp_dir}" ${data_args} ${train_args}
+        finish 7 "${exp_dir}"
+        log "Stage 7: done; log ${exp_dir}/logs/train.log, plots ${exp_dir}/images/, replay ${exp_dir}/run.sh"
+    fi
 fi
 
 # ---- 8: decode -----------------------------------------------------------------------
@@ -274,6 +378,15 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     need_config 8
     for dset in ${test_sets}; do
         out="${exp_dir}/${inference_tag}/${dset}"; logdir="${out}/logdir"
+        [ -e "${exp_dir}/${inference_model}" ] || { log "Stage 8: ${exp_dir}/${inference_model} not found (run stage 7)"; exit 1; }
+        # shellcheck disable=SC2207
+        model_tokens=($(for o in $(config_tasks "${exp_dir}/config.yaml"); do token_files "${exp_dir}/token_list/${o}"; done))
+        if guard 8 "${out}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" "${model_tokens[@]}" \
+            "${data_feats}/${dset}/wav.scp" --audio "${data_feats}/${dset}/wav.scp" \
+            --opt inference_model="${inference_model}" --opt beam_size="${beam_size}" --opt ctc_weight="${ctc_weight}" \
+            --opt penalty="${penalty}" --opt maxlenratio="${maxlenratio}" --opt inference_args="${inference_args}"; then
+            continue
+        fi
         log "Stage 8: decode ${data_feats}/${dset} with ${exp_dir}/${inference_model} -> ${out}"
         mkdir -p "${logdir}"
         _nj=$(min "${inference_nj}" "$(wc -l < "${data_feats}/${dset}/wav.scp")")
@@ -294,39 +407,64 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
                 mv "${out}/${o}/${f}.tmp" "${out}/${o}/${f}"
             done
         done
+        finish 8 "${out}"
     done
 fi
 
 # ---- 9: score ------------------------------------------------------------------------
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     need_config 9
-    log "Stage 9: score ${exp_dir}/${inference_tag} -> ${exp_dir}/RESULTS.md"
-    unit_args=""
-    [ "${surface_token_type}" = word ] && unit_args+=" --unit_surface token"
-    [ "${meaning_token_type}" = word ] && unit_args+=" --unit_meaning token"
-    # shellcheck disable=SC2086
-    ${python} -m espnet_l2dual.bin.score --lang "${lang}" --decode_dir "${exp_dir}/${inference_tag}" \
-        --data_root "${data_feats}" --sets "${test_sets}" --outputs "$(config_tasks "${exp_dir}/config.yaml")" \
-        --bins "${score_bins}" ${unit_args} \
-        --results_md "${exp_dir}/RESULTS.md" --results_json "${exp_dir}/results.json"
+    score_inputs=(--files "${exp_dir}/config.yaml" "${exp_dir}/provenance.json")
+    decode_records=()
+    for dset in ${test_sets}; do
+        score_inputs+=(--files "${data_feats}/${dset}" "${exp_dir}/${inference_tag}/${dset}/.stage8.json")
+        decode_records+=("${exp_dir}/${inference_tag}/${dset}/.stage8.json")
+        for o in $(config_tasks "${exp_dir}/config.yaml"); do
+            score_inputs+=(--files "${exp_dir}/${inference_tag}/${dset}/${o}/text")
+        done
+    done
+    if ! guard 9 "${exp_dir}" "${score_inputs[@]}" --opt lang="${lang}" --opt bins="${score_bins}" \
+        --opt inference_tag="${inference_tag}" --opt test_sets="${test_sets}"; then
+        log "Stage 9: score ${exp_dir}/${inference_tag} -> ${exp_dir}/RESULTS.md"
+        ${python} -m espnet_l2dual.bin.score --lang "${lang}" --decode_dir "${exp_dir}/${inference_tag}" \
+            --data_root "${data_feats}" --sets "${test_sets}" --outputs "$(config_tasks "${exp_dir}/config.yaml")" \
+            --bins "${score_bins}" --model_config "${exp_dir}/config.yaml" \
+            --provenance "${exp_dir}/provenance.json" --decode_records "${decode_records[@]}" \
+            --results_md "${exp_dir}/RESULTS.md" --results_json "${exp_dir}/results.json"
+        finish 9 "${exp_dir}"
+    fi
     cat "${exp_dir}/RESULTS.md"
 fi
 
 # ---- 10: analysis --------------------------------------------------------------------
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
-    log "Stage 10: analysis of the configs in exp/ -> exp/analysis"
-    # shellcheck disable=SC2086
-    ${python} -m espnet_l2dual.bin.analyze --lang "${lang}" --exp_dir exp --data_root "${data_feats}" \
-        --test_set "${test_sets%% *}" --train_set "${train_set_used}" --inference_tag "${inference_tag}" \
-        --out_dir exp/analysis --if_incomplete skip ${analysis_args}
+    analysis_inputs=(--files "${data_feats}/${test_sets%% *}" "${data_feats}/${train_set_used}")
+    for d in exp/*/; do  # every trained model: its weights, config and decoded test set
+        [ -f "${d}config.yaml" ] && [ -e "${d}${inference_model}" ] || continue
+        analysis_inputs+=(--files "${d}config.yaml" "${d}${inference_model}" "${d}results.json")
+        for o in ${outputs}; do analysis_inputs+=(--files "${d}${inference_tag}/${test_sets%% *}/${o}/text"); done
+    done
+    if ! guard 10 exp/analysis "${analysis_inputs[@]}" --opt lang="${lang}" --opt analysis_args="${analysis_args}" \
+        --opt inference_tag="${inference_tag}" --opt inference_model="${inference_model}"; then
+        log "Stage 10: analysis of the configs in exp/ -> exp/analysis"
+        # shellcheck disable=SC2086
+        ${python} -m espnet_l2dual.bin.analyze --lang "${lang}" --exp_dir exp --data_root "${data_feats}" \
+            --test_set "${test_sets%% *}" --train_set "${train_set_used}" --inference_tag "${inference_tag}" \
+            --out_dir exp/analysis --if_incomplete skip ${analysis_args}
+        finish 10 exp/analysis
+    fi
 fi
 
 # ---- 11: pack ------------------------------------------------------------------------
 if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     need_config 11
-    log "Stage 11: pack ${exp_dir} -> ${exp_dir}/packed.zip"
-    ${python} -m espnet_l2dual.bin.pack_model --train_config "${exp_dir}/config.yaml" \
-        --model_file "${exp_dir}/${inference_model}" --out "${exp_dir}/packed.zip"
+    if ! guard 11 "${exp_dir}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" \
+        "${exp_dir}/results.json" --opt inference_model="${inference_model}"; then
+        log "Stage 11: pack ${exp_dir} -> ${exp_dir}/packed.zip"
+        ${python} -m espnet_l2dual.bin.pack_model --train_config "${exp_dir}/config.yaml" \
+            --model_file "${exp_dir}/${inference_model}" --out "${exp_dir}/packed.zip"
+        finish 11 "${exp_dir}"
+    fi
 fi
 
 log "Successfully finished stages ${stage}-${stop_stage}"

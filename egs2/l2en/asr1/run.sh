@@ -10,8 +10,6 @@ train_config=conf/tuning/train_mtl_tiny.yaml
 
 ./l2dual.sh \
     --lang en \
-    --surface_token_type char \
-    --meaning_token_type char \
     --train_config "${train_config}" \
     --ctc_weight 0.5 \
     "$@"

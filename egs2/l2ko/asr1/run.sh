@@ -8,8 +8,6 @@ train_config=conf/tuning/train_mtl_tiny.yaml
 
 ./l2dual.sh \
     --lang ko \
-    --surface_token_type jamo \
-    --meaning_token_type jamo \
     --train_config "${train_config}" \
     --ctc_weight 0.5 \
     "$@"

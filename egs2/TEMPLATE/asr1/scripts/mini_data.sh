@@ -31,9 +31,8 @@ python3 -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_d
     --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --nj "${nj}"
 
 for dset in train dev test; do
-    tmp="${data_dir}/.${dset}.tmp"
-    rm -rf "${tmp}"
-    mkdir -p "${tmp}"
+    mkdir -p "${data_dir}"
+    tmp=$(mktemp -d "${data_dir}/.${dset}.XXXXXX.tmp")  # a name of its own: concurrent runs never share it
     cp "${corpus_dir}/${dset}"/* "${tmp}/"
     rm -rf "${data_dir:?}/${dset}"
     mv "${tmp}" "${data_dir}/${dset}"

@@ -1,0 +1,74 @@
+"""The guard of every stage of l2dual.sh: skip work whose inputs are unchanged, else say why.
+
+    stage_guard check  --stage 3 --out dump/raw/org/train --files data/train \\
+                       --audio data/train/wav.scp --opt fs=16000 --opt audio_format=wav
+    stage_guard commit --stage 3 --out dump/raw/org/train
+
+``check`` exits 0 when OUT already holds the stage's output for exactly these inputs
+(prints "up to date"), 10 when the work must be done (prints what changed) and 11 when
+an interrupted run of the same work can be finished (resume). Any other exit is an
+error. ``commit`` marks the work done; run it only after the stage succeeded.
+``--files`` takes files or directories (a directory stands for its visible top-level
+files), ``--audio`` a wav.scp whose audio files are digested too, ``--opt KEY=VALUE``
+an option, ``--config_keys FILE:k1,k2`` the values of some keys of a YAML file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils import stage_record
+
+EXIT_CODES = {stage_record.CURRENT: 0, stage_record.RUN: 10, stage_record.RESUME: 11}
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stage_guard", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("action", choices=("check", "commit"))
+    p.add_argument("--stage", required=True, help="stage number (names the record .stage<N>.json)")
+    p.add_argument("--out", required=True, help="the stage's output directory (holds the record)")
+    p.add_argument("--label", default=None, help="what the message calls the output (default: --out)")
+    p.add_argument("--files", nargs="*", default=[], action="extend", help="input files or directories")
+    p.add_argument("--audio", nargs="*", default=[], action="extend", help="wav.scp files whose audio is an input")
+    p.add_argument("--opt", default=[], action="append", help="KEY=VALUE option that changes the output")
+    p.add_argument("--config_keys", default=[], action="append", help="FILE:key1,key2 of a YAML config")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    label = args.label or args.out
+    try:
+        if args.action == "commit":
+            stage_record.commit(args.out, args.stage)
+            return 0
+        options = {}
+        for item in args.opt:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ValueError(f"--opt wants KEY=VALUE, got '{item}'")
+            options[key] = value
+        for spec in args.config_keys:
+            key, value = stage_record.config_options(spec)
+            options[key] = value
+        previous = stage_record.previous_record(args.out, args.stage)
+        new = stage_record.current_inputs(args.stage, args.files, args.audio, options, previous)
+        state, reasons = stage_record.check(args.out, new)
+    except (DataError, ValueError, OSError) as e:
+        print(f"stage_guard: error: {e}", file=sys.stderr)
+        return 2
+    if state == stage_record.CURRENT:
+        print(f"Stage {args.stage}: {label} is up to date (inputs unchanged), skipping", file=sys.stderr)
+    elif state == stage_record.RESUME:
+        print(f"Stage {args.stage}: finishing the interrupted run for {label} (same inputs)", file=sys.stderr)
+    else:
+        print(f"Stage {args.stage}: inputs changed: {'; '.join(reasons)}; recomputing {label}", file=sys.stderr)
+    return EXIT_CODES[state]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

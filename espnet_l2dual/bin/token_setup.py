@@ -1,0 +1,124 @@
+"""The token setup stage 5 chose, recorded so stages 6-11 use it without being told again.
+
+    token_setup record --setup data/token_list/setup.json --token_list_dir data/token_list \\
+        --surface_token_type word --meaning_token_type char --nbpe_surface 100 ...
+    eval "$(token_setup read --setup data/token_list/setup.json [--surface_token_type word ...])"
+
+``record`` (end of stage 5) writes the setup; ``read`` prints it as shell assignments
+(``surface_token_type=...``, ``surface_token_dir=...``, ...). An option given to ``read``
+is one the user typed: if it contradicts the record, that is an error (re-run stage 5
+with it, or drop it), never a silent switch to another token list.
+Token lists live in ``<token_list_dir>/<output>/<name>``, the name carrying the setting:
+``char``, ``jamo``, ``word``, ``bpe_<mode><size>`` (e.g. ``bpe_unigram100``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from espnet_l2dual.utils.fileio import atomic_write
+
+OUTPUTS = ("surface", "meaning")
+TOKEN_TYPES = ("bpe", "char", "jamo", "word")
+
+
+def token_dir_name(token_type: str, nbpe: int, bpemode: str) -> str:
+    """``char`` | ``jamo`` | ``word`` | ``bpe_unigram100``: two settings never share a directory."""
+    if token_type not in TOKEN_TYPES:
+        raise ValueError(f"unknown token type '{token_type}' (expected {', '.join(TOKEN_TYPES)})")
+    return f"bpe_{bpemode}{nbpe}" if token_type == "bpe" else token_type
+
+
+def setup_of(token_list_dir: str, types: Dict[str, str], nbpe: Dict[str, int], bpemode: str) -> dict:
+    out = {}
+    for o in OUTPUTS:
+        t = types[o]
+        entry = {"token_type": t, "dir": f"{token_list_dir}/{o}/{token_dir_name(t, nbpe[o], bpemode)}"}
+        if t == "bpe":
+            entry.update(nbpe=nbpe[o], bpemode=bpemode)
+        out[o] = entry
+    return out
+
+
+def conflicts(setup: dict, types: Dict[str, Optional[str]], nbpe: Dict[str, Optional[int]],
+              bpemode: Optional[str]) -> List[str]:
+    """Explicit options that contradict the recorded setup."""
+    bad = []
+    for o in OUTPUTS:
+        rec = setup[o]
+        if types.get(o) and types[o] != rec["token_type"]:
+            bad.append(f"--{o}_token_type {types[o]} (stage 5 recorded {rec['token_type']})")
+        if rec["token_type"] == "bpe":
+            if nbpe.get(o) is not None and nbpe[o] != rec["nbpe"]:
+                bad.append(f"--nbpe_{o} {nbpe[o]} (stage 5 recorded {rec['nbpe']})")
+            if bpemode and bpemode != rec["bpemode"]:
+                bad.append(f"--bpemode {bpemode} (stage 5 recorded {rec['bpemode']})")
+    return bad
+
+
+def shell_lines(setup: dict) -> List[str]:
+    lines = []
+    for o in OUTPUTS:
+        rec = setup[o]
+        lines.append(f"{o}_token_type={shlex.quote(rec['token_type'])}")
+        lines.append(f"{o}_token_dir={shlex.quote(rec['dir'])}")
+        if rec["token_type"] == "bpe":
+            lines.append(f"nbpe_{o}={int(rec['nbpe'])}")
+            lines.append(f"bpemode={shlex.quote(rec['bpemode'])}")
+    return lines
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="token_setup", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("action", choices=("record", "read", "name"))
+    p.add_argument("--setup", help="e.g. data/token_list/setup.json")
+    p.add_argument("--token_list_dir", default="data/token_list")
+    for o in OUTPUTS:
+        p.add_argument(f"--{o}_token_type", default=None, choices=TOKEN_TYPES + ("",))
+        p.add_argument(f"--nbpe_{o}", default=None, type=lambda s: int(s) if s else None)
+    p.add_argument("--bpemode", default=None, choices=("unigram", "bpe", ""))
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    types = {o: getattr(args, f"{o}_token_type") or None for o in OUTPUTS}
+    nbpe = {o: getattr(args, f"nbpe_{o}") for o in OUTPUTS}
+    bpemode = args.bpemode or None
+    if args.action in ("record", "name"):
+        if None in types.values():
+            print("token_setup: error: record needs --surface_token_type and --meaning_token_type", file=sys.stderr)
+            return 2
+        setup = setup_of(args.token_list_dir, types, {o: nbpe[o] or 100 for o in OUTPUTS}, bpemode or "unigram")
+        if args.action == "name":  # the directories only, for stage 5's own use
+            print("\n".join(shell_lines(setup)))
+            return 0
+        with atomic_write(Path(args.setup)) as f:
+            json.dump(setup, f, indent=1, sort_keys=True)
+        return 0
+    path = Path(args.setup)
+    if not path.is_file():
+        print(f"token_setup: error: {path} not found: run stage 5 (tokenizers) first", file=sys.stderr)
+        return 2
+    try:
+        setup = json.loads(path.read_text(encoding="utf-8"))
+        bad = conflicts(setup, types, nbpe, bpemode)
+    except (ValueError, KeyError, TypeError) as e:
+        print(f"token_setup: error: {path}: unreadable token setup ({e}): re-run stage 5", file=sys.stderr)
+        return 2
+    if bad:
+        print(f"token_setup: error: {'; '.join(bad)} contradicts the token setup in {path}: re-run stage 5 "
+              "with the new option, or drop it to use the recorded setup", file=sys.stderr)
+        return 2
+    print("\n".join(shell_lines(setup)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

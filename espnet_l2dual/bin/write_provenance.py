@@ -1,0 +1,40 @@
+"""Stage 7: write ``exp/<tag>/provenance.json`` (commit, config digest, data digest, token setup, command).
+
+    python -m espnet_l2dual.bin.write_provenance --out exp/asr_mtl_tiny/provenance.json \\
+        --config conf/tuning/train_mtl_tiny.yaml --record exp/asr_mtl_tiny/.stage7.pending.json \\
+        --token_setup data/token_list/setup.json --command "./l2dual.sh --lang en ..."
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from espnet_l2dual.utils.fileio import atomic_write
+from espnet_l2dual.utils.provenance import training_provenance
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="write_provenance", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True)
+    p.add_argument("--config", required=True, help="the training YAML")
+    p.add_argument("--record", required=True, help="stage 7's record of its inputs")
+    p.add_argument("--token_setup", default=None)
+    p.add_argument("--command", default="", help="the command line that trains the model")
+    args = p.parse_args(argv)
+    try:
+        prov = training_provenance(args.config, args.record, args.token_setup, args.command)
+    except (OSError, ValueError) as e:
+        print(f"write_provenance: error: {e}", file=sys.stderr)
+        return 1
+    with atomic_write(args.out) as f:
+        json.dump(prov, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Where a result came from: toolkit commit, config, data, seed, token setup, decode options.
+
+Stage 7 writes ``exp/<tag>/provenance.json`` (``training_provenance``); stage 9 adds
+the seed the Trainer used, the decode options and the test data digest
+(``result_provenance``) and stores it under ``"provenance"`` in results.json, which
+the report prints.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import subprocess
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import yaml
+
+from espnet_l2dual.utils import digest, stage_record
+from espnet_l2dual.utils.fileio import PathLike
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def git_state(root: PathLike = PACKAGE_ROOT) -> Dict[str, object]:
+    """``{"commit": sha | "unknown", "dirty": bool | None}`` of the toolkit checkout."""
+    def git(*args: str) -> Optional[str]:
+        try:
+            proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return proc.stdout if proc.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": "unknown", "dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit.strip(), "dirty": bool(status and status.strip())}
+
+
+def training_provenance(config: PathLike, record: PathLike, token_setup: Optional[PathLike],
+                        command: str) -> dict:
+    """What stage 7 trains from; ``record`` is its stage record (inputs and their digests)."""
+    rec = stage_record.load(Path(record))
+    setup = json.loads(Path(token_setup).read_text(encoding="utf-8")) if token_setup else None
+    return {
+        **git_state(),
+        "config": str(config),
+        "config_sha1": digest.file_sha1(config),
+        "inputs_digest": rec.digest() if rec else None,
+        "token_setup": setup,
+        "command": command,
+        "created": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+def result_provenance(training: Optional[PathLike], model_config: Optional[PathLike],
+                      decode_records: Sequence[PathLike]) -> dict:
+    """Training provenance plus seed, decode options and test-data digests (stage 9)."""
+    out: dict = {}
+    if training and Path(training).is_file():
+        out.update(json.loads(Path(training).read_text(encoding="utf-8")))
+    else:
+        out.update(git_state())
+        out["note"] = "no provenance.json from stage 7 (model trained outside this recipe?)"
+    if model_config and Path(model_config).is_file():
+        conf = yaml.safe_load(Path(model_config).read_text(encoding="utf-8")) or {}
+        out["seed"] = conf.get("seed")
+        out["model_config_sha1"] = digest.file_sha1(model_config)
+    decode = {}
+    for path in decode_records:
+        rec = stage_record.load(Path(path))
+        if rec is not None:
+            decode[str(Path(path).parent)] = {"options": rec.options, "inputs_digest": rec.digest()}
+    out["decode"] = decode
+    return out

@@ -1,0 +1,155 @@
+"""What a stage's output was computed from: input digests and the options that matter.
+
+Each guarded output directory holds ``.stage<N>.json`` once the stage finished there,
+and ``.stage<N>.pending.json`` while it runs. A re-run compares the inputs as they
+are now with the record and either skips ("up to date") or says what changed
+("fs 16000 -> 8000") and redoes the work. A pending record equal to the current
+inputs means an interrupted run of the same work, which a resumable stage may finish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
+
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.utils import digest
+from espnet_l2dual.utils.fileio import PathLike, atomic_write
+
+CURRENT, RUN, RESUME = "current", "run", "resume"
+
+
+@dataclass
+class StageInputs:
+    """The inputs of one stage at one output directory."""
+
+    stage: str
+    files: Dict[str, Optional[str]] = field(default_factory=dict)
+    audio: Dict[str, digest.AudioStats] = field(default_factory=dict)
+    options: Dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"stage": self.stage, "options": self.options, "files": self.files, "audio": self.audio}
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "StageInputs":
+        return cls(str(d.get("stage", "")), dict(d.get("files", {})), dict(d.get("audio", {})),
+                   {k: str(v) for k, v in d.get("options", {}).items()})
+
+    def digest(self) -> str:
+        """One short digest of everything (audio by content only), for provenance."""
+        audio = {scp: digest.combined({p: s[2] for p, s in stats.items()}) for scp, stats in self.audio.items()}
+        return digest.combined({"files": digest.combined(self.files), "audio": digest.combined(audio),
+                                "options": digest.combined(self.options)})
+
+
+def record_path(out_dir: PathLike, stage: str, pending: bool = False) -> Path:
+    return Path(out_dir) / f".stage{stage}{'.pending' if pending else ''}.json"
+
+
+def load(path: Path) -> Optional[StageInputs]:
+    """A record, or None when absent or unreadable (a torn record is no record)."""
+    try:
+        return StageInputs.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def config_options(spec: str) -> Tuple[str, str]:
+    """``FILE:key1,key2`` -> (``config:FILE:key1,key2``, digest of those keys' values)."""
+    path, _, keys = spec.rpartition(":")
+    if not path:
+        raise ValueError(f"--config_keys wants FILE:key1,key2, got '{spec}'")
+    try:
+        conf = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as e:
+        raise DataError(path, None, f"cannot read the config: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise DataError(path, None, f"not valid YAML: {e}") from None
+    picked = {k: conf.get(k) for k in keys.split(",") if k}
+    return f"config:{path}:{keys}", json.dumps(picked, sort_keys=True, default=str)
+
+
+def current_inputs(
+    stage: str, files: Sequence[PathLike] = (), audio: Sequence[PathLike] = (),
+    options: Mapping[str, str] = (), previous: Optional[StageInputs] = None,
+) -> StageInputs:
+    """Digest the inputs now; audio hashes are reused from ``previous`` where size and mtime match."""
+    prev_audio = previous.audio if previous else {}
+    audio_stats = {}
+    for scp in audio:
+        scp = str(scp)
+        if not Path(scp).is_file():
+            raise DataError(scp, None, "not found (an earlier stage makes it)")
+        merged: Dict[str, List] = {}
+        for stats in prev_audio.values():
+            merged.update(stats)
+        audio_stats[scp] = digest.audio_digest(scp, merged)
+    return StageInputs(str(stage), digest.files_digest(files), audio_stats, dict(options))
+
+
+def differences(old: Optional[StageInputs], new: StageInputs, limit: int = 4) -> List[str]:
+    """Human-readable reasons why ``new`` differs from ``old`` (empty: same inputs)."""
+    if old is None:
+        return ["no record of an earlier run"]
+    reasons: List[str] = []
+    for key in sorted(set(old.options) | set(new.options)):
+        a, b = old.options.get(key), new.options.get(key)
+        if a != b:
+            reasons.append(f"{key} {_short(a)} -> {_short(b)}")
+    for path in sorted(set(old.files) | set(new.files)):
+        a, b = old.files.get(path, "absent"), new.files.get(path, "absent")
+        if a != b:
+            what = ("is new" if a in (None, "absent") else "is gone" if b in (None, "absent") else "changed")
+            reasons.append(f"{path} {what}")
+    for scp in sorted(set(old.audio) | set(new.audio)):
+        a, b = old.audio.get(scp, {}), new.audio.get(scp, {})
+        changed = sorted(p for p in set(a) | set(b) if (a.get(p) or [None] * 3)[2] != (b.get(p) or [None] * 3)[2])
+        if changed:
+            reasons.append(f"audio of {scp}: {len(changed)} file(s) changed, added or removed (e.g. {changed[0]})")
+    if len(reasons) > limit:
+        reasons = reasons[:limit] + [f"and {len(reasons) - limit} more"]
+    return reasons
+
+
+def _short(value: Optional[str]) -> str:
+    if value is None:
+        return "(unset)"
+    value = value if value else "''"
+    return value if len(value) <= 60 else value[:57] + "..."
+
+
+def check(out_dir: PathLike, new: StageInputs) -> Tuple[str, List[str]]:
+    """(CURRENT | RESUME | RUN, reasons). RUN/RESUME leave a pending record and remove the done one."""
+    done_path, pending_path = record_path(out_dir, new.stage), record_path(out_dir, new.stage, True)
+    done = load(done_path)
+    if done is not None and not differences(done, new):
+        return CURRENT, []
+    reasons = differences(done, new)
+    pending = load(pending_path)
+    state = RESUME if pending is not None and not differences(pending, new) else RUN
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    with atomic_write(pending_path) as f:
+        json.dump(new.to_json(), f, indent=1, sort_keys=True)
+    if done_path.exists():
+        os.unlink(done_path)  # the output is about to change: it no longer matches that record
+    return state, reasons
+
+
+def commit(out_dir: PathLike, stage: str) -> Path:
+    """The stage finished: its pending record becomes the record."""
+    pending, done = record_path(out_dir, stage, True), record_path(out_dir, stage)
+    if not pending.is_file():
+        raise FileNotFoundError(f"{pending}: no pending record (call 'check' before the work)")
+    os.replace(pending, done)
+    return done
+
+
+def previous_record(out_dir: PathLike, stage: str) -> Optional[StageInputs]:
+    """The done record, else the pending one (its audio hashes are reused)."""
+    return load(record_path(out_dir, stage)) or load(record_path(out_dir, stage, True))
