@@ -2,7 +2,9 @@
 # The main job: every recipe x every model config, then one cross-language report.
 # Stages 1-6 (data, tokenizers, stats) run once per language and are shared by the
 # configs; 7-9 and 11 run per config; 10 (analysis) once per language over the configs.
-# Re-running skips finished work (markers under exp/run_all/ of each recipe).
+# Re-running skips finished work: markers under exp/run_all/ of each recipe are keyed by the
+# corpus, its options, the run/train options and the config files' content, and every stage
+# of l2dual.sh checks its own inputs (README "Re-running").
 set -euo pipefail
 
 log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (run_all.sh) $*" >&2; }
@@ -59,8 +61,14 @@ run_stages() {
     [ "${first}" -lt "${stage}" ] && first=${stage}
     [ "${last}" -gt "${stop_stage}" ] && last=${stop_stage}
     [ "${first}" -gt "${last}" ] && return 0
-    local done_file="${dir}/exp/run_all/${marker}.${first}-${last}.done"
-    if [ -f "${done_file}" ]; then log "${dir}: ${marker} stages ${first}-${last} already done"; return 0; fi
+    # the marker is keyed by everything that shapes the work: a changed corpus, option or
+    # YAML is new work (each stage's own record then decides what is really recomputed)
+    local key
+    key=$( { echo "$(corpus_of "${lang}")|${local_data_opts}|${run_args}|${train_args}|${ngpu}|$*"
+             cat "${dir}/${config}"; for c in ${configs}; do cat "${dir}/conf/tuning/train_${c}${suffix}.yaml"; done
+           } | sha1sum | cut -c1-12)
+    local done_file="${dir}/exp/run_all/${marker}.${first}-${last}.${key}.done"
+    if [ -f "${done_file}" ]; then log "${dir}: ${marker} stages ${first}-${last} already done (${done_file##*/})"; return 0; fi
     log "${dir}: ${marker} stages ${first}-${last} (config ${config})"
     # shellcheck disable=SC2086
     (cd "${dir}" && ./run.sh --stage "${first}" --stop_stage "${last}" --ngpu "${ngpu}" --nj "${nj}" \

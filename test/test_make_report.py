@@ -155,3 +155,23 @@ def test_differences_carry_paired_bootstrap_intervals(tmp_path: Path) -> None:
     assert data["methods"]["partial"]["surface"]["vs_mtl"]["ci95"] == [-20.0, -20.0]
     md = (out / "REPORT.md").read_text()
     assert "partial−MTL -20.00 [-20.00, -20.00]" in md
+
+
+def test_report_prints_each_models_provenance(tmp_path: Path) -> None:
+    r = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
+    res = r / "exp" / "asr_mtl_tiny" / "results.json"
+    body = json.loads(res.read_text())
+    body["provenance"] = {"commit": "abcdef1234567", "dirty": True, "config_sha1": "0123456789abcdef",
+                          "inputs_digest": "feedfacecafe0001", "seed": 3,
+                          "decode": {"exp/x/test": {"options": {"beam_size": "5", "inference_args": ""}}}}
+    res.write_text(json.dumps(body))
+    stl = r / "exp" / "asr_stl_surface_tiny" / "results.json"
+    body = json.loads(stl.read_text())
+    body["provenance"] = {"commit": "1111111111", "dirty": False}
+    stl.write_text(json.dumps(body))
+    out = tmp_path / "report"
+    assert main(["--recipes", str(r), "--out_dir", str(out)]) == 0
+    md = (out / "REPORT.md").read_text()
+    assert "| en | mtl | `abcdef1234 (dirty)` | `0123456789ab` | `feedfacecafe0001` | 3 | beam_size=5 |" in md
+    assert "| en | stl_meaning | not recorded" in md
+    assert "2 different toolkit states" in md

@@ -183,7 +183,8 @@ def test_cli_korean(tmp_path):
     rc, exp = _run(data_root, dec, "ko")
     assert rc == 0
     res = json.loads((exp / "results.json").read_text(encoding="utf-8"))
-    assert set(res) == {"test"} and set(res["test"]) == {"surface", "meaning"}
+    assert set(res) == {"test", "provenance"} and set(res["test"]) == {"surface", "meaning"}
+    assert res["provenance"]["commit"]  # git sha or "unknown" outside a checkout
     m = res["test"]["meaning"]
     # meaning: s1_u1 exact, s1_u2 exact, s2_u3 missing -> 2 chars deleted out of 6+5+2
     assert m["n_utt"] == 3 and m["n_missing_hyp"] == 1

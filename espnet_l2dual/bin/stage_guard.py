@@ -8,6 +8,8 @@
 (prints "up to date"), 10 when the work must be done (prints what changed) and 11 when
 an interrupted run of the same work can be finished (resume). Any other exit is an
 error. ``commit`` marks the work done; run it only after the stage succeeded.
+``retire --out exp/x --to exp/stale/x.<time>`` moves an output made from other inputs
+aside (a trained model: its config.yaml paths follow it).
 ``--files`` takes files or directories (a directory stands for its visible top-level
 files), ``--audio`` a wav.scp whose audio files are digested too, ``--opt KEY=VALUE``
 an option, ``--config_keys FILE:k1,k2`` the values of some keys of a YAML file.
@@ -28,8 +30,9 @@ EXIT_CODES = {stage_record.CURRENT: 0, stage_record.RUN: 10, stage_record.RESUME
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stage_guard", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=("check", "commit"))
-    p.add_argument("--stage", required=True, help="stage number (names the record .stage<N>.json)")
+    p.add_argument("action", choices=("check", "commit", "retire"))
+    p.add_argument("--to", default=None, help="retire: where the old output goes")
+    p.add_argument("--stage", default="", help="stage number (names the record .stage<N>.json)")
     p.add_argument("--out", required=True, help="the stage's output directory (holds the record)")
     p.add_argument("--label", default=None, help="what the message calls the output (default: --out)")
     p.add_argument("--files", nargs="*", default=[], action="extend", help="input files or directories")
@@ -46,6 +49,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.action == "commit":
             stage_record.commit(args.out, args.stage)
             return 0
+        if args.action == "retire":
+            if not args.to:
+                raise ValueError("retire needs --to")
+            stage_record.retire(args.out, args.to)
+            return 0
+        if not args.stage:
+            raise ValueError("check needs --stage")
         options = {}
         for item in args.opt:
             key, sep, value = item.partition("=")
@@ -65,6 +75,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Stage {args.stage}: {label} is up to date (inputs unchanged), skipping", file=sys.stderr)
     elif state == stage_record.RESUME:
         print(f"Stage {args.stage}: finishing the interrupted run for {label} (same inputs)", file=sys.stderr)
+    elif reasons == [stage_record.NO_RECORD]:
+        print(f"Stage {args.stage}: computing {label} ({stage_record.NO_RECORD})", file=sys.stderr)
     else:
         print(f"Stage {args.stage}: inputs changed: {'; '.join(reasons)}; recomputing {label}", file=sys.stderr)
     return EXIT_CODES[state]

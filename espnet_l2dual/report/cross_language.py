@@ -38,6 +38,13 @@ class Recipe:
             return None
         return json.loads(f.read_text(encoding="utf-8")).get(test_set)
 
+    def provenance(self, config: str, suffix: str) -> Optional[Dict[str, Any]]:
+        """The ``provenance`` stage 9 stored in results.json (None for older results)."""
+        f = self.path / "exp" / f"asr_{config}{suffix}" / "results.json"
+        if not f.is_file():
+            return None
+        return json.loads(f.read_text(encoding="utf-8")).get("provenance")
+
     def utterance_errors(self, config: str, suffix: str, test_set: str, output: str, entry: Mapping[str, Any],
                          kind: str = "cer") -> Optional[Dict[str, Tuple[int, int]]]:
         """Per-utterance (edits, ref length) from the sclite trn files stage 9 left (None if absent).
@@ -111,6 +118,7 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
         for c in ["mtl", *lang["methods"]]:
             lang.setdefault("task_cka", {})[c] = task_cka(analysis or {}, size, f"asr_{c}{suffix}")
         lang["entanglement"] = entanglement_summary(analysis, size, f"asr_mtl{suffix}") if analysis else {}
+        lang["provenance"] = {c: r.provenance(c, suffix) for c in configs if per_cfg.get(c) is not None}
         out["languages"][r.lang] = lang
     return out
 
@@ -202,7 +210,33 @@ def render(data: Dict[str, Any]) -> str:
     if summaries:
         lines += ["", "## Korean vs English: entanglement (stage 10)", ""]
         lines += comparison_lines(summaries)
+    lines += provenance_lines(data)
     return "\n".join(lines) + "\n"
+
+
+def provenance_lines(data: Dict[str, Any]) -> List[str]:
+    """Where every number came from: commit, config digest, training inputs, seed, decode options."""
+    rows = [(lang, c, p) for lang, d in data["languages"].items() for c, p in d.get("provenance", {}).items()]
+    if not rows:
+        return []
+    lines = ["", "## Provenance (results.json of each model)", "",
+             "| language | config | toolkit commit | config sha1 | training inputs | seed | decode |",
+             "|---|---|---|---|---|---|---|"]
+    commits = set()
+    for lang, c, p in rows:
+        if not p:
+            lines.append(f"| {lang} | {c} | not recorded (scored before provenance was kept) | | | | |")
+            continue
+        commit = str(p.get("commit", "unknown"))[:10] + (" (dirty)" if p.get("dirty") else "")
+        commits.add(commit)
+        decode = "; ".join(" ".join(f"{k}={v}" for k, v in sorted(d.get("options", {}).items()) if v != "")
+                           for d in (p.get("decode") or {}).values())
+        lines.append(f"| {lang} | {c} | `{commit}` | `{str(p.get('config_sha1', ''))[:12]}` "
+                     f"| `{p.get('inputs_digest') or 'n/a'}` | {p.get('seed', 'n/a')} | {decode or 'n/a'} |")
+    if len(commits) > 1:
+        lines += ["", f"Note: these results come from {len(commits)} different toolkit states; "
+                  "compare them only if the code between those commits did not change the models."]
+    return lines
 
 
 def surface_verdicts(data: Dict[str, Any]) -> List[str]:

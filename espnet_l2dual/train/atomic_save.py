@@ -20,6 +20,8 @@ from typing import Callable, Iterator, Optional
 
 import torch
 
+from espnet_l2dual.utils.fileio import _umask
+
 
 def _atomic(save: Callable) -> Callable:
     def atomic_save(obj, f, *args, **kwargs):
@@ -30,6 +32,7 @@ def _atomic(save: Callable) -> Callable:
         os.close(fd)
         try:
             save(obj, tmp, *args, **kwargs)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model gets the usual mode
             os.replace(tmp, target)
         except BaseException as e:
             with contextlib.suppress(FileNotFoundError):
@@ -39,6 +42,15 @@ def _atomic(save: Callable) -> Callable:
             raise
     atomic_save.__wrapped__ = save  # type: ignore[attr-defined]
     return atomic_save
+
+
+def remove_stale_temps(directory: Path) -> int:
+    """Delete the temp files a killed save left in ``directory``; returns how many."""
+    n = 0
+    for tmp in Path(directory).glob(".*.pth.*.tmp"):
+        tmp.unlink(missing_ok=True)
+        n += 1
+    return n
 
 
 def _is_enospc(e: BaseException) -> bool:

@@ -33,7 +33,7 @@ from espnet2.train.trainer import Trainer, TrainerOptions  # noqa: E402
 from espnet2.utils.build_dataclass import build_dataclass  # noqa: E402
 from espnet2.utils.nested_dict_action import NestedDictAction  # noqa: E402
 
-from espnet_l2dual.train.atomic_save import atomic_torch_save, checkpoint_problem  # noqa: E402
+from espnet_l2dual.train.atomic_save import atomic_torch_save, checkpoint_problem, remove_stale_temps  # noqa: E402
 from espnet_l2dual.train.grad_surgery import SURGERIES, GradSurgeryStep, check_conf  # noqa: E402
 from espnet_l2dual.utils.fileio import atomic_write  # noqa: E402
 
@@ -92,6 +92,7 @@ class L2DualTrainer(Trainer):
         is_main = not distributed_option.distributed or distributed_option.dist_rank == 0
         with atomic_torch_save():
             if is_main:
+                remove_stale_temps(Path(trainer_options.output_dir))
                 save_initial_weights(model, Path(trainer_options.output_dir))
             super().run(
                 model=model,

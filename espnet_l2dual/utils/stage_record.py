@@ -22,6 +22,7 @@ from espnet_l2dual.utils import digest
 from espnet_l2dual.utils.fileio import PathLike, atomic_write
 
 CURRENT, RUN, RESUME = "current", "run", "resume"
+NO_RECORD = "no record of an earlier run"
 
 
 @dataclass
@@ -96,7 +97,7 @@ def current_inputs(
 def differences(old: Optional[StageInputs], new: StageInputs, limit: int = 4) -> List[str]:
     """Human-readable reasons why ``new`` differs from ``old`` (empty: same inputs)."""
     if old is None:
-        return ["no record of an earlier run"]
+        return [NO_RECORD]
     reasons: List[str] = []
     for key in sorted(set(old.options) | set(new.options)):
         a, b = old.options.get(key), new.options.get(key)
@@ -153,3 +154,22 @@ def commit(out_dir: PathLike, stage: str) -> Path:
 def previous_record(out_dir: PathLike, stage: str) -> Optional[StageInputs]:
     """The done record, else the pending one (its audio hashes are reused)."""
     return load(record_path(out_dir, stage)) or load(record_path(out_dir, stage, True))
+
+
+def retire(out_dir: PathLike, to: PathLike) -> Path:
+    """Move an output made from other inputs aside; its ``config.yaml`` paths follow it.
+
+    A trained model's config names its own token lists and stats (``exp/<tag>/...``); after
+    the move they must point into the new place, not at the retrained model's files.
+    """
+    src, dst = Path(out_dir), Path(to)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dst)
+    config = dst / "config.yaml"
+    if config.is_file():
+        text = config.read_text(encoding="utf-8")
+        with atomic_write(config) as f:
+            f.write(text.replace(f"{src.as_posix().rstrip('/')}/", f"{dst.as_posix()}/"))
+    for rec in dst.glob(".stage*.json"):
+        rec.unlink()  # records describe the output at its old place
+    return dst

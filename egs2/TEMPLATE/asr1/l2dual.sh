@@ -325,8 +325,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     if ! guard 7 "${exp_dir}" "${train_inputs[@]}"; then
         if [ "${guard_state}" = run ] && { compgen -G "${exp_dir}/*.pth" >/dev/null || [ -e "${exp_dir}/config.yaml" ]; }; then
             stale="exp/stale/${exp_dir##*/}.$(date '+%Y%m%dT%H%M%S')"
-            mkdir -p exp/stale
-            mv "${exp_dir}" "${stale}"
+            ${python} -m espnet_l2dual.bin.stage_guard retire --out "${exp_dir}" --to "${stale}"
             log "Stage 7: the model in ${exp_dir} was trained from other inputs: moved it to ${stale}"
             guard 7 "${exp_dir}" "${train_inputs[@]}" || true
         fi

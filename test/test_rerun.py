@@ -1,0 +1,260 @@
+"""Re-runs never reuse stale work (issue 14): each case through ./run.sh on a tiny corpus.
+
+One base recipe runs stages 1-11 once (16 training utterances, a 1-block model, one
+epoch: seconds, not accuracy). Each test works in its own clone of it, changes one
+input, re-runs, and checks that exactly the dependent outputs changed (by content
+hash) and that the log says why; with nothing changed nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Dict
+
+import numpy as np
+import pytest
+import soundfile
+import yaml
+from recipe_helpers import make_recipe, run_recipe, write_tiny_config
+
+pytestmark = pytest.mark.slow
+
+DATA_OPTS = "--num_train 16 --num_dev 4 --num_test 4"
+CONFIG = "conf/train_mtl_test.yaml"
+TAG = "asr_mtl_test"
+COMMON = ["--nj", "1", "--inference_nj", "1", "--local_data_opts", DATA_OPTS, "--train_config", CONFIG,
+          "--beam_size", "2"]
+
+
+def run(recipe: Path, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    proc = run_recipe(["./run.sh", *COMMON, *args], cwd=recipe, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def tree_hashes(root: Path) -> Dict[str, str]:
+    return {p.relative_to(root).as_posix(): sha(p) for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.is_symlink()}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    recipe = make_recipe(tmp_path_factory.mktemp("base"), "l2en")
+    write_tiny_config(recipe)
+    run(recipe, "--stage", "1", "--stop_stage", "11")
+    return recipe
+
+
+def clone(base: Path, tmp_path: Path) -> Path:
+    """A copy of the base recipe whose absolute paths (audio, records) point into the copy."""
+    dst = tmp_path / "egs2" / "l2en" / "asr1"
+    shutil.copytree(base, dst, symlinks=True)
+    old, new = str(base), str(dst)
+    for p in dst.rglob("*"):
+        if p.is_file() and not p.is_symlink() and p.suffix not in (".wav", ".pth", ".npz", ".png", ".zip"):
+            try:
+                text = p.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+            if old in text:
+                st = p.stat()
+                p.write_text(text.replace(old, new), encoding="utf-8")
+                os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return dst
+
+
+def test_nothing_changed_nothing_recomputed(base: Path) -> None:
+    before = tree_hashes(base / "exp")
+    t0 = time.time()
+    proc = run(base, "--stage", "3", "--stop_stage", "11")
+    assert time.time() - t0 < 60
+    assert "recomputing" not in proc.stderr and "computing" not in proc.stderr
+    for stage in (3, 4, 5, 6, 7, 8, 9, 10, 11):
+        assert re.search(rf"Stage {stage}: \S+ is up to date \(inputs unchanged\), skipping", proc.stderr), stage
+    assert tree_hashes(base / "exp") == before
+
+
+def test_provenance_and_replayable_run_sh(base: Path) -> None:
+    exp = base / "exp" / TAG
+    res = json.loads((exp / "results.json").read_text())
+    prov = res["provenance"]
+    assert prov["commit"] and prov["config_sha1"] == sha(base / CONFIG)
+    assert prov["seed"] == 0 and prov["token_setup"]["surface"]["dir"] == "data/token_list/surface/char"
+    (decode,) = prov["decode"].values()
+    assert decode["options"]["beam_size"] == "2" and decode["inputs_digest"]
+    assert "toolkit commit" in (exp / "RESULTS.md").read_text(encoding="utf-8")
+    # config.yaml names only the model's own files, never data/token_list or the stats dir
+    conf = yaml.safe_load((exp / "config.yaml").read_text())
+    assert conf["normalize_conf"]["stats_file"] == f"exp/{TAG}/feats_stats.npz"
+    replay = run_recipe([str(exp / "run.sh"), "--stage", "9", "--stop_stage", "9"], cwd=base, timeout=120)
+    assert replay.returncode == 0, replay.stderr[-2000:]
+    assert "Stage 9: exp/asr_mtl_test is up to date" in replay.stderr
+
+
+def test_changed_source_audio_is_redumped_and_the_model_retrained(base: Path, tmp_path: Path) -> None:
+    recipe = clone(base, tmp_path)
+    utts = [line.split()[0] for line in (recipe / "data/train/wav.scp").read_text().splitlines()]
+    src = Path((recipe / "data/train/wav.scp").read_text().splitlines()[0].split()[1])
+    data, fs = soundfile.read(str(src))
+    soundfile.write(str(src), np.flip(data), fs)  # same utt id, same rate, other audio
+    dumps = {u: recipe / f"dump/raw/org/train/format.1/data/{u}.wav" for u in utts}
+    before = {u: sha(p) for u, p in dumps.items()}
+    old_model = sha(recipe / "exp" / TAG / "valid.loss.ave.pth")
+    proc = run(recipe, "--stage", "3", "--stop_stage", "8")
+    assert re.search(r"Stage 3: inputs changed: .*audio of data/train/wav.scp: 1 file\(s\) changed", proc.stderr)
+    after = {u: sha(p) for u, p in dumps.items()}
+    assert after[utts[0]] != before[utts[0]]
+    assert all(after[u] == before[u] for u in utts[1:])  # unchanged sources are reused
+    assert "Stage 7: the model in exp/asr_mtl_test was trained from other inputs" in proc.stderr
+    assert sha(recipe / "exp" / TAG / "valid.loss.ave.pth") != old_model
+    (stale,) = (recipe / "exp" / "stale").iterdir()
+    conf = yaml.safe_load((stale / "config.yaml").read_text())
+    assert conf["normalize_conf"]["stats_file"] == f"exp/stale/{stale.name}/feats_stats.npz"
+
+
+@pytest.mark.parametrize("change, args, reason", [
+    ("text", (), "data/train/text_surface changed"),
+    ("fs", ("--fs", "8000"), "fs 16000 -> 8000"),
+    ("format", ("--audio_format", "flac"), "audio_format wav -> flac"),
+])
+def test_stage3_redoes_its_work_when_any_input_changes(base, tmp_path, change, args, reason) -> None:
+    recipe = clone(base, tmp_path)
+    if change == "text":
+        p = recipe / "data/train/text_surface"
+        lines = p.read_text(encoding="utf-8").splitlines()
+        utt, text = lines[0].split(maxsplit=1)
+        lines[0] = f"{utt} {text} QQ"
+        p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = run(recipe, "--stage", "3", "--stop_stage", "5", *args)
+    assert f"Stage 3: inputs changed: {reason}" in proc.stderr
+    assert "Stage 4: inputs changed" in proc.stderr
+    dump = recipe / "dump/raw/train"
+    if change == "text":
+        assert "QQ" in (dump / "text_surface").read_text(encoding="utf-8")
+        assert "Stage 5: inputs changed" in proc.stderr
+        assert "Q" in (recipe / "data/token_list/surface/char/tokens.txt").read_text(encoding="utf-8").split()
+    elif change == "fs":
+        first = (dump / "wav.scp").read_text().splitlines()[0].split()[1]
+        assert soundfile.info(str(recipe / first)).samplerate == 8000
+    else:
+        assert (dump / "wav.scp").read_text().splitlines()[0].endswith(".flac")
+
+
+def test_stage5_records_the_token_setup_and_later_stages_follow_it(base, tmp_path) -> None:
+    recipe = clone(base, tmp_path)
+    run(recipe, "--stage", "5", "--stop_stage", "5", "--surface_token_type", "word")
+    setup = json.loads((recipe / "data/token_list/setup.json").read_text())
+    assert setup["surface"] == {"token_type": "word", "dir": "data/token_list/surface/word"}
+    char_list = recipe / "data/token_list/surface/char/tokens.txt"
+    assert char_list.is_file()  # two settings, two directories
+    # forgetting the option later is fine: stage 6 uses the recorded setup
+    proc = run(recipe, "--stage", "6", "--stop_stage", "6")
+    assert (recipe / "exp/stats_raw_word_char/train/feats_stats.npz").is_file()
+    # contradicting it is an error, not a silent switch
+    proc = run(recipe, "--stage", "7", "--stop_stage", "7", "--surface_token_type", "char", check=False)
+    assert proc.returncode != 0
+    assert "--surface_token_type char (stage 5 recorded word)" in proc.stderr
+
+
+def test_resume_after_a_kill_and_after_a_corrupt_checkpoint(base, tmp_path) -> None:
+    recipe = clone(base, tmp_path)
+    conf = yaml.safe_load((recipe / CONFIG).read_text())
+    conf["max_epoch"] = 3
+    (recipe / CONFIG).write_text(yaml.safe_dump(conf))
+    exp = recipe / "exp" / TAG
+    cmd = ["./run.sh", *COMMON, "--stage", "7", "--stop_stage", "7"]
+    proc = subprocess.Popen(cmd, cwd=recipe, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    # the config changed (max_epoch), so the old model is moved aside first; wait for the new epoch 1
+    while time.time() < deadline and not ((recipe / "exp/stale").is_dir() and (exp / "1epoch.pth").exists()):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # mid-training, possibly mid-save
+    proc.communicate()
+    assert (exp / ".stage7.pending.json").is_file() and not (exp / ".stage7.json").exists()
+
+    resumed = run(recipe, "--stage", "7", "--stop_stage", "7")
+    assert "finishing the interrupted run" in resumed.stderr
+    assert (exp / ".stage7.json").is_file() and (exp / "3epoch.pth").is_file()
+    assert (exp / "logs/train.1.log").is_file()  # the killed run's log is kept
+
+    # a checkpoint broken by something else (full disk, an older toolkit): named, set aside
+    (exp / ".stage7.json").rename(exp / ".stage7.pending.json")
+    (exp / "checkpoint.pth").write_bytes((exp / "checkpoint.pth").read_bytes()[:1000])
+    again = run(recipe, "--stage", "7", "--stop_stage", "7")
+    log = (exp / "logs/train.log").read_text(encoding="utf-8")
+    assert f"{exp.relative_to(recipe)}/checkpoint.pth is truncated or not a torch checkpoint" in log
+    assert (exp / "checkpoint.pth.corrupt").is_file() and (exp / ".stage7.json").is_file()
+    assert "training starts again from epoch 1" in log
+    assert again.returncode == 0
+
+
+def test_one_run_per_recipe_dir(base, tmp_path) -> None:
+    recipe = clone(base, tmp_path)
+    lock = recipe / ".l2dual.lock"
+    with open(lock, "a+") as fd:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        lock.write_text("PID 4242 (a test holding the lock)\n")
+        t0 = time.time()
+        proc = run(recipe, "--stage", "4", "--stop_stage", "4", check=False)
+        assert proc.returncode != 0 and time.time() - t0 < 30
+        assert "another run is using" in proc.stderr and "PID 4242" in proc.stderr
+        threading.Timer(3.0, lambda: fcntl.flock(fd, fcntl.LOCK_UN)).start()
+        waited = run(recipe, "--stage", "4", "--stop_stage", "4", "--wait_lock", "true")
+        assert "waiting for the run holding" in waited.stderr
+
+
+def test_concurrent_data_preparation_never_installs_a_half_written_dir(base, tmp_path) -> None:
+    recipe = clone(base, tmp_path)
+    cmd = ["scripts/mini_data.sh", "--lang", "en", "--nj", "1", *DATA_OPTS.split()]
+    env = dict(os.environ, PATH=f"{recipe}/utils:{recipe}/scripts:{os.environ['PATH']}")
+    procs = [subprocess.Popen(["bash", "-c", ". ./path.sh && " + " ".join(cmd)], cwd=recipe, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errs
+    check = run_recipe(["bash", "-c", ". ./path.sh && python -m espnet_l2dual.bin.validate_data_dir data/train"],
+                       cwd=recipe, timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert not list((recipe / "data").glob(".*.tmp"))
+
+
+def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
+    """A changed --local_data_opts or YAML is new work for run_all.sh, not 'already done'."""
+    root = Path(__file__).resolve().parents[1]
+    recipe = make_recipe(tmp_path, "l2en")
+    (tmp_path / "egs2" / "TEMPLATE").symlink_to(root / "egs2" / "TEMPLATE")
+    (tmp_path / "tools").symlink_to(root / "tools")
+    shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
+
+    def run_all(opts: str) -> str:
+        cmd = ["./run_all.sh", "--langs", "en", "--configs", "mtl", "--stop_stage", "6", "--nj", "1",
+               "--parallel", "false", "--local_data_opts", opts]
+        proc = run_recipe(cmd, cwd=tmp_path, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stderr
+
+    run_all("--num_train 16 --num_dev 4 --num_test 4")
+    assert "already done" in run_all("--num_train 16 --num_dev 4 --num_test 4")
+    log = run_all("--num_train 12 --num_dev 4 --num_test 4")
+    assert "already done" not in log
+    assert len((recipe / "data/train/wav.scp").read_text().splitlines()) == 12
+    assert len((recipe / "dump/raw/train/wav.scp").read_text().splitlines()) <= 12
+    conf = recipe / "conf/tuning/train_mtl_tiny.yaml"
+    conf.write_text(conf.read_text().replace("n_mels: 80", "n_mels: 40"))
+    log = run_all("--num_train 12 --num_dev 4 --num_test 4")
+    assert "already done" not in log and "Stage 6: inputs changed: config:" in log
