@@ -14,21 +14,23 @@ import torch
 from espnet_l2dual.train.atomic_save import atomic_torch_save, checkpoint_problem, remove_stale_temps
 
 
-def test_a_kill_during_the_save_leaves_the_old_checkpoint(tmp_path: Path) -> None:
-    target = tmp_path / "checkpoint.pth"
+def _save_killed_midway(target: Path, guarded: bool) -> int:
+    """Save epoch 1, then a child process that dies by SIGKILL half-way through saving over it."""
     torch.save({"epoch": 1}, target)
-    # the child dies by SIGKILL while pickling, half-way through writing the new checkpoint
-    code = textwrap.dedent(f"""
+    save = f"torch.save({{'w': torch.zeros(100000), 'x': Die()}}, {str(target)!r})"
+    code = textwrap.dedent("""
         import os, signal, torch
         from espnet_l2dual.train.atomic_save import atomic_torch_save
         class Die:
             def __reduce__(self):
                 os.kill(os.getpid(), signal.SIGKILL)
-        with atomic_torch_save():
-            torch.save({{"w": torch.zeros(100000), "x": Die()}}, {str(target)!r})
-    """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True)
-    assert proc.returncode == -9
+    """) + (f"with atomic_torch_save():\n    {save}\n" if guarded else save + "\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode
+
+
+def test_a_kill_during_the_save_leaves_the_old_checkpoint(tmp_path: Path) -> None:
+    target = tmp_path / "checkpoint.pth"
+    assert _save_killed_midway(target, guarded=True) == -9
     assert torch.load(target) == {"epoch": 1}
     assert checkpoint_problem(target) is None
     assert remove_stale_temps(tmp_path) == 1 and [p.name for p in tmp_path.iterdir()] == ["checkpoint.pth"]
@@ -37,15 +39,7 @@ def test_a_kill_during_the_save_leaves_the_old_checkpoint(tmp_path: Path) -> Non
 def test_without_the_guard_the_same_kill_tears_the_file(tmp_path: Path) -> None:
     """The failure the guard exists for (so the test above can fail)."""
     target = tmp_path / "checkpoint.pth"
-    torch.save({"epoch": 1}, target)
-    code = textwrap.dedent(f"""
-        import os, signal, torch
-        class Die:
-            def __reduce__(self):
-                os.kill(os.getpid(), signal.SIGKILL)
-        torch.save({{"w": torch.zeros(100000), "x": Die()}}, {str(target)!r})
-    """)
-    subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert _save_killed_midway(target, guarded=False) == -9
     assert checkpoint_problem(target) is not None
 
 

@@ -55,11 +55,12 @@ def test_empty_span_half_allowed():
 @pytest.mark.parametrize(
     "text, column, reason",
     [
-        ("나 (먹어요/(머거요)", 8, "nested"),
+        ("나 (먹어요/(머거요)", 3, "unclosed '(': the next '(' comes before its ')'"),
+        ("(this/(dis)", 1, "unclosed '('"),
         ("나 (먹어요", 3, "unbalanced '('"),
         ("나 (먹어요)/(머거요", 9, "unbalanced '('"),
         ("나 먹어요) 가", 6, "unbalanced ')'"),
-        ("((a))/(b)", 2, "nested"),
+        ("((a))/(b)", 1, "unclosed '('"),
         ("(a) 가", 4, "missing its second half"),
         ("(a)", 4, "missing its second half"),
         ("(a)/b", 5, "must be followed by '('"),
@@ -189,3 +190,14 @@ def test_format_round_trip_english():
 def test_format_rejects_unwritable_words(bad):
     with pytest.raises(ValueError):
         format_dual_transcript([bad], ["x"])
+
+
+@pytest.mark.parametrize("tag", ["x/", "q/", "B/"])
+def test_unknown_tag_is_an_error_naming_it_unless_told(tag):
+    with pytest.raises(DataError, match=rf"data/text:7: unknown tag '{tag}' \(known: b/ l/ o/ n/ u/\)"):
+        parse(f"그 {tag} 사람", path="data/text", line=7)
+    assert parse_dual_transcript(f"그 {tag} 사람", "ko", policy=TagPolicy(unknown_tags="drop")).meaning == "그 사람"
+    kept = parse_dual_transcript(f"그 {tag} 사람", "ko", policy=TagPolicy(unknown_tags="word")).meaning
+    assert kept.split()[0] == "그" and len(kept.split()) == 3
+    with pytest.raises(ValueError, match="unknown_tags must be one of"):
+        TagPolicy(unknown_tags="ignore")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, fields, replace
@@ -38,7 +39,8 @@ from espnet_l2dual.errors import DataError
 from espnet_l2dual.models.dual_attention import joint_beam_search, strip_ids
 from espnet_l2dual.text.normalize import jamo_to_hangul
 from espnet_l2dual.utils import offline
-from espnet_l2dual.utils.fileio import PathLike, read_table, write_table
+from espnet_l2dual.utils.digest import entry_files
+from espnet_l2dual.utils.fileio import PathLike, iter_table, read_table, write_table
 
 offline.guard()
 
@@ -416,10 +418,15 @@ def decode_dir(s2t: Speech2DualText, scp: str, keys: Optional[List[str]], output
     from espnet_l2dual.bin.format_wav_scp import read_audio, to_mono
 
     table = read_table(scp)
+    line_of = {key: no for no, key, _ in iter_table(scp)}
     keys = list(table) if keys is None else keys
     missing = [k for k in keys if k not in table]
     if missing:
         raise DataError(scp, None, f"{len(missing)} key(s) of the key file are missing, e.g. '{missing[0]}'")
+    for key in keys:  # every file before the first decode: a missing one fails in seconds, not hours
+        for path in entry_files(table[key]):
+            if not os.path.isfile(path):
+                raise DataError(scp, line_of[key], f"'{key}': missing audio: '{path}' does not exist")
     rows: Dict[str, Dict[str, List[Tuple[str, str]]]] = {o: {"text": [], "token": [], "score": []}
                                                          for o in s2t.outputs}
     progress = _Progress(len(keys))
@@ -427,9 +434,9 @@ def decode_dir(s2t: Speech2DualText, scp: str, keys: Optional[List[str]], output
         try:
             data, rate = read_audio(table[key])
         except Exception as e:
-            raise DataError(scp, None, f"utterance '{key}': cannot read audio ({e})") from None
+            raise DataError(scp, line_of[key], f"'{key}': cannot read audio '{table[key]}' ({e})") from None
         if fs is not None and rate != fs:
-            raise DataError(scp, None, f"utterance '{key}': sampling rate {rate} != {fs}")
+            raise DataError(scp, line_of[key], f"'{key}': sampling rate {rate} != {fs}")
         result = s2t(to_mono(data))
         for o, hyps in result.items():
             text, tokens, score = hyps[0]

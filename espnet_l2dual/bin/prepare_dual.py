@@ -22,6 +22,7 @@ from espnet_l2dual.corpus.split import (
     speaker_disjoint_split,
 )
 from espnet_l2dual.corpus.summary import format_summary
+from espnet_l2dual.text.dual_transcript import UNKNOWN_TAG_ACTIONS, TagPolicy
 from espnet_l2dual.corpus.trn import DEFAULT_SPEAKER_PATTERN, TrnUtterance, compile_speaker_pattern, read_trn
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.text.divergence import default_unit
@@ -37,13 +38,15 @@ def prepare_dual(
     num_dev: int = 1,
     num_test: int = 1,
     seed: int = 1,
+    unknown_tags: str = "error",
 ) -> str:
     """Write out/{train,dev,test}; return the summary text."""
+    policy = TagPolicy(unknown_tags=unknown_tags)
     regex = compile_speaker_pattern(speaker_pattern)
     seen: Dict[str, str] = {}
     entries: List[TrnUtterance] = []
     for trn in trns:
-        entries.extend(read_trn(trn, lang, audio_root, regex, seen=seen))
+        entries.extend(read_trn(trn, lang, audio_root, regex, policy=policy, seen=seen))
     if not entries:
         raise DataError(trns[0] if trns else None, None, "no utterances in the .trn files")
     counts: Dict[str, int] = {}
@@ -82,10 +85,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--dev_speakers", type=int, default=1, help="dev speakers of the seeded split (default 1)")
     parser.add_argument("--test_speakers", type=int, default=1, help="test speakers of the seeded split (default 1)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--unknown_tags", default="error", choices=UNKNOWN_TAG_ACTIONS,
+                        help="a tag-like word (letter + '/') that is not b/ l/ o/ n/ u/: error (default), "
+                             "drop it, or keep it as a word")
     args = parser.parse_args(argv)
     try:
         text = prepare_dual(args.lang, args.trn, args.audio_root, args.out, args.speaker_pattern,
-                            args.split_lists, args.dev_speakers, args.test_speakers, args.seed)
+                            args.split_lists, args.dev_speakers, args.test_speakers, args.seed, args.unknown_tags)
     except (DataError, ValueError, OSError) as e:
         print(f"prepare_dual: error: {e}", file=sys.stderr)
         return 1

@@ -42,9 +42,33 @@ def listed_audio(audio: Path, source: PathLike, line: Optional[int]) -> str:
     if not audio.is_file():
         raise DataError(source, line, f"missing audio: '{audio}' does not exist")
     try:
-        return wav_scp_entry(audio.resolve())
+        entry = wav_scp_entry(audio.resolve())
     except ValueError as e:
         raise DataError(source, line, str(e)) from None
+    problem = audio_problem(audio)
+    if problem:
+        raise DataError(source, line, f"audio '{audio}' {problem}")
+    return entry
+
+
+def audio_problem(path: Path) -> Optional[str]:
+    """Why ``path`` cannot be used as audio (empty, undecodable, no samples), or None.
+
+    Reads the header only (libsndfile), so a corpus of thousands of files is checked in seconds.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        return "is empty (0 bytes)"
+    if path.suffix.lower() == ".pcm":
+        return "has an odd number of bytes (not 16-bit PCM)" if size % PCM_BYTES_PER_SAMPLE else None
+    try:
+        info = soundfile.info(str(path))
+    except Exception as e:  # libsndfile's errors are RuntimeError/LibsndfileError/TypeError
+        reason = str(e).split(": ", 1)[-1].strip() or type(e).__name__
+        return f"cannot be decoded ({reason})"
+    if info.frames <= 0:
+        return "holds no samples (a header without audio)"
+    return None
 
 
 def audio_duration(path: PathLike) -> float:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
+from espnet_l2dual.corpus.audio import audio_problem
 from espnet_l2dual.corpus.textgrid import TextGrid, read_textgrid
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.text.normalize import normalize
@@ -144,7 +145,7 @@ def phones_of(grid: TextGrid, counts: Counter) -> Tuple[List[str], List[str]]:
 def _meaning(transcript: Path, grid: TextGrid) -> str:
     if transcript.is_file():
         try:
-            text = transcript.read_text(encoding="utf-8")
+            text = transcript.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as e:
             raise DataError(transcript, None, f"not UTF-8 ({e.reason} at byte {e.start})") from None
         source: PathLike = transcript
@@ -174,6 +175,9 @@ def read_annotated(spk_dir: Path, textgrid: Path, counts: Counter) -> AnnotatedU
     wav = spk_dir / "wav" / f"{stem}.wav"
     if not wav.is_file():
         raise DataError(textgrid, None, f"missing audio: '{wav}' does not exist")
+    problem = audio_problem(wav)
+    if problem:
+        raise DataError(textgrid, None, f"audio '{wav}' {problem}")
     grid = read_textgrid(textgrid)
     mine: Counter = Counter()  # merged only on success, so a skipped file counts nothing
     perceived, canonical = phones_of(grid, mine)

@@ -18,7 +18,10 @@ Tags (Kspon style), recognised after the spans are expanded, per output:
 default (``drop``) noise tokens are removed and word marks are stripped from the
 word while *the word itself is kept* (``그+`` -> ``그``); ``drop_marked_words``
 removes a marked word altogether; ``keep_*`` leave tags/marks verbatim (they
-bypass normalisation, so ``b/`` stays ``b/``). Everything else is passed through
+bypass normalisation, so ``b/`` stays ``b/``). A word that looks like a tag (one Latin
+letter and ``/``, e.g. ``x/``) but is not one of the five is an error naming it, unless
+``TagPolicy.unknown_tags`` says ``drop`` (remove it) or ``word`` (treat it as a word
+with a filler mark, the old behaviour). Everything else is passed through
 :func:`~espnet_l2dual.text.normalize.normalize`.
 
 Malformed lines raise :class:`~espnet_l2dual.errors.DataError` with the line and
@@ -27,6 +30,7 @@ the 1-based column of the offending character in the *raw* input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple, Union
@@ -38,6 +42,8 @@ NOISE_TAGS = {"b/": "breath", "l/": "laughter", "o/": "other speaker", "n/": "no
 WORD_MARKS = {"+": "repetition", "*": "unclear", "/": "filler"}
 
 PathLike = Union[str, Path, None]
+UNKNOWN_TAG_ACTIONS = ("error", "drop", "word")
+_TAG_LIKE = re.compile(r"^[A-Za-z]/$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ class TagPolicy:
 
     meaning: OutputTagPolicy = field(default_factory=OutputTagPolicy)
     surface: OutputTagPolicy = field(default_factory=OutputTagPolicy)
+    unknown_tags: str = "error"  # error | drop | word
+
+    def __post_init__(self) -> None:
+        if self.unknown_tags not in UNKNOWN_TAG_ACTIONS:
+            raise ValueError(f"unknown_tags must be one of {', '.join(UNKNOWN_TAG_ACTIONS)}, got '{self.unknown_tags}'")
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,7 @@ def _split_spans(text: str, path: PathLike, line: Optional[int], col0: int) -> T
             if text[j] == ")":
                 return text[start + 1 : j], j + 1
             if text[j] == "(":
-                raise err(j, "nested parenthesis inside a dual span")
+                raise err(start, "unclosed '(': the next '(' comes before its ')'")
             j += 1
         raise err(start, "unbalanced '(': no closing ')'")
 
@@ -110,7 +121,8 @@ def _split_spans(text: str, path: PathLike, line: Optional[int], col0: int) -> T
     return "".join(meaning), "".join(surface)
 
 
-def _clean_output(raw: str, lang: str, policy: OutputTagPolicy) -> str:
+def _clean_output(raw: str, lang: str, policy: OutputTagPolicy, unknown_tags: str = "error",
+                  path: PathLike = None, line: Optional[int] = None) -> str:
     """Apply the tag policy word by word, normalising everything that is not a kept tag."""
     out: List[str] = []
     for word in raw.split():
@@ -118,6 +130,11 @@ def _clean_output(raw: str, lang: str, policy: OutputTagPolicy) -> str:
             if policy.keep_noise_tags:
                 out.append(word)
             continue
+        if _TAG_LIKE.match(word) and unknown_tags != "word":
+            if unknown_tags == "drop":
+                continue
+            raise DataError(path, line, f"unknown tag '{word}' (known: {' '.join(NOISE_TAGS)}); "
+                            "prepare_dual --unknown_tags drop|word says how to treat it")
         stem = word.rstrip("".join(WORD_MARKS))
         marks = word[len(stem) :]
         if marks and not stem:  # a lone mark such as "+" carries no word
@@ -147,8 +164,8 @@ def parse_dual_transcript(
     """
     policy = policy or TagPolicy()
     raw_meaning, raw_surface = _split_spans(text, path, line, column_offset)
-    meaning = _clean_output(raw_meaning, lang, policy.meaning)
-    surface = _clean_output(raw_surface, lang, policy.surface)
+    meaning = _clean_output(raw_meaning, lang, policy.meaning, policy.unknown_tags, path, line)
+    surface = _clean_output(raw_surface, lang, policy.surface, policy.unknown_tags, path, line)
     for name, value in (("meaning", meaning), ("surface", surface)):
         if not value:
             raise DataError(path, line, f"{name} transcription is empty after removing tags and punctuation")

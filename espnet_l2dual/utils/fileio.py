@@ -13,6 +13,17 @@ from espnet_l2dual.errors import DataError
 
 PathLike = Union[str, Path]
 
+_BOM = b"\xef\xbb\xbf"
+_BOM_NOTED: set = set()
+
+
+def _note_bom(name: PathLike) -> None:
+    """Say once per file that its UTF-8 byte-order mark was dropped (editors on Windows add one)."""
+    key = str(name)
+    if key not in _BOM_NOTED:
+        _BOM_NOTED.add(key)
+        print(f"note: {key}: removed the UTF-8 byte-order mark at the start of line 1", file=sys.stderr)
+
 
 def iter_utf8_lines(path: PathLike, hint: str = "") -> Iterator[Tuple[int, str]]:
     """Yield ``(line_no, line)`` without the newline; a non-UTF-8 line is a DataError at file:line.
@@ -23,6 +34,9 @@ def iter_utf8_lines(path: PathLike, hint: str = "") -> Iterator[Tuple[int, str]]
     stream = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
     try:
         for no, raw in enumerate(stream, start=1):
+            if no == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
+                _note_bom(name)
             try:
                 yield no, raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as e:

@@ -343,11 +343,9 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         chmod +x "${exp_dir}/run.sh"
         ${python} -m espnet_l2dual.bin.write_provenance --out "${exp_dir}/provenance.json" --config "${train_config}" \
             --record "${exp_dir}/.stage7.pending.json" --token_setup "${token_setup}" --command "${invocation}"
-        # a resumed run keeps the log of the earlier epochs: train.log -> train.<n>.log
+        # ESPnet's launcher keeps the earlier logs: train.log -> train.1.log -> train.2.log ...
         if [ -s "${exp_dir}/logs/train.log" ]; then
-            n=1; while [ -e "${exp_dir}/logs/train.${n}.log" ]; do n=$((n + 1)); done
-            mv "${exp_dir}/logs/train.log" "${exp_dir}/logs/train.${n}.log"
-            log "Stage 7: resuming (${guard_state}); the earlier log is ${exp_dir}/logs/train.${n}.log"
+            log "Stage 7: the log of the earlier run goes to ${exp_dir}/logs/train.1.log (older ones: train.<n>.log)"
         fi
         data_args="--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}"
         data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/wav.scp,speech,${speech_type}"
