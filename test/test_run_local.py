@@ -3,6 +3,8 @@
 import subprocess
 from pathlib import Path
 
+import pytest
+
 RUN_LOCAL = Path(__file__).resolve().parents[1] / "egs2" / "TEMPLATE" / "asr1" / "utils" / "run_local.sh"
 
 
@@ -70,6 +72,21 @@ def test_single_job_failure(tmp_path):
     assert r.returncode != 0
     assert "1/1 jobs failed, see: log/s.log" in r.stderr
     assert "(code 3)" in (tmp_path / "log/s.log").read_text()
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("print('loading'); raise ValueError('data/x.tsv:3: bad column')", "ValueError: data/x.tsv:3: bad column"),
+    ("import sys; print('step 1'); print('format_wav_scp: error: a.wav: missing', file=sys.stderr); sys.exit(1)",
+     "format_wav_scp: error: a.wav: missing"),
+    ("import sys; print('first'); print('the last words'); sys.exit(2)", "the last words"),
+])
+def test_console_names_the_reason_of_each_failed_job(tmp_path, body, reason):
+    script = tmp_path / "job.py"
+    script.write_text(body + "\n")
+    r = run_local("JOB=1:2", "log/p.JOB.log", f"python3 {script}", cwd=tmp_path)
+    assert r.returncode != 0
+    for i in (1, 2):
+        assert f"log/p.{i}.log: {reason}" in r.stderr
 
 
 def _intervals(tmp_path, n):

@@ -38,6 +38,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--files", nargs="*", default=[], action="extend", help="input files or directories")
     p.add_argument("--audio", nargs="*", default=[], action="extend", help="wav.scp files whose audio is an input")
     p.add_argument("--opt", default=[], action="append", help="KEY=VALUE option that changes the output")
+    p.add_argument("--peek", action="store_true", help="check: only say whether the work is needed; "
+                   "write no record and print nothing")
     p.add_argument("--config_keys", default=[], action="append", help="FILE:key1,key2 of a YAML config")
     return p
 
@@ -67,10 +69,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             options[key] = value
         previous = stage_record.previous_record(args.out, args.stage)
         new = stage_record.current_inputs(args.stage, args.files, args.audio, options, previous)
-        state, reasons = stage_record.check(args.out, new)
+        state, reasons = stage_record.check(args.out, new, peek=args.peek)
     except (DataError, ValueError, OSError) as e:
         print(f"stage_guard: error: {e}", file=sys.stderr)
         return 2
+    if args.peek:
+        return EXIT_CODES[state]
     if state == stage_record.CURRENT:
         print(f"Stage {args.stage}: {label} is up to date (inputs unchanged), skipping", file=sys.stderr)
     elif state == stage_record.RESUME:

@@ -45,26 +45,8 @@ from espnet_l2dual.models import task_encoder  # noqa: E402
 from espnet_l2dual.models.dual_attention import PAIR as DUAL_PAIR  # noqa: E402
 from espnet_l2dual.models.dual_attention import DualAttention, pad_to  # noqa: E402
 from espnet_l2dual.models.ortho import PENALTIES, subspace_penalty, valid_frames  # noqa: E402
+from espnet_l2dual.outputs import OUTPUTS, check_tasks  # noqa: E402,F401  (re-exported)
 
-# The outputs a model can have, in the fixed order used everywhere (stats, decoding).
-OUTPUTS: Tuple[str, ...] = ("surface", "meaning")
-
-
-def check_tasks(tasks: Sequence[str]) -> List[str]:
-    """Validate ``model_conf.tasks`` and return it in canonical order (surface first)."""
-    if isinstance(tasks, str):
-        tasks = [tasks]
-    tasks = list(tasks)
-    if not tasks:
-        raise ValueError(f"model_conf.tasks is empty: name at least one of {', '.join(OUTPUTS)}")
-    for task in tasks:
-        if task not in OUTPUTS:
-            raise ValueError(
-                f"model_conf.tasks: unknown output '{task}' (expected {', '.join(OUTPUTS)})"
-            )
-    if len(set(tasks)) != len(tasks):
-        raise ValueError(f"model_conf.tasks: duplicate output in {tasks}")
-    return [o for o in OUTPUTS if o in tasks]
 
 
 def _special_id(token_list: Sequence[str], symbol: str, fallback: int) -> int:

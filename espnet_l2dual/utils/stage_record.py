@@ -125,8 +125,9 @@ def _short(value: Optional[str]) -> str:
     return value if len(value) <= 60 else value[:57] + "..."
 
 
-def check(out_dir: PathLike, new: StageInputs) -> Tuple[str, List[str]]:
-    """(CURRENT | RESUME | RUN, reasons). RUN/RESUME leave a pending record and remove the done one."""
+def check(out_dir: PathLike, new: StageInputs, peek: bool = False) -> Tuple[str, List[str]]:
+    """(CURRENT | RESUME | RUN, reasons). RUN/RESUME leave a pending record and remove the done one
+    (``peek``: only say which, write nothing)."""
     done_path, pending_path = record_path(out_dir, new.stage), record_path(out_dir, new.stage, True)
     done = load(done_path)
     if done is not None and not differences(done, new):
@@ -134,6 +135,8 @@ def check(out_dir: PathLike, new: StageInputs) -> Tuple[str, List[str]]:
     reasons = differences(done, new)
     pending = load(pending_path)
     state = RESUME if pending is not None and not differences(pending, new) else RUN
+    if peek:
+        return state, reasons
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     with atomic_write(pending_path) as f:
         json.dump(new.to_json(), f, indent=1, sort_keys=True)

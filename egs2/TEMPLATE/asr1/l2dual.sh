@@ -157,10 +157,8 @@ token_args() {
 token_files() { local d=$1; echo "${d}/tokens.txt"; [ -f "${d}/bpe.model" ] && echo "${d}/bpe.model"; return 0; }
 token_dir_of() { eval echo "\${${1}_token_dir}"; }
 
-# outputs a config trains: model_conf.tasks of the YAML
-config_tasks() {
-    ${python} -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1])); print(' '.join(c.get('model_conf', {}).get('tasks', ['surface', 'meaning'])))" "$1"
-}
+# outputs a config trains: model_conf.tasks of the YAML (one line naming the problem if it is bad)
+config_tasks() { ${python} -m espnet_l2dual.bin.config_tasks "$1"; }
 
 need_config() { [ -n "${train_config}" ] || { log "--train_config is required for stage $1"; exit 1; }; }
 
@@ -322,7 +320,29 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             train_inputs+=(--files "${data_feats}/${dset}/wav.scp" "${data_feats}/${dset}/text_${o}")
         done
     done
-    if ! guard 7 "${exp_dir}" "${train_inputs[@]}"; then
+    # the training options; $1: where the token lists are (the model's own copies, or stage 5's)
+    train_data_args() {
+        local own=$1 o dir
+        echo "--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}"
+        echo "--valid_data_path_and_name_and_type ${data_feats}/${valid_set}/wav.scp,speech,${speech_type}"
+        echo "--train_shape_file ${stats_dir}/train/speech_shape --valid_shape_file ${stats_dir}/valid/speech_shape"
+        for o in ${tasks}; do
+            if ${own}; then dir="${exp_dir}/token_list/${o}"; else dir=$(token_dir_of "${o}"); fi
+            echo "--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/text_${o},text_${o},text"
+            echo "--valid_data_path_and_name_and_type ${data_feats}/${valid_set}/text_${o},text_${o},text"
+            echo "--train_shape_file ${stats_dir}/train/text_${o}_shape.tok --valid_shape_file ${stats_dir}/valid/text_${o}_shape.tok"
+            token_args "${o}" "${dir}"
+        done
+    }
+    if guard 7 "${exp_dir}" --peek "${train_inputs[@]}"; then
+        guard 7 "${exp_dir}" "${train_inputs[@]}"  # says "up to date"
+    else
+        # pre-flight: config and files checked in seconds, before anything is moved or launched
+        # shellcheck disable=SC2046
+        ${python} -m espnet_l2dual.bin.check_train_config --config "${train_config}" --use_preprocessor true \
+            --normalize_conf "stats_file=${stats_dir}/train/feats_stats.npz" --output_dir "${exp_dir}" \
+            $(train_data_args false) ${train_args}
+        guard 7 "${exp_dir}" "${train_inputs[@]}" || true
         if [ "${guard_state}" = run ] && { compgen -G "${exp_dir}/*.pth" >/dev/null || [ -e "${exp_dir}/config.yaml" ]; }; then
             stale="exp/stale/${exp_dir##*/}.$(date '+%Y%m%dT%H%M%S')"
             ${python} -m espnet_l2dual.bin.stage_guard retire --out "${exp_dir}" --to "${stale}"
@@ -347,16 +367,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         if [ -s "${exp_dir}/logs/train.log" ]; then
             log "Stage 7: the log of the earlier run goes to ${exp_dir}/logs/train.1.log (older ones: train.<n>.log)"
         fi
-        data_args="--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}"
-        data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/wav.scp,speech,${speech_type}"
-        data_args+=" --train_shape_file ${stats_dir}/train/speech_shape --valid_shape_file ${stats_dir}/valid/speech_shape"
-        for o in ${tasks}; do
-            data_args+=" --train_data_path_and_name_and_type ${data_feats}/${train_set_used}/text_${o},text_${o},text"
-            data_args+=" --valid_data_path_and_name_and_type ${data_feats}/${valid_set}/text_${o},text_${o},text"
-            data_args+=" --train_shape_file ${stats_dir}/train/text_${o}_shape.tok"
-            data_args+=" --valid_shape_file ${stats_dir}/valid/text_${o}_shape.tok"
-            data_args+=" $(token_args "${o}" "${exp_dir}/token_list/${o}" | tr '\n' ' ')"
-        done
+        data_args=$(train_data_args true | tr '\n' ' ')
         # ESPnet's launcher: one local/Slurm job on one node, or --num_nodes N with DDP.
         # shellcheck disable=SC2086
         ${python} -m espnet2.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \

@@ -44,3 +44,20 @@ substitute() {  # $1 text -> text with the job variable replaced by $2
         printf '%s' "$1"
     fi
 }
+
+# error_line <log>: the line of a failed job's log that says what went wrong (the first
+# "...error: ..." / "XxxError: ..." line after the header, else the last line), for the console.
+error_line() {
+    local body line
+    body=$(grep -v '^#' "$1" 2>/dev/null) || true
+    line=$(grep -m1 -E '(^|[^A-Za-z])([Ee]rror|ERROR|Exception)(:| [^ ]+:)' <<< "${body}") || true
+    [ -n "${line}" ] || line=$(grep -v '^[[:space:]]*$' <<< "${body}" | tail -n 1) || true
+    echo "${line:0:400}"
+}
+
+# report_failed <total> <log>...: one line per failed job, with its reason
+report_failed() {
+    local total=$1 f; shift
+    log "$#/${total} jobs failed, see: $*"
+    for f in "$@"; do log "  ${f}: $(error_line "${f}")"; done
+}

@@ -89,7 +89,7 @@ for ((i = first; i <= last; i++)); do
     [ "${rc}" = 0 ] || failed+=("$(substitute "${log_template}" "${i}")")
 done
 if [ "${#failed[@]}" -gt 0 ]; then
-    log "${#failed[@]}/$((last - first + 1)) jobs failed, see: ${failed[*]}"
+    report_failed "$((last - first + 1))" "${failed[@]}"
     exit 1
 fi
 exit 0

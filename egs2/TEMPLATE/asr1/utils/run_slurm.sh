@@ -193,7 +193,7 @@ for ((i = first; i <= last; i++)); do
     fi
 done
 if [ "${#failed[@]}" -gt 0 ]; then
-    log "${#failed[@]}/${total} jobs failed, see: ${failed[*]}"
+    report_failed "${total}" "${failed[@]}"
     exit 1
 fi
 exit 0

@@ -1,0 +1,102 @@
+"""Pre-flight check of a training command, before any launcher starts (stage 7).
+
+    python -m espnet_l2dual.bin.check_train_config --config conf/x.yaml [the l2dual_train options]
+
+Takes exactly the options stage 7 passes to ``espnet_l2dual.bin.l2dual_train`` and, in
+seconds instead of after the launcher's 20-40 s, prints one line per problem: broken YAML
+(with its line), unknown or mistyped options (ESPnet's own parser), bad ``model_conf.tasks``,
+files the command names that do not exist (token lists, BPE models, stats, shape files,
+data), and what building the model on the CPU rejects (unknown component names, unknown or
+mistyped ``*_conf`` keys). Exit 0 when nothing is wrong, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from espnet_l2dual.bin.config_tasks import config_tasks
+from espnet_l2dual.utils import offline
+
+offline.guard()
+
+
+class _ParseProblem(Exception):
+    pass
+
+
+def _config_path(argv: List[str]) -> Optional[Path]:
+    for i, a in enumerate(argv):
+        if a == "--config" and i + 1 < len(argv):
+            return Path(argv[i + 1])
+        if a.startswith("--config="):
+            return Path(a.split("=", 1)[1])
+    return None
+
+
+def _named_files(args: argparse.Namespace) -> List[str]:
+    """Files the training command names: token lists, BPE models, stats, shapes, data."""
+    files: List[str] = []
+    for key, value in vars(args).items():
+        if value is None:
+            continue
+        if key.endswith(("_token_list", "_bpemodel")) and isinstance(value, str):
+            files.append(value)
+        elif key.endswith("_shape_file"):
+            files.extend(value)
+        elif key.endswith("_data_path_and_name_and_type"):
+            files.extend(str(t[0]) for t in value)
+    stats = (args.normalize_conf or {}).get("stats_file") if isinstance(args.normalize_conf, dict) else None
+    if stats:
+        files.append(str(stats))
+    return files
+
+
+def problems(argv: List[str]) -> List[str]:
+    """Every problem found, one line each (empty: the command can start)."""
+    config = _config_path(argv)
+    if config is None:
+        return ["--config is missing"]
+    try:
+        config_tasks(config)  # readable YAML, a mapping, valid model_conf.tasks
+    except ValueError as e:
+        return [str(e)]
+
+    from espnet_l2dual.tasks.l2dual import L2DualTask
+
+    parser = L2DualTask.get_parser()
+
+    def error(message: str) -> None:
+        raise _ParseProblem(message)
+
+    parser.error = error  # type: ignore[assignment]
+    try:
+        args = parser.parse_args(argv)
+    except _ParseProblem as e:
+        return [f"{config}: {e}"]
+    found = [f"{config}: the command names '{f}', which does not exist" for f in _named_files(args)
+             if not Path(f).exists()]
+    if found:
+        return found
+    try:
+        L2DualTask.build_model(args)
+    except Exception as e:  # what ESPnet/torch reject when building is a config mistake to report
+        return [f"{config}: the model cannot be built: {type(e).__name__}: {e}"]
+    return []
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
+    found = problems(argv)
+    for line in found:
+        print(f"check_train_config: error: {line}", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
