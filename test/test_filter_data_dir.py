@@ -46,7 +46,7 @@ ARGS = ["--fs", "16000", "--min_wav_duration", "0.1", "--max_wav_duration", "20"
 def test_filter_keeps_only_utterances_within_bounds(tmp_path, src, capsys):
     dst = tmp_path / "raw"
     assert filter_data_dir.main(ARGS + [str(src), str(dst)]) == 0
-    assert "kept 2/6 (removed: 1 too short, 1 too long, 2 too many tokens)" in capsys.readouterr().err
+    assert "kept 2/6 (removed: 1 too short, 1 too long, 2 too many tokens, 0 silent)" in capsys.readouterr().err
     kept = ["s1-ok", "s3-ok"]
     for name in ("wav.scp", "utt2num_samples", "text_surface", "text_meaning", "utt2spk", "utt2l1"):
         assert list(read_table(dst / name)) == kept, name
@@ -80,3 +80,18 @@ def test_bad_sample_count_names_the_line(tmp_path, src):
     (src / "utt2num_samples").write_text("s1-ok 16000\ns1-short many\n")
     with pytest.raises(DataError, match=r"utt2num_samples:2: 's1-short'"):
         filter_data_dir.filter_data_dir(src, tmp_path / "raw", 16000, 0.1, 20.0, 10)
+
+
+def test_silent_recordings_are_dropped_below_the_level(tmp_path, src, capsys):
+    levels = {u: "-25.0" for u in read_table(src / "utt2num_samples")}
+    levels["s1-ok"] = "-inf"  # digital silence
+    (src / "utt2level_db").write_text("".join(f"{u} {v}\n" for u, v in sorted(levels.items())))
+    dst = tmp_path / "raw"
+    assert filter_data_dir.main(ARGS + ["--min_level_db", "-60", str(src), str(dst)]) == 0
+    assert "1 silent, e.g. s1-ok)" in capsys.readouterr().err
+    assert list(read_table(dst / "wav.scp")) == ["s3-ok"]
+    assert filter_data_dir.main(ARGS + [str(src), str(tmp_path / "all")]) == 0  # default: keep
+    assert list(read_table(tmp_path / "all" / "wav.scp")) == ["s1-ok", "s3-ok"]
+    (src / "utt2level_db").write_text("s1-ok loud\n")
+    assert filter_data_dir.main(ARGS + [str(src), str(tmp_path / "x")]) == 1
+    assert "utt2level_db:1: 's1-ok': 'loud' is not a level in dB" in capsys.readouterr().err

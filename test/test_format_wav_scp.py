@@ -123,6 +123,20 @@ def test_changed_source_audio_is_dumped_again(tmp_path, in_scp):
     assert sorted(read_table(out / "source_keys")) == ["a", "b", "c"]
 
 
+def test_levels_are_written_and_silence_is_reported(tmp_path, in_scp, capsys):
+    soundfile.write(str(tmp_path / "z.wav"), np.zeros(8000), 16000)
+    with open(in_scp, "a", encoding="utf-8") as f:
+        f.write(f"z {tmp_path / 'z.wav'}\n")
+    out = tmp_path / "dump" / "format.1"
+    format_wav_scp.format_scp(in_scp, out, FS, "wav", progress=False)
+    levels = {u: float(v) for u, v in read_table(out / "utt2level_db").items()}
+    assert -15 < levels["a"] < -9  # a 0.3-amplitude sine: 20 log10(0.3 / sqrt 2) = -13.5 dBFS
+    assert levels["z"] == float("-inf")
+    merge_format_jobs.merge_format_jobs(out.parent, 1)
+    assert "1/4 recordings are silent or near-silent" in capsys.readouterr().err
+    assert read_table(out.parent / "utt2level_db")["z"] == "-inf"
+
+
 def test_unreadable_entry_names_the_scp_line_and_writes_no_scp(tmp_path, in_scp, capsys):
     with open(in_scp, "a", encoding="utf-8") as f:
         f.write(f"d {tmp_path / 'missing.wav'}\n")

@@ -1,6 +1,9 @@
 """Drop utterances too short, too long or with too long a transcription (stage 4).
 
-Duration comes from ``utt2num_samples`` (written by stage 3) and ``--fs``.
+Duration comes from ``utt2num_samples`` (written by stage 3) and ``--fs``; the audio
+level from ``utt2level_db`` (RMS dBFS, stage 3): below ``--min_level_db`` a recording is
+silent or nearly so (a dead microphone, a failed export) and teaches the model to output
+nothing.
 Transcription length is counted in characters, spaces included, for both
 ``text_surface`` and ``text_meaning``: the longest a character tokenizer can
 make it, so no output is cut whatever tokenizer stage 5 picks. Every
@@ -37,16 +40,19 @@ class FilterReport:
     too_short: int = 0
     too_long: int = 0
     too_many_tokens: int = 0
+    silent: List[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"kept {len(self.kept)}/{self.total} (removed: {self.too_short} too short, "
-            f"{self.too_long} too long, {self.too_many_tokens} too many tokens)"
+            f"{self.too_long} too long, {self.too_many_tokens} too many tokens, "
+            f"{len(self.silent)} silent{', e.g. ' + ', '.join(self.silent[:3]) if self.silent else ''})"
         )
 
 
 def select_utterances(
-    src: Path, fs: int, min_duration: float, max_duration: float, max_tokens: int
+    src: Path, fs: int, min_duration: float, max_duration: float, max_tokens: int,
+    min_level_db: float = float("-inf"),
 ) -> FilterReport:
     """Decide which utterances stay; each removed one is counted under its first failing reason."""
     num_samples_path = src / "utt2num_samples"
@@ -63,6 +69,13 @@ def select_utterances(
             if utt not in num_samples:
                 raise DataError(src / "wav.scp", no, f"'{utt}' has no entry in utt2num_samples")
     texts = [read_any_table(src / name) for name in TEXT_FILES if (src / name).is_file()]
+    levels: Dict[str, float] = {}
+    if (src / "utt2level_db").is_file():
+        for no, utt, value in iter_table(src / "utt2level_db"):
+            try:
+                levels[utt] = float(value)
+            except ValueError:
+                raise DataError(src / "utt2level_db", no, f"'{utt}': '{value}' is not a level in dB") from None
 
     report = FilterReport(total=len(num_samples))
     for utt in sorted(num_samples):
@@ -73,17 +86,20 @@ def select_utterances(
             report.too_long += 1
         elif any(len(text.get(utt, "")) > max_tokens for text in texts):
             report.too_many_tokens += 1
+        elif levels.get(utt, 0.0) < min_level_db:
+            report.silent.append(utt)
         else:
             report.kept.append(utt)
     return report
 
 
 def filter_data_dir(
-    src: PathLike, dst: PathLike, fs: int, min_duration: float, max_duration: float, max_tokens: int
+    src: PathLike, dst: PathLike, fs: int, min_duration: float, max_duration: float, max_tokens: int,
+    min_level_db: float = float("-inf"),
 ) -> FilterReport:
     """Write ``src`` restricted to the selected utterances into ``dst``."""
     src, dst = Path(src), Path(dst)
-    report = select_utterances(src, fs, min_duration, max_duration, max_tokens)
+    report = select_utterances(src, fs, min_duration, max_duration, max_tokens, min_level_db)
     if not report.kept:
         raise DataError(src, None, f"no utterance left: {report.summary()}")
     keep = set(report.kept)
@@ -118,6 +134,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--min_wav_duration", type=float, default=0.1, help="seconds")
     parser.add_argument("--max_wav_duration", type=float, default=20.0, help="seconds")
     parser.add_argument("--max_tokens", type=int, default=500, help="characters per transcription")
+    parser.add_argument("--min_level_db", type=float, default=float("-inf"),
+                        help="drop recordings whose RMS level (utt2level_db, dBFS) is below this "
+                             "(the recipe passes -60 for training sets; default: keep all)")
     parser.add_argument("src_dir")
     parser.add_argument("dst_dir")
     args = parser.parse_args(argv)
@@ -125,7 +144,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--fs must be positive")
     try:
         report = filter_data_dir(
-            args.src_dir, args.dst_dir, args.fs, args.min_wav_duration, args.max_wav_duration, args.max_tokens
+            args.src_dir, args.dst_dir, args.fs, args.min_wav_duration, args.max_wav_duration, args.max_tokens,
+            args.min_level_db,
         )
     except (DataError, ValueError, OSError) as e:
         print(f"filter_data_dir: error: {e}", file=sys.stderr)

@@ -143,19 +143,23 @@ def format_scp(
 
     report = _Progress(len(entries), f"format_wav_scp: {out_dir}", enabled=progress)
     rows: List[Tuple[str, str, int]] = []  # (utt, scp value, num samples)
+    levels: Dict[str, float] = {}
     if audio_format.endswith(".ark"):
-        rows = _write_ark(in_scp, entries, audio_dir, fs, audio_format.split(".")[0], backend, report)
+        rows = _write_ark(in_scp, entries, audio_dir, fs, audio_format.split(".")[0], backend, report, levels)
     else:
         journal = _SourceKeys(out_dir / "source_keys")
         for no, utt, value in entries:
             key = source_key(value, fs, audio_format)
-            rows.append(_write_file(in_scp, no, utt, value, audio_dir, fs, audio_format, backend, journal, key))
+            rows.append(_write_file(in_scp, no, utt, value, audio_dir, fs, audio_format, backend, journal, key,
+                                    levels))
             report.step()
         journal.compact({utt for utt, _, _ in rows})
 
     rows.sort(key=lambda r: r[0])
     with atomic_write(out_dir / "utt2num_samples") as f:
         f.writelines(f"{utt} {n}\n" for utt, _, n in rows)
+    with atomic_write(out_dir / "utt2level_db") as f:  # stage 4 filters silent audio with it
+        f.writelines(f"{utt} {levels[utt]:.1f}\n" for utt, _, _ in rows)
     with atomic_write(out_dir / "audio_format") as f:
         f.write(f"{audio_format}\n")
     with atomic_write(out_dir / out_scp) as f:  # last: marks the job as done
@@ -169,6 +173,14 @@ def _load(in_scp: PathLike, no: int, utt: str, value: str, fs: int, backend: Opt
     except Exception as e:  # any reader failure is a bad entry: say which one
         raise DataError(in_scp, no, f"'{utt}': cannot read audio from '{value}': {e}") from None
     return to_int16(resample(to_mono(data), rate, fs, backend))
+
+
+def level_db(samples: np.ndarray) -> float:
+    """RMS level in dB relative to full scale (int16 samples); digital silence is -inf."""
+    if samples.size == 0:
+        return float("-inf")
+    rms = float(np.sqrt(np.mean(np.square(samples.astype(np.float64) / 32768.0))))
+    return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
 
 
 def source_key(value: str, fs: int, fmt: str) -> str:
@@ -205,14 +217,16 @@ class _SourceKeys:
 
 def _write_file(
     in_scp: PathLike, no: int, utt: str, value: str, audio_dir: Path, fs: int, fmt: str,
-    backend: Optional[str], journal: _SourceKeys, key: str,
+    backend: Optional[str], journal: _SourceKeys, key: str, levels: Dict[str, float],
 ) -> Tuple[str, str, int]:
     final = audio_dir / f"{utt}.{fmt}"
     if journal.keys.get(utt) == key and final.is_file() and final.stat().st_size > 0:
         info = soundfile.info(str(final))
         if info.samplerate == fs and info.channels == 1:
+            levels[utt] = level_db(soundfile.read(str(final), dtype="int16")[0])
             return utt, str(final), info.frames
     samples = _load(in_scp, no, utt, value, fs, backend)
+    levels[utt] = level_db(samples)
     tmp = audio_dir / f".{utt}.{fmt}{_TMP_SUFFIX}"
     soundfile.write(str(tmp), samples, fs, format=_SOUNDFILE_FORMAT[fmt], subtype="PCM_16")
     os.replace(tmp, final)
@@ -228,6 +242,7 @@ def _write_ark(
     fmt: str,
     backend: Optional[str],
     report: "_Progress",
+    levels: Dict[str, float],
 ) -> List[Tuple[str, str, int]]:
     """One ark for the job, written to a temp name; scp offsets point at the final name."""
     import kaldiio
@@ -239,6 +254,7 @@ def _write_ark(
         with open(tmp, "wb") as fd:
             for no, utt, value in entries:
                 samples = _load(in_scp, no, utt, value, fs, backend)
+                levels[utt] = level_db(samples)
                 # kaldiio writes "<utt> " then the audio; the scp offset points just past the key.
                 offset = fd.tell() + len(f"{utt} ".encode("utf-8"))
                 kaldiio.save_ark(
@@ -279,7 +295,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         prog="format_wav_scp",
         description="Dump the audio of IN_SCP (one job's part of a wav.scp) to OUT_DIR: mono, 16-bit, "
         "resampled to --fs. Writes OUT_DIR/data/<utt>.<fmt> (wav, flac) or OUT_DIR/data/<fmt>.ark "
-        "(wav.ark, flac.ark), OUT_DIR/<out_scp>, OUT_DIR/utt2num_samples, OUT_DIR/audio_format. "
+        "(wav.ark, flac.ark), OUT_DIR/<out_scp>, OUT_DIR/utt2num_samples, OUT_DIR/utt2level_db (RMS dBFS), OUT_DIR/audio_format. "
         "Resumable: finished per-utterance files are reused. Join the jobs with merge_format_jobs.",
     )
     parser.add_argument("--fs", type=int, required=True, help="output sampling rate (Hz)")

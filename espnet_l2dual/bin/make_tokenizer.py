@@ -12,9 +12,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from espnet_l2dual.utils import offline
+from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import atomic_write, iter_table
 
 offline.guard()
@@ -100,6 +101,42 @@ def make_tokenizer(
     return tokens
 
 
+def dropped_characters(texts: List[Path], token_type: str, bpemodel: Optional[str] = None
+                       ) -> Dict[str, Tuple[int, Path, int, str]]:
+    """Characters the tokenizer turns into nothing (jamo drops Latin letters and digits).
+
+    Returns ``{char: (utterances with it, first file, its line, its utt id)}``; a model can
+    neither learn nor output such characters, so their transcripts would silently change.
+    """
+    from espnet2.text.build_tokenizer import build_tokenizer
+
+    esp_type, g2p = espnet_token_type(token_type)
+    tokenizer = build_tokenizer(esp_type, bpemodel=bpemodel, g2p_type=g2p, space_symbol="<space>")
+    verdict: Dict[str, bool] = {}
+    found: Dict[str, Tuple[int, Path, int, str]] = {}
+    for text in texts:
+        for no, utt, value in iter_table(text):
+            for ch in sorted(set(value) - {" "}):
+                if ch not in verdict:
+                    verdict[ch] = not [t for t in tokenizer.text2tokens(ch) if t != "<space>"]
+                if verdict[ch]:
+                    n, *first = found.get(ch, (0, text, no, utt))
+                    found[ch] = (n + 1, *first)
+    return found
+
+
+def check_representable(texts: List[Path], token_type: str, bpemodel: Optional[str] = None) -> None:
+    """DataError at the first utterance with a character the tokenizer drops (with counts)."""
+    found = dropped_characters(texts, token_type, bpemodel)
+    if not found:
+        return
+    first = min(found.values(), key=lambda v: (texts.index(v[1]), v[2]))
+    chars = " ".join(f"'{c}' ({n} utt)" for c, (n, *_rest) in sorted(found.items()))
+    raise DataError(first[1], first[2], f"'{first[3]}': the {token_type} tokenizer drops characters of "
+                    f"this output: {chars}; normalise them in the corpus (e.g. spell Latin words and digits "
+                    f"in Hangul) or choose another --<output>_token_type (char)")
+
+
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--token_type", required=True, choices=TOKEN_TYPES)
@@ -107,12 +144,21 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--out_dir", required=True, type=Path, help="e.g. data/token_list/surface")
     p.add_argument("--nbpe", type=int, default=100, help="bpe vocabulary size")
     p.add_argument("--bpemode", default="unigram", choices=("unigram", "bpe"))
+    p.add_argument("--check_text", type=Path, action="append", default=[],
+                   help="other Kaldi texts of this output (dev, test) checked with --text for characters "
+                        "the tokenizer drops")
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = get_parser().parse_args(argv)
-    tokens = make_tokenizer(args.text, args.out_dir, args.token_type, args.nbpe, args.bpemode)
+    try:
+        tokens = make_tokenizer(args.text, args.out_dir, args.token_type, args.nbpe, args.bpemode)
+        bpemodel = str(args.out_dir / "bpe.model") if args.token_type == "bpe" else None
+        check_representable([args.text, *args.check_text], args.token_type, bpemodel)
+    except (DataError, OSError) as e:
+        print(f"make_tokenizer: error: {e}", file=sys.stderr)
+        sys.exit(1)
     n = sum(1 for _ in open(tokens, encoding="utf-8"))
     print(f"{tokens}: {n} tokens ({args.token_type})", file=sys.stderr)
 

@@ -18,7 +18,8 @@ from espnet_l2dual.data.dir_tables import DERIVED_FILES, VERBATIM_FILES, data_fi
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import PathLike, atomic_write, iter_table
 
-_FORMAT_OUTPUTS = ("utt2num_samples",)
+_FORMAT_OUTPUTS = ("utt2num_samples", "utt2level_db")
+SILENCE_DB = -60.0  # RMS dBFS below which a recording is reported as (near-)silent
 
 
 def merge_format_jobs(
@@ -41,6 +42,14 @@ def merge_format_jobs(
     if src_data is not None:
         _copy_source_tables(Path(src_data), dump_dir, set(scp), skip={out_scp, *_FORMAT_OUTPUTS})
     write_rows(dump_dir / "utt2num_samples", num_samples.items())
+    if all((job / "utt2level_db").is_file() for job in job_dirs):
+        levels = _concat(job_dirs, "utt2level_db")
+        write_rows(dump_dir / "utt2level_db", levels.items())
+        silent = sorted(u for u, v in levels.items() if float(v) < SILENCE_DB)
+        if silent:
+            print(f"merge_format_jobs: warning: {dump_dir}: {len(silent)}/{len(levels)} recordings are silent or "
+                  f"near-silent (RMS < {SILENCE_DB:.0f} dBFS), e.g. {', '.join(silent[:3])}; stage 4 drops them "
+                  "from training sets below --min_level_db", file=sys.stderr)
     for name, value in (("audio_format", formats.pop() if formats else None), ("feats_type", "raw")):
         if value:
             with atomic_write(dump_dir / name) as f:

@@ -35,6 +35,7 @@ audio_format=wav        # wav | flac | wav.ark | flac.ark
 min_wav_duration=0.1    # seconds
 max_wav_duration=20     # seconds
 max_tokens=500          # characters per transcription (stage 4 filter)
+min_level_db=-60        # stage 4 drops train/dev recordings quieter than this (RMS dBFS; silent audio)
 divergence_unit=auto    # auto | char | jamo | token
 
 surface_token_type=""   # bpe | char | jamo | word (stage 5; default by language: ko jamo, en char)
@@ -77,6 +78,7 @@ Options (default):
   --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}")
   --speed_perturb_factors ("${speed_perturb_factors}") --fs (${fs}) --audio_format (${audio_format})
   --min_wav_duration (${min_wav_duration}) --max_wav_duration (${max_wav_duration}) --max_tokens (${max_tokens})
+  --min_level_db (${min_level_db}: train/dev recordings quieter than this RMS dBFS are dropped as silent)
   --divergence_unit (${divergence_unit})
   --surface_token_type / --meaning_token_type (bpe|char|jamo|word; ko: jamo jamo, en: char char)
   --nbpe_surface / --nbpe_meaning (100) --bpemode (unigram): chosen at stage 5, recorded for later stages
@@ -93,6 +95,39 @@ log "$0 $*"
 . utils/parse_options.sh
 [ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
 [ -z "${lang}" ] && { log "--lang is required (ko|en)"; exit 1; }
+
+# ---- every option checked where it is parsed: one line naming the option and the value -----
+bad_option() { log "--$1 $3, got '$2' (./run.sh --help lists the options)"; exit 1; }
+need_int() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "${3:-0}" ] || bad_option "$1" "$2" "must be an integer >= ${3:-0}"; }
+need_num() { [[ "$2" =~ ^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]] || bad_option "$1" "$2" "must be a number"; }
+need_choice() {
+    local name=$1 value=$2 c; shift 2
+    for c in "$@"; do [ "${value}" = "${c}" ] && return 0; done
+    bad_option "${name}" "${value}" "must be one of: $*"
+}
+need_int stage "${stage}" 1; need_int stop_stage "${stop_stage}" 1
+need_int nj "${nj}" 1; need_int inference_nj "${inference_nj}" 1; need_int ngpu "${ngpu}" 0
+need_int num_nodes "${num_nodes}" 1; need_int fs "${fs}" 1; need_int beam_size "${beam_size}" 1
+need_int max_tokens "${max_tokens}" 1
+need_num min_wav_duration "${min_wav_duration}"; need_num max_wav_duration "${max_wav_duration}"
+need_num min_level_db "${min_level_db}"; need_num ctc_weight "${ctc_weight}"; need_num penalty "${penalty}"; need_num maxlenratio "${maxlenratio}"
+awk -v w="${ctc_weight}" 'BEGIN { exit !(w >= 0 && w <= 1) }' || bad_option ctc_weight "${ctc_weight}" "must be in [0, 1]"
+need_choice lang "${lang}" ko en
+need_choice audio_format "${audio_format}" wav flac wav.ark flac.ark
+need_choice divergence_unit "${divergence_unit}" auto char jamo token
+need_choice wait_lock "${wait_lock}" true false
+for o in surface meaning; do
+    v=$(eval echo "\${${o}_token_type}"); [ -z "${v}" ] || need_choice "${o}_token_type" "${v}" bpe char jamo word
+    v=$(eval echo "\${nbpe_${o}}"); [ -z "${v}" ] || need_int "nbpe_${o}" "${v}" 1
+done
+[ -z "${bpemode}" ] || need_choice bpemode "${bpemode}" unigram bpe
+for f in ${speed_perturb_factors}; do need_num speed_perturb_factors "${f}"; done
+[ -n "${test_sets}" ] || bad_option test_sets "" "must name at least one set"
+[ "${stage}" -le "${stop_stage}" ] || bad_option stage "${stage}" "must not be after --stop_stage ${stop_stage}"
+if [ -n "${train_config}" ] && [ ! -f "${train_config}" ] && [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
+    bad_option train_config "${train_config}" "must be an existing YAML file (e.g. conf/tuning/train_mtl_tiny.yaml)"
+fi
+[ -w . ] || { log "cannot write in ${PWD} (read-only?): run the recipe from a directory you can write"; exit 1; }
 
 # ---- one run per recipe dir: the lock is held by this shell and the jobs it starts -----
 lock_file=.l2dual.lock
@@ -215,7 +250,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
         validate "${src}"
         if [ "${dset}" = "${train_set_used}" ] || [ "${dset}" = "${valid_set}" ]; then
             filter=(--min_wav_duration "${min_wav_duration}" --max_wav_duration "${max_wav_duration}"
-                    --max_tokens "${max_tokens}")
+                    --max_tokens "${max_tokens}" --min_level_db "${min_level_db}")
         else  # test sets are never filtered (ESPnet convention)
             filter=(--min_wav_duration 0 --max_wav_duration 1e9 --max_tokens 1000000000)
         fi
@@ -240,10 +275,12 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         ttype=$(eval echo "\${${o}_token_type}"); nbpe=$(eval echo "\${nbpe_${o}}"); dir=$(token_dir_of "${o}")
         bpe_opts=(); [ "${ttype}" = bpe ] && bpe_opts=(--opt nbpe="${nbpe}" --opt bpemode="${bpemode}")
         if guard 5 "${dir}" --files "${data_feats}/${train_set_used}/text_${o}" --opt token_type="${ttype}" \
+            --files $(for dset in ${valid_set} ${test_sets}; do echo "${data_feats}/${dset}/text_${o}"; done) \
             "${bpe_opts[@]}"; then continue; fi
         log "Stage 5: ${o} tokenizer (${ttype}) -> ${dir}"
         ${python} -m espnet_l2dual.bin.make_tokenizer --token_type "${ttype}" --nbpe "${nbpe}" \
-            --bpemode "${bpemode}" --text "${data_feats}/${train_set_used}/text_${o}" --out_dir "${dir}"
+            --bpemode "${bpemode}" --text "${data_feats}/${train_set_used}/text_${o}" --out_dir "${dir}" \
+            $(for dset in ${valid_set} ${test_sets}; do echo "--check_text ${data_feats}/${dset}/text_${o}"; done)
         finish 5 "${dir}"
     done
     ${python} -m espnet_l2dual.bin.token_setup record --setup "${token_setup}" "${chosen[@]}"
