@@ -197,6 +197,25 @@ def test_cli_bad_model_exits_nonzero(tiny, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("problem", ["missing", "not_audio"])
+def test_cli_bad_audio_names_the_scp_line_before_decoding(tiny, tmp_path, capsys, caplog, problem):
+    data = _data_dir(tmp_path / "data")
+    bad = data / "u1.wav"
+    if problem == "missing":
+        bad.unlink()
+    else:
+        bad.write_text("not audio\n")
+    rc = inf.main(["--data_path_and_name_and_type", f"{data}/wav.scp,speech,sound",
+                   "--train_config", str(tiny["config"]), "--model_file", str(tiny["model"]),
+                   "--output_dir", str(tmp_path / "out")])
+    assert rc == 1
+    err = capsys.readouterr().err + caplog.text
+    assert f"{data}/wav.scp:2: 'utt1': " in err
+    assert ("missing audio" if problem == "missing" else "cannot read audio") in err
+    assert "System error" not in err
+    assert not (tmp_path / "out").exists()
+
+
 # ------------------------------------------------------------------ packing
 
 
