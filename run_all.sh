@@ -40,6 +40,11 @@ cd "${root}"
 . egs2/TEMPLATE/asr1/utils/parse_options.sh
 [ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
 case "${size}" in tiny) suffix=_tiny ;; full) suffix="" ;; *) log "--size must be tiny or full"; exit 1 ;; esac
+for opt in nj:1 ngpu:0 stage:1 stop_stage:1; do
+    v=$(eval echo "\${${opt%%:*}}")
+    [[ "${v}" =~ ^[0-9]+$ ]] && [ "${v}" -ge "${opt##*:}" ] \
+        || { log "--${opt%%:*} must be an integer >= ${opt##*:}, got '${v}'"; exit 1; }
+done
 
 bash tools/install.sh
 

@@ -52,6 +52,7 @@ def error_lines(stderr: str) -> list:
     ("text", "cannot be decoded"),
     ("header", "cannot be decoded"),
     ("no_samples", "holds no samples"),
+    ("truncated", "is truncated: its header promises 19200 bytes of audio"),
 ])
 def test_unusable_audio_is_named_with_the_manifest_line(tmp_path, kind, reason):
     bad = tmp_path / "audio" / "bad.wav"
@@ -62,6 +63,9 @@ def test_unusable_audio_is_named_with_the_manifest_line(tmp_path, kind, reason):
         bad.write_text("this is not audio\n")
     elif kind == "header":
         bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 20)
+    elif kind == "truncated":
+        write_wav(bad, 0.6)
+        bad.write_bytes(bad.read_bytes()[:5000])
     else:
         soundfile.write(str(bad), np.zeros(0), 16000)
     tsv = manifest(tmp_path, [("s1-9", bad, "s1", "DIS", "THIS")])

@@ -231,3 +231,35 @@ def test_cli_nothing_to_score(tmp_path):
         (dec / "test" / out / "text").unlink()
     rc, exp = _run(data_root, dec, "en")
     assert rc == 1 and not (exp / "RESULTS.md").exists()
+
+
+def test_cli_mdd_block_with_text_canonical(tmp_path):
+    """Phone outputs: prompted MDD by hand (DH->D detected and diagnosed, AE falsely rejected)."""
+    data_root, dec = _make_exp(tmp_path, "en")
+    _write(data_root / "test" / "text_canonical", ["s1_u1 DH IH S", "s1_u2 K AE T"])
+    rc, exp = _run(data_root, dec, "en", "--unit_surface", "token")
+    assert rc == 0
+    res = json.loads((exp / "results.json").read_text(encoding="utf-8"))
+    mdd = res["test"]["surface"]["mdd"]
+    p = mdd["prompted"]
+    assert (p["ta"], p["fr"], p["fa"], p["tr"], p["cd"], p["de"]) == (4, 1, 0, 1, 1, 0)
+    assert (p["precision"], p["recall"], p["f1"], p["frr"], p["der"]) == (50.0, 100.0, 66.67, 20.0, 0.0)
+    assert mdd["units"] == "tokens" and "no lexicon" in mdd["prompt_free"]["note"]
+    assert [r["bin"] for r in p["by_divergence"]] == ["0", "(0,0.1]", "(0.1,0.2]", "(0.2,1]"]
+    assert "mispronunciation detection" in (exp / "RESULTS.md").read_text(encoding="utf-8")
+
+
+def test_cli_mdd_prompt_free_korean_uses_the_meaning_hypothesis(tmp_path):
+    from espnet_l2dual.text.korean_pronunciation import pronounce
+
+    data_root, dec = _make_exp(tmp_path, "ko")
+    meanings = {"s1_u1": "먹어요 학교", "s1_u2": "감사합니다", "s2_u3": "안녕"}
+    _write(data_root / "test" / "text_canonical", [f"{u} {pronounce(m)[0]}" for u, m in meanings.items()])
+    rc, exp = _run(data_root, dec, "ko")
+    assert rc == 0
+    mdd = json.loads((exp / "results.json").read_text(encoding="utf-8"))["test"]["surface"]["mdd"]
+    assert mdd["units"] == "jamo"
+    pr, pf = mdd["prompted"], mdd["prompt_free"]
+    # s2_u3 has no meaning hypothesis: prompt-free has no canonical units for it (안녕: 6 jamo)
+    assert pr["n_canonical"] == pf["n_canonical"] + 6
+    assert pr["fa"] == 0 and pr["fr"] >= 12  # the empty s1_u2 hypothesis rejects all of 감사함니다

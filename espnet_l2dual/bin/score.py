@@ -24,6 +24,7 @@ from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.by_divergence import (
     DEFAULT_BINS, parse_bins, rates_by_divergence, read_divergence)
 from espnet_l2dual.scoring.cross_check import assert_agree, jiwer_counts
+from espnet_l2dual.scoring.mdd_scoring import score_mdd
 from espnet_l2dual.scoring.sclite import ErrorCounts, find_sclite, run_sclite
 from espnet_l2dual.scoring.units import kinds_for, to_units
 from espnet_l2dual.utils.fileio import atomic_write, iter_table, read_table
@@ -119,6 +120,19 @@ def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite
                 corr = c["n_ref"] - c["sub"] - c["del"]
                 lines.append(f"|{out}|{k.upper()}|{c['n_utt']}|{c['n_ref']}|{corr}|{c['sub']}|"
                              f"{c['del']}|{c['ins']}|{c['err']:.2f}|")
+        mdd = outputs.get("surface", {}).get("mdd")
+        if mdd:
+            lines += ["", f"### {set_name}: mispronunciation detection (surface output, units: {mdd['units']})", "",
+                      "|reference|#canonical|TA|FR|FA|TR|CD|DE|precision|recall|F1|FAR|FRR|DER|",
+                      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            for name in ("prompted", "prompt_free"):
+                b = mdd.get(name, {})
+                if "ta" not in b:
+                    lines.append(f"|{name}|{b.get('note', 'n/a')}|||||||||||||")
+                    continue
+                lines.append(f"|{name}|{b['n_canonical']}|{b['ta']}|{b['fr']}|{b['fa']}|{b['tr']}|{b['cd']}|"
+                             f"{b['de']}|" + "|".join(_pct(b[k]) for k in ("precision", "recall", "f1", "far",
+                                                                           "frr", "der")) + "|")
         if any(e["by_divergence"] for e in outputs.values()):
             lines += ["", f"### {set_name}: by surface–meaning divergence", "",
                       "|output|divergence|#utt|CER|WER|", "|---|---|---|---|---|"]
@@ -222,6 +236,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             results.setdefault(set_name, {})[out] = entry
             log.info("%s %s: %s", set_name, out, "  ".join(
                 f"{k.upper()} {entry[k]:.2f}%" for k in ("cer", "wer", "jer", "ter") if k in entry))
+        if "surface" in hyp_paths:  # mispronunciation detection where the data dir has text_canonical
+            meaning = read_table(hyp_paths["meaning"], allow_empty_value=True) if "meaning" in hyp_paths else None
+            mdd = score_mdd(data_dir, read_table(hyp_paths["surface"], allow_empty_value=True), meaning,
+                            args.lang, units.get("surface", "char"), utt2div, args.bins)
+            if mdd is not None:
+                results[set_name]["surface"]["mdd"] = mdd
+                p = mdd["prompted"]
+                log.info("%s surface MDD (prompted, %s): precision %s recall %s F1 %s", set_name, mdd["units"],
+                         p["precision"], p["recall"], p["f1"])
     if not results:
         log.error("nothing to score: no hypothesis files under %s", args.decode_dir)
         return 1

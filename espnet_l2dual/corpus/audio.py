@@ -68,6 +68,34 @@ def audio_problem(path: Path) -> Optional[str]:
         return f"cannot be decoded ({reason})"
     if info.frames <= 0:
         return "holds no samples (a header without audio)"
+    if info.format == "WAV":
+        return _wav_truncated(path)
+    return None
+
+
+def _wav_truncated(path: Path) -> Optional[str]:
+    """A RIFF header that promises more audio than the file holds (a cut copy or download).
+
+    libsndfile silently reads what is there, so the header is compared with the size here.
+    A data size of 0 or 0xFFFFFFFF (written by streaming tools) promises nothing.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk = f.read(8)
+            cid, csize = chunk[:4], int.from_bytes(chunk[4:8], "little")
+            if cid == b"data":
+                if csize not in (0, 0xFFFFFFFF) and pos + 8 + csize > size:
+                    have = size - pos - 8
+                    return (f"is truncated: its header promises {csize} bytes of audio, the file holds {have} "
+                            f"({100 * have // csize}%)")
+                return None
+            pos += 8 + csize + (csize & 1)
     return None
 
 

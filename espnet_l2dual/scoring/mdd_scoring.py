@@ -1,0 +1,86 @@
+"""Stage 9's MDD block: prompted and prompt-free detection from a model's surface output.
+
+Prompted: the canonical units come from ``text_canonical`` of the data dir (the prompt's
+expected pronunciation). Prompt-free: they come from the model's own *meaning* hypothesis,
+turned into the surface units (Korean: the toolkit's standard-pronunciation rules; English
+letters: the spelling itself); phone outputs have no lexicon that ships in a package, so
+their prompt-free block says so instead of guessing. Both are scored against the same
+human labels (``text_surface``), see :mod:`espnet_l2dual.scoring.mdd` for the definition.
+Units: Korean jamo, English letters (word boundaries dropped), or the tokens of a token
+output (phones).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+from espnet_l2dual.scoring.by_divergence import parse_bins
+from espnet_l2dual.scoring.mdd import MddCounts, by_rule, count_corpus
+from espnet_l2dual.scoring.units import SPACE, to_units
+from espnet_l2dual.utils.fileio import read_table
+
+
+def mdd_units(text: str, lang: str, unit: str) -> List[str]:
+    """The units MDD counts: tokens of a token output, else jamo (ko) or letters, no boundaries."""
+    if unit == "token":
+        return text.split()
+    kind = "jer" if lang == "ko" else "cer"
+    return [u for u in to_units(text, kind, lang) if u != SPACE]
+
+
+def canonical_from_meaning(meaning: str, lang: str, unit: str) -> Optional[str]:
+    """The expected pronunciation of an intended sentence, or None where no rule set ships."""
+    if unit == "token":
+        return None
+    if lang == "ko":
+        from espnet_l2dual.text.korean_pronunciation import pronounce
+
+        return pronounce(meaning)[0]
+    return meaning
+
+
+def _block(canonical: Mapping[str, List[str]], human: Mapping[str, List[str]], hyp: Mapping[str, List[str]],
+           utt2div: Optional[Mapping[str, float]], bins_spec: str, utt2rules: Optional[Mapping[str, str]]) -> dict:
+    total, per_utt = count_corpus(dict(canonical), dict(human), dict(hyp))
+    out = total.to_json()
+    if utt2div is not None:
+        rows = []
+        for b in parse_bins(bins_spec):
+            c = MddCounts()
+            for utt, counts in per_utt.items():
+                if utt in utt2div and b.holds(utt2div[utt]):
+                    c.add(counts)
+            rows.append({"bin": b.label, **{k: c.to_json()[k] for k in ("n_utt", "tr", "fa", "fr", "f1", "recall",
+                                                                       "precision")}})
+        out["by_divergence"] = rows
+    if utt2rules is not None:
+        out["by_rule"] = by_rule(per_utt, dict(utt2rules))
+    return out
+
+
+def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optional[Mapping[str, str]],
+              lang: str, unit: str, utt2div: Optional[Mapping[str, float]], bins_spec: str) -> Optional[dict]:
+    """The MDD entry of a surface output, or None when the data dir has no ``text_canonical``."""
+    canonical_path, human_path = data_dir / "text_canonical", data_dir / "text_surface"
+    if not canonical_path.is_file():
+        return None
+    human_text = read_table(human_path)
+    rules_path = data_dir / "utt2rules"
+    utt2rules = read_table(rules_path) if rules_path.is_file() else None
+    human = {u: mdd_units(t, lang, unit) for u, t in human_text.items()}
+    hyp = {u: mdd_units(surface_hyp.get(u, ""), lang, unit) for u in human_text}
+    canonical = {u: mdd_units(t, lang, unit) for u, t in read_table(canonical_path).items() if u in human}
+    entry: Dict[str, object] = {
+        "units": "tokens" if unit == "token" else ("jamo" if lang == "ko" else "letters"),
+        "prompted": _block(canonical, human, hyp, utt2div, bins_spec, utt2rules),
+    }
+    if meaning_hyp is None:
+        entry["prompt_free"] = {"note": "no meaning output in this model"}
+    elif canonical_from_meaning("", lang, unit) is None:
+        entry["prompt_free"] = {"note": "no lexicon/G2P ships for phone outputs"}
+    else:
+        derived = {u: mdd_units(canonical_from_meaning(meaning_hyp.get(u, ""), lang, unit) or "", lang, unit)
+                   for u in human_text}
+        entry["prompt_free"] = _block(derived, human, hyp, utt2div, bins_spec, utt2rules)
+    return entry
