@@ -71,3 +71,13 @@ def test_english_recipe_all_stages(tmp_path: Path) -> None:
         assert r["wer"] >= 0.0
         assert sum(b["n_utt"] for b in r["by_divergence"]) == NUM_TEST
         assert o in md
+    # mispronunciation detection from the surface output (mini English: canonical = spelling);
+    # a detector that always accepts has recall 0, one that always rejects has precision
+    # = the share of mispronounced letters (computed here from the references)
+    mdd = results["test"]["surface"]["mdd"]
+    for name in ("prompted", "prompt_free"):
+        m = mdd[name]
+        assert m["n_canonical"] > 0 and m["tr"] + m["fa"] > 0, name
+        assert m["recall"] > 0 and m["f1"] > 0, name
+        base_precision = 100.0 * (m["tr"] + m["fa"]) / m["n_canonical"]
+        assert m["precision"] > base_precision, (name, m["precision"], base_precision)

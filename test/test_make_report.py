@@ -175,3 +175,31 @@ def test_report_prints_each_models_provenance(tmp_path: Path) -> None:
     assert "| en | mtl | `abcdef1234 (dirty)` | `0123456789ab` | `feedfacecafe0001` | 3 | beam_size=5 |" in md
     assert "| en | stl_meaning | not recorded" in md
     assert "2 different toolkit states" in md
+
+
+def test_report_compares_configs_on_mdd_f1_with_intervals(tmp_path: Path) -> None:
+    r = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
+
+    def add_mdd(tag: str, per_utt: dict, f1: float) -> None:
+        res = r / "exp" / tag / "results.json"
+        body = json.loads(res.read_text())
+        body["test"]["surface"]["score_dir"] = "decode/test/surface"
+        body["test"]["surface"]["mdd"] = {"units": "letters", "prompted": {"f1": f1, "precision": 1, "recall": 1},
+                                          "prompt_free": {"note": "no meaning output in this model"}}
+        res.write_text(json.dumps(body))
+        d = r / "exp" / tag / "decode/test/surface/score_mdd"
+        d.mkdir(parents=True)
+        rows = "".join(f"u{i} 5 {fr} {fa} {tr} {tr} 0\n" for i, (tr, fr, fa) in per_utt.items())
+        (d / "prompted.tsv").write_text("utt ta fr fa tr cd de\n" + rows)
+
+    # MTL detects every error of 40 utterances, STL-surface half of them: a resolved difference
+    add_mdd("asr_stl_surface_tiny", {i: (1, 0, 1) for i in range(40)}, 66.67)
+    add_mdd("asr_mtl_tiny", {i: (2, 0, 0) for i in range(40)}, 100.0)
+    out = tmp_path / "report"
+    assert main(["--recipes", str(r), "--out_dir", str(out)]) == 0
+    data = json.loads((out / "report.json").read_text())
+    vs = data["languages"]["en"]["mdd"]["mtl"]["prompted"]["vs_stl_surface"]
+    assert vs["diff"] == pytest.approx(33.33, abs=0.01) and vs["ci95"][0] > 0
+    md = (out / "REPORT.md").read_text()
+    assert "## Mispronunciation detection" in md
+    assert "| en | mtl | 100.00 | +33.33 [" in md and "(not resolved)" not in md.split("| en | mtl |")[1].split("\n")[0]

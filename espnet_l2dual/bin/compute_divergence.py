@@ -1,7 +1,11 @@
 """Write each utterance's surface–meaning divergence into ``utt2divergence`` (stage 4).
 
-The reference is ``text_canonical`` when the data dir has it (the meaning
-already in surface units, e.g. canonical phones), else ``text_meaning``.
+The reference (``--reference auto``) is ``text_canonical`` when the data dir has it (the
+meaning in surface units: canonical phones, the Korean standard pronunciation, the English
+spelling), else ``text_meaning``. ``--reference meaning`` compares with the meaning
+transcript itself, as the study did: on the Korean mini corpus that counts the regular
+phonological rules (``먹어요`` -> ``머거요``) as divergence too, while ``canonical`` counts only the
+learner errors.
 Scoring by divergence bin (stage 9) reads this file.
 """
 
@@ -19,18 +23,23 @@ from espnet_l2dual.text.divergence import UNITS, default_unit, divergence
 from espnet_l2dual.utils.fileio import PathLike, iter_table
 
 
-def reference_file(data_dir: PathLike) -> Path:
-    """``text_canonical`` if present, else ``text_meaning``."""
+REFERENCES = ("auto", "canonical", "meaning")
+
+
+def reference_file(data_dir: PathLike, reference: str = "auto") -> Path:
+    """``text_canonical`` (auto: if present) or ``text_meaning``."""
     data_dir = Path(data_dir)
     canonical = data_dir / "text_canonical"
-    return canonical if canonical.is_file() else data_dir / "text_meaning"
+    if reference == "canonical" or (reference == "auto" and canonical.is_file()):
+        return canonical
+    return data_dir / "text_meaning"
 
 
-def compute_divergence(data_dir: PathLike, unit: str) -> Tuple[Dict[str, float], Path]:
+def compute_divergence(data_dir: PathLike, unit: str, reference: str = "auto") -> Tuple[Dict[str, float], Path]:
     """Divergence of every utterance of ``text_surface``; also returns the reference file used."""
     data_dir = Path(data_dir)
     surface_path = data_dir / "text_surface"
-    ref_path = reference_file(data_dir)
+    ref_path = reference_file(data_dir, reference)
     for path in (surface_path, ref_path):
         if not path.is_file():
             raise DataError(path, None, "missing: divergence needs text_surface and text_meaning (or text_canonical)")
@@ -65,11 +74,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--unit", default="auto", choices=("auto",) + tuple(UNITS), help="auto: jamo for ko, char for en"
     )
+    parser.add_argument("--reference", default="auto", choices=REFERENCES,
+                        help="auto: text_canonical if the data dir has it, else text_meaning")
     parser.add_argument("data_dir")
     args = parser.parse_args(argv)
     unit = default_unit(args.lang) if args.unit == "auto" else args.unit
     try:
-        values, ref_path = compute_divergence(args.data_dir, unit)
+        values, ref_path = compute_divergence(args.data_dir, unit, args.reference)
         write_rows(Path(args.data_dir) / "utt2divergence", ((u, f"{d:.6f}") for u, d in values.items()))
     except (DataError, ValueError, OSError) as e:
         print(f"compute_divergence: error: {e}", file=sys.stderr)

@@ -9,7 +9,9 @@ English learner respellings) and spoken by espeak-ng from the surface.
 
 Output: ``OUT/wav/<utt>.wav`` and Kaldi data dirs ``OUT/{train,dev,test}/`` with
 transcript.dual (``utt (meaning)/(surface) ...``), and, parsed back from it,
-text_surface and text_meaning; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
+text_surface and text_meaning; text_canonical (the expected pronunciation in surface
+units: Korean standard pronunciation without the learner errors, English the spelling of the
+meaning), for mispronunciation detection; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
 and utt2rules (rules/errors that fired, ``-`` if none).
 
 Deterministic per seed: an utterance's text depends only on (lang, seed, set,
@@ -37,6 +39,7 @@ from espnet_l2dual.errors import DataError
 from espnet_l2dual.text.dual_transcript import format_dual_transcript, parse_dual_transcript
 from espnet_l2dual.text.english_l2_errors import apply_english_l2_errors
 from espnet_l2dual.text.korean_pronunciation import korean_l2_errors, pronounce_word
+from espnet_l2dual.text.normalize import normalize
 from espnet_l2dual.utils.fileio import atomic_write, iter_table, write_table
 
 SETS = ("train", "dev", "test")
@@ -50,6 +53,7 @@ class Utterance:
     meaning: List[str]
     surface: List[str]
     rules: List[str]
+    canonical: List[str]  # the expected pronunciation, in surface units, without learner errors
 
 
 def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speaker) -> Utterance:
@@ -65,9 +69,11 @@ def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speake
         text, errors = korean_l2_errors(" ".join(pronounced), speaker.rates, rng)
         surface = text.split()
         rules += errors
+        canonical = pronounced  # standard pronunciation: the rules applied, no learner error
     else:
         surface, rules = apply_english_l2_errors(meaning, speaker.rates, rng)
-    return Utterance(f"{speaker.spk_id}-{index:05d}", speaker, meaning, surface, rules)
+        canonical = meaning  # the canonical spelling, in the surface alphabet
+    return Utterance(f"{speaker.spk_id}-{index:05d}", speaker, meaning, surface, rules, canonical)
 
 
 def make_utterances(lang: str, seed: int, num_utts: Dict[str, int],
@@ -118,6 +124,7 @@ def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optio
 
     write_table(d / "text_surface", [(k, p.surface) for k, p in parsed.items()])
     write_table(d / "text_meaning", [(k, p.meaning) for k, p in parsed.items()])
+    write_table(d / "text_canonical", [(u.utt_id, normalize(" ".join(u.canonical), lang)) for u in utts])
     write_table(d / "wav.scp", [(u.utt_id, str(wav_dir / f"{u.utt_id}.wav")) for u in utts])
     write_table(d / "utt2spk", [(u.utt_id, u.speaker.spk_id) for u in utts])
     spk2utt: Dict[str, List[str]] = {}

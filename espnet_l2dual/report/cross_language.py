@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from espnet_l2dual.scoring.paired_bootstrap import paired_difference, utterance_errors
+from espnet_l2dual.scoring.paired_bootstrap import (paired_difference, paired_f1_difference, read_mdd_counts,
+                                                    utterance_errors)
 
 OUTPUTS = ("surface", "meaning")
 STL = {"surface": "stl_surface", "meaning": "stl_meaning"}
@@ -61,6 +62,14 @@ class Recipe:
             score_dir = found[0]
         ref, hyp = score_dir / f"score_{kind}" / "ref.trn", score_dir / f"score_{kind}" / "hyp.trn"
         return utterance_errors(ref, hyp) if ref.is_file() and hyp.is_file() else None
+
+    def mdd_counts(self, config: str, suffix: str, entry: Mapping[str, Any], reference: str
+                   ) -> Optional[Dict[str, Tuple[int, int, int]]]:
+        """Per-utterance (TR, FR, FA) of the surface output's MDD (stage 9), or None."""
+        if "score_dir" not in entry:
+            return None
+        f = self.path / "exp" / f"asr_{config}{suffix}" / entry["score_dir"] / "score_mdd" / f"{reference}.tsv"
+        return read_mdd_counts(f) if f.is_file() else None
 
     def analysis(self) -> Optional[Dict[str, Any]]:
         f = self.path / "exp" / "analysis" / "analysis.json"
@@ -119,6 +128,7 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
             lang.setdefault("task_cka", {})[c] = task_cka(analysis or {}, size, f"asr_{c}{suffix}")
         lang["entanglement"] = entanglement_summary(analysis, size, f"asr_mtl{suffix}") if analysis else {}
         lang["provenance"] = {c: r.provenance(c, suffix) for c in configs if per_cfg.get(c) is not None}
+        lang["mdd"] = mdd_rows(r, configs, suffix, per_cfg)
         out["languages"][r.lang] = lang
     return out
 
@@ -210,8 +220,61 @@ def render(data: Dict[str, Any]) -> str:
     if summaries:
         lines += ["", "## Korean vs English: entanglement (stage 10)", ""]
         lines += comparison_lines(summaries)
+    lines += mdd_lines(data)
     lines += provenance_lines(data)
     return "\n".join(lines) + "\n"
+
+
+MDD_REFERENCES = ("prompted", "prompt_free")
+
+
+def mdd_rows(r: Recipe, configs: Sequence[str], suffix: str, per_cfg: Mapping[str, Any]) -> Dict[str, Any]:
+    """F1 of each config's surface MDD, prompted and prompt-free, with paired-bootstrap intervals
+    against STL-surface (prompted) and against MTL (both), over the test utterances."""
+    rows: Dict[str, Any] = {}
+    counts: Dict[Tuple[str, str], Any] = {}
+    for c in configs:
+        entry = (per_cfg.get(c) or {}).get("surface") or {}
+        if "mdd" not in entry:
+            continue
+        rows[c] = {ref: {k: entry["mdd"].get(ref, {}).get(k) for k in ("precision", "recall", "f1")}
+                   for ref in MDD_REFERENCES}
+        for ref in MDD_REFERENCES:
+            counts[(c, ref)] = r.mdd_counts(c, suffix, entry, ref)
+    for c, row in rows.items():
+        for ref in MDD_REFERENCES:
+            for base in ("stl_surface", "mtl"):
+                if base == c or base not in rows:
+                    continue
+                a, b = counts.get((base, ref)), counts.get((c, ref))
+                d = paired_f1_difference(a, b) if a and b else None
+                row[ref][f"vs_{base}"] = None if d is None else {
+                    "diff": round(d["diff"], 2), "ci95": [round(d["lo"], 2), round(d["hi"], 2)]}
+    return rows
+
+
+def mdd_lines(data: Dict[str, Any]) -> List[str]:
+    """The MDD table: F1 per config, differences with intervals; "not resolved" where they span 0."""
+    rows = [(lang, c, v) for lang, d in data["languages"].items() for c, v in (d.get("mdd") or {}).items()]
+    if not rows:
+        return []
+    lines = ["", "## Mispronunciation detection (surface output, F1 %)", "",
+             "Prompted: canonical units from `text_canonical`; prompt-free: from the model's own meaning "
+             "hypothesis. Brackets: 95% paired-bootstrap interval over the test utterances.", "",
+             "| language | config | prompted F1 | vs STL-surface | vs MTL | prompt-free F1 | vs MTL |",
+             "|---|---|---|---|---|---|---|"]
+
+    def diff(v: Optional[Dict[str, Any]]) -> str:
+        if not v:
+            return "n/a"
+        lo, hi = v["ci95"]
+        return f"{v['diff']:+.2f} [{lo:+.2f}, {hi:+.2f}]" + ("" if lo > 0 or hi < 0 else " (not resolved)")
+
+    for lang, c, v in rows:
+        p, f = v["prompted"], v["prompt_free"]
+        lines.append(f"| {lang} | {c} | {_fmt(p.get('f1'))} | {diff(p.get('vs_stl_surface'))} | "
+                     f"{diff(p.get('vs_mtl'))} | {_fmt(f.get('f1'))} | {diff(f.get('vs_mtl'))} |")
+    return lines
 
 
 def provenance_lines(data: Dict[str, Any]) -> List[str]:

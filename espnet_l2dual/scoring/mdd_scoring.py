@@ -18,7 +18,7 @@ from typing import Dict, List, Mapping, Optional
 from espnet_l2dual.scoring.by_divergence import parse_bins
 from espnet_l2dual.scoring.mdd import MddCounts, by_rule, count_corpus
 from espnet_l2dual.scoring.units import SPACE, to_units
-from espnet_l2dual.utils.fileio import read_table
+from espnet_l2dual.utils.fileio import atomic_write, read_table
 
 
 def mdd_units(text: str, lang: str, unit: str) -> List[str]:
@@ -40,9 +40,20 @@ def canonical_from_meaning(meaning: str, lang: str, unit: str) -> Optional[str]:
     return meaning
 
 
+def write_per_utterance(path: Path, per_utt: Mapping[str, MddCounts]) -> None:
+    """``utt ta fr fa tr cd de`` per utterance: the report's paired bootstrap of F1 reads it."""
+    with atomic_write(path) as f:
+        f.write("utt ta fr fa tr cd de\n")
+        for utt, c in sorted(per_utt.items()):
+            f.write(f"{utt} {c.ta} {c.fr} {c.fa} {c.tr} {c.cd} {c.de}\n")
+
+
 def _block(canonical: Mapping[str, List[str]], human: Mapping[str, List[str]], hyp: Mapping[str, List[str]],
-           utt2div: Optional[Mapping[str, float]], bins_spec: str, utt2rules: Optional[Mapping[str, str]]) -> dict:
+           utt2div: Optional[Mapping[str, float]], bins_spec: str, utt2rules: Optional[Mapping[str, str]],
+           per_utt_file: Optional[Path] = None) -> dict:
     total, per_utt = count_corpus(dict(canonical), dict(human), dict(hyp))
+    if per_utt_file is not None:
+        write_per_utterance(per_utt_file, per_utt)
     out = total.to_json()
     if utt2div is not None:
         rows = []
@@ -60,8 +71,12 @@ def _block(canonical: Mapping[str, List[str]], human: Mapping[str, List[str]], h
 
 
 def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optional[Mapping[str, str]],
-              lang: str, unit: str, utt2div: Optional[Mapping[str, float]], bins_spec: str) -> Optional[dict]:
-    """The MDD entry of a surface output, or None when the data dir has no ``text_canonical``."""
+              lang: str, unit: str, utt2div: Optional[Mapping[str, float]], bins_spec: str,
+              out_dir: Optional[Path] = None) -> Optional[dict]:
+    """The MDD entry of a surface output, or None when the data dir has no ``text_canonical``.
+
+    With ``out_dir``, the per-utterance counts go to ``out_dir/{prompted,prompt_free}.tsv``.
+    """
     canonical_path, human_path = data_dir / "text_canonical", data_dir / "text_surface"
     if not canonical_path.is_file():
         return None
@@ -73,7 +88,8 @@ def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optio
     canonical = {u: mdd_units(t, lang, unit) for u, t in read_table(canonical_path).items() if u in human}
     entry: Dict[str, object] = {
         "units": "tokens" if unit == "token" else ("jamo" if lang == "ko" else "letters"),
-        "prompted": _block(canonical, human, hyp, utt2div, bins_spec, utt2rules),
+        "prompted": _block(canonical, human, hyp, utt2div, bins_spec, utt2rules,
+                           out_dir / "prompted.tsv" if out_dir else None),
     }
     if meaning_hyp is None:
         entry["prompt_free"] = {"note": "no meaning output in this model"}
@@ -82,5 +98,6 @@ def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optio
     else:
         derived = {u: mdd_units(canonical_from_meaning(meaning_hyp.get(u, ""), lang, unit) or "", lang, unit)
                    for u in human_text}
-        entry["prompt_free"] = _block(derived, human, hyp, utt2div, bins_spec, utt2rules)
+        entry["prompt_free"] = _block(derived, human, hyp, utt2div, bins_spec, utt2rules,
+                                      out_dir / "prompt_free.tsv" if out_dir else None)
     return entry

@@ -76,3 +76,49 @@ def paired_difference(
                           confidence_level=confidence, method="percentile", random_state=seed)
     ci = res.confidence_interval
     return {"diff": point, "lo": float(ci.low), "hi": float(ci.high), "n_utt": len(utts)}
+
+
+def paired_f1_difference(
+    a: Mapping[str, Tuple[int, int, int]], b: Mapping[str, Tuple[int, int, int]],
+    confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0,
+) -> Optional[Dict[str, float]]:
+    """MDD F1 of ``b`` minus ``a`` in points, utterances resampled in pairs (as for CER).
+
+    ``a``/``b``: {utt: (TR, FR, FA)}; F1 = 2 TR / (2 TR + FR + FA) over the resampled set.
+    """
+    utts = [u for u in a if u in b]
+    if not utts:
+        return None
+    cols = [np.array([x[u][k] for u in utts], dtype=float) for x in (a, b) for k in range(3)]
+
+    def f1(tr: np.ndarray, fr: np.ndarray, fa: np.ndarray, axis: int) -> np.ndarray:
+        t, r, f = tr.sum(axis=axis), fr.sum(axis=axis), fa.sum(axis=axis)
+        return 100.0 * 2 * t / np.maximum(2 * t + r + f, 1.0)
+
+    def diff(tra, fra, faa, trb, frb, fab, axis: int = -1) -> np.ndarray:
+        return f1(trb, frb, fab, axis) - f1(tra, fra, faa, axis)
+
+    point = float(diff(*cols))
+    if len(utts) < 2:
+        return {"diff": point, "lo": point, "hi": point, "n_utt": len(utts)}
+    res = stats.bootstrap(tuple(cols), diff, paired=True, vectorized=True, n_resamples=n_resamples,
+                          confidence_level=confidence, method="percentile", random_state=seed)
+    ci = res.confidence_interval
+    return {"diff": point, "lo": float(ci.low), "hi": float(ci.high), "n_utt": len(utts)}
+
+
+def read_mdd_counts(path: PathLike) -> Dict[str, Tuple[int, int, int]]:
+    """{utt: (TR, FR, FA)} from a stage-9 ``score_mdd/<reference>.tsv`` (utt ta fr fa tr cd de)."""
+    out: Dict[str, Tuple[int, int, int]] = {}
+    for no, line in iter_utf8_lines(path):
+        parts = line.split()
+        if no == 1 and parts and parts[0] == "utt":
+            continue
+        if len(parts) != 7:
+            raise DataError(path, no, f"expected 7 columns (utt ta fr fa tr cd de), got {len(parts)}")
+        try:
+            ta, fr, fa, tr, cd, de = (int(x) for x in parts[1:])
+        except ValueError:
+            raise DataError(path, no, "counts must be integers") from None
+        out[parts[0]] = (tr, fr, fa)
+    return out

@@ -37,6 +37,7 @@ max_wav_duration=20     # seconds
 max_tokens=500          # characters per transcription (stage 4 filter)
 min_level_db=-60        # stage 4 drops train/dev recordings quieter than this (RMS dBFS; silent audio)
 divergence_unit=auto    # auto | char | jamo | token
+divergence_reference=auto  # auto | meaning | canonical: what the surface is compared with (stage 4)
 
 surface_token_type=""   # bpe | char | jamo | word (stage 5; default by language: ko jamo, en char)
 meaning_token_type=""   # stages 6-7 read the setup stage 5 recorded (data/token_list/setup.json)
@@ -79,7 +80,9 @@ Options (default):
   --speed_perturb_factors ("${speed_perturb_factors}") --fs (${fs}) --audio_format (${audio_format})
   --min_wav_duration (${min_wav_duration}) --max_wav_duration (${max_wav_duration}) --max_tokens (${max_tokens})
   --min_level_db (${min_level_db}: train/dev recordings quieter than this RMS dBFS are dropped as silent)
-  --divergence_unit (${divergence_unit})
+  --divergence_unit (${divergence_unit}) --divergence_reference (${divergence_reference}: the meaning for
+      the mini corpora, whose surface and meaning share one writing system as in the study; text_canonical
+      where another corpus has it, e.g. canonical phones; else the meaning)
   --surface_token_type / --meaning_token_type (bpe|char|jamo|word; ko: jamo jamo, en: char char)
   --nbpe_surface / --nbpe_meaning (100) --bpemode (unigram): chosen at stage 5, recorded for later stages
   --train_config (required from stage 6) --tag --train_args --stats_dir
@@ -115,6 +118,8 @@ awk -v w="${ctc_weight}" 'BEGIN { exit !(w >= 0 && w <= 1) }' || bad_option ctc_
 need_choice lang "${lang}" ko en
 need_choice audio_format "${audio_format}" wav flac wav.ark flac.ark
 need_choice divergence_unit "${divergence_unit}" auto char jamo token
+need_choice divergence_reference "${divergence_reference}" auto meaning canonical
+if [ "${divergence_reference}" = auto ] && [ "${corpus}" = mini ]; then divergence_reference=meaning; fi
 need_choice wait_lock "${wait_lock}" true false
 for o in surface meaning; do
     v=$(eval echo "\${${o}_token_type}"); [ -z "${v}" ] || need_choice "${o}_token_type" "${v}" bpe char jamo word
@@ -255,10 +260,12 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
             filter=(--min_wav_duration 0 --max_wav_duration 1e9 --max_tokens 1000000000)
         fi
         if guard 4 "${dst}" --files "${src}" --opt fs="${fs}" --opt filter="${filter[*]}" \
-            --opt lang="${lang}" --opt divergence_unit="${divergence_unit}"; then continue; fi
+            --opt lang="${lang}" --opt divergence_unit="${divergence_unit}" \
+            --opt divergence_reference="${divergence_reference}"; then continue; fi
         log "Stage 4: ${src} -> ${dst} (filter, divergence)"
         ${python} -m espnet_l2dual.bin.filter_data_dir --fs "${fs}" "${filter[@]}" "${src}" "${dst}"
-        ${python} -m espnet_l2dual.bin.compute_divergence --lang "${lang}" --unit "${divergence_unit}" "${dst}"
+        ${python} -m espnet_l2dual.bin.compute_divergence --lang "${lang}" --unit "${divergence_unit}" \
+            --reference "${divergence_reference}" "${dst}"
         validate "${dst}"
         finish 4 "${dst}"
     done
