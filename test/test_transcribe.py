@@ -47,4 +47,21 @@ def test_cli_prints_both_outputs_per_file(tmp_path, capsys):
     assert "missing.wav" in err
     lines = out.splitlines()
     assert lines[0] == str(a) and lines[1].startswith("  meaning: ") and lines[2].startswith("  surface: ")
-    assert lines[3:] == [str(b), "  meaning: ", "  surface: "]
+    assert lines[3].startswith("  mispronounced (prompt-free): ")
+    assert lines[4:] == [str(b), "  meaning: ", "  surface: ", "  mispronounced (prompt-free): none"]
+
+
+def test_mispronounced_words_prompted_and_prompt_free():
+    from espnet_l2dual.bin.transcribe import mispronunciations
+
+    texts = {"meaning": "I THINK SO", "surface": "I TINK SO"}
+    errors, mode = mispronunciations(texts, "en", None)
+    assert mode == "prompt-free" and errors == [{"word": "THINK", "expected": "THINK", "said": "TINK"}]
+    errors, mode = mispronunciations(texts, "en", "i think so")  # the prompt, normalised
+    assert mode == "prompted" and [e["said"] for e in errors] == ["TINK"]
+    assert "mispronounced (prompted): THINK: expected THINK, said TINK" in format_result("a", texts, errors, mode)
+    # Korean: the expected form is the standard pronunciation, so a regular rule is no error
+    ko = {"meaning": "먹어요 학교", "surface": "머거요 학교"}
+    errors, _ = mispronunciations(ko, "ko", None)
+    assert errors == [{"word": "학교", "expected": "학꾜", "said": "학교"}]
+    assert mispronunciations({"meaning": "X"}, "en", None) == (None, "")

@@ -8,7 +8,12 @@ prints, per file, both outputs word-aligned with the differing words in brackets
       meaning: I [THINK] SO
       surface: I [TINK] SO
 
-A word present in only one output is shown against ``[*]`` in the other.
+A word present in only one output is shown against ``[*]`` in the other. Then the
+mispronounced words: what the learner should have said (the standard pronunciation of the
+intended words) against what was heard, from ``--text`` (prompted) or, without it, from the
+model's own meaning output (prompt-free)::
+
+      mispronounced (prompt-free): THINK: expected THINK, said TINK
 """
 
 from __future__ import annotations
@@ -41,15 +46,34 @@ def mark_differences(meaning: str, surface: str) -> Tuple[str, str]:
     return " ".join(out_a), " ".join(out_b)
 
 
-def format_result(name: str, texts: dict) -> str:
-    """The printed block of one file: both outputs marked, or the single output of an STL model."""
+def format_result(name: str, texts: dict, errors: Optional[List[dict]] = None, mode: str = "") -> str:
+    """The printed block of one file: both outputs marked (or the single output of an STL model),
+    then the mispronounced words when ``errors`` is given."""
     lines = [name]
     if "meaning" in texts and "surface" in texts:
         meaning, surface = mark_differences(texts["meaning"], texts["surface"])
         lines += [f"  meaning: {meaning}", f"  surface: {surface}"]
     else:
         lines += [f"  {o}: {t}" for o, t in texts.items()]
+    if errors is not None:
+        found = "; ".join(f"{e['word'] or '-'}: expected {e['expected'] or '-'}, said {e['said'] or '-'}"
+                          for e in errors)
+        lines.append(f"  mispronounced ({mode}): {found or 'none'}")
     return "\n".join(lines)
+
+
+def mispronunciations(texts: dict, lang: str, prompt: Optional[str]) -> Tuple[Optional[List[dict]], str]:
+    """The detected mispronunciations as data, and whether they are prompted or prompt-free."""
+    from espnet_l2dual.scoring.mdd_scoring import word_mispronunciations
+    from espnet_l2dual.text.normalize import normalize
+
+    if "surface" not in texts:
+        return None, ""
+    if prompt is not None:
+        return word_mispronunciations(normalize(prompt, lang), texts["surface"], lang), "prompted"
+    if "meaning" in texts:
+        return word_mispronunciations(texts["meaning"], texts["surface"], lang), "prompt-free"
+    return None, ""
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -57,6 +81,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="packed model zip (stage 11)")
     p.add_argument("audio", nargs="+", help="audio files (any format soundfile reads)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--text", default=None, help="the prompt the learner read: prompted detection "
+                   "(default: prompt-free, from the model's meaning output)")
+    p.add_argument("--lang", default=None, choices=("ko", "en"), help="language of the words "
+                   "(default: ko when the model's tokens are jamo, else en)")
     p.add_argument("--beam_size", type=int, default=5)
     p.add_argument("--ctc_weight", type=float, default=0.3)
     p.add_argument("--penalty", type=float, default=0.0)
@@ -80,6 +108,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"transcribe: error: {e}", file=sys.stderr)
         return 1
     fs = int((getattr(s2t.train_args, "frontend_conf", None) or {}).get("fs", 16000))
+    lang = args.lang or ("ko" if "jamo" in {getattr(s2t.train_args, f"{o}_token_type", "")
+                                            for o in ("surface", "meaning")} else "en")
     status = 0
     for path in args.audio:
         try:
@@ -92,7 +122,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if rate != fs:
             samples = resample(samples, rate, fs)
         result = s2t(samples)
-        print(format_result(path, {o: hyps[0][0] for o, hyps in result.items()}), flush=True)
+        texts = {o: hyps[0][0] for o, hyps in result.items()}
+        errors, mode = mispronunciations(texts, lang, args.text)
+        print(format_result(path, texts, errors, mode), flush=True)
     return status
 
 

@@ -101,3 +101,28 @@ def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optio
         entry["prompt_free"] = _block(derived, human, hyp, utt2div, bins_spec, utt2rules,
                                       out_dir / "prompt_free.tsv" if out_dir else None)
     return entry
+
+
+def word_mispronunciations(intended: str, said: str, lang: str, unit: str = "char") -> List[Dict[str, str]]:
+    """Per word: what the learner should have said (the canonical pronunciation of ``intended``)
+    and what the surface output heard, for every word where the two differ.
+
+    ``intended`` is the prompt (prompted) or the model's meaning hypothesis (prompt-free); words
+    are aligned with Levenshtein over whole words. Returns [] for phone outputs (no lexicon).
+    """
+    import Levenshtein
+
+    canonical = canonical_from_meaning(intended, lang, unit)
+    if canonical is None:
+        return []
+    words, heard, meant = canonical.split(), said.split(), intended.split()
+    out: List[Dict[str, str]] = []
+    for op, i1, i2, j1, j2 in Levenshtein.opcodes(words, heard):
+        if op == "equal":
+            continue
+        n = max(i2 - i1, j2 - j1)
+        for k in range(n):
+            i, j = i1 + k, j1 + k
+            out.append({"word": meant[i] if i < i2 and i < len(meant) else "",
+                        "expected": words[i] if i < i2 else "", "said": heard[j] if j < j2 else ""})
+    return out

@@ -69,13 +69,20 @@ def paired_difference(
     def diff(ea_: np.ndarray, eb_: np.ndarray, n_: np.ndarray, axis: int = -1) -> np.ndarray:
         return 100.0 * (eb_.sum(axis=axis) - ea_.sum(axis=axis)) / np.maximum(n_.sum(axis=axis), 1.0)
 
-    point = float(diff(ea, eb, n))
-    if len(utts) < 2:
-        return {"diff": point, "lo": point, "hi": point, "n_utt": len(utts)}
-    res = stats.bootstrap((ea, eb, n), diff, paired=True, vectorized=True, n_resamples=n_resamples,
+    return _bootstrap((ea, eb, n), diff, confidence, n_resamples, seed)
+
+
+def _bootstrap(cols: Tuple[np.ndarray, ...], statistic, confidence: float, n_resamples: int,
+               seed: int) -> Dict[str, float]:
+    """Point value and percentile interval of ``statistic`` over utterances resampled in pairs."""
+    point = float(statistic(*cols))
+    n_utt = len(cols[0])
+    if n_utt < 2:
+        return {"diff": point, "lo": point, "hi": point, "n_utt": n_utt}
+    res = stats.bootstrap(cols, statistic, paired=True, vectorized=True, n_resamples=n_resamples,
                           confidence_level=confidence, method="percentile", random_state=seed)
     ci = res.confidence_interval
-    return {"diff": point, "lo": float(ci.low), "hi": float(ci.high), "n_utt": len(utts)}
+    return {"diff": point, "lo": float(ci.low), "hi": float(ci.high), "n_utt": n_utt}
 
 
 def paired_f1_difference(
@@ -98,13 +105,7 @@ def paired_f1_difference(
     def diff(tra, fra, faa, trb, frb, fab, axis: int = -1) -> np.ndarray:
         return f1(trb, frb, fab, axis) - f1(tra, fra, faa, axis)
 
-    point = float(diff(*cols))
-    if len(utts) < 2:
-        return {"diff": point, "lo": point, "hi": point, "n_utt": len(utts)}
-    res = stats.bootstrap(tuple(cols), diff, paired=True, vectorized=True, n_resamples=n_resamples,
-                          confidence_level=confidence, method="percentile", random_state=seed)
-    ci = res.confidence_interval
-    return {"diff": point, "lo": float(ci.low), "hi": float(ci.high), "n_utt": len(utts)}
+    return _bootstrap(tuple(cols), diff, confidence, n_resamples, seed)
 
 
 def read_mdd_counts(path: PathLike) -> Dict[str, Tuple[int, int, int]]:
