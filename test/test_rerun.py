@@ -131,6 +131,7 @@ def test_changed_source_audio_is_redumped_and_the_model_retrained(base: Path, tm
     ("text", (), "data/train/text_surface changed"),
     ("fs", ("--fs", "8000"), "fs 16000 -> 8000"),
     ("format", ("--audio_format", "flac"), "audio_format wav -> flac"),
+    ("drop", (), "data/train/utt2l1 is gone"),
 ])
 def test_stage3_redoes_its_work_when_any_input_changes(base, tmp_path, change, args, reason) -> None:
     recipe = clone(base, tmp_path)
@@ -140,6 +141,8 @@ def test_stage3_redoes_its_work_when_any_input_changes(base, tmp_path, change, a
         utt, text = lines[0].split(maxsplit=1)
         lines[0] = f"{utt} {text} QQ"
         p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if change == "drop":
+        (recipe / "data/train/utt2l1").unlink()
     proc = run(recipe, "--stage", "3", "--stop_stage", "5", *args)
     assert f"Stage 3: inputs changed: {reason}" in proc.stderr
     assert "Stage 4: inputs changed" in proc.stderr
@@ -148,6 +151,8 @@ def test_stage3_redoes_its_work_when_any_input_changes(base, tmp_path, change, a
         assert "QQ" in (dump / "text_surface").read_text(encoding="utf-8")
         assert "Stage 5: inputs changed" in proc.stderr
         assert "Q" in (recipe / "data/token_list/surface/char/tokens.txt").read_text(encoding="utf-8").split()
+    elif change == "drop":  # a table the source no longer has does not survive in the dumps
+        assert not (recipe / "dump/raw/org/train/utt2l1").exists() and not (dump / "utt2l1").exists()
     elif change == "fs":
         first = (dump / "wav.scp").read_text().splitlines()[0].split()[1]
         assert soundfile.info(str(recipe / first)).samplerate == 8000

@@ -242,6 +242,8 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
         ${train_cmd} --max_jobs_run "${nj}" JOB=1:"${_nj}" "${out}/logs/format.JOB.log" \
             ${python} -m espnet_l2dual.bin.format_wav_scp --fs "${fs}" --audio_format "${audio_format}" \
                 "${out}/logs/wav.JOB.scp" "${out}/format.JOB"
+        # the set's tables are made anew: a file the source no longer has must not survive
+        find "${out}" -maxdepth 1 -type f ! -name '.*' -delete
         ${python} -m espnet_l2dual.bin.merge_format_jobs --nj "${_nj}" --src_data "data/${dset}" "${out}"
         validate "${out}"
         finish 3 "${out}"
@@ -263,6 +265,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
             --opt lang="${lang}" --opt divergence_unit="${divergence_unit}" \
             --opt divergence_reference="${divergence_reference}"; then continue; fi
         log "Stage 4: ${src} -> ${dst} (filter, divergence)"
+        [ ! -d "${dst}" ] || find "${dst}" -maxdepth 1 -type f ! -name '.*' -delete  # no stale table survives
         ${python} -m espnet_l2dual.bin.filter_data_dir --fs "${fs}" "${filter[@]}" "${src}" "${dst}"
         ${python} -m espnet_l2dual.bin.compute_divergence --lang "${lang}" --unit "${divergence_unit}" \
             --reference "${divergence_reference}" "${dst}"
