@@ -67,7 +67,7 @@ def test_seeded_speaker_disjoint_split(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "row, reason",
     [
-        ("x-1\taudio/s1_0.wav\ts1\tA", "expected 5 or 6"),
+        ("x-1\taudio/s1_0.wav\ts1\tA", "expected 5 tab-separated columns as the header names"),
         ("x-1\taudio/s1_0.wav\t\tA\tB", "empty speaker"),
         ("s2-1\taudio/s1_0.wav\ts2\tA\tB", "duplicate utt_id 's2-1' (first on line 5)"),
         ("x-1\taudio/nope.wav\ts1\tA\tB", "missing audio"),
@@ -91,7 +91,7 @@ def test_bad_split_value_and_mixed_widths(tmp_path: Path, capsys) -> None:
     assert main(["--lang", "en", "--manifest", str(tsv), "--out", str(tmp_path / "data")]) == 1
     assert f"{tsv}:{len(lines) + 1}:6: split 'valid'" in capsys.readouterr().err
     tsv.write_text("\n".join(lines + ["x-1\taudio/s1_0.wav\ts1\tA\tB"]) + "\n")
-    with pytest.raises(DataError, match=r"5 columns, but earlier rows have 6"):
+    with pytest.raises(DataError, match=r"expected 6 tab-separated columns as the header names .*, got 5"):
         prepare_manifest("en", tsv, tmp_path / "data")
     assert not (tmp_path / "data").exists()
 
@@ -113,3 +113,22 @@ def test_run_sh_stage_1_with_manifest(tmp_path: Path) -> None:
     missing = subprocess.run(["local/data.sh", "--corpus", "manifest"], cwd=recipe, capture_output=True, text=True,
                              env={"PATH": "/usr/bin:/bin", "MANIFEST": ""})
     assert missing.returncode == 1 and "needs --manifest" in missing.stderr
+
+
+def test_canonical_column_by_header_or_position(tmp_path: Path) -> None:
+    tsv = make_manifest(tmp_path, split=True)
+    lines = tsv.read_text().splitlines()
+    # by position: split then canonical (no header)
+    body = [f"{x}\tD IH S" for x in lines[1:]]
+    tsv.write_text("\n".join(body) + "\n")
+    prepare_manifest("en", tsv, tmp_path / "data")
+    assert set(read_table(tmp_path / "data" / "train" / "text_canonical").values()) == {"D IH S"}
+    # by header: canonical without split, in another order
+    rows = [x.split("\t") for x in lines[1:]]
+    tsv.write_text("utt_id\tcanonical\twav\tspeaker\tsurface\tmeaning\n" + "".join(
+        f"{r[0]}\tDH IH S\t{r[1]}\t{r[2]}\t{r[3]}\t{r[4]}\n" for r in rows))
+    prepare_manifest("en", tsv, tmp_path / "data2", num_dev=1, num_test=1)
+    assert set(read_table(tmp_path / "data2" / "dev" / "text_canonical").values()) == {"DH IH S"}
+    tsv.write_text("utt_id\twav\tspeaker\tsurface\tmeaning\tphones\n" + lines[1] + "\n")
+    with pytest.raises(DataError, match=r":1: header columns must be .*unknown: phones"):
+        prepare_manifest("en", tsv, tmp_path / "data3")
