@@ -115,3 +115,17 @@ def test_token_setup_is_recorded_and_contradictions_are_errors(tmp_path, capsys)
     assert token_setup.main(["read", "--setup", str(tmp_path / "none.json")]) == 2
     assert "run stage 5" in capsys.readouterr().err
     assert token_setup.token_dir_name("bpe", 100, "bpe") == "bpe_bpe100"
+
+
+def test_peek_writes_nothing_and_says_only_up_to_date(tmp_path, inputs, capsys):
+    out = tmp_path / "out"
+    assert _check(out, inputs, "--peek") == 10
+    assert not out.exists() and capsys.readouterr().err == ""
+    _check(out, inputs)
+    stage_guard.main(["commit", "--stage", "3", "--out", str(out)])
+    capsys.readouterr()
+    assert _check(out, inputs, "--peek") == 0
+    assert "up to date" in capsys.readouterr().err
+    (inputs / "text").write_text("u1 changed\nu2 text\n")
+    assert _check(out, inputs, "--peek") == 10
+    assert (out / ".stage3.json").exists()  # the record of the finished work is kept

@@ -27,12 +27,11 @@ import numpy as np
 import soundfile
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils.digest import entry_files, file_sha1, text_sha1
+from espnet_l2dual.utils.digest import ARK_ENTRY, entry_files, file_sha1, text_sha1
 from espnet_l2dual.utils.fileio import PathLike, atomic_write, iter_table
 
 AUDIO_FORMATS = ("wav", "flac", "wav.ark", "flac.ark")
 _SOUNDFILE_FORMAT = {"wav": "WAV", "flac": "FLAC"}
-_ARK_OFFSET = re.compile(r"\.ark:\d+(\[[^\]]*\])?$")
 _TMP_SUFFIX = ".tmp"
 
 
@@ -55,7 +54,7 @@ def read_audio(entry: str) -> Tuple[np.ndarray, int]:
             raise RuntimeError(f"command exited with {proc.returncode}: {' / '.join(tail)}")
         data, rate = soundfile.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)
         return data, rate
-    if _ARK_OFFSET.search(entry):
+    if ARK_ENTRY.search(entry):
         import kaldiio
 
         loaded = kaldiio.load_mat(entry)

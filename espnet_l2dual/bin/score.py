@@ -16,9 +16,9 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.by_divergence import (
@@ -145,7 +145,7 @@ def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite
 
 
 def provenance_lines(prov: dict) -> List[str]:
-    """The provenance as short Markdown items (RESULTS.md; the report uses the same)."""
+    """The provenance as short Markdown items for RESULTS.md (REPORT.md has its own table of it)."""
     dirty = {True: " (uncommitted changes)", False: "", None: ""}[prov.get("dirty")]
     lines = [f"toolkit commit: `{prov.get('commit', 'unknown')}`{dirty}"]
     if prov.get("config"):

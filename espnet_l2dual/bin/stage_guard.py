@@ -7,7 +7,10 @@
 ``check`` exits 0 when OUT already holds the stage's output for exactly these inputs
 (prints "up to date"), 10 when the work must be done (prints what changed) and 11 when
 an interrupted run of the same work can be finished (resume). Any other exit is an
-error. ``commit`` marks the work done; run it only after the stage succeeded.
+error. ``check --peek`` exits the same way but writes no record and prints only the
+"up to date" line (stage 7 asks it before its pre-flight check, so nothing changes on disk
+when the config is broken). ``commit`` marks the work done; run it only after the stage
+succeeded.
 ``retire --out exp/x --to exp/stale/x.<time>`` moves an output made from other inputs
 aside (a trained model: its config.yaml paths follow it).
 ``--files`` takes files or directories (a directory stands for its visible top-level
@@ -39,7 +42,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--audio", nargs="*", default=[], action="extend", help="wav.scp files whose audio is an input")
     p.add_argument("--opt", default=[], action="append", help="KEY=VALUE option that changes the output")
     p.add_argument("--peek", action="store_true", help="check: only say whether the work is needed; "
-                   "write no record and print nothing")
+                   "write no record (prints only the 'up to date' line)")
     p.add_argument("--config_keys", default=[], action="append", help="FILE:key1,key2 of a YAML config")
     return p
 
@@ -73,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (DataError, ValueError, OSError) as e:
         print(f"stage_guard: error: {e}", file=sys.stderr)
         return 2
-    if args.peek:
+    if args.peek and state != stage_record.CURRENT:
         return EXIT_CODES[state]
     if state == stage_record.CURRENT:
         print(f"Stage {args.stage}: {label} is up to date (inputs unchanged), skipping", file=sys.stderr)

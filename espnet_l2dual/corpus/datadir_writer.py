@@ -76,8 +76,7 @@ def write_data_dir(out_dir: PathLike, utts: Sequence[Utterance], check_audio: bo
             if column is not None:
                 write_table(tmp / name, column.items())
         validate_data_dir(tmp, check_audio=check_audio)
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-        os.rmdir(old)
+        old = tmp.with_suffix(".old")  # unique because tmp is
         if out_dir.exists():
             os.replace(out_dir, old)
         os.replace(tmp, out_dir)

@@ -73,8 +73,8 @@ class MddCounts:
             return 100.0 * a / b if b else None
 
         p, r = pct(self.tr, self.tr + self.fr), pct(self.tr, self.tr + self.fa)
-        f1 = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else (
-            0.0 if p is not None and r is not None else None)
+        # F1 = 2PR/(P+R) = 2TR/(2TR+FR+FA), defined where precision and recall are
+        f1 = pct(2 * self.tr, 2 * self.tr + self.fr + self.fa) if p is not None and r is not None else None
         return {"precision": p, "recall": r, "f1": f1, "far": pct(self.fa, self.fa + self.tr),
                 "frr": pct(self.fr, self.fr + self.ta), "der": pct(self.de, self.cd + self.de)}
 

@@ -62,8 +62,8 @@ def _block(canonical: Mapping[str, List[str]], human: Mapping[str, List[str]], h
             for utt, counts in per_utt.items():
                 if utt in utt2div and b.holds(utt2div[utt]):
                     c.add(counts)
-            rows.append({"bin": b.label, **{k: c.to_json()[k] for k in ("n_utt", "tr", "fa", "fr", "f1", "recall",
-                                                                       "precision")}})
+            js = c.to_json()
+            rows.append({"bin": b.label, **{k: js[k] for k in ("n_utt", "tr", "fa", "fr", "f1", "recall", "precision")}})
         out["by_divergence"] = rows
     if utt2rules is not None:
         out["by_rule"] = by_rule(per_utt, dict(utt2rules))

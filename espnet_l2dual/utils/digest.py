@@ -17,7 +17,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 from espnet_l2dual.utils.fileio import PathLike, iter_table
 
 _CHUNK = 1 << 20
-_ARK_OFFSET = re.compile(r":\d+(\[[^\]]*\])?$")
+ARK_ENTRY = re.compile(r"\.ark:\d+(\[[^\]]*\])?$")  # ``x.ark:123`` (optionally ``[slice]``)
 
 # {path: [size, mtime_ns, sha1]} for the audio files of one wav.scp
 AudioStats = Dict[str, List]
@@ -57,7 +57,8 @@ def entry_files(value: str) -> List[str]:
     """The files one wav.scp value reads: a path, an ark behind ``:offset``, files named in a pipe."""
     if value.endswith("|"):
         return [tok for tok in value[:-1].split() if os.path.isfile(tok)]
-    return [_ARK_OFFSET.sub("", value) if ".ark:" in value else value]
+    ark = ARK_ENTRY.search(value)
+    return [value[:ark.start() + len(".ark")] if ark else value]
 
 
 def audio_files(wav_scp: PathLike) -> List[str]:

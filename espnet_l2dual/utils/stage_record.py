@@ -81,16 +81,15 @@ def current_inputs(
     options: Mapping[str, str] = (), previous: Optional[StageInputs] = None,
 ) -> StageInputs:
     """Digest the inputs now; audio hashes are reused from ``previous`` where size and mtime match."""
-    prev_audio = previous.audio if previous else {}
+    known: Dict[str, List] = {}  # every audio file's last (size, mtime, sha1), whichever scp listed it
+    for stats in (previous.audio if previous else {}).values():
+        known.update(stats)
     audio_stats = {}
     for scp in audio:
         scp = str(scp)
         if not Path(scp).is_file():
             raise DataError(scp, None, "not found (an earlier stage makes it)")
-        merged: Dict[str, List] = {}
-        for stats in prev_audio.values():
-            merged.update(stats)
-        audio_stats[scp] = digest.audio_digest(scp, merged)
+        audio_stats[scp] = digest.audio_digest(scp, known)
     return StageInputs(str(stage), digest.files_digest(files), audio_stats, dict(options))
 
 

@@ -381,21 +381,18 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             token_args "${o}" "${dir}"
         done
     }
-    if guard 7 "${exp_dir}" --peek "${train_inputs[@]}"; then
-        guard 7 "${exp_dir}" "${train_inputs[@]}"  # says "up to date"
-    else
+    if ! guard 7 "${exp_dir}" --peek "${train_inputs[@]}"; then  # up to date: it says so
         # pre-flight: config and files checked in seconds, before anything is moved or launched
         # shellcheck disable=SC2046
         ${python} -m espnet_l2dual.bin.check_train_config --config "${train_config}" --use_preprocessor true \
             --normalize_conf "stats_file=${stats_dir}/train/feats_stats.npz" --output_dir "${exp_dir}" \
             $(train_data_args false) ${train_args}
-        guard 7 "${exp_dir}" "${train_inputs[@]}" || true
         if [ "${guard_state}" = run ] && { compgen -G "${exp_dir}/*.pth" >/dev/null || [ -e "${exp_dir}/config.yaml" ]; }; then
             stale="exp/stale/${exp_dir##*/}.$(date '+%Y%m%dT%H%M%S')"
             ${python} -m espnet_l2dual.bin.stage_guard retire --out "${exp_dir}" --to "${stale}"
             log "Stage 7: the model in ${exp_dir} was trained from other inputs: moved it to ${stale}"
-            guard 7 "${exp_dir}" "${train_inputs[@]}" || true
         fi
+        guard 7 "${exp_dir}" "${train_inputs[@]}" || true  # says what changed; writes the pending record
         log "Stage 7: train ${train_config} (tasks: ${tasks}) -> ${exp_dir}"
         mkdir -p "${exp_dir}/logs"
         # The model's own copies of its token lists and feature stats: config.yaml never points at
@@ -431,11 +428,12 @@ fi
 # ---- 8: decode -----------------------------------------------------------------------
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     need_config 8
+    [ -e "${exp_dir}/${inference_model}" ] || { log "Stage 8: ${exp_dir}/${inference_model} not found (run stage 7)"; exit 1; }
+    model_tasks=$(config_tasks "${exp_dir}/config.yaml")
+    # shellcheck disable=SC2207
+    model_tokens=($(for o in ${model_tasks}; do token_files "${exp_dir}/token_list/${o}"; done))
     for dset in ${test_sets}; do
         out="${exp_dir}/${inference_tag}/${dset}"; logdir="${out}/logdir"
-        [ -e "${exp_dir}/${inference_model}" ] || { log "Stage 8: ${exp_dir}/${inference_model} not found (run stage 7)"; exit 1; }
-        # shellcheck disable=SC2207
-        model_tokens=($(for o in $(config_tasks "${exp_dir}/config.yaml"); do token_files "${exp_dir}/token_list/${o}"; done))
         if guard 8 "${out}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" "${model_tokens[@]}" \
             "${data_feats}/${dset}/wav.scp" --audio "${data_feats}/${dset}/wav.scp" \
             --opt inference_model="${inference_model}" --opt beam_size="${beam_size}" --opt ctc_weight="${ctc_weight}" \
@@ -454,7 +452,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
                 --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \
                 --beam_size "${beam_size}" --ctc_weight "${ctc_weight}" --penalty "${penalty}" \
                 --maxlenratio "${maxlenratio}" --output_dir "${logdir}/output.JOB" ${inference_args}
-        for o in $(config_tasks "${exp_dir}/config.yaml"); do
+        for o in ${model_tasks}; do
             mkdir -p "${out}/${o}"
             for f in text token score; do
                 for n in $(seq "${_nj}"); do cat "${logdir}/output.${n}/${o}/${f}"; done \
@@ -469,12 +467,13 @@ fi
 # ---- 9: score ------------------------------------------------------------------------
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     need_config 9
+    model_tasks=$(config_tasks "${exp_dir}/config.yaml")
     score_inputs=(--files "${exp_dir}/config.yaml" "${exp_dir}/provenance.json")
     decode_records=()
     for dset in ${test_sets}; do
         score_inputs+=(--files "${data_feats}/${dset}" "${exp_dir}/${inference_tag}/${dset}/.stage8.json")
         decode_records+=("${exp_dir}/${inference_tag}/${dset}/.stage8.json")
-        for o in $(config_tasks "${exp_dir}/config.yaml"); do
+        for o in ${model_tasks}; do
             score_inputs+=(--files "${exp_dir}/${inference_tag}/${dset}/${o}/text")
         done
     done
@@ -482,7 +481,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         --opt inference_tag="${inference_tag}" --opt test_sets="${test_sets}"; then
         log "Stage 9: score ${exp_dir}/${inference_tag} -> ${exp_dir}/RESULTS.md"
         ${python} -m espnet_l2dual.bin.score --lang "${lang}" --decode_dir "${exp_dir}/${inference_tag}" \
-            --data_root "${data_feats}" --sets "${test_sets}" --outputs "$(config_tasks "${exp_dir}/config.yaml")" \
+            --data_root "${data_feats}" --sets "${test_sets}" --outputs "${model_tasks}" \
             --bins "${score_bins}" --model_config "${exp_dir}/config.yaml" \
             --provenance "${exp_dir}/provenance.json" --decode_records "${decode_records[@]}" \
             --results_md "${exp_dir}/RESULTS.md" --results_json "${exp_dir}/results.json"
