@@ -1,14 +1,38 @@
-"""The outputs a dual model can have, and the check of ``model_conf.tasks`` (no torch import)."""
+"""The outputs a dual model can have, defined once (no torch import).
+
+Every module that needs an output's name, its data-dir file, its batch key or its
+per-output CLI option reads it from here, so a new output (e.g. canonical phones)
+is one entry in ``OUTPUTS`` plus its ``text_<name>`` file and a config naming it in
+``model_conf.tasks``.  ``PAIR`` is the study's pair: the analysis compares these two.
+"""
 
 from __future__ import annotations
 
 from typing import List, Sequence, Tuple
 
 OUTPUTS: Tuple[str, ...] = ("surface", "meaning")
+PAIR: Tuple[str, str] = ("surface", "meaning")
+# the study's STL config of each output (exp/asr_<config>), for reports and analysis
+STL_CONFIG = {o: f"stl_{o}" for o in OUTPUTS}
+
+
+def data_key(output: str) -> str:
+    """Name of the output's text in a data dir (``text_<o>``), a batch and the data loader."""
+    return f"text_{output}"
+
+
+def lengths_key(output: str) -> str:
+    """Batch key of the output's target lengths (ESPnet's ``<name>_lengths`` convention)."""
+    return f"{data_key(output)}_lengths"
+
+
+def option(output: str, what: str) -> str:
+    """Per-output CLI / config option, e.g. ``option("surface", "token_list")`` -> ``surface_token_list``."""
+    return f"{output}_{what}"
 
 
 def check_tasks(tasks: Sequence[str]) -> List[str]:
-    """Validate ``model_conf.tasks`` and return it in canonical order (surface first)."""
+    """Validate ``model_conf.tasks`` and return it in canonical order (``OUTPUTS`` order)."""
     if isinstance(tasks, str):
         tasks = [tasks]
     tasks = list(tasks)

@@ -24,15 +24,25 @@ BLOCKS = 3
 RECIPES = Path(__file__).resolve().parents[1] / "egs2"
 
 
-def config(**model_conf):
-    cfg = tiny_config(MTL, **model_conf)
+METHOD_CHOICES = ("encoder_sharing", "task_projection", "decoder_coupling")
+PARTIAL = {"encoder_sharing": "partial", "encoder_sharing_conf": {"shared_layers": 1}}
+EXPERTS = {"encoder_sharing": "experts", "encoder_sharing_conf": {"encoder_blocks": [1, 2]}}
+ORTHO = {"task_projection": "ortho", "task_projection_conf": {"output_size": 8, "penalty_weight": 2.0}}
+DUAL = {"decoder_coupling": "dual_attention", "decoder_coupling_conf": {"attention_heads": 2}}
+
+
+def config(tasks=MTL, **options):
+    """The tiny config; method choices (``encoder_sharing`` ...) go top level, the rest into model_conf."""
+    top = {k: v for k, v in options.items() if k.split("_conf")[0] in METHOD_CHOICES}
+    cfg = tiny_config(list(tasks), **{k: v for k, v in options.items() if k not in top})
     cfg["encoder_conf"]["num_blocks"] = BLOCKS
+    cfg.update(top)
     return cfg
 
 
-def build(tmp_path, seed=0, extra=None, **model_conf):
+def build(tmp_path, seed=0, extra=None, **options):
     torch.manual_seed(seed)
-    return L2DualTask.build_model(parse_args(tmp_path, config(**model_conf), extra))
+    return L2DualTask.build_model(parse_args(tmp_path, config(**options), extra))
 
 
 def loss_of(model, seed=1):
@@ -60,24 +70,30 @@ def train_one_step(model, step=None):
 # ---------------------------------------------------------------- partial sharing
 
 def test_partial_builds_branches_and_trains(tmp_path):
-    model = build(tmp_path, shared_layers=1)
+    model = build(tmp_path, **PARTIAL)
     assert len(model.encoder.encoders) == 1 and model.task_split == 1
-    assert list(model.encoder_branches) == MTL and all(len(b) == 2 for b in model.encoder_branches.values())
-    s, m = (model.encoder_branches[o].state_dict() for o in MTL)
+    assert list(model.encoder_sharing.branches) == MTL and all(len(b) == 2 for b in model.encoder_sharing.branches.values())
+    s, m = (model.encoder_sharing.branches[o].state_dict() for o in MTL)
     assert all(torch.equal(s[k], m[k]) for k in s)  # identical start
     assert len(model.task_encoder_blocks("meaning")) == BLOCKS
     train_one_step(model)
-    s, m = (model.encoder_branches[o].state_dict() for o in MTL)
+    s, m = (model.encoder_sharing.branches[o].state_dict() for o in MTL)
     assert not all(torch.equal(s[k], m[k]) for k in s if k.endswith("weight"))  # then they diverge
 
 
-def test_partial_with_all_layers_shared_is_plain_mtl(tmp_path):
-    plain, full = build(tmp_path), build(tmp_path, shared_layers=BLOCKS)
-    assert full.task_split is None
-    ps, fs = plain.state_dict(), full.state_dict()
+def test_partial_with_all_layers_shared_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="use no encoder_sharing"):
+        build(tmp_path, encoder_sharing="partial", encoder_sharing_conf={"shared_layers": BLOCKS})
+
+
+def test_no_method_chosen_is_plain_mtl(tmp_path):
+    plain, off = build(tmp_path), build(tmp_path, encoder_sharing=None, task_projection=None,
+                                        decoder_coupling=None)
+    assert all(getattr(off, c) is None for c in METHOD_CHOICES) and off.task_split is None
+    ps, fs = plain.state_dict(), off.state_dict()
     assert list(ps) == list(fs) and all(torch.equal(ps[k], fs[k]) for k in ps)
-    plain.train(), full.train()
-    assert torch.equal(loss_of(plain)[0], loss_of(full)[0])
+    plain.train(), off.train()
+    assert torch.equal(loss_of(plain)[0], loss_of(off)[0])
 
 
 def _copy_mtl_weights(mtl, model, rename):
@@ -90,11 +106,11 @@ def _copy_mtl_weights(mtl, model, rename):
 
 def test_partial_split_forward_matches_the_encoder_forward(tmp_path):
     """Branches loaded with the MTL weights give the MTL loss: the split forward is exact."""
-    mtl, part = build(tmp_path), build(tmp_path, seed=5, shared_layers=1)
+    mtl, part = build(tmp_path), build(tmp_path, seed=5, **PARTIAL)
 
     def rename(k):
-        if k.startswith("encoder_branches."):
-            _, _, i, rest = k.split(".", 3)
+        if k.startswith("encoder_sharing.branches."):
+            _, _, _, i, rest = k.split(".", 4)
             return f"encoder.encoders.{int(i) + 1}.{rest}"
         return k
 
@@ -113,18 +129,22 @@ def test_partial_split_forward_matches_the_encoder_forward(tmp_path):
 def test_encode_raises_for_branched_models_and_is_shared_for_plain(tmp_path):
     batch = random_batch()
     with pytest.raises(ValueError, match="encode_all"):
-        build(tmp_path, shared_layers=1).encode(batch["speech"], batch["speech_lengths"])
+        build(tmp_path, **PARTIAL).encode(batch["speech"], batch["speech_lengths"])
     plain = build(tmp_path).eval()
     encs = plain.encode_all(batch["speech"], batch["speech_lengths"])
     assert encs["surface"][0] is encs["meaning"][0]
 
 
 @pytest.mark.parametrize("conf,match", [
-    ({"shared_layers": BLOCKS + 1}, "shared_layers"),
-    ({"shared_layers": 1, "task_experts": {"encoder_blocks": [2]}}, "not both"),
-    ({"task_experts": {"encoder_blocks": [BLOCKS]}}, "encoder_blocks"),
-    ({"task_experts": {"encoder_blocks": [1], "decoder": True}}, "own decoder"),
-    ({"ortho_penalty": "nope"}, "ortho_penalty"),
+    ({"encoder_sharing": "partial", "encoder_sharing_conf": {"shared_layers": BLOCKS + 1}}, "shared_layers"),
+    ({"encoder_sharing": "experts", "encoder_sharing_conf": {"encoder_blocks": [BLOCKS]}}, "encoder_blocks"),
+    ({"encoder_sharing": "experts", "encoder_sharing_conf": {"encoder_blocks": [1], "decoder": True}},
+     r"encoder_sharing_conf: unknown key\(s\) \['decoder'\] for encoder_sharing: experts"),
+    ({"task_projection": "ortho", "task_projection_conf": {"penalty": "nope"}}, "penalty"),
+    ({"task_projection": "ortho", "task_projection_conf": {"penalty_weight": -1}}, "penalty_weight"),
+    # the model_conf keys of the methods before they became components say where they went
+    ({"shared_layers": 1}, "model_conf.shared_layers is no longer a model option: use encoder_sharing: partial"),
+    ({"dual_attention": True}, "use decoder_coupling: dual_attention"),
 ])
 def test_bad_method_options_fail_clearly(tmp_path, conf, match):
     with pytest.raises(ValueError, match=match):
@@ -132,44 +152,37 @@ def test_bad_method_options_fail_clearly(tmp_path, conf, match):
 
 
 def test_init_keeps_task_copies_identical(tmp_path):
-    model = build(tmp_path, extra=["--init", "xavier_uniform"], shared_layers=1)
-    s, m = (model.encoder_branches[o].state_dict() for o in MTL)
+    model = build(tmp_path, extra=["--init", "xavier_uniform"], **PARTIAL)
+    s, m = (model.encoder_sharing.branches[o].state_dict() for o in MTL)
     assert all(torch.equal(s[k], m[k]) for k in s)
 
 
 # ---------------------------------------------------------------- task-routed experts
 
 def test_moe_builds_one_expert_per_task_and_trains(tmp_path):
-    model = build(tmp_path, task_experts={"encoder_blocks": [1, 2]})
-    assert model.task_split == 1 and model.expert_blocks == [1, 2]
+    model = build(tmp_path, **EXPERTS)
+    assert model.task_split == 1 and model.encoder_sharing.expert_blocks == [1, 2]
     for i in (1, 2):
         layer = model.encoder.encoders[i]
         assert isinstance(layer.feed_forward, TaskRoutedFeedForward)
         assert list(layer.feed_forward.experts) == MTL
     assert not isinstance(model.encoder.encoders[0].feed_forward, TaskRoutedFeedForward)
     train_one_step(model)
-    assert all(r.task is None for r in model._routers)  # routing reset after the pass
+    assert all(r.task is None for r in model.encoder_sharing._routers)  # routing reset after the pass
 
 
 def test_moe_with_mtl_weights_in_every_expert_gives_the_mtl_loss(tmp_path):
-    mtl, moe = build(tmp_path), build(tmp_path, seed=7, task_experts={"encoder_blocks": [1, 2]})
+    mtl, moe = build(tmp_path), build(tmp_path, seed=7, **EXPERTS)
     _copy_mtl_weights(mtl, moe, lambda k: k.replace(".experts.surface", "").replace(".experts.meaning", ""))
     mtl.eval(), moe.eval()
     with torch.no_grad():
         assert torch.allclose(loss_of(mtl)[0], loss_of(moe)[0], rtol=1e-5, atol=1e-5)
 
 
-def test_moe_switched_off_is_plain_mtl(tmp_path):
-    plain, off = build(tmp_path), build(tmp_path, task_experts=None)
-    assert list(plain.state_dict()) == list(off.state_dict())
-    plain.train(), off.train()
-    assert torch.equal(loss_of(plain)[0], loss_of(off)[0])
-
-
 # ---------------------------------------------------------------- orthogonal subspaces
 
 def test_ortho_projects_per_task_penalises_and_trains(tmp_path):
-    model = build(tmp_path, ortho_weight=2.0, ortho_dim=8)
+    model = build(tmp_path, **ORTHO)
     assert model.ctcs["surface"].ctc_lo.in_features == 8
     model.eval()
     with torch.no_grad():
@@ -181,11 +194,13 @@ def test_ortho_projects_per_task_penalises_and_trains(tmp_path):
     assert "ortho_penalty" in stats
 
 
-def test_ortho_off_is_plain_mtl(tmp_path):
-    plain, off = build(tmp_path), build(tmp_path, ortho_weight=0.0)
-    assert list(plain.state_dict()) == list(off.state_dict())
-    plain.train(), off.train()
-    assert torch.equal(loss_of(plain)[0], loss_of(off)[0])
+def test_ortho_without_penalty_only_projects(tmp_path):
+    model = build(tmp_path, task_projection="ortho", task_projection_conf={"output_size": 8})
+    model.eval()
+    with torch.no_grad():
+        loss, stats = loss_of(model)
+    assert "ortho_penalty" not in stats
+    assert loss.item() == pytest.approx(sum(stats[f"loss_{o}"] for o in MTL).item(), rel=1e-5)
 
 
 def test_subspace_penalties_on_known_representations():
@@ -332,8 +347,8 @@ def uneven_batch():
 
 
 def test_dual_attention_builds_trains_and_links_the_decoders(tmp_path):
-    model = build(tmp_path, dual_attention=True, dual_attention_heads=2)
-    assert set(model.dual_attn.attn) == set(MTL) and len(model.dual_attn.attn["surface"]) == 1
+    model = build(tmp_path, **DUAL)
+    assert set(model.decoder_coupling.attn) == set(MTL) and len(model.decoder_coupling.attn["surface"]) == 1
     train_one_step(model)
     model.train()
     loss, stats, _ = model(**uneven_batch())
@@ -342,35 +357,28 @@ def test_dual_attention_builds_trains_and_links_the_decoders(tmp_path):
 
 def test_dual_attention_is_causal_across_decoders(tmp_path):
     """Surface position t reads meaning positions 0..t only (both advance one token a step)."""
-    model = build(tmp_path, dual_attention=True, dual_attention_heads=2).eval()
+    model = build(tmp_path, **DUAL).eval()
     speech = random_batch()["speech"][:1]
     with torch.no_grad():
         encs = model.encode_all(speech, torch.tensor([speech.size(1)]))
         ys = {"surface": torch.tensor([[7, 3, 4, 5]]), "meaning": torch.tensor([[7, 2, 3, 4]])}
         ys = {o: torch.full_like(y, model.sos[o]).index_copy(1, torch.arange(1, 4), y[:, 1:])
               for o, y in ys.items()}
-        a = model.dual_attn(model.decoders, encs, ys)["surface"]
+        a = model.decoder_coupling(model.decoders, encs, ys)["surface"]
         changed = dict(ys, meaning=ys["meaning"].clone())
         changed["meaning"][0, 2] = 5
-        b = model.dual_attn(model.decoders, encs, changed)["surface"]
+        b = model.decoder_coupling(model.decoders, encs, changed)["surface"]
     assert torch.equal(a[:, :2], b[:, :2])
     assert not torch.allclose(a[:, 2:], b[:, 2:])
-
-
-def test_dual_attention_off_is_plain_mtl(tmp_path):
-    plain, off = build(tmp_path), build(tmp_path, dual_attention=False)
-    assert list(plain.state_dict()) == list(off.state_dict())
-    plain.train(), off.train()
-    assert torch.equal(loss_of(plain)[0], loss_of(off)[0])
 
 
 def test_dual_attention_with_silenced_cross_attention_is_two_plain_decoders(tmp_path):
     """Zero cross-attention output: the joint model's losses are plain MTL's losses."""
     plain = build(tmp_path)
-    dual = build(tmp_path, dual_attention=True, dual_attention_heads=2)
+    dual = build(tmp_path, **DUAL)
     dual.load_state_dict(plain.state_dict(), strict=False)
     with torch.no_grad():
-        for attn in dual.dual_attn.attn.values():
+        for attn in dual.decoder_coupling.attn.values():
             for mha in attn:
                 mha.linear_out.weight.zero_(), mha.linear_out.bias.zero_()
     plain.eval(), dual.eval()
@@ -394,8 +402,8 @@ def _greedy(model, o, enc):
 
 
 def test_joint_beam_search_decodes_both_outputs(tmp_path):
-    model = build(tmp_path, dual_attention=True, dual_attention_heads=2)
-    args = parse_args(tmp_path, config(dual_attention=True, dual_attention_heads=2))
+    model = build(tmp_path, **DUAL)
+    args = parse_args(tmp_path, config(**DUAL))
     speech = random_batch()["speech"][0]
     s2t = Speech2DualText.from_model(model, args, beam_size=3, ctc_weight=0.3, nbest=2)
     out = s2t(speech)
@@ -406,7 +414,7 @@ def test_joint_beam_search_decodes_both_outputs(tmp_path):
         Speech2DualText.from_model(model, args, output_overrides={"surface": {"beam_size": 2}})
     # with the cross-attention silenced, beam 1 without CTC is each decoder's own greedy path
     with torch.no_grad():
-        for attn in model.dual_attn.attn.values():
+        for attn in model.decoder_coupling.attn.values():
             for mha in attn:
                 mha.linear_out.weight.zero_(), mha.linear_out.bias.zero_()
     greedy = Speech2DualText.from_model(model, args, beam_size=1, ctc_weight=0.0)(speech)
@@ -421,7 +429,7 @@ def test_joint_beam_search_decodes_both_outputs(tmp_path):
 def test_dual_attention_needs_both_decoders(tmp_path):
     with pytest.raises(ValueError, match="dual_attention needs both outputs"):
         torch.manual_seed(0)
-        L2DualTask.build_model(parse_args(tmp_path, tiny_config(["surface"], dual_attention=True)))
+        L2DualTask.build_model(parse_args(tmp_path, config(["surface"], decoder_coupling="dual_attention")))
 
 
 # ---------------------------------------------------------------- stage-10 hidden states per task path
@@ -438,12 +446,12 @@ def _states(model, n_utts=2):
     return hs.collect(model, preprocess, utts, max_frames=40, seed=0)
 
 
-@pytest.mark.parametrize("conf", [{"shared_layers": 1}, {"task_experts": {"encoder_blocks": [2]}}])
+@pytest.mark.parametrize("conf", [PARTIAL, {"encoder_sharing": "experts", "encoder_sharing_conf": {"encoder_blocks": [2]}}])
 def test_hidden_states_follow_each_outputs_encoder_path(tmp_path, conf):
     model = build(tmp_path, **conf)
     with torch.no_grad():  # make the task-specific parts differ, as training would
         for name, p in model.named_parameters():
-            if "encoder_branches.meaning" in name or "experts.meaning" in name:
+            if "branches.meaning" in name or "experts.meaning" in name:
                 p.add_(torch.randn_like(p))
     states = _states(model)
     split = model.task_split
@@ -455,10 +463,10 @@ def test_hidden_states_follow_each_outputs_encoder_path(tmp_path, conf):
 
 
 def test_hidden_states_of_a_dual_attention_model_run_both_decoders_together(tmp_path, monkeypatch):
-    model = build(tmp_path, dual_attention=True, dual_attention_heads=2)
+    model = build(tmp_path, **DUAL)
     calls = []
-    real = model.dual_attn.forward
-    monkeypatch.setattr(model.dual_attn, "forward", lambda *a: calls.append(1) or real(*a))
+    real = model.decoder_coupling.forward
+    monkeypatch.setattr(model.decoder_coupling, "forward", lambda *a: calls.append(1) or real(*a))
     states = _states(model, n_utts=2)
     assert len(calls) == 2  # once per utterance, both decoders
     assert "enc.surface.0" not in states  # one shared encoder path
@@ -468,8 +476,8 @@ def test_hidden_states_of_a_dual_attention_model_run_both_decoders_together(tmp_
 # ---------------------------------------------------------------- inference and configs
 
 def test_speech2dualtext_decodes_a_partial_sharing_model(tmp_path, monkeypatch):
-    model = build(tmp_path, shared_layers=1)
-    args = parse_args(tmp_path, config(shared_layers=1))
+    model = build(tmp_path, **PARTIAL)
+    args = parse_args(tmp_path, config(**PARTIAL))
     s2t = Speech2DualText.from_model(model, args, beam_size=2, maxlenratio=0.3)
     calls = []
     real = model.encode_all
@@ -479,7 +487,7 @@ def test_speech2dualtext_decodes_a_partial_sharing_model(tmp_path, monkeypatch):
     assert calls == [1] and set(out) == set(MTL)
     # each output reads its own branch: changing the meaning branch leaves surface alone
     with torch.no_grad():
-        for p in model.encoder_branches["meaning"].parameters():
+        for p in model.encoder_sharing.branches["meaning"].parameters():
             p.add_(torch.randn_like(p))
     again = s2t(speech)
     assert again["surface"] == out["surface"]

@@ -181,11 +181,11 @@ def task_specific_encoder(model) -> bool:
 def run_decoders(model, encs, ys_in: Dict[str, torch.Tensor]) -> None:
     """Teacher-forced decoder pass(es) that fire the hooks: dual-attention decoders run
     together (inputs padded with <eos> to one length), others one by one."""
-    if getattr(model, "dual_attn", None) is not None and len(ys_in) == 2:
+    if getattr(model, "decoder_coupling", None) is not None and len(ys_in) == 2:
         length = max(ys.shape[1] for ys in ys_in.values())
         padded = {o: torch.nn.functional.pad(ys, (0, length - ys.shape[1]), value=model.eos[o])
                   for o, ys in ys_in.items()}
-        model.dual_attn(model.decoders, encs, padded)
+        model.decoder_coupling(model.decoders, encs, padded)
         return
     for o, ys in ys_in.items():
         model.decoders[o](encs[o][0], encs[o][1], ys, torch.tensor([ys.shape[1]], device=ys.device))

@@ -36,7 +36,7 @@ import torch
 import yaml
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.models.dual_attention import joint_beam_search, strip_ids
+from espnet_l2dual.models.dual_attention import strip_ids
 from espnet_l2dual.text.normalize import jamo_to_hangul
 from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.digest import entry_files
@@ -253,7 +253,7 @@ class Speech2DualText:
 
     def _joint_options(self, base: DecodeOptions, overrides: Dict) -> Optional[DecodeOptions]:
         """A dual-attention model decodes both outputs in one joint beam search (one option set)."""
-        if getattr(self.model, "dual_attn", None) is None or base.greedy:
+        if getattr(self.model, "decoder_coupling", None) is None or base.greedy:
             return None
         if sorted(self.outputs) != sorted(OUTPUT_NAMES):
             raise ValueError("a dual-attention model decodes both outputs together: do not restrict --outputs")
@@ -321,7 +321,8 @@ class Speech2DualText:
 
     def _decode_joint(self, frames: Dict[str, torch.Tensor]) -> Dict[str, List[Hyp]]:
         m = self.model
-        hyps = joint_beam_search(m.dual_attn, m.decoders, frames, m.ctcs, m.sos, m.eos, self.blank_ids, self.joint)
+        hyps = m.decoder_coupling.joint_beam_search(m.decoders, frames, m.ctcs, m.sos, m.eos, self.blank_ids,
+                                                    self.joint)
         results: Dict[str, List[Hyp]] = {o: [] for o in self.outputs}
         for hyp in hyps:
             for o in self.outputs:

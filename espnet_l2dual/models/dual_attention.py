@@ -37,34 +37,39 @@ from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttenti
 from espnet.nets.pytorch_backend.transformer.layer_norm import LayerNorm  # noqa: E402
 from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask  # noqa: E402
 
-PAIR: Tuple[str, str] = ("surface", "meaning")
-
+from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
+from espnet_l2dual.outputs import PAIR  # noqa: E402
 
 def check_decoders(decoders: Mapping[str, torch.nn.Module]) -> int:
     """Both outputs need transformer-style decoders with the same width and depth; returns the depth."""
     missing = [o for o in PAIR if o not in decoders]
     if missing:
-        raise ValueError(f"model_conf.dual_attention needs both decoders; missing: {', '.join(missing)}")
+        raise ValueError(f"decoder_coupling: dual_attention needs both decoders (ctc_weight < 1); missing: {', '.join(missing)}")
     shapes = set()
     for o in PAIR:
         dec = decoders[o]
         layers = getattr(dec, "decoders", None)
         if layers is None or not hasattr(dec, "embed") or getattr(dec, "output_layer", None) is None:
-            raise ValueError(f"model_conf.dual_attention: the {o} decoder must be a transformer decoder "
+            raise ValueError(f"decoder_coupling: dual_attention: the {o} decoder must be a transformer decoder "
                              f"(embed, decoders, output_layer), got {type(dec).__name__}")
         shapes.add((len(layers), layers[0].size))
     if len(shapes) != 1:
-        raise ValueError(f"model_conf.dual_attention: the two decoders must have the same "
+        raise ValueError(f"decoder_coupling: dual_attention: the two decoders must have the same "
                          f"number of blocks and size, got {sorted(shapes)}")
     return shapes.pop()[0]
 
 
-class DualAttention(torch.nn.Module):
-    """Per output and decoder layer: x <- x + dropout(MHA(norm(x), norm'(other), norm'(other)))."""
+class DualAttention(AbsDecoderCoupling):
+    """``decoder_coupling: dual_attention``, ``decoder_coupling_conf: {attention_heads, dropout_rate}``.
 
-    def __init__(self, decoders: Mapping[str, torch.nn.Module], attention_heads: int = 4,
-                 dropout_rate: float = 0.1) -> None:
+    Per output and decoder layer: x <- x + dropout(MHA(norm(x), norm'(other), norm'(other))).
+    """
+
+    def __init__(self, decoders: Mapping[str, torch.nn.Module], tasks: Sequence[str] = PAIR,
+                 attention_heads: int = 4, dropout_rate: float = 0.1) -> None:
         super().__init__()
+        if list(tasks) != list(PAIR):
+            raise ValueError(f"decoder_coupling: dual_attention needs both outputs in model_conf.tasks, got {list(tasks)}")
         num_blocks = check_decoders(decoders)
         size = decoders[PAIR[0]].decoders[0].size
         self.attn = torch.nn.ModuleDict({
@@ -105,6 +110,9 @@ class DualAttention(torch.nn.Module):
             y = decoders[o].after_norm(x[o]) if decoders[o].normalize_before else x[o]
             out[o] = decoders[o].output_layer(y)
         return out
+
+    def joint_beam_search(self, decoders, memories, ctcs, sos, eos, blank, opts) -> list:
+        return joint_beam_search(self, decoders, memories, ctcs, sos, eos, blank, opts)
 
 
 def pad_to(ys: torch.Tensor, length: int, value: int) -> torch.Tensor:

@@ -5,13 +5,12 @@ single-task training (one output).  Both are this one class: ``tasks`` names the
 active outputs and only their branches exist, so an STL model has no unused
 parameter (DDP-safe) and its checkpoint holds nothing of the other output.
 
-Disentangling methods are options of the same class (all off = plain MTL/STL):
-``shared_layers`` (partial sharing: task-specific copies of the top encoder
-blocks), ``task_experts`` (task-routed feed-forward experts in chosen encoder
-blocks) and ``ortho_weight``/``ortho_dim`` (a projection per output plus a
-penalty on what the projections share) and ``dual_attention`` (each decoder
-also attends to the other decoder).  ``encode_all`` gives every output its
-own encoder output and computes the shared part once.
+Disentangling methods are components chosen by YAML (``espnet_l2dual/methods``):
+``encoder_sharing`` (which encoder blocks the outputs share), ``task_projection``
+(each output's view of the encoder output, with an optional penalty) and
+``decoder_coupling`` (decoders that read each other).  This class only wires
+them; ``encode_all`` gives every output its own encoder output and computes the
+shared part once.
 """
 
 from __future__ import annotations
@@ -41,12 +40,11 @@ from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (  # no
     LabelSmoothingLoss,
 )
 
-from espnet_l2dual.models import task_encoder  # noqa: E402
-from espnet_l2dual.models.dual_attention import PAIR as DUAL_PAIR  # noqa: E402
-from espnet_l2dual.models.dual_attention import DualAttention, pad_to  # noqa: E402
-from espnet_l2dual.models.ortho import PENALTIES, subspace_penalty, valid_frames  # noqa: E402
-from espnet_l2dual.outputs import OUTPUTS, check_tasks  # noqa: E402,F401  (re-exported)
-
+from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
+from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing  # noqa: E402
+from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection  # noqa: E402
+from espnet_l2dual.models.dual_attention import pad_to  # noqa: E402
+from espnet_l2dual.outputs import OUTPUTS, check_tasks, data_key, lengths_key  # noqa: E402,F401  (re-exported)
 
 
 def _special_id(token_list: Sequence[str], symbol: str, fallback: int) -> int:
@@ -60,22 +58,8 @@ class ESPnetL2DualModel(AbsESPnetModel):
     As in ESPnet's ASR model, ``ctc_weight == 1`` builds no decoders and
     ``ctc_weight == 0`` keeps no CTC, so ``ctcs`` / ``decoders`` then are empty.
 
-    Methods (``model_conf``; defaults switch them off):
-
-    - ``shared_layers: K`` -- the bottom K encoder blocks are shared, blocks K.. move
-      to ``encoder_branches[o]`` (one identical copy per output); ``encoder.encoders``
-      keeps the K shared blocks; the subsampling stem and ``encoder.after_norm`` stay
-      shared.  K = number of blocks (or unset) is plain MTL.
-    - ``task_experts: {encoder_blocks: [i, ...]}`` -- in those blocks every
-      feed-forward module becomes ``TaskRoutedFeedForward`` (``.experts[o]``).
-      ``decoder`` must stay false: our decoders are already separate per output.
-    - ``ortho_weight: w``, ``ortho_dim: d``, ``ortho_penalty: cka|xcov`` -- a
-      linear projection ``task_projections[o]`` (encoder size -> d, d defaults to
-      the encoder size) feeds output o's CTC and decoder, and w * penalty(proj_s,
-      proj_m) over valid frames is added to the loss (stat ``ortho_penalty``).
-    - ``dual_attention: true`` (``dual_attention_heads``, ``dual_attention_dropout``) --
-      each decoder layer also attends to the other decoder's states of the same layer
-      (``dual_attn``, parallel dual decoder); decoding then is one joint beam search.
+    Methods are optional components (built by ``L2DualTask`` from ``encoder_sharing``,
+    ``task_projection``, ``decoder_coupling`` and their ``*_conf``); none = plain MTL/STL.
     """
 
     def __init__(
@@ -102,14 +86,9 @@ class ESPnetL2DualModel(AbsESPnetModel):
         sym_sos: str = "<sos/eos>",
         sym_eos: str = "<sos/eos>",
         extract_feats_in_collect_stats: bool = True,
-        shared_layers: Optional[int] = None,
-        task_experts: Optional[Dict] = None,
-        ortho_weight: float = 0.0,
-        ortho_dim: Optional[int] = None,
-        ortho_penalty: str = "cka",
-        dual_attention: bool = False,
-        dual_attention_heads: int = 4,
-        dual_attention_dropout: float = 0.1,
+        encoder_sharing: Optional[AbsEncoderSharing] = None,
+        task_projection: Optional[AbsTaskProjection] = None,
+        decoder_coupling: Optional[AbsDecoderCoupling] = None,
     ):
         if not 0.0 <= ctc_weight <= 1.0:
             raise ValueError(f"model_conf.ctc_weight must be in [0, 1], got {ctc_weight}")
@@ -174,68 +153,22 @@ class ESPnetL2DualModel(AbsESPnetModel):
                 self.error_calculators[o] = ErrorCalculator(
                     self.token_lists[o], sym_space, sym_blank, report_cer, report_wer
                 )
-        self._setup_task_encoder(shared_layers, task_experts)
-        self._setup_projections(ortho_weight, ortho_dim, ortho_penalty)
-        self._setup_dual_attention(dual_attention, dual_attention_heads, dual_attention_dropout)
+        if decoder_coupling is not None and self.ctc_weight >= 1.0:
+            raise ValueError("decoder_coupling needs attention decoders (ctc_weight < 1)")
+        self.encoder_sharing = encoder_sharing
+        self.task_projection = task_projection
+        self.decoder_coupling = decoder_coupling
 
     # ------------------------------------------------------------------ methods
-    def _setup_task_encoder(self, shared_layers: Optional[int], task_experts: Optional[Dict]) -> None:
-        """Partial sharing / task-routed experts; ``task_split`` is the first task-specific block."""
-        self.task_split: Optional[int] = None
-        self.shared_layers = shared_layers
-        self.expert_blocks: List[int] = []
-        self._routers: List[task_encoder.TaskRoutedFeedForward] = []
-        if shared_layers is not None and task_experts:
-            raise ValueError("model_conf: use shared_layers or task_experts, not both")
-        if shared_layers is not None:
-            n = task_encoder.check_splittable(self.encoder, "shared_layers")
-            k = int(shared_layers)
-            if not 0 <= k <= n:
-                raise ValueError(f"model_conf.shared_layers must be in 0..{n} (encoder blocks), got {shared_layers}")
-            if k < n:
-                self.encoder_branches = task_encoder.make_branches(self.encoder, k, self.tasks)
-                self.task_split = k
-        elif task_experts:
-            n = task_encoder.check_splittable(self.encoder, "task_experts")
-            self.expert_blocks = task_encoder.check_expert_conf(task_experts, n)
-            self._routers = task_encoder.add_experts(self.encoder, self.expert_blocks, self.tasks)
-            self.task_split = self.expert_blocks[0]
-
-    def _setup_projections(self, ortho_weight: float, ortho_dim: Optional[int], ortho_penalty: str) -> None:
-        self.ortho_weight = float(ortho_weight)
-        self.ortho_penalty = ortho_penalty
-        if ortho_penalty not in PENALTIES:
-            raise ValueError(f"model_conf.ortho_penalty: unknown '{ortho_penalty}' (expected {', '.join(PENALTIES)})")
-        if self.ortho_weight < 0.0:
-            raise ValueError(f"model_conf.ortho_weight must be >= 0, got {ortho_weight}")
-        if self.ortho_weight > 0.0 and len(self.tasks) < 2:
-            raise ValueError("model_conf.ortho_weight > 0 needs two outputs in model_conf.tasks")
-        self.ortho_dim = None
-        if self.ortho_weight > 0.0 or ortho_dim is not None:
-            enc_size = (self.postencoder or self.encoder).output_size()
-            self.ortho_dim = int(ortho_dim or enc_size)
-            self.task_projections = torch.nn.ModuleDict(
-                {o: torch.nn.Linear(enc_size, self.ortho_dim) for o in self.tasks}
-            )
-
-    def _setup_dual_attention(self, on: bool, heads: int, dropout: float) -> None:
-        self.dual_attn: Optional[DualAttention] = None
-        if not on:
-            return
-        if self.tasks != list(DUAL_PAIR):
-            raise ValueError(f"model_conf.dual_attention needs both outputs in model_conf.tasks, got {self.tasks}")
-        if self.ctc_weight >= 1.0:
-            raise ValueError("model_conf.dual_attention needs attention decoders (ctc_weight < 1)")
-        self.dual_attn = DualAttention(self.decoders, heads, dropout)
+    @property
+    def task_split(self) -> Optional[int]:
+        """The first encoder block that is not shared by all outputs (None: all shared)."""
+        return None if self.encoder_sharing is None else self.encoder_sharing.first_task_block
 
     def sync_task_copies(self) -> None:
         """Make the per-output copies identical again (call after a global re-initialisation)."""
-        if self.task_split is None:
-            return
-        if self._routers:
-            task_encoder.sync_copies(r.experts for r in self._routers)
-        else:
-            task_encoder.sync_copies([self.encoder_branches])
+        if self.encoder_sharing is not None:
+            self.encoder_sharing.sync_copies()
 
     def task_encoder_blocks(self, output: str) -> List[torch.nn.Module]:
         """The encoder blocks output ``output`` runs through, bottom to top (for analysis hooks).
@@ -245,15 +178,15 @@ class ESPnetL2DualModel(AbsESPnetModel):
         """
         if output not in self.tasks:
             raise ValueError(f"'{output}' is not in model_conf.tasks {self.tasks}")
-        if self.task_split is None or self._routers:
+        if self.encoder_sharing is None:
             return list(self.encoder.encoders)
-        return list(self.encoder.encoders) + list(self.encoder_branches[output])
+        return self.encoder_sharing.task_blocks(self.encoder, output)
 
     def is_shared_parameter(self, name: str) -> bool:
         """True for parameters every output's loss reaches (frontend and shared encoder)."""
-        if name.startswith(("frontend.", "normalize.", "preencoder.", "postencoder.")):
-            return True
-        return name.startswith("encoder.") and ".experts." not in name
+        if self.encoder_sharing is not None and self.encoder_sharing.is_task_specific(name):
+            return False
+        return name.startswith(("frontend.", "normalize.", "preencoder.", "encoder.", "postencoder."))
 
     # ------------------------------------------------------------------ encoder
     def _extract_feats(
@@ -281,14 +214,13 @@ class ESPnetL2DualModel(AbsESPnetModel):
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Frontend -> specaug (training only) -> normalize -> pre/encoder/post; shared by outputs.
 
-        This is the shared encoder output, before any task projection
-        (``ortho_*``).  A model with task-specific encoder blocks (``shared_layers``
-        below the block count, ``task_experts``) has no single encoder output:
+        This is the shared encoder output, before any task projection.  A model with
+        task-specific encoder blocks (``encoder_sharing``) has no single encoder output:
         it raises; use ``encode_all``.
         """
-        if self.task_split is not None:
+        if self.encoder_sharing is not None:
             raise ValueError(
-                "this model has task-specific encoder blocks (model_conf.shared_layers / task_experts): "
+                "this model has task-specific encoder blocks (encoder_sharing): "
                 "there is one encoder output per task, use encode_all()"
             )
         feats, lens = self._encoder_input(speech, speech_lengths)
@@ -305,38 +237,18 @@ class ESPnetL2DualModel(AbsESPnetModel):
         """One (encoder output, lengths) per task, the input each task's CTC and decoder read.
 
         The part below the first task-specific block runs once; a plain model gives
-        every task the same tensor.  Task projections (``ortho_*``) are applied.
+        every task the same tensor.  The task projection, if any, is applied.
         """
-        if self.task_split is None:
+        if self.encoder_sharing is None:
             shared = self.encode(speech, speech_lengths)
             outs = {o: shared for o in self.tasks}
         else:
-            outs = self._encode_branched(speech, speech_lengths)
-        if self.ortho_dim is not None:
-            outs = {o: (self.task_projections[o](enc), lens) for o, (enc, lens) in outs.items()}
-        return outs
-
-    def _encode_branched(self, speech: torch.Tensor, speech_lengths: torch.Tensor):
-        feats, lens = self._encoder_input(speech, speech_lengths)
-        x, masks = task_encoder.embed(self.encoder, feats, lens)
-        blocks = self.encoder.encoders
-        x, masks = task_encoder.run_blocks(blocks[: self.task_split], x, masks)
-        outs = {}
-        for o in self.tasks:
-            if self._routers:
-                for router in self._routers:
-                    router.task = o
-                try:
-                    y, m = task_encoder.run_blocks(blocks[self.task_split:], x, masks)
-                finally:
-                    for router in self._routers:
-                        router.task = None
-            else:
-                y, m = task_encoder.run_blocks(self.encoder_branches[o], x, masks)
-            out, out_lens = task_encoder.finish(self.encoder, y, m)
+            feats, lens = self._encoder_input(speech, speech_lengths)
+            outs = self.encoder_sharing(self.encoder, feats, lens)
             if self.postencoder is not None:
-                out, out_lens = self.postencoder(out, out_lens)
-            outs[o] = (out, out_lens)
+                outs = {o: self.postencoder(out, out_lens) for o, (out, out_lens) in outs.items()}
+        if self.task_projection is not None:
+            outs = self.task_projection(outs)
         return outs
 
     # ------------------------------------------------------------------ branches
@@ -359,15 +271,15 @@ class ESPnetL2DualModel(AbsESPnetModel):
         dec_out, _ = self.decoders[o](enc, enc_lens, ys_in, ys_lens + 1)
         return self._att_scores(o, dec_out, ys_out, ys)
 
-    def _att_dual(self, encs, targets) -> Dict[str, Tuple[torch.Tensor, float, Optional[float], Optional[float]]]:
-        """Both attention branches at once, each decoder also reading the other (dual attention).
+    def _att_coupled(self, encs, targets) -> Dict[str, Tuple[torch.Tensor, float, Optional[float], Optional[float]]]:
+        """All attention branches at once, the decoders reading each other (``decoder_coupling``).
 
         Inputs are padded with ``<eos>`` to one length, the padded targets are ignored.
         """
         io = {o: add_sos_eos(targets[o][0], self.sos[o], self.eos[o], self.ignore_id) for o in self.tasks}
         length = max(ys_in.size(1) for ys_in, _ in io.values())
         ys_in = {o: pad_to(io[o][0], length, self.eos[o]) for o in self.tasks}
-        logits = self.dual_attn(self.decoders, encs, ys_in)
+        logits = self.decoder_coupling(self.decoders, encs, ys_in)
         return {o: self._att_scores(o, logits[o], pad_to(io[o][1], length, self.ignore_id), targets[o][0])
                 for o in self.tasks}
 
@@ -380,45 +292,34 @@ class ESPnetL2DualModel(AbsESPnetModel):
             cer, wer = calc(dec_out[:, : ys.size(1) + 1].argmax(dim=-1).cpu(), ys.cpu())
         return loss, acc, cer, wer
 
-    def _targets(self, o: str, kwargs: Dict[str, torch.Tensor], batch_size: int):
-        ys, ys_lens = kwargs.get(f"text_{o}"), kwargs.get(f"text_{o}_lengths")
+    def _targets(self, o: str, batch: Mapping[str, torch.Tensor], batch_size: int):
+        key = data_key(o)
+        ys, ys_lens = batch.get(key), batch.get(lengths_key(o))
         if ys is None or ys_lens is None:
             raise ValueError(
-                f"model_conf.tasks contains '{o}' but the batch has no 'text_{o}': "
-                f"pass text_{o} in --train_data_path_and_name_and_type / --valid_data_path_and_name_and_type"
+                f"model_conf.tasks contains '{o}' but the batch has no '{key}': "
+                f"pass {key} in --train_data_path_and_name_and_type / --valid_data_path_and_name_and_type"
             )
         if ys.shape[0] != batch_size or ys_lens.shape[0] != batch_size:
-            raise ValueError(f"text_{o} batch size {ys.shape[0]} != speech batch size {batch_size}")
+            raise ValueError(f"{key} batch size {ys.shape[0]} != speech batch size {batch_size}")
         ys = ys[:, : ys_lens.max()].clone()
         ys[ys == -1] = self.ignore_id
         return ys, ys_lens
 
     def task_losses(
-        self,
-        speech: torch.Tensor,
-        speech_lengths: torch.Tensor,
-        text_surface: Optional[torch.Tensor] = None,
-        text_surface_lengths: Optional[torch.Tensor] = None,
-        text_meaning: Optional[torch.Tensor] = None,
-        text_meaning_lengths: Optional[torch.Tensor] = None,
-        **kwargs,
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor, **texts: torch.Tensor
     ) -> Tuple[Dict[str, torch.Tensor], Dict[str, Optional[torch.Tensor]], int]:
-        """The loss terms (not gathered): ``{o: w_o * loss_o}`` per task, plus ``ortho``
-        when that penalty is on; their sum in this order is the training loss.
+        """The loss terms (not gathered): ``{o: w_o * loss_o}`` per task, plus a method's
+        penalty term when it has one; their sum in this order is the training loss.
 
+        ``texts`` are the batch's ``text_<o>`` / ``text_<o>_lengths`` (``outputs.data_key``).
         Gradient surgery needs the per-task terms separately; ``forward`` sums them.
         """
         batch_size = speech.shape[0]
-        texts = {
-            "text_surface": text_surface,
-            "text_surface_lengths": text_surface_lengths,
-            "text_meaning": text_meaning,
-            "text_meaning_lengths": text_meaning_lengths,
-        }
         targets = {o: self._targets(o, texts, batch_size) for o in self.tasks}
 
         encs = self.encode_all(speech, speech_lengths)
-        dual_att = self._att_dual(encs, targets) if self.dual_attn is not None else {}
+        dual_att = self._att_coupled(encs, targets) if self.decoder_coupling is not None else {}
         stats: Dict[str, Optional[torch.Tensor]] = {}
         losses: Dict[str, torch.Tensor] = {}
         for o in self.tasks:
@@ -446,27 +347,18 @@ class ESPnetL2DualModel(AbsESPnetModel):
             stats[f"cer_ctc_{o}"] = cer_ctc
             stats[f"cer_{o}"] = cer
             stats[f"wer_{o}"] = wer
-        if self.ortho_weight > 0.0:
-            (a, a_lens), (b, b_lens) = (encs[o] for o in self.tasks[:2])
-            penalty = subspace_penalty(self.ortho_penalty, valid_frames(a, a_lens), valid_frames(b, b_lens))
-            losses["ortho"] = self.ortho_weight * penalty
-            stats["ortho_penalty"] = penalty.detach()
+        extra = self.task_projection.penalty(encs) if self.task_projection is not None else None
+        if extra is not None:
+            name, term, value = extra
+            losses[name] = term
+            stats[f"{name}_penalty"] = value.detach()
         return losses, stats, batch_size
 
     def forward(
-        self,
-        speech: torch.Tensor,
-        speech_lengths: torch.Tensor,
-        text_surface: Optional[torch.Tensor] = None,
-        text_surface_lengths: Optional[torch.Tensor] = None,
-        text_meaning: Optional[torch.Tensor] = None,
-        text_meaning_lengths: Optional[torch.Tensor] = None,
-        **kwargs,
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor, **texts: torch.Tensor
     ) -> Tuple[torch.Tensor, Dict[str, Optional[torch.Tensor]], torch.Tensor]:
         """Return (weighted total loss, per-output stats, batch size) ready for gathering."""
-        losses, stats, batch_size = self.task_losses(
-            speech, speech_lengths, text_surface, text_surface_lengths, text_meaning, text_meaning_lengths
-        )
+        losses, stats, batch_size = self.task_losses(speech, speech_lengths, **texts)
         total = None
         for term in losses.values():
             total = term if total is None else total + term

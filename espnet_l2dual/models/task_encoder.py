@@ -11,7 +11,7 @@ in the same order that forward does; the equivalence is tested against it.
 from __future__ import annotations
 
 import copy
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Iterable, List, Sequence, Tuple
 
 import torch
 
@@ -44,10 +44,10 @@ def check_splittable(encoder: torch.nn.Module, option: str) -> int:
     """Fail clearly unless ``encoder`` can be split between blocks; return its block count."""
     if not isinstance(encoder, SPLITTABLE_ENCODERS):
         raise ValueError(
-            f"model_conf.{option} needs a conformer or transformer encoder, got {type(encoder).__name__}"
+            f"{option}: needs a conformer or transformer encoder, got {type(encoder).__name__}"
         )
     if len(getattr(encoder, "interctc_layer_idx", []) or []) > 0:
-        raise ValueError(f"model_conf.{option} does not support intermediate CTC (encoder_conf.interctc_layer_idx)")
+        raise ValueError(f"{option}: intermediate CTC (encoder_conf.interctc_layer_idx) is not supported")
     return len(encoder.encoders)
 
 
@@ -130,32 +130,8 @@ def add_experts(encoder: torch.nn.Module, blocks: Sequence[int], tasks: Sequence
                 setattr(layer, name, router)
                 routers.append(router)
     if not routers:
-        raise ValueError("model_conf.task_experts: the chosen encoder blocks have no feed-forward module")
+        raise ValueError("encoder_sharing_conf.encoder_blocks: the chosen encoder blocks have no feed-forward module")
     return routers
-
-
-def check_expert_conf(conf: Dict, num_blocks: int) -> List[int]:
-    """Validate ``model_conf.task_experts`` and return the sorted encoder block indices."""
-    if not isinstance(conf, dict):
-        raise ValueError("model_conf.task_experts must be a mapping like {encoder_blocks: [2, 3]}")
-    unknown = set(conf) - {"encoder_blocks", "decoder"}
-    if unknown:
-        raise ValueError(f"model_conf.task_experts: unknown key(s) {sorted(unknown)}")
-    if conf.get("decoder"):
-        raise ValueError(
-            "model_conf.task_experts.decoder: every output already has its own decoder, "
-            "so decoder experts would change nothing; leave it false or unset"
-        )
-    blocks = conf.get("encoder_blocks") or []
-    if isinstance(blocks, int):
-        blocks = [blocks]
-    blocks = sorted({int(b) for b in blocks})
-    if not blocks:
-        raise ValueError("model_conf.task_experts.encoder_blocks is empty")
-    bad = [b for b in blocks if not 0 <= b < num_blocks]
-    if bad:
-        raise ValueError(f"model_conf.task_experts.encoder_blocks: {bad} not in 0..{num_blocks - 1}")
-    return blocks
 
 
 def sync_copies(groups: Iterable[torch.nn.ModuleDict]) -> None:

@@ -43,7 +43,15 @@ from espnet2.utils.get_default_kwargs import get_default_kwargs  # noqa: E402
 from espnet2.utils.nested_dict_action import NestedDictAction  # noqa: E402
 from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none  # noqa: E402
 
-from espnet_l2dual.models.dual_model import OUTPUTS, ESPnetL2DualModel, check_tasks  # noqa: E402
+from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
+from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing  # noqa: E402
+from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection  # noqa: E402
+from espnet_l2dual.methods.ortho_projection import OrthoProjection  # noqa: E402
+from espnet_l2dual.methods.partial_sharing import PartialSharing  # noqa: E402
+from espnet_l2dual.methods.task_experts import TaskExperts  # noqa: E402
+from espnet_l2dual.models.dual_attention import DualAttention  # noqa: E402
+from espnet_l2dual.models.dual_model import ESPnetL2DualModel  # noqa: E402
+from espnet_l2dual.outputs import OUTPUTS, PAIR, check_tasks, data_key, option  # noqa: E402
 from espnet_l2dual.train.trainer import L2DualTrainer  # noqa: E402
 
 TOKEN_TYPES = ("bpe", "char", "word", "phn", "jamo")
@@ -55,27 +63,51 @@ model_choices = ClassChoices(
     type_check=AbsESPnetModel,
     default="l2dual",
 )
-surface_decoder_choices = ClassChoices(
-    name="surface_decoder",
-    classes=decoder_choices.classes,
-    type_check=AbsDecoder,
-    default="transformer",
+# one decoder choice per output: --surface_decoder, --meaning_decoder (ESPnet's decoder classes)
+DECODER_CHOICES = {
+    o: ClassChoices(name=option(o, "decoder"), classes=decoder_choices.classes, type_check=AbsDecoder,
+                    default="transformer", optional=True)
+    for o in OUTPUTS
+}
+# the disentangling methods (espnet_l2dual/methods): none by default = plain MTL/STL
+encoder_sharing_choices = ClassChoices(
+    "encoder_sharing",
+    classes=dict(partial=PartialSharing, experts=TaskExperts),
+    type_check=AbsEncoderSharing,
+    default=None,
     optional=True,
 )
-meaning_decoder_choices = ClassChoices(
-    name="meaning_decoder",
-    classes=decoder_choices.classes,
-    type_check=AbsDecoder,
-    default="transformer",
+task_projection_choices = ClassChoices(
+    "task_projection",
+    classes=dict(ortho=OrthoProjection),
+    type_check=AbsTaskProjection,
+    default=None,
     optional=True,
 )
-DECODER_CHOICES = {"surface": surface_decoder_choices, "meaning": meaning_decoder_choices}
+decoder_coupling_choices = ClassChoices(
+    "decoder_coupling",
+    classes=dict(dual_attention=DualAttention),
+    type_check=AbsDecoderCoupling,
+    default=None,
+    optional=True,
+)
+# model_conf keys of the methods before they became components: where they went
+MOVED_MODEL_CONF = {
+    "shared_layers": "encoder_sharing: partial + encoder_sharing_conf: {shared_layers: K}",
+    "task_experts": "encoder_sharing: experts + encoder_sharing_conf: {encoder_blocks: [...]}",
+    "ortho_weight": "task_projection: ortho + task_projection_conf: {penalty_weight: w}",
+    "ortho_dim": "task_projection: ortho + task_projection_conf: {output_size: d}",
+    "ortho_penalty": "task_projection: ortho + task_projection_conf: {penalty: cka|xcov}",
+    "dual_attention": "decoder_coupling: dual_attention",
+    "dual_attention_heads": "decoder_coupling_conf: {attention_heads: n}",
+    "dual_attention_dropout": "decoder_coupling_conf: {dropout_rate: p}",
+}
 
 
 def active_tasks(args: argparse.Namespace) -> List[str]:
     """The outputs named by ``model_conf.tasks`` (both when unset), validated."""
     conf = getattr(args, "model_conf", None) or {}
-    return check_tasks(conf.get("tasks", OUTPUTS))
+    return check_tasks(conf.get("tasks", PAIR))
 
 
 def tokenizer_spec(args: argparse.Namespace, output: str) -> Tuple[str, Optional[str]]:
@@ -119,10 +151,20 @@ def load_token_list(args: argparse.Namespace, output: str) -> List[str]:
 
 
 def _build_optional(choices: ClassChoices, args: argparse.Namespace, **extra):
+    """The chosen component built with ``extra`` + ``--<name>_conf``, or None; unknown conf keys named."""
     name = getattr(args, choices.name, None)
     if name is None:
         return None
-    return choices.get_class(name)(**extra, **getattr(args, f"{choices.name}_conf"))
+    cls = choices.get_class(name)
+    conf = dict(getattr(args, f"{choices.name}_conf") or {})
+    params = inspect.signature(cls.__init__).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        known = [k for k in params if k not in ("self", *extra)]
+        unknown = sorted(set(conf) - set(known))
+        if unknown:
+            raise ValueError(f"{choices.name}_conf: unknown key(s) {unknown} for {choices.name}: {name} "
+                             f"(known: {', '.join(known)})")
+    return cls(**extra, **conf)
 
 
 class L2DualTask(AbsTask):
@@ -138,8 +180,10 @@ class L2DualTask(AbsTask):
         preencoder_choices,
         encoder_choices,
         postencoder_choices,
-        surface_decoder_choices,
-        meaning_decoder_choices,
+        *DECODER_CHOICES.values(),
+        encoder_sharing_choices,
+        task_projection_choices,
+        decoder_coupling_choices,
     ]
 
     trainer = L2DualTrainer
@@ -149,7 +193,7 @@ class L2DualTask(AbsTask):
         group = parser.add_argument_group(description="Task related")
         for o in OUTPUTS:
             group.add_argument(
-                f"--{o}_token_list",
+                f"--{option(o, 'token_list')}",
                 type=str_or_none,
                 default=None,
                 help=f"Token list of the {o} output (required when model_conf.tasks contains {o})",
@@ -216,7 +260,7 @@ class L2DualTask(AbsTask):
             token_list=[getattr(args, f"{o}_token_list") for o in tasks],
             bpemodel=[getattr(args, f"{o}_bpemodel") for o in tasks],
             g2p_type=[g for _, g in specs],
-            text_name=[f"text_{o}" for o in tasks],
+            text_name=[data_key(o) for o in tasks],
             non_linguistic_symbols=args.non_linguistic_symbols,
             text_cleaner=args.cleaner,
             rir_scp=getattr(args, "rir_scp", None),
@@ -235,7 +279,7 @@ class L2DualTask(AbsTask):
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
-        return tuple(f"text_{o}" for o in OUTPUTS)
+        return tuple(data_key(o) for o in OUTPUTS)
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> ESPnetL2DualModel:
@@ -266,10 +310,15 @@ class L2DualTask(AbsTask):
             enc_size = postencoder.output_size()
 
         model_conf = dict(args.model_conf)
+        for key, where in MOVED_MODEL_CONF.items():
+            if key in model_conf:
+                raise ValueError(f"model_conf.{key} is no longer a model option: use {where}")
         ctc_weight = float(model_conf.get("ctc_weight", 0.3))
-        if float(model_conf.get("ortho_weight", 0.0) or 0.0) > 0.0 or model_conf.get("ortho_dim") is not None:
-            # each output's CTC and decoder read its own projection of the encoder output
-            enc_size = int(model_conf.get("ortho_dim") or enc_size)
+        # methods: the encoder's restructuring first, then the projection whose size the heads read
+        encoder_sharing = _build_optional(encoder_sharing_choices, args, encoder=encoder, tasks=tasks)
+        task_projection = _build_optional(task_projection_choices, args, input_size=enc_size, tasks=tasks)
+        if task_projection is not None:
+            enc_size = task_projection.output_size()
         ctcs, decoders = {}, {}
         for o in tasks:
             vocab = len(token_lists[o])
@@ -285,12 +334,18 @@ class L2DualTask(AbsTask):
                 decoders[o] = choices.get_class(getattr(args, choices.name))(
                     vocab_size=vocab, encoder_output_size=enc_size, **getattr(args, f"{choices.name}_conf")
                 )
+        decoder_coupling = None
+        if getattr(args, decoder_coupling_choices.name, None) is not None:
+            if not decoders:
+                raise ValueError("decoder_coupling needs attention decoders (ctc_weight < 1)")
+            decoder_coupling = _build_optional(decoder_coupling_choices, args, decoders=decoders, tasks=tasks)
 
         model_conf["tasks"] = tasks
         model_class = model_choices.get_class(getattr(args, "model", "l2dual") or "l2dual")
         known = inspect.signature(model_class.__init__).parameters
         for key in model_conf:
-            if key not in known or key in ("token_lists", "ctcs", "decoders"):
+            if key not in known or key in ("token_lists", "ctcs", "decoders", "encoder_sharing",
+                                           "task_projection", "decoder_coupling"):
                 raise ValueError(f"model_conf: unknown key '{key}' for model {args.model}")
         model = model_class(
             token_lists=token_lists,
@@ -302,6 +357,9 @@ class L2DualTask(AbsTask):
             postencoder=postencoder,
             ctcs=ctcs,
             decoders=decoders,
+            encoder_sharing=encoder_sharing,
+            task_projection=task_projection,
+            decoder_coupling=decoder_coupling,
             **model_conf,
         )
         if args.init is not None:
