@@ -47,3 +47,11 @@ def test_output_not_in_tasks_fails(tmp_path: Path, capsys) -> None:
     assert main(["--train_config", str(tiny["config"]), "--model_file", str(tiny["model"]),
                  "--output", "meaning", "--out_dir", str(tmp_path / "x")]) == 1
     assert "output 'meaning' is not among model_conf.tasks" in capsys.readouterr().err
+
+
+def test_a_model_with_a_method_is_not_exported_as_stock_asr():
+    from espnet_l2dual.bin.export_espnet_asr import asr_config
+
+    dual = {"model_conf": {"tasks": ["surface", "meaning"]}, "task_projection": "ortho"}
+    with pytest.raises(ValueError, match="task_projection: ortho has no stock ESPnet ASR equivalent"):
+        asr_config(dual, "surface")

@@ -16,6 +16,7 @@ import yaml
 
 from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import atomic_write
+from espnet_l2dual.outputs import OUTPUTS, PAIR
 
 offline.guard()
 
@@ -25,6 +26,8 @@ SHARED_KEYS = (
     "preencoder", "preencoder_conf", "encoder", "encoder_conf", "postencoder", "postencoder_conf",
     "input_size", "ctc_conf", "use_preprocessor", "cleaner", "non_linguistic_symbols",
 )
+# the disentangling-method choices of L2DualTask (none of them exists in ESPnetASRModel)
+METHOD_CHOICES = ("encoder_sharing", "task_projection", "decoder_coupling")
 # model_conf keys of ESPnetL2DualModel that ESPnet's ESPnetASRModel understands too.
 MODEL_KEYS = ("ctc_weight", "ignore_id", "lsm_weight", "length_normalized_loss", "report_cer", "report_wer",
               "sym_space", "sym_blank", "extract_feats_in_collect_stats")
@@ -32,9 +35,13 @@ MODEL_KEYS = ("ctc_weight", "ignore_id", "lsm_weight", "length_normalized_loss",
 
 def asr_config(dual: Dict[str, Any], output: str) -> Dict[str, Any]:
     """The ESPnet ASRTask config for one output of a dual-model config."""
-    tasks = dual.get("model_conf", {}).get("tasks", ["surface", "meaning"])
+    tasks = dual.get("model_conf", {}).get("tasks", list(PAIR))
     if output not in tasks:
         raise ValueError(f"output '{output}' is not among model_conf.tasks {tasks}")
+    methods = [f"{k}: {dual[k]}" for k in METHOD_CHOICES if dual.get(k) is not None]
+    if methods:  # a stock ASR model would skip the method's part of the forward: wrong hypotheses
+        raise ValueError(f"a model with {', '.join(methods)} has no stock ESPnet ASR equivalent; "
+                         "decode it with espnet_l2dual.bin.l2dual_inference")
     conf = {k: dual[k] for k in SHARED_KEYS if k in dual}
     token_type = dual.get(f"{output}_token_type", "char")
     conf["token_type"] = "phn" if token_type == "jamo" else token_type
@@ -87,7 +94,7 @@ def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train_config", type=Path, required=True, help="exp/<tag>/config.yaml")
     p.add_argument("--model_file", type=Path, required=True, help="exp/<tag>/valid.loss.ave.pth")
-    p.add_argument("--output", required=True, choices=("surface", "meaning"))
+    p.add_argument("--output", required=True, choices=OUTPUTS)
     p.add_argument("--out_dir", type=Path, required=True)
     return p
 

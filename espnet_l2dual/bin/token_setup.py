@@ -21,9 +21,9 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from espnet_l2dual.outputs import OUTPUTS
 from espnet_l2dual.utils.fileio import atomic_write
 
-OUTPUTS = ("surface", "meaning")
 TOKEN_TYPES = ("bpe", "char", "jamo", "word")
 
 
