@@ -139,6 +139,9 @@ def test_analysis_json(analysed):
     assert [r["layer"] for r in g["task_vectors"]["layers"]] == ["block0", "block1"]
     gc = g["gradient_conflict"]["asr_mtl_tiny"]
     assert gc["n_batches"] == 2 and all(-1 <= r["mean"] <= 1 for r in gc["layers"])
+    # the shared measure's layer names (train.shared_gradients), as gradient surgery logs them
+    assert [r["layer"] for r in gc["layers"]] == ["block0", "block1"]
+    assert [r["layer"] for r in gc["parts"]] == ["embed", "after_norm"] and gc["all"]["layer"] == "all"
     assert a["settings"]["n_utts"] == 6 and g["n_encoder_frames"] <= 60
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tiny_dual_model import make_tiny_model, write_wav
 
 from espnet_l2dual.bin.pack_model import pack
-from espnet_l2dual.bin.transcribe import format_result, main, mark_differences
+from espnet_l2dual.bin.transcribe import alignment_note, format_result, main, mark_differences, mispronunciations
 
 
 def test_substitution_is_marked_on_both_sides():
@@ -65,3 +65,47 @@ def test_mispronounced_words_prompted_and_prompt_free():
     errors, _ = mispronunciations(ko, "ko", None)
     assert errors == [{"word": "학교", "expected": "학꾜", "said": "학교"}]
     assert mispronunciations({"meaning": "X"}, "en", None) == (None, "")
+
+
+# ---------------------------------------------------------------- outputs in different units
+
+
+def test_outputs_in_the_same_units_are_aligned():
+    for types in ({"surface": "bpe", "meaning": "char"}, {"surface": "jamo", "meaning": "jamo"},
+                  {"surface": None, "meaning": "char"}, {"surface": "word", "meaning": "phn"}):
+        assert alignment_note(types) is None, types
+
+
+def test_outputs_in_different_units_are_printed_unaligned():
+    types = {"surface": "word", "meaning": "char"}  # L2-ARCTIC: perceived phones vs prompt words
+    note = alignment_note(types)
+    assert note is not None and "different units" in note and "word tokens" in note
+    texts = {"meaning": "THIS IS IT", "surface": "DH IH S IH Z IH T"}
+    block = format_result("a.wav", texts, aligned=False)
+    assert block == "a.wav\n  meaning: THIS IS IT\n  surface: DH IH S IH Z IH T"
+    assert "[" in format_result("a.wav", texts)  # aligned, everything would be bracketed
+
+
+def test_no_mispronounced_words_for_a_phone_surface():
+    texts = {"meaning": "THIS IS IT", "surface": "DH IH S IH Z IH T"}
+    # not an empty list ("none found") and not every word: the expected phones are unknown
+    assert mispronunciations(texts, "en", None, "token") == (None, "")
+    assert mispronunciations(texts, "en", "this is it", "token") == (None, "")
+    assert "mispronounced" not in format_result("a.wav", texts, None, "", aligned=False)
+
+
+def test_cli_with_a_phone_surface_prints_plainly_and_says_why_once(tmp_path, capsys):
+    files = make_tiny_model(tmp_path / "model", surface_phones=True)
+    zip_path = pack(files["config"], files["model"], tmp_path / "packed.zip")
+    a = write_wav(tmp_path / "a.wav", 0.5, seed=3)
+    b = write_wav(tmp_path / "b.wav", 0.5, seed=4)
+    rc = main(["--model", str(zip_path), "--cache_dir", str(tmp_path / "cache"), "--beam_size", "2",
+               str(a), str(b)])
+    out, err = capsys.readouterr()
+    assert rc == 0
+    lines = out.splitlines()
+    assert [lines[0], lines[3]] == [str(a), str(b)] and len(lines) == 6
+    for line in lines[1:3] + lines[4:6]:
+        assert line.startswith(("  meaning: ", "  surface: ")) and "[" not in line, line
+    assert err.count("transcribe: note: ") == 2  # once each, not once per file
+    assert err.count("different units") == 1 and err.count("no mispronounced words") == 1

@@ -46,9 +46,16 @@ def _bpe_token_list(bpemodel: Path) -> list:
     return ["<blank>", "<unk>"] + [p for p in pieces if p not in ("<unk>", "<s>", "</s>")] + ["<sos/eos>"]
 
 
+PHONES = ["DH", "IH", "S", "T", "AH", "K"]
+
+
 def make_tiny_model(root: Path, tasks: Sequence[str] = ("surface", "meaning"), seed: int = 0,
-                    model_ctc_weight: float = 0.3) -> Dict[str, Path]:
-    """Write ``config.yaml``, ``model.pth``, the bpe model and mvn stats under ``root``."""
+                    model_ctc_weight: float = 0.3, surface_phones: bool = False) -> Dict[str, Path]:
+    """Write ``config.yaml``, ``model.pth``, the bpe model and mvn stats under ``root``.
+
+    ``surface_phones``: the surface output is in phones (``word`` tokens, as for L2-ARCTIC)
+    instead of bpe, so the two outputs are in different units.
+    """
     root.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     bpemodel = _train_bpe(root)
@@ -63,12 +70,14 @@ def make_tiny_model(root: Path, tasks: Sequence[str] = ("surface", "meaning"), s
         "--encoder_conf", json.dumps({"output_size": 16, "cnn_module_kernel": 3, **small}),
         "--surface_decoder", "transformer", "--surface_decoder_conf", json.dumps(small),
         "--meaning_decoder", "transformer", "--meaning_decoder_conf", json.dumps(small),
-        "--surface_token_type", "bpe", "--surface_bpemodel", str(bpemodel),
+        *(["--surface_token_type", "word"] if surface_phones else
+          ["--surface_token_type", "bpe", "--surface_bpemodel", str(bpemodel)]),
         "--meaning_token_type", "jamo",
         "--model_conf", json.dumps({"tasks": list(tasks), "ctc_weight": model_ctc_weight}),
     ]
     args = L2DualTask.get_parser().parse_args(argv)
-    args.surface_token_list = _bpe_token_list(bpemodel)
+    args.surface_token_list = (["<blank>", "<unk>"] + PHONES + ["<sos/eos>"]) if surface_phones \
+        else _bpe_token_list(bpemodel)
     args.meaning_token_list = ["<blank>", "<unk>", "<space>"] + JAMO + ["<sos/eos>"]
     model = L2DualTask.build_model(args)
     config, model_file = root / "config.yaml", root / "model.pth"

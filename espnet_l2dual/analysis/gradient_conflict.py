@@ -1,9 +1,11 @@
 """Gradient conflict in the shared encoder of an MTL model.
 
-On N training batches: per encoder block, the cosine between the gradient of the
-surface loss and the gradient of the meaning loss (each output's
-``ctc_weight * ctc + (1 - ctc_weight) * att``, without task weights: a positive
-scale does not change a cosine).  Negative = the tasks pull that block in opposite
+On N training batches: per shared layer, the cosine between the gradient of the
+surface loss and the gradient of the meaning loss (the model's ``task_losses``;
+task weights scale a gradient without changing its direction).  The measure and
+what counts as shared (``model.is_shared_parameter``: no task-routed experts, no
+task-specific branches) are ``train.shared_gradients``, the same as gradient
+surgery's training logs.  Negative = the tasks pull that layer in opposite
 directions.  The model is in eval mode (no dropout, no specaug) so the numbers are
 reproducible for a seed; batches are drawn with the seed.
 """
@@ -15,12 +17,12 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
-import torch
 
 from espnet_l2dual.analysis.hidden_states import Utterance, load_utterances, tokenize
+from espnet_l2dual.train import shared_gradients
 from espnet_l2dual.utils.fileio import read_table
 
-_BLOCK = re.compile(r"^encoder\.encoders\.(\d+)\.")
+_BLOCK = re.compile(r"^block\d+$")
 
 
 def draw_batches(data_dir: Path, n_batches: int, batch_size: int, seed: int) -> List[List[str]]:
@@ -32,47 +34,6 @@ def draw_batches(data_dir: Path, n_batches: int, batch_size: int, seed: int) -> 
     return [sorted(b) for b in batches if b]
 
 
-def task_losses(model, batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Each output's hybrid loss on one batch, sharing one encoder forward (graph kept).
-
-    Uses the model's own ``task_losses`` where it has one (task-specific encoder parts,
-    task weights); the weights scale a gradient without changing its direction.
-    """
-    if hasattr(model, "task_losses"):
-        losses = model.task_losses(**batch)[0]
-        return {o: losses[o] for o in model.tasks}
-    enc, enc_lens = model.encode(batch["speech"], batch["speech_lengths"])
-    bs = batch["speech"].shape[0]
-    out = {}
-    for o in model.tasks:
-        ys, ys_lens = model._targets(o, batch, bs)
-        parts = []
-        if model.ctc_weight > 0.0:
-            parts.append(model.ctc_weight * model._ctc_branch(o, enc, enc_lens, ys, ys_lens)[0])
-        if model.ctc_weight < 1.0:
-            parts.append((1.0 - model.ctc_weight) * model._att_branch(o, enc, enc_lens, ys, ys_lens)[0])
-        out[o] = sum(parts)
-    return out
-
-
-def encoder_groups(model) -> Dict[str, List[torch.nn.Parameter]]:
-    """Encoder parameters per block ('block<i>') and the rest ('other': input layer, final norm)."""
-    groups: Dict[str, List[torch.nn.Parameter]] = {}
-    for name, p in model.named_parameters():
-        if not name.startswith("encoder.") or not p.requires_grad:
-            continue
-        m = _BLOCK.match(name)
-        groups.setdefault(f"block{m.group(1)}" if m else "other", []).append(p)
-    return groups
-
-
-def _cos(a: torch.Tensor, b: torch.Tensor) -> Optional[float]:
-    na, nb = float(a.norm()), float(b.norm())
-    if na == 0.0 or nb == 0.0:
-        return None
-    return float(a @ b) / (na * nb)
-
-
 def collate(preprocess: Callable, collate_fn: Callable, utts: Sequence[Utterance], tasks: Sequence[str]):
     items = []
     for u in utts:
@@ -82,49 +43,40 @@ def collate(preprocess: Callable, collate_fn: Callable, utts: Sequence[Utterance
     return batch
 
 
+def _summary(layer: str, values: List[Optional[float]]) -> dict:
+    vals = [x for x in values if x is not None]
+    return {"layer": layer, "mean": float(np.mean(vals)) if vals else None,
+            "std": float(np.std(vals)) if vals else None, "per_batch": list(values)}
+
+
 def gradient_cosines(model, preprocess: Callable, collate_fn: Callable, data_dir: Path,
                      n_batches: int, batch_size: int, seed: int,
                      progress: Optional[Callable[[str], None]] = None) -> dict:
-    """Per encoder block: cosine of the surface and meaning gradients, per batch and mean."""
+    """Per shared layer: cosine of the surface and meaning gradients, per batch and mean.
+
+    ``layers`` are the encoder blocks (``block<i>``), ``parts`` the other shared
+    groups (``embed``, ``after_norm``, ...) in model order, ``all`` the whole shared
+    part -- the layers and numbers gradient surgery logs as ``gcos_<layer>``.  A
+    batch where a layer's gradient is zero has ``None`` there and is left out of
+    that layer's mean.
+    """
     if list(model.tasks) != ["surface", "meaning"]:
         raise ValueError(f"gradient conflict needs an MTL model (tasks surface and meaning), got {model.tasks}")
     model.eval()
-    groups = encoder_groups(model)
-    names = sorted((g for g in groups if g.startswith("block")), key=lambda g: int(g[5:]))
-    names += ["other"] if "other" in groups else []
-    params = [p for g in names for p in groups[g]]
+    layers = shared_gradients.shared_layers(model).layers
+    blocks = sorted((g for g in layers if _BLOCK.match(g)), key=lambda g: int(g[5:]))
+    parts = [g for g in layers if not _BLOCK.match(g)]
     device = next(model.parameters()).device
     per_batch: List[Dict[str, Optional[float]]] = []
     batches = draw_batches(data_dir, n_batches, batch_size, seed)
     for b, keys in enumerate(batches):
         batch = collate(preprocess, collate_fn, load_utterances(data_dir, keys), model.tasks)
         batch = {k: v.to(device) for k, v in batch.items()}
-        losses = task_losses(model, batch)
-        grads = {o: torch.autograd.grad(losses[o], params, retain_graph=True, allow_unused=True)
-                 for o in ("surface", "meaning")}
-        row: Dict[str, Optional[float]] = {}
-        flat = {o: [] for o in grads}
-        i = 0
-        for g in names:
-            n = len(groups[g])
-            vec = {}
-            for o in grads:
-                parts = [(x if x is not None else torch.zeros_like(p)).detach().double().flatten()
-                         for x, p in zip(grads[o][i:i + n], groups[g])]
-                vec[o] = torch.cat(parts)
-                flat[o].append(vec[o])
-            row[g] = _cos(vec["surface"], vec["meaning"])
-            i += n
-        row["all"] = _cos(torch.cat(flat["surface"]), torch.cat(flat["meaning"]))
+        row = shared_gradients.batch_cosines(model, batch)
         per_batch.append(row)
         if progress is not None:
-            progress(f"batch {b + 1}/{len(batches)}: encoder gradient cosine {row['all']}")
-    layers = []
-    for g in names + ["all"]:
-        vals = [r[g] for r in per_batch if r[g] is not None]
-        layers.append({"layer": g, "mean": float(np.mean(vals)) if vals else None,
-                       "std": float(np.std(vals)) if vals else None, "per_batch": [r[g] for r in per_batch]})
+            progress(f"batch {b + 1}/{len(batches)}: shared-encoder gradient cosine {row[shared_gradients.ALL]}")
+    rows = {g: _summary(g, [r[g] for r in per_batch]) for g in blocks + parts + [shared_gradients.ALL]}
     return {"n_batches": len(batches), "batch_size": batch_size,
-            "layers": [r for r in layers if r["layer"].startswith("block")],
-            "other": next((r for r in layers if r["layer"] == "other"), None),
-            "all": layers[-1]}
+            "layers": [rows[g] for g in blocks], "parts": [rows[g] for g in parts],
+            "all": rows[shared_gradients.ALL]}

@@ -14,6 +14,12 @@ intended words) against what was heard, from ``--text`` (prompted) or, without i
 model's own meaning output (prompt-free)::
 
       mispronounced (prompt-free): THINK: expected THINK, said TINK
+
+Word alignment needs both outputs in the same units.  When they are not (the model's
+``surface_token_type`` / ``meaning_token_type``: e.g. surface phones as ``word`` tokens,
+meaning characters), every word would differ, so the two outputs are printed as they
+are and a note on stderr says why, once.  The same holds for the mispronounced words
+of a phone surface: no lexicon/G2P ships to give the expected phones of the words.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ import argparse
 import contextlib
 import difflib
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from espnet_l2dual.scoring.units import output_unit
 
 GAP = "*"
 
@@ -46,12 +54,33 @@ def mark_differences(meaning: str, surface: str) -> Tuple[str, str]:
     return " ".join(out_a), " ".join(out_b)
 
 
-def format_result(name: str, texts: dict, errors: Optional[List[dict]] = None, mode: str = "") -> str:
+def output_units(token_types: Mapping[str, Optional[str]]) -> Dict[str, str]:
+    """``char`` or ``token`` per output, from the model's token types (``scoring.units.output_unit``)."""
+    return {o: output_unit(t) for o, t in token_types.items()}
+
+
+def alignment_note(token_types: Mapping[str, Optional[str]]) -> Optional[str]:
+    """Why the surface and meaning outputs cannot be word-aligned, or None when they can."""
+    units = output_units(token_types)
+    if units.get("surface") == units.get("meaning"):
+        return None
+    kind = {o: f"{token_types.get(o) or 'char'} tokens" + (", space-separated units such as phones"
+                                                            if units[o] == "token" else ", written words")
+            for o in ("surface", "meaning")}
+    return (f"surface ({kind['surface']}) and meaning ({kind['meaning']}) are in different units: "
+            "a word alignment would mark every word, so both outputs are printed unaligned")
+
+
+def format_result(name: str, texts: dict, errors: Optional[List[dict]] = None, mode: str = "",
+                  aligned: bool = True) -> str:
     """The printed block of one file: both outputs marked (or the single output of an STL model),
-    then the mispronounced words when ``errors`` is given."""
+    then the mispronounced words when ``errors`` is given.  ``aligned=False`` (outputs in
+    different units, see ``alignment_note``) prints both outputs as they are."""
     lines = [name]
     if "meaning" in texts and "surface" in texts:
-        meaning, surface = mark_differences(texts["meaning"], texts["surface"])
+        meaning, surface = texts["meaning"], texts["surface"]
+        if aligned:
+            meaning, surface = mark_differences(meaning, surface)
         lines += [f"  meaning: {meaning}", f"  surface: {surface}"]
     else:
         lines += [f"  {o}: {t}" for o, t in texts.items()]
@@ -62,18 +91,36 @@ def format_result(name: str, texts: dict, errors: Optional[List[dict]] = None, m
     return "\n".join(lines)
 
 
-def mispronunciations(texts: dict, lang: str, prompt: Optional[str]) -> Tuple[Optional[List[dict]], str]:
-    """The detected mispronunciations as data, and whether they are prompted or prompt-free."""
-    from espnet_l2dual.scoring.mdd_scoring import word_mispronunciations
+def mispronunciations(texts: dict, lang: str, prompt: Optional[str],
+                      surface_unit: str = "char") -> Tuple[Optional[List[dict]], str]:
+    """The detected mispronunciations as data, and whether they are prompted or prompt-free.
+
+    None where they cannot be told: no surface output, no intended words, or a surface in
+    ``token`` units (phones), for which no canonical pronunciation of the words ships --
+    an empty list there would claim "no mispronunciation".
+    """
+    from espnet_l2dual.scoring.mdd_scoring import canonical_from_meaning, word_mispronunciations
     from espnet_l2dual.text.normalize import normalize
 
-    if "surface" not in texts:
+    if "surface" not in texts or canonical_from_meaning("", lang, surface_unit) is None:
         return None, ""
     if prompt is not None:
-        return word_mispronunciations(normalize(prompt, lang), texts["surface"], lang), "prompted"
+        return word_mispronunciations(normalize(prompt, lang), texts["surface"], lang, surface_unit), "prompted"
     if "meaning" in texts:
-        return word_mispronunciations(texts["meaning"], texts["surface"], lang), "prompt-free"
+        return word_mispronunciations(texts["meaning"], texts["surface"], lang, surface_unit), "prompt-free"
     return None, ""
+
+
+def mispronunciation_note(outputs: Sequence[str], lang: str, prompt: Optional[str],
+                          surface_unit: str) -> Optional[str]:
+    """Why no mispronounced words are listed although they were asked for, or None."""
+    from espnet_l2dual.scoring.mdd_scoring import canonical_from_meaning
+
+    wanted = "surface" in outputs and (prompt is not None or "meaning" in outputs)
+    if wanted and canonical_from_meaning("", lang, surface_unit) is None:
+        return ("no mispronounced words: the surface is in token units (phones) and no lexicon/G2P "
+                "ships to give the expected pronunciation of the words")
+    return None
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -108,8 +155,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"transcribe: error: {e}", file=sys.stderr)
         return 1
     fs = int((getattr(s2t.train_args, "frontend_conf", None) or {}).get("fs", 16000))
-    lang = args.lang or ("ko" if "jamo" in {getattr(s2t.train_args, f"{o}_token_type", "")
-                                            for o in ("surface", "meaning")} else "en")
+    token_types = {o: getattr(s2t.train_args, f"{o}_token_type", None) for o in ("surface", "meaning")}
+    lang = args.lang or ("ko" if "jamo" in token_types.values() else "en")
+    units = output_units(token_types)
+    noted: set = set()
     status = 0
     for path in args.audio:
         try:
@@ -123,8 +172,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             samples = resample(samples, rate, fs)
         result = s2t(samples)
         texts = {o: hyps[0][0] for o, hyps in result.items()}
-        errors, mode = mispronunciations(texts, lang, args.text)
-        print(format_result(path, texts, errors, mode), flush=True)
+        both = "surface" in texts and "meaning" in texts
+        align = alignment_note(token_types) if both else None
+        for note in (align, mispronunciation_note(list(texts), lang, args.text, units["surface"])):
+            if note is not None and note not in noted:  # once per run, not per file
+                noted.add(note)
+                print(f"transcribe: note: {note}", file=sys.stderr, flush=True)
+        errors, mode = mispronunciations(texts, lang, args.text, units["surface"])
+        print(format_result(path, texts, errors, mode, aligned=align is None), flush=True)
     return status
 
 

@@ -11,12 +11,14 @@ space-separated units (phones).
 from __future__ import annotations
 
 import unicodedata
-from typing import List
+from typing import List, Optional
 
 import jamo
 
 SPACE = "<space>"
 KINDS = ("cer", "wer", "jer", "ter")
+# Token types whose text is a sequence of space-separated units (phones), not written words.
+TOKEN_UNIT_TYPES = ("word", "phn")
 
 
 def normalize_spaces(text: str) -> str:
@@ -100,3 +102,10 @@ def kinds_for(lang: str, unit: str) -> List[str]:
     if unit == "token":
         kinds.append("ter")
     return kinds
+
+
+def output_unit(token_type: Optional[str]) -> str:
+    """The unit system of an output from its model token type: ``token`` (space-separated units
+    such as phones: ``word``, ``phn``) or ``char`` (written text: ``char``, ``bpe``, ``jamo``; the
+    default token type is ``char``)."""
+    return "token" if token_type in TOKEN_UNIT_TYPES else "char"

@@ -11,16 +11,18 @@ parameters keep their plain gradient.
 With ``layers_topk = k`` the surgery runs only on the k shared layers whose task
 gradients conflict most (most negative cosine, negative only), the plain sum
 elsewhere (the "Objective Soups" layer selection).  The per-layer cosines are
-returned as stats (``gcos_<layer>``) so ESPnet's reporter logs and plots them.
+returned as stats (``gcos_<layer>``, ``gcos_all``; the measure of
+``shared_gradients``, the same as stage 10's) so ESPnet's reporter logs and plots them.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
+from espnet_l2dual.train import shared_gradients
 from espnet_l2dual.utils import offline
 
 offline.guard()
@@ -109,25 +111,10 @@ def surgery_direction(method: str, grads: Sequence[torch.Tensor], cagrad_c: floa
     raise ValueError(f"grad_surgery: unknown method '{method}' (expected pcgrad or cagrad)")
 
 
-def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
-    na, nb = float(a.norm()), float(b.norm())
-    return float(torch.dot(a, b)) / (na * nb) if na > 0 and nb > 0 else 0.0
-
-
-def select_conflicting(cosines: Dict[str, float], k: int) -> List[str]:
-    """The (at most) k layers with the most negative cosine; layers that agree are never picked."""
-    negative = sorted((c, layer) for layer, c in cosines.items() if c < 0)
+def select_conflicting(cosines: Mapping[str, Optional[float]], k: int) -> List[str]:
+    """The (at most) k layers with the most negative cosine; agreeing or undefined (None) layers never."""
+    negative = sorted((c, layer) for layer, c in cosines.items() if c is not None and c < 0)
     return [layer for _, layer in negative[:k]]
-
-
-def layer_of(name: str) -> str:
-    """Group a parameter name into a layer: ``encoder.encoders.3.x`` -> ``enc3``."""
-    parts = name.split(".")
-    if len(parts) > 2 and parts[0] == "encoder" and parts[1] == "encoders":
-        return f"enc{parts[2]}"
-    if parts[0] == "encoder":
-        return parts[1] if len(parts) > 1 else "encoder"
-    return parts[0]
 
 
 def combine_task_gradients(
@@ -135,15 +122,17 @@ def combine_task_gradients(
     method: str,
     cagrad_c: float = 0.5,
     layers_topk: Optional[int] = None,
-) -> Tuple[Dict[str, torch.Tensor], Dict[str, float], List[str]]:
-    """Per-layer flat gradients of each task -> (combined per layer, cosine per layer, layers operated on).
+) -> Tuple[Dict[str, torch.Tensor], Dict[str, Optional[float]], List[str]]:
+    """Per-layer flat gradients of each task -> (combined per layer, cosines, layers operated on).
 
     Without ``layers_topk`` the surgery sees all shared layers as one vector (as in the
-    papers); with it, each selected layer is treated on its own.
+    papers); with it, each selected layer is treated on its own.  The cosines are the
+    shared measure (``shared_gradients.cosines``: per layer and ``all``), the same
+    numbers that are logged, so the layers operated on are the ones the logs show
+    conflicting; with other than two tasks there are none.
     """
     layers = list(task_grads[0])
-    cosines = {layer: cosine(task_grads[0][layer], task_grads[1][layer]) for layer in layers} \
-        if len(task_grads) == 2 else {}
+    cosines = shared_gradients.cosines(task_grads) if len(task_grads) == 2 else {}
     combined = {layer: sum(g[layer] for g in task_grads) for layer in layers}
     if layers_topk is None:
         sizes = [task_grads[0][layer].numel() for layer in layers]
@@ -151,7 +140,7 @@ def combine_task_gradients(
         pieces = surgery_direction(method, flat, cagrad_c).split(sizes)
         combined = dict(zip(layers, pieces))
         return combined, cosines, layers
-    selected = select_conflicting(cosines, int(layers_topk))
+    selected = select_conflicting({layer: cosines.get(layer) for layer in layers}, int(layers_topk))
     for layer in selected:
         combined[layer] = surgery_direction(method, [g[layer] for g in task_grads], cagrad_c)
     return combined, cosines, selected
@@ -202,33 +191,22 @@ class GradSurgeryStep(torch.nn.Module):
         for term in losses.values():
             total = term if total is None else total + term
 
-        shared = [(n, p) for n, p in model.named_parameters() if p.requires_grad and model.is_shared_parameter(n)]
-        groups: Dict[str, List[int]] = {}
-        for i, (name, _) in enumerate(shared):
-            groups.setdefault(layer_of(name), []).append(i)
-        params = [p for _, p in shared]
-        task_grads = []
-        for o in model.tasks:
-            grads = torch.autograd.grad(losses[o], params, retain_graph=True, allow_unused=True)
-            grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, params)]
-            task_grads.append({layer: torch.cat([grads[i].reshape(-1) for i in idx])
-                               for layer, idx in groups.items()})
+        shared = shared_gradients.shared_layers(model)
+        params = shared.params
+        task_grads = shared_gradients.task_gradients(losses, model.tasks, shared)
         combined, cosines, operated = combine_task_gradients(
             task_grads, self.method, self.cagrad_c, self.layers_topk
         )
         correction = total.new_zeros(())
         for layer in operated:
-            idx = groups[layer]
+            idx = shared.index[layer]
             delta = (combined[layer] - sum(g[layer] for g in task_grads)).detach()
             for i, piece in zip(idx, delta.split([params[i].numel() for i in idx])):
                 correction = correction + (params[i] * piece.view_as(params[i])).sum()
         loss = total + (correction - correction.detach())
 
-        all_cos = cosine(torch.cat([task_grads[0][layer] for layer in groups]),
-                         torch.cat([task_grads[1][layer] for layer in groups]))
-        stats["gcos_all"] = torch.tensor(all_cos)
-        for layer, c in cosines.items():
-            stats[f"gcos_{layer}"] = torch.tensor(c)
+        for layer, c in cosines.items():  # None (a zero gradient) is logged as nan and left out of means
+            stats[f"gcos_{layer}"] = None if c is None else torch.tensor(c, dtype=torch.float64)
         stats["gsurgery_layers"] = torch.tensor(float(len(operated)))
         stats["loss"] = total.detach()
         return force_gatherable((loss, stats, batch_size), loss.device)
