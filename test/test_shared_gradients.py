@@ -22,13 +22,13 @@ from espnet_l2dual.train import shared_gradients as sg
 
 METHODS = {
     "mtl": ({}, ["embed", "block0", "block1", "block2", "after_norm"]),
-    "moe": ({"task_experts": {"encoder_blocks": [1, 2]}}, ["embed", "block0", "block1", "block2", "after_norm"]),
-    "partial": ({"shared_layers": 2}, ["embed", "block0", "block1", "after_norm"]),
+    "moe": ({"encoder_sharing": "experts", "encoder_sharing_conf": {"encoder_blocks": [1, 2]}}, ["embed", "block0", "block1", "block2", "after_norm"]),
+    "partial": ({"encoder_sharing": "partial", "encoder_sharing_conf": {"shared_layers": 2}}, ["embed", "block0", "block1", "after_norm"]),
 }
 
 
 def build(tmp_path: Path, method: str, seed: int = 0):
-    cfg = tiny_config(["surface", "meaning"], **METHODS[method][0])
+    cfg = {**tiny_config(["surface", "meaning"]), **METHODS[method][0]}
     cfg["encoder_conf"]["num_blocks"] = 3
     torch.manual_seed(seed)
     return L2DualTask.build_model(parse_args(tmp_path, cfg))
@@ -123,7 +123,7 @@ def test_measured_layers_are_the_shared_parameters_only(tmp_path, method):
     if method == "moe":
         assert any(".experts." in n for n in everything)
     if method == "partial":
-        assert any(n.startswith("encoder_branches.") for n in everything)
+        assert any(n.startswith("encoder_sharing.branches.") for n in everything)
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
