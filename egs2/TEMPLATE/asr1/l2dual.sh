@@ -79,14 +79,14 @@ name_defaults() {  # the model tag and the decode dir name
 
 # The script the user ran: a recipe's run.sh sets L2DUAL_CALLER=./run.sh (its --help and the
 # option errors name it); l2dual.sh itself when run alone.
-caller() { echo "${L2DUAL_CALLER:-$0}"; }
+script_name() { echo "${L2DUAL_CALLER:-$0}"; }
 
 # --help (called by parse_options.sh): the values in use, i.e. the defaults once the options
 # before --help are applied (run.sh passes its own first). A subshell: nothing leaks.
 print_help() (
     token_defaults; name_defaults
     if [ -n "${L2DUAL_CALLER:-}" ]; then
-        echo "Usage: $(caller) [options]   (this recipe's settings for l2dual.sh are in the values below)"
+        echo "Usage: $(script_name) [options]   (this recipe's settings for l2dual.sh are in the values below)"
     else
         echo "Usage: $0 --lang ko|en --train_config conf/tuning/train_mtl_tiny.yaml [options]"
     fi
@@ -130,7 +130,7 @@ log "$0 $*"
 [ -z "${lang}" ] && { log "--lang is required (ko|en)"; exit 1; }
 
 # ---- every option checked where it is parsed: one line naming the option and the value -----
-bad_option() { log "--$1 $3, got '$2' ($(caller) --help lists the options)"; exit 1; }
+bad_option() { log "--$1 $3, got '$2' ($(script_name) --help lists the options)"; exit 1; }
 need_int() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "${3:-0}" ] || bad_option "$1" "$2" "must be an integer >= ${3:-0}"; }
 need_num() { [[ "$2" =~ ^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]] || bad_option "$1" "$2" "must be a number"; }
 need_choice() {
