@@ -131,7 +131,7 @@ done
 
 log "cross-language report -> ${report_dir}"
 # shellcheck disable=SC1091
-. tools/activate_python.sh
-python -m espnet_l2dual.bin.make_report --recipes "${recipes[@]}" --configs ${configs} \
+. tools/python.sh  # ${python}: tools/venv's python (made by tools/install.sh above)
+"${python}" -m espnet_l2dual.bin.make_report --recipes "${recipes[@]}" --configs ${configs} \
     --suffix "${suffix}" --out_dir "${report_dir}"
 cat "${report_dir}/REPORT.md"

@@ -29,8 +29,8 @@ from espnet_l2dual.utils import offline
 
 offline.guard()
 
-from espnet_l2dual.bin.format_wav_scp import read_audio, to_mono  # noqa: E402
-from espnet_l2dual.bin.l2dual_inference import Speech2DualText  # noqa: E402
+from espnet_l2dual.audio.read import read_audio, to_mono  # noqa: E402
+from espnet_l2dual.inference.speech2dualtext import Speech2DualText  # noqa: E402
 from espnet_l2dual.utils.fileio import read_table  # noqa: E402
 
 

@@ -13,7 +13,9 @@ cd "${root}"
 bash tools/install.sh
 # shellcheck disable=SC1091
 . tools/activate_python.sh
+# shellcheck disable=SC1091
+. tools/python.sh  # ${python}: tools/venv's python
 export PATH="/usr/lib/sctk/bin:${PATH}"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 log "running pytest $*"
-exec python -m pytest "$@"
+exec "${python}" -m pytest "$@"

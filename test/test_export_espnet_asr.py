@@ -20,7 +20,7 @@ def tiny(tmp_path_factory) -> dict:
 def test_stock_decoder_matches_dual_decoder(tiny: dict, tmp_path: Path, output: str) -> None:
     from espnet2.bin.asr_inference import Speech2Text
 
-    from espnet_l2dual.bin.l2dual_inference import Speech2DualText
+    from espnet_l2dual.inference.speech2dualtext import Speech2DualText
 
     config = export(tiny["config"], tiny["model"], output, tmp_path / "stock")
     speech = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from espnet_l2dual.audio.resample import resample
 from espnet_l2dual.bin import format_wav_scp, merge_format_jobs
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table
@@ -75,9 +76,9 @@ def test_resamplers_give_the_expected_length(backend):
     if backend == "torchaudio":
         pytest.importorskip("torchaudio")
     x = np.sin(np.arange(11025) / 10).astype(np.float32)
-    assert len(format_wav_scp.resample(x, 22050, 16000, backend=backend)) == 8000
-    assert len(format_wav_scp.resample(x, 8000, 16000, backend=backend)) == 22050
-    assert len(format_wav_scp.resample(x, 16000, 16000, backend=backend)) == 11025
+    assert len(resample(x, 22050, 16000, backend=backend)) == 8000
+    assert len(resample(x, 8000, 16000, backend=backend)) == 22050
+    assert len(resample(x, 16000, 16000, backend=backend)) == 11025
 
 
 def _snapshot(out: Path) -> dict:

@@ -15,9 +15,11 @@ import yaml
 from tiny_dual_model import FS, make_tiny_model, write_wav
 
 from espnet_l2dual.bin import l2dual_inference as inf
-from espnet_l2dual.bin.l2dual_inference import Speech2DualText, jamo_tokens_to_text
-from espnet_l2dual.bin.pack_model import pack, unpack
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.inference.detokenize import jamo_tokens_to_text
+from espnet_l2dual.inference.model_loading import load_dual_model
+from espnet_l2dual.inference.packing import pack, unpack
+from espnet_l2dual.inference.speech2dualtext import Speech2DualText, TooShortUttError
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +131,7 @@ def test_empty_silent_and_short_audio_give_empty_text(tiny, samples):
 def test_short_audio_hits_too_short_error_path(tiny):
     s2t = Speech2DualText(tiny["config"], tiny["model"], beam_size=2)
     x = 0.3 * torch.sin(torch.arange(400.0)).unsqueeze(0)
-    with pytest.raises(inf.TooShortUttError):  # the model itself refuses; __call__ must catch it
+    with pytest.raises(TooShortUttError):  # the model itself refuses; __call__ must catch it
         s2t.model.encode(x, torch.tensor([400]))
 
 
@@ -261,6 +263,6 @@ def test_model_file_of_another_config_is_refused(tiny, tmp_path):
 
 
 def test_from_model_matches_file_loading(tiny, speech):
-    model, args = inf.load_dual_model(tiny["config"], tiny["model"])
+    model, args = load_dual_model(tiny["config"], tiny["model"])
     wrapped = Speech2DualText.from_model(model, vars(args), beam_size=2)
     assert wrapped(speech) == Speech2DualText(tiny["config"], tiny["model"], beam_size=2)(speech)

@@ -12,7 +12,7 @@ import yaml
 
 from l2dual_helpers import parse_args, random_batch, tiny_config
 
-from espnet_l2dual.bin.l2dual_inference import Speech2DualText
+from espnet_l2dual.inference.speech2dualtext import Speech2DualText
 from espnet_l2dual.models.ortho import cross_covariance_penalty, linear_cka, valid_frames
 from espnet_l2dual.models.task_encoder import TaskRoutedFeedForward
 from espnet_l2dual.tasks.l2dual import L2DualTask

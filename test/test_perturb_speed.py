@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile
 
+from espnet_l2dual.audio.read import read_audio
 from espnet_l2dual.bin import combine_data_dirs, perturb_speed
-from espnet_l2dual.bin.format_wav_scp import read_audio
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table
 

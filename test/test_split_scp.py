@@ -16,7 +16,7 @@ UTILS = Path(__file__).resolve().parents[1] / "egs2" / "TEMPLATE" / "asr1" / "ut
 
 
 def sh(name, *args, stdin=None, cwd="/"):  # away from the repo: the wrapper must find the package
-    env = dict(os.environ, PYTHON=sys.executable)
+    env = dict(os.environ, python=sys.executable)
     return subprocess.run([str(UTILS / name), *map(str, args)], input=stdin, capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=30)
 

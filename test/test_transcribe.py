@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tiny_dual_model import make_tiny_model, write_wav
 
-from espnet_l2dual.bin.pack_model import pack
 from espnet_l2dual.bin.transcribe import alignment_note, format_result, main, mark_differences, mispronunciations
+from espnet_l2dual.inference.packing import pack
 
 
 def test_substitution_is_marked_on_both_sides():

@@ -69,7 +69,7 @@ def test_cli_success_and_failure(good):
     assert r.returncode == 1
     assert f"{good}/text_meaning:3: unbalanced" in r.stderr
     r = subprocess.run([str(REPO / "egs2/TEMPLATE/asr1/utils/validate_data_dir.sh"), "--require", "text_surface",
-                        str(good)], capture_output=True, text=True, env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"},
+                        str(good)], capture_output=True, text=True, env={"python": sys.executable, "PATH": "/usr/bin:/bin"},
                        cwd=good, timeout=30)
     assert r.returncode == 1 and "text_meaning:3" in r.stderr
 

@@ -7,15 +7,17 @@ set -euo pipefail
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (install.sh) $*" >&2; }
 
 help_message="Usage: tools/install.sh [--python python3.11] [--force]
+  --python PY  the interpreter that creates tools/venv (default python3.11); afterwards every
+               script runs the venv's python, \${python} of tools/python.sh
   Creates tools/venv and installs torch==2.9.1 torchaudio==2.9.1 espnet==202511 and
   friends, plus espnet_l2dual in editable mode; installs Debian espeak-ng sctk sox as
   root (otherwise prints the apt-get line). Safe to re-run."
 
-python=python3.11
+base_python=python3.11  # --python: creates the venv; ${python} is the venv's (tools/python.sh)
 force=false
 while [ $# -gt 0 ]; do
     case "$1" in
-        --python) python="$2"; shift 2 ;;
+        --python) base_python="$2"; shift 2 ;;
         --force) force=true; shift ;;
         -h|--help) echo "${help_message}"; exit 0 ;;
         *) echo "install.sh: unknown option $1" >&2; echo "${help_message}" >&2; exit 1 ;;
@@ -67,15 +69,19 @@ if [ -f "${stamp}" ] && ! ${force}; then
     exit 0
 fi
 if [ ! -x "${venv}/bin/python" ]; then
-    log "creating ${venv} with ${python}"
-    "${python}" -m venv "${venv}"
+    log "creating ${venv} with ${base_python}"
+    "${base_python}" -m venv "${venv}"
 fi
+# the venv's python, whatever the caller exported (the subshell keeps PYTHONPATH as it is, so
+# the import check below tests the editable install)
+# shellcheck disable=SC1091
+python=$(python=""; . "${tools_dir}/python.sh"; echo "${python}")
 log "installing pinned Python packages (first run downloads several GB of torch wheels)"
 # The venv keeps the pip that ships with Python 3.11: newer pips refuse espnet's dependency
 # ci_sdr (its metadata declares a git URL in an extra) and the install fails.
 pip_log="${venv}/pip-install.log"
 pip_install() {
-    if ! "${venv}/bin/python" -m pip install -q "$@" >"${pip_log}" 2>&1; then
+    if ! "${python}" -m pip install -q "$@" >"${pip_log}" 2>&1; then
         grep -v 'is ignored' "${pip_log}" | tail -n 30 >&2
         log "pip install $* failed (full log: ${pip_log})"
         exit 1
@@ -84,7 +90,7 @@ pip_install() {
 pip_install "${requirements[@]}"
 pip_install --no-deps -e "${root_dir}"
 # Fail loudly if the pins did not hold (pip output is filtered above).
-"${venv}/bin/python" - <<'PY'
+"${python}" - <<'PY'
 import importlib.metadata as md
 want = {"torch": "2.9.1", "torchaudio": "2.9.1", "espnet": "202511"}
 got = {k: md.version(k).split("+")[0] for k in want}

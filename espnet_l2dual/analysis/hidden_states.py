@@ -59,7 +59,7 @@ class Utterance:
 
 def load_utterances(data_dir: Path, keys: Sequence[str]) -> List[Utterance]:
     """Read audio (any wav.scp entry, pipes included) and both texts of ``keys``."""
-    from espnet_l2dual.bin.format_wav_scp import read_audio, to_mono
+    from espnet_l2dual.audio.read import read_audio, to_mono
 
     wav_scp = data_dir / "wav.scp"
     if not wav_scp.is_file():

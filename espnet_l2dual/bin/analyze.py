@@ -23,13 +23,8 @@ import argparse
 import json
 import logging
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
-
-import numpy as np
-import yaml
+from typing import Optional, Sequence
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils import offline
@@ -37,238 +32,11 @@ from espnet_l2dual.utils.fileio import atomic_write
 
 offline.guard()
 
-from espnet_l2dual.analysis import cka, divergence_analysis, gradient_conflict, hidden_states  # noqa: E402
-from espnet_l2dual.analysis import plots, report, task_vectors  # noqa: E402
-from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins, read_divergence  # noqa: E402
+from espnet_l2dual.analysis import hidden_states, plots, report  # noqa: E402
+from espnet_l2dual.analysis.pipeline import MissingModels, analyse_group, discover, estimators, make_groups  # noqa: E402
+from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins  # noqa: E402
 
 log = logging.getLogger("espnet_l2dual.analysis")
-
-SIZE_WORDS = ("tiny", "mini", "small", "medium", "base", "large", "full", "xl")
-OUTPUTS = ("surface", "meaning")
-
-
-class MissingModels(ValueError):
-    """exp/ lacks a model the analysis needs; the message names what is missing."""
-
-
-@dataclass
-class ModelInfo:
-    tag: str
-    dir: Path
-    tasks: List[str]
-    size: str
-
-    @property
-    def kind(self) -> str:
-        if self.tasks == ["surface"]:
-            return "stl_surface"
-        if self.tasks == ["meaning"]:
-            return "stl_meaning"
-        return "mtl"
-
-
-def size_of(tag: str) -> str:
-    """``asr_mtl_tiny`` -> ``tiny``; a tag without a size word is the full size ``""``."""
-    last = tag.rsplit("_", 1)[-1]
-    return last if last in SIZE_WORDS and last != tag else ""
-
-
-def discover(exp_dir: Path) -> List[ModelInfo]:
-    """Every ``exp_dir/<tag>/config.yaml`` of an l2dual model."""
-    if not exp_dir.is_dir():
-        raise MissingModels(f"{exp_dir}: experiment directory not found (run stages 7-9 first)")
-    found = []
-    for cfg in sorted(exp_dir.glob("*/config.yaml")):
-        try:
-            conf = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
-            raise DataError(cfg, None, f"not valid YAML: {e}") from None
-        if not isinstance(conf, dict) or "encoder" not in conf:
-            continue  # not a trained model's config (stats dirs, ...)
-        tasks = (conf.get("model_conf") or {}).get("tasks", list(OUTPUTS))
-        tasks = [tasks] if isinstance(tasks, str) else list(tasks)
-        tasks = [o for o in OUTPUTS if o in tasks]
-        if tasks:
-            found.append(ModelInfo(cfg.parent.name, cfg.parent, tasks, size_of(cfg.parent.name)))
-    return found
-
-
-def _pick(models: Sequence[ModelInfo], kind: str, size: str) -> Optional[ModelInfo]:
-    cands = [m for m in models if m.kind == kind and m.size == size]
-    if len(cands) > 1:
-        preferred = f"asr_{kind}" + (f"_{size}" if size else "")
-        named = [m for m in cands if m.tag == preferred]
-        if not named:
-            raise MissingModels(f"several {kind} models of size '{size or 'full'}' "
-                                f"({', '.join(m.tag for m in cands)}) and none is named {preferred}")
-        return named[0]
-    return cands[0] if cands else None
-
-
-def make_groups(models: Sequence[ModelInfo], exp_dir: Path) -> Dict[str, dict]:
-    """Size -> {stl_surface, stl_meaning, mtl: [...]}; only complete groups; error if there is none."""
-    groups, problems = {}, []
-    for size in sorted({m.size for m in models}):
-        s, m = _pick(models, "stl_surface", size), _pick(models, "stl_meaning", size)
-        mtls = [x for x in models if x.kind == "mtl" and x.size == size]
-        missing = [name for name, x in (("STL-surface (model_conf.tasks: [surface])", s),
-                                        ("STL-meaning (model_conf.tasks: [meaning])", m),
-                                        ("MTL (model_conf.tasks: [surface, meaning])", mtls or None)) if not x]
-        label = size or "full"
-        if missing:
-            problems.append(f"size '{label}': missing {', '.join(missing)}")
-            continue
-        groups[label] = {"stl_surface": s, "stl_meaning": m, "mtl": mtls}
-    for p in problems if groups else []:
-        log.warning("%s: %s (skipped)", exp_dir, p)
-    if not groups:
-        have = ", ".join(f"{x.tag} ({'+'.join(x.tasks)})" for x in models) or "no model configs"
-        raise MissingModels(f"{exp_dir}: stage 10 needs an STL-surface, an STL-meaning and an MTL model of "
-                            f"the same size; {'; '.join(problems) or 'none found'}. Found: {have}")
-    return groups
-
-
-# ------------------------------------------------------------------ model loading
-
-
-def model_loader(info: ModelInfo, model_file: str, device: str) -> Callable:
-    def load():
-        from espnet_l2dual.tasks.l2dual import L2DualTask
-
-        cfg, pth = info.dir / "config.yaml", info.dir / model_file
-        if not pth.is_file():
-            raise DataError(pth, None, f"model file of {info.tag} not found (--model_file {model_file})")
-        model, args = L2DualTask.build_model_from_file(str(cfg), str(pth), device)
-        model.eval()
-        return model, L2DualTask.build_preprocess_fn(args, train=False), \
-            L2DualTask.build_collate_fn(args, train=False)
-    return load
-
-
-# ------------------------------------------------------------------ CKA helpers
-
-
-def _estimators(debiased: bool) -> List[str]:
-    return ["debiased", "linear"] if debiased else ["linear", "debiased"]
-
-
-def _layers(states: Dict[str, np.ndarray], prefix: str) -> List[np.ndarray]:
-    names = sorted((k for k in states if k.startswith(prefix) and k[len(prefix):].isdigit()),
-                   key=lambda k: int(k[len(prefix):]))
-    return [states[k] for k in names]
-
-
-def _cka_pair(xs: List[np.ndarray], ys: List[np.ndarray], a: str, b: str) -> dict:
-    """Diagonal and full layer x layer CKA of two models' layer lists, both estimators."""
-    if not xs or not ys:
-        return {"a": a, "b": b, "skipped": "no layers recorded"}
-    if xs[0].shape[0] != ys[0].shape[0]:
-        return {"a": a, "b": b, "skipped": f"different numbers of frames ({xs[0].shape[0]} vs {ys[0].shape[0]}): "
-                "the models do not share the frame rate / tokenizer"}
-    out = {"a": a, "b": b, "n": int(xs[0].shape[0])}
-    for est in ("linear", "debiased"):
-        if est == "debiased" and xs[0].shape[0] < 4:
-            out[est] = None
-            continue
-        m = cka.cka_matrix(xs, ys, debiased=est == "debiased")
-        out[est] = {"matrix": _clean(m.tolist()),
-                    "diag": _clean([m[i, i] for i in range(min(m.shape))])}
-    return out
-
-
-def _clean(x):
-    if isinstance(x, list):
-        return [_clean(v) for v in x]
-    return None if x is None or not np.isfinite(x) else float(x)
-
-
-# ------------------------------------------------------------------ one group
-
-
-def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: Callable) -> dict:
-    s, m, mtls = group["stl_surface"], group["stl_meaning"], group["mtl"]
-    t0 = time.time()
-    # 4 first: a θ0 mismatch must fail before minutes of forwarding
-    log.info("[%s] task vectors: checking θ0 of %s and %s", name, s.tag, m.tag)
-    task_vectors.check_same_init(s.dir / "init.pth", m.dir / "init.pth")
-    tv = task_vectors.task_vector_cosines(s.dir / "init.pth", s.dir / args.model_file, m.dir / args.model_file)
-    for x in mtls:
-        if (x.dir / "init.pth").is_file():
-            try:
-                task_vectors.check_same_init(s.dir / "init.pth", x.dir / "init.pth")
-                tv.setdefault("mtl_same_init", {})[x.tag] = True
-            except DataError:
-                tv.setdefault("mtl_same_init", {})[x.tag] = False
-
-    log.info("[%s] divergence analysis", name)
-    data_dir = args.data_root / args.test_set
-    div_path = data_dir / "utt2divergence"
-    if not div_path.is_file():
-        raise DataError(div_path, None, "not found (stage 4 computes it)")
-    decoded = {}
-    for info in [s, m] + mtls:
-        decoded[info.tag] = {o: info.dir / args.inference_tag / args.test_set / o / "text" for o in info.tasks}
-    div = divergence_analysis.analyse(
-        decoded, {o: data_dir / f"text_{o}" for o in OUTPUTS}, read_divergence(div_path),
-        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins)
-    div["results_json"] = {}
-    for info in [s, m] + mtls:
-        rj = info.dir / "results.json"
-        if rj.is_file():  # stage 9's totals, kept beside ours for a cross-check
-            res = json.loads(rj.read_text(encoding="utf-8")).get(args.test_set, {})
-            div["results_json"][info.tag] = {o: {k: res[o].get(k) for k in ("cer", "wer")} for o in res}
-
-    states = {}
-    for info in [s, m] + mtls:
-        loader = model_loader(info, args.model_file, args.device)
-        states[info.tag] = hidden_states.hidden_states(
-            lambda loader=loader: loader()[:2], info.dir / args.model_file, args.out_dir / "feats" / info.tag,
-            load_utts, utt_ids, args.max_frames, args.seed, info.tag)
-
-    log.info("[%s] CKA", name)
-    enc = {tag: _layers(st, "enc.") for tag, st in states.items()}
-    n_layers = max(len(v) for v in enc.values())
-    encoder_cka = {"layers": [str(i) for i in range(n_layers)],
-                   "pairs": {"stl_surface_vs_stl_meaning": _cka_pair(enc[s.tag], enc[m.tag], s.tag, m.tag)}}
-    context_cka, decoder_cka = {}, {}
-    for x in mtls:
-        # each output's own encoder path (differs from the other's above a task split)
-        path = {o: _layers(states[x.tag], f"enc.{o}.") or enc[x.tag] for o in OUTPUTS}
-        encoder_cka["pairs"][f"{x.tag}_vs_stl_surface"] = _cka_pair(path["surface"], enc[s.tag], x.tag, s.tag)
-        encoder_cka["pairs"][f"{x.tag}_vs_stl_meaning"] = _cka_pair(path["meaning"], enc[m.tag], x.tag, m.tag)
-        if _layers(states[x.tag], "enc.surface."):
-            encoder_cka["pairs"][f"{x.tag}:surface_vs_{x.tag}:meaning"] = _cka_pair(
-                path["surface"], path["meaning"], f"{x.tag}:surface", f"{x.tag}:meaning")
-        ctx_s, ctx_m = _layers(states[x.tag], "ctxmean.surface."), _layers(states[x.tag], "ctxmean.meaning.")
-        context_cka[x.tag] = _cka_pair(ctx_s, ctx_m, f"{x.tag}:surface", f"{x.tag}:meaning")
-        context_cka[x.tag]["unit"] = "utterance (context averaged over tokens)"
-        decoder_cka[x.tag] = {}
-        for o, stl in (("surface", s), ("meaning", m)):
-            decoder_cka[x.tag][o] = _cka_pair(_layers(states[x.tag], f"dec.{o}."), _layers(states[stl.tag], f"dec.{o}."),
-                                              f"{x.tag}:{o}", f"{stl.tag}:{o}")
-            decoder_cka[x.tag][o]["unit"] = "token position (teacher forcing)"
-
-    grad = {}
-    if args.grad_batches > 0:
-        for x in mtls:
-            log.info("[%s] gradient conflict of %s on %d batches of %s", name, x.tag, args.grad_batches,
-                     args.train_set)
-            model, preprocess, collate_fn = model_loader(x, args.model_file, args.device)()
-            import torch
-
-            torch.manual_seed(args.seed)
-            grad[x.tag] = gradient_conflict.gradient_cosines(
-                model, preprocess, collate_fn, args.data_root / args.train_set, args.grad_batches,
-                args.grad_batch_size, args.seed, progress=lambda msg, t=x.tag: log.info("%s: %s", t, msg))
-            del model
-    log.info("[%s] done in %.1f s", name, time.time() - t0)
-    return {"stl_surface": s.tag, "stl_meaning": m.tag, "mtl": [x.tag for x in mtls],
-            "divergence": div, "encoder_cka": encoder_cka, "context_cka": context_cka,
-            "decoder_cka": decoder_cka, "task_vectors": tv, "gradient_conflict": grad,
-            "n_encoder_frames": int(enc[s.tag][0].shape[0]) if enc[s.tag] else 0}
-
-
-# ------------------------------------------------------------------ CLI
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -329,7 +97,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                          "model_file": args.model_file, "seed": args.seed, "max_utts": args.max_utts,
                          "n_utts": len(utt_ids), "max_frames": args.max_frames,
                          "grad_batches": args.grad_batches, "grad_batch_size": args.grad_batch_size,
-                         "estimator": _estimators(args.debiased)[0], "bins": args.bins},
+                         "estimator": estimators(args.debiased)[0], "bins": args.bins},
             "groups": {},
         }
         for name, group in groups.items():

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from espnet_l2dual.bin.config_tasks import config_tasks
+from espnet_l2dual.outputs import config_tasks
 from espnet_l2dual.utils import offline
 
 offline.guard()

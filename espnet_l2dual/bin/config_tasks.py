@@ -9,29 +9,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-import yaml
-
-from espnet_l2dual.outputs import OUTPUTS, check_tasks
-
-
-def config_tasks(path: Path) -> List[str]:
-    try:
-        conf = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read the config ({e.strerror})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ValueError(f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from None
-    if not isinstance(conf, dict):
-        raise ValueError(f"{path}: a training config is a mapping of keys, not {type(conf).__name__}")
-    model_conf = conf.get("model_conf") or {}
-    if not isinstance(model_conf, dict):
-        raise ValueError(f"{path}: model_conf must be a mapping")
-    try:
-        return check_tasks(model_conf.get("tasks", list(OUTPUTS)))
-    except ValueError as e:
-        raise ValueError(f"{path}: {e}") from None
+from espnet_l2dual.outputs import config_tasks
 
 
 def main(argv: Optional[List[str]] = None) -> int:

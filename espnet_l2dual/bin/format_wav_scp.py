@@ -13,21 +13,18 @@ means the job finished. ``merge_format_jobs`` then joins the jobs' outputs.
 from __future__ import annotations
 
 import argparse
-import functools
-import io
 import os
-import re
-import subprocess
 import sys
-from math import gcd
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import soundfile
 
+from espnet_l2dual.audio.read import read_audio, to_mono
+from espnet_l2dual.audio.resample import resample
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils.digest import ARK_ENTRY, entry_files, file_sha1, text_sha1
+from espnet_l2dual.utils.digest import entry_files, file_sha1, text_sha1
 from espnet_l2dual.utils.fileio import PathLike, atomic_write, iter_table
 
 AUDIO_FORMATS = ("wav", "flac", "wav.ark", "flac.ark")
@@ -35,79 +32,7 @@ _SOUNDFILE_FORMAT = {"wav": "WAV", "flac": "FLAC"}
 _TMP_SUFFIX = ".tmp"
 
 
-# ---------------------------------------------------------------- reading
-
-
-def read_audio(entry: str) -> Tuple[np.ndarray, int]:
-    """Load a wav.scp value as ``(float32 samples [time, channel], rate)``.
-
-    Raises ``OSError``/``RuntimeError``/``subprocess.CalledProcessError`` on unreadable input.
-    """
-    entry = entry.strip()
-    if entry.endswith("|"):
-        # bash + pipefail: a failing command early in the pipe is an error, not empty audio.
-        proc = subprocess.run(
-            ["bash", "-o", "pipefail", "-c", entry[:-1]], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        if proc.returncode != 0:
-            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-            raise RuntimeError(f"command exited with {proc.returncode}: {' / '.join(tail)}")
-        data, rate = soundfile.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)
-        return data, rate
-    if ARK_ENTRY.search(entry):
-        import kaldiio
-
-        loaded = kaldiio.load_mat(entry)
-        if not isinstance(loaded, tuple):
-            raise RuntimeError("the ark entry holds a matrix, not audio")
-        rate, data = loaded
-        data = np.asarray(data)
-        if np.issubdtype(data.dtype, np.integer):
-            data = data.astype(np.float32) / float(np.iinfo(data.dtype).max + 1)
-        data = data.astype(np.float32)
-        return (data[:, None] if data.ndim == 1 else data), int(rate)
-    data, rate = soundfile.read(entry, dtype="float32", always_2d=True)
-    return data, rate
-
-
-def to_mono(data: np.ndarray) -> np.ndarray:
-    """Average the channels of ``[time, channel]`` samples."""
-    return data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
-
-
-# ---------------------------------------------------------------- resampling
-
-
-def resample(samples: np.ndarray, orig_fs: int, new_fs: int, backend: Optional[str] = None) -> np.ndarray:
-    """Resample 1-D float samples; ``backend`` is "torchaudio", "scipy" or None (torchaudio if importable).
-
-    Both give ``ceil(len * new_fs / orig_fs)`` samples.
-    """
-    if orig_fs == new_fs:
-        return samples
-    if backend is None:
-        backend = "torchaudio" if _has_torchaudio() else "scipy"
-    if backend == "torchaudio":
-        import torch
-        import torchaudio.functional
-
-        out = torchaudio.functional.resample(torch.from_numpy(np.ascontiguousarray(samples)), orig_fs, new_fs)
-        return out.numpy()
-    if backend == "scipy":
-        from scipy.signal import resample_poly
-
-        g = gcd(orig_fs, new_fs)
-        return resample_poly(samples, new_fs // g, orig_fs // g).astype(np.float32)
-    raise ValueError(f"unknown resampling backend '{backend}'")
-
-
-@functools.lru_cache(maxsize=None)
-def _has_torchaudio() -> bool:
-    try:
-        import torchaudio.functional  # noqa: F401
-    except Exception:  # a broken torch install must not stop the dump: scipy does the same job
-        return False
-    return True
+# ---------------------------------------------------------------- samples
 
 
 def to_int16(samples: np.ndarray) -> np.ndarray:

@@ -145,8 +145,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for transcriptions, not import chatter
-            from espnet_l2dual.bin.format_wav_scp import read_audio, resample, to_mono
-            from espnet_l2dual.bin.l2dual_inference import Speech2DualText
+            from espnet_l2dual.audio.read import read_audio, to_mono
+            from espnet_l2dual.audio.resample import resample
+            from espnet_l2dual.inference.speech2dualtext import Speech2DualText
 
             s2t = Speech2DualText.from_packed(args.model, cache_dir=args.cache_dir, device=args.device,
                                               beam_size=args.beam_size, ctc_weight=args.ctc_weight,

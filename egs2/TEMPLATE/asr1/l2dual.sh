@@ -19,7 +19,7 @@ nj=2                    # parallel jobs for data stages and stats
 inference_nj=2          # parallel decoding jobs
 ngpu=0                  # 0: CPU
 num_nodes=1             # multi-node training (ESPnet's own launcher)
-python=python3          # python of tools/venv (path.sh puts it first on PATH)
+python=${python:-}      # the interpreter of every stage (default: tools/venv's, set by path.sh: tools/python.sh)
 wait_lock=false         # true: wait for another run in this recipe dir instead of failing
 
 lang=""                 # ko | en (required)
@@ -61,10 +61,38 @@ inference_args=""       # extra options for the decoder (per-output overrides ..
 score_bins="0,0.1,0.2,1"
 analysis_args=""
 
-help_message=$(cat <<EOF
-Usage: $0 --lang ko|en --train_config conf/tuning/train_mtl_tiny.yaml [options]
+# ---- defaults derived from other options (the stages and --help use the same) ---------
+token_defaults() {  # what stage 5 uses where no --*_token_type / --nbpe_* / --bpemode is given
+    case "${lang}" in
+        ko) : "${surface_token_type:=jamo}"; : "${meaning_token_type:=jamo}" ;;
+        en) : "${surface_token_type:=char}"; : "${meaning_token_type:=char}" ;;
+    esac
+    : "${nbpe_surface:=100}"; : "${nbpe_meaning:=100}"; : "${bpemode:=unigram}"
+}
+name_defaults() {  # the model tag and the decode dir name
+    if [ -n "${train_config}" ]; then
+        config_name=$(basename "${train_config}" .yaml)
+        : "${tag:=asr_${config_name#train_}}"
+    fi
+    : "${inference_tag:=decode_beam${beam_size}_ctc${ctc_weight}}"
+}
 
-Stages (DESIGN.md):
+# The script the user ran: a recipe's run.sh sets L2DUAL_CALLER=./run.sh (its --help and the
+# option errors name it); l2dual.sh itself when run alone.
+script_name() { echo "${L2DUAL_CALLER:-$0}"; }
+
+# --help (called by parse_options.sh): the values in use, i.e. the defaults once the options
+# before --help are applied (run.sh passes its own first). A subshell: nothing leaks.
+print_help() (
+    token_defaults; name_defaults
+    if [ -n "${L2DUAL_CALLER:-}" ]; then
+        echo "Usage: $(script_name) [options]   (this recipe's settings for l2dual.sh are in the values below)"
+    else
+        echo "Usage: $0 --lang ko|en --train_config conf/tuning/train_mtl_tiny.yaml [options]"
+    fi
+    cat <<EOF
+
+Stages (README.md: "One recipe, stage by stage"; what a re-run redoes: "Re-running: what is recomputed when"):
    1 data preparation (local/data.sh)       7 train one config (MTL or STL)
    2 speed perturbation (optional)          8 decode both outputs
    3 format audio into dump/raw             9 score: CER/WER per output, by divergence
@@ -72,10 +100,10 @@ Stages (DESIGN.md):
    5 tokenizers per output                 11 pack the model
    6 collect stats
 
-Options (default):
+Options (value in use):
   --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj}) --inference_nj (${inference_nj})
-  --ngpu (${ngpu}) --num_nodes (${num_nodes}) --wait_lock (${wait_lock})
-  --lang (required) --corpus (${corpus}) --local_data_opts ("${local_data_opts}")
+  --ngpu (${ngpu}) --num_nodes (${num_nodes}) --wait_lock (${wait_lock}) --python (${python})
+  --lang (${lang:-required: ko|en}) --corpus (${corpus}) --local_data_opts ("${local_data_opts}")
   --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}")
   --speed_perturb_factors ("${speed_perturb_factors}") --fs (${fs}) --audio_format (${audio_format})
   --min_wav_duration (${min_wav_duration}) --max_wav_duration (${max_wav_duration}) --max_tokens (${max_tokens})
@@ -83,12 +111,14 @@ Options (default):
   --divergence_unit (${divergence_unit}) --divergence_reference (${divergence_reference}: the meaning for
       the mini corpora, whose surface and meaning share one writing system as in the study; text_canonical
       where another corpus has it, e.g. canonical phones; else the meaning)
-  --surface_token_type / --meaning_token_type (bpe|char|jamo|word; ko: jamo jamo, en: char char)
-  --nbpe_surface / --nbpe_meaning (100) --bpemode (unigram): chosen at stage 5, recorded for later stages
-  --train_config (required from stage 6) --tag --train_args --stats_dir
-  --inference_model (${inference_model}) --inference_tag --beam_size (${beam_size})
-  --ctc_weight (${ctc_weight}) --penalty (${penalty}) --maxlenratio (${maxlenratio}) --inference_args
-  --score_bins (${score_bins}) --analysis_args
+  --surface_token_type (${surface_token_type:-by --lang: ko jamo, en char}) --meaning_token_type (${meaning_token_type:-by --lang: ko jamo, en char})
+      (bpe|char|jamo|word) --nbpe_surface (${nbpe_surface}) --nbpe_meaning (${nbpe_meaning}) --bpemode (${bpemode}):
+      chosen at stage 5, recorded in ${token_list_dir}/setup.json for the later stages
+  --train_config (${train_config:-required from stage 6}) --tag (${tag:-asr_<config name without train_>})
+  --train_args ("${train_args}") --stats_dir (${stats_dir:-exp/stats_raw_<surface tokens>_<meaning tokens>})
+  --inference_model (${inference_model}) --inference_tag (${inference_tag}) --beam_size (${beam_size})
+  --ctc_weight (${ctc_weight}) --penalty (${penalty}) --maxlenratio (${maxlenratio}) --inference_args ("${inference_args}")
+  --score_bins (${score_bins}) --analysis_args ("${analysis_args}")
 EOF
 )
 
@@ -96,11 +126,11 @@ log "$0 $*"
 . ./path.sh
 . ./cmd.sh
 . utils/parse_options.sh
-[ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
+[ $# -ne 0 ] && { log "unexpected arguments: $*"; print_help >&2; exit 1; }
 [ -z "${lang}" ] && { log "--lang is required (ko|en)"; exit 1; }
 
 # ---- every option checked where it is parsed: one line naming the option and the value -----
-bad_option() { log "--$1 $3, got '$2' (./run.sh --help lists the options)"; exit 1; }
+bad_option() { log "--$1 $3, got '$2' ($(script_name) --help lists the options)"; exit 1; }
 need_int() { [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -ge "${3:-0}" ] || bad_option "$1" "$2" "must be an integer >= ${3:-0}"; }
 need_num() { [[ "$2" =~ ^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]] || bad_option "$1" "$2" "must be a number"; }
 need_choice() {
@@ -152,21 +182,12 @@ echo "PID $$ ($(date '+%Y-%m-%dT%H:%M:%S') ${invocation})" > "${lock_file}"
 # what the user typed (stages 6-11 check it against the setup stage 5 recorded)
 token_opts=(--surface_token_type "${surface_token_type}" --meaning_token_type "${meaning_token_type}"
             --nbpe_surface "${nbpe_surface}" --nbpe_meaning "${nbpe_meaning}" --bpemode "${bpemode}")
-case "${lang}" in
-    ko) : "${surface_token_type:=jamo}"; : "${meaning_token_type:=jamo}" ;;
-    en) : "${surface_token_type:=char}"; : "${meaning_token_type:=char}" ;;
-    *) log "--lang must be ko or en, got '${lang}'"; exit 1 ;;
-esac
-: "${nbpe_surface:=100}"; : "${nbpe_meaning:=100}"; : "${bpemode:=unigram}"
+token_defaults  # --lang is ko or en (checked above)
 token_setup="${token_list_dir}/setup.json"
 if [ -n "${speed_perturb_factors}" ]; then train_set_used="${train_set}_sp"; else train_set_used="${train_set}"; fi
 data_feats=dump/raw
-if [ -n "${train_config}" ]; then
-    config_name=$(basename "${train_config}" .yaml)
-    : "${tag:=asr_${config_name#train_}}"
-fi
+name_defaults
 exp_dir="exp/${tag:-none}"
-: "${inference_tag:=decode_beam${beam_size}_ctc${ctc_weight}}"
 outputs="surface meaning"
 # ESPnet reads per-utterance files as `sound`, soundfile-written arks as `kaldi_ark`.
 if [[ "${audio_format}" == *ark ]]; then speech_type=kaldi_ark; else speech_type=sound; fi

@@ -1,10 +1,11 @@
-# Sourced by every recipe script: the toolkit's venv, our utils, sclite on PATH.
+# Sourced by every recipe script: the toolkit's venv, ${python}, our utils, sclite on PATH.
 MAIN_ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd -P)"
 export MAIN_ROOT
-# This checkout's package first (the venv may hold an editable install of another checkout).
-export PYTHONPATH="${MAIN_ROOT}${PYTHONPATH:+:${PYTHONPATH}}"
 # shellcheck disable=SC1091
 . "${MAIN_ROOT}/tools/activate_python.sh"
+# ${python} (tools/venv's python) and this checkout first on PYTHONPATH: tools/python.sh
+# shellcheck disable=SC1091
+. "${MAIN_ROOT}/tools/python.sh"
 export PATH="${PWD}/utils:${PWD}/scripts:/usr/lib/sctk/bin:${PATH}"
 export LC_ALL=C.UTF-8
 export PYTHONIOENCODING=UTF-8

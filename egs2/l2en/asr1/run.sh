@@ -8,7 +8,8 @@ train_config=conf/tuning/train_mtl_tiny.yaml
 # after 16 epochs (18.7% vs 15.0% at 12 epochs with characters, test set, tiny MTL)
 # decoding: joint CTC/attention with CTC weight 0.5 (on the tiny models 0.5 beat 0.3 on both outputs)
 
-./l2dual.sh \
+# L2DUAL_CALLER: ./run.sh --help names this script and shows the values above as the defaults
+L2DUAL_CALLER="$0" ./l2dual.sh \
     --lang en \
     --train_config "${train_config}" \
     --ctc_weight 0.5 \

@@ -60,7 +60,7 @@ case "${corpus}" in
         trn_opts=()
         for f in "${trns[@]}"; do trn_opts+=(--trn "${f}"); done
         log "dual corpus (${lang}): audio ${root}, lists ${trns[*]}"
-        python3 -m espnet_l2dual.bin.prepare_dual --lang "${lang}" --audio_root "${root}" --out data \
+        "${python}" -m espnet_l2dual.bin.prepare_dual --lang "${lang}" --audio_root "${root}" --out data \
             "${trn_opts[@]}" ${speaker_pattern:+--speaker_pattern "${speaker_pattern}"} \
             ${split_lists:+--split_lists "${split_lists}"} "${split_opts[@]}" --seed "${seed}" ;;
     l2arctic)
@@ -72,12 +72,12 @@ case "${corpus}" in
         [ -d "${root}" ] || { log "corpus root '${root}' not found: set L2ARCTIC in db.sh or pass --corpus_dir"; exit 1; }
         log "L2-ARCTIC corpus: ${root}"
         skip_opt=(); if "${skip_bad}"; then skip_opt=(--skip_bad); fi
-        python3 -m espnet_l2dual.bin.prepare_l2arctic --root "${root}" --out data "${split_opts[@]}" "${skip_opt[@]}" ;;
+        "${python}" -m espnet_l2dual.bin.prepare_l2arctic --root "${root}" --out data "${split_opts[@]}" "${skip_opt[@]}" ;;
     manifest)
         manifest=${manifest:-${MANIFEST}}
         [ -n "${manifest}" ] || { log "--corpus manifest needs --manifest FILE (or MANIFEST in db.sh)"; exit 1; }
         log "manifest corpus (${lang}): ${manifest}"
-        python3 -m espnet_l2dual.bin.prepare_manifest --lang "${lang}" --manifest "${manifest}" --out data \
+        "${python}" -m espnet_l2dual.bin.prepare_manifest --lang "${lang}" --manifest "${manifest}" --out data \
             "${split_opts[@]}" --seed "${seed}" ;;
     *)
         log "unknown corpus '${corpus}' (expected mini, dual, l2arctic or manifest)"

@@ -23,11 +23,14 @@ help_message="Usage: $0 --lang ko|en [options]
   --num_train N --num_dev N --num_test N   utterances per set (default ${num_train}/${num_dev}/${num_test})"
 
 . utils/parse_options.sh
+# ${python}: tools/venv's python and this checkout's package (tools/python.sh)
+# shellcheck disable=SC1091
+. "$(dirname "$(readlink -f "$0")")/../../../../tools/python.sh"
 [ $# -eq 0 ] || { echo "${help_message}" >&2; exit 1; }
 [ -n "${lang}" ] || { log "--lang is required"; echo "${help_message}" >&2; exit 1; }
 
 log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, ${num_train}/${num_dev}/${num_test} utterances, nj ${nj})"
-python3 -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --seed "${seed}" \
+"${python}" -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --seed "${seed}" \
     --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --nj "${nj}"
 
 for dset in train dev test; do

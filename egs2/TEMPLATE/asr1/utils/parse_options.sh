@@ -14,15 +14,22 @@
 # `stop_stage=5`. Only variables the caller already defined can be set, so a
 # typo fails loudly instead of being ignored. A variable whose default is
 # `true`/`false` only accepts `true` or `false`. `--help`/`-h` prints
-# $help_message and exits 0. Parsing stops at the first argument that is not
-# an option (or after `--`); the rest stay in "$@" as positional arguments.
+# $help_message and exits 0; a caller that defines a function `print_help`
+# instead gets it called, so the help can show the values of the options given
+# before `--help` (a recipe's run.sh passes its own settings first). Parsing
+# stops at the first argument that is not an option (or after `--`); the rest
+# stay in "$@" as positional arguments.
 #
-# Variables used here are prefixed `_po_` and unset at the end.
+# Names used here are prefixed `_po_` and unset at the end.
+
+_po_help() {
+    if declare -F print_help >/dev/null; then print_help; else printf '%s\n' "${help_message:-No help available.}"; fi
+}
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --help | -h)
-            printf '%s\n' "${help_message:-No help available.}"
+            _po_help
             exit 0
             ;;
         --)
@@ -52,7 +59,7 @@ while [ $# -gt 0 ]; do
     _po_name="${_po_name//-/_}"
     if ! [[ "${_po_name}" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || [ -z "${!_po_name+set}" ]; then
         printf '%s: unknown option %s\n' "$0" "${_po_opt}" >&2
-        [ -n "${help_message:-}" ] && printf '%s\n' "${help_message}" >&2
+        if declare -F print_help >/dev/null || [ -n "${help_message:-}" ]; then _po_help >&2; fi
         exit 1
     fi
     case "${!_po_name}" in
@@ -66,4 +73,5 @@ while [ $# -gt 0 ]; do
     printf -v "${_po_name}" '%s' "${_po_value}"
 done
 unset _po_opt _po_value _po_name
+unset -f _po_help
 true

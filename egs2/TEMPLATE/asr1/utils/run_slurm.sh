@@ -69,11 +69,12 @@ fi
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/job_args.sh"
 
-# sbatch command from the conf file (stdlib-only Python: any python3 will do).
+# sbatch command from the conf file (stdlib-only Python); ${python}: tools/python.sh
+# shellcheck disable=SC1091
+. "${repo_root}/tools/python.sh"
 conf_args=()
 [ -n "${config}" ] && conf_args=(--config "${config}")
-sbatch_words=$(PYTHONPATH="${repo_root}${PYTHONPATH:+:${PYTHONPATH}}" \
-    python3 -m espnet_l2dual.cluster.slurm_conf "${conf_args[@]}" "${conf_opts[@]}") \
+sbatch_words=$("${python}" -m espnet_l2dual.cluster.slurm_conf "${conf_args[@]}" "${conf_opts[@]}") \
     || die "cannot map the options through ${config:-the default conf}"
 mapfile -t sbatch_cmd <<<"${sbatch_words}"
 

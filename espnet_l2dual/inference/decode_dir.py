@@ -1,0 +1,82 @@
+"""Decode the utterances of one data dir's scp and write ``<output>/{text,token,score}`` (stage 8 job)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.inference.speech2dualtext import Speech2DualText
+from espnet_l2dual.utils.digest import entry_files
+from espnet_l2dual.utils.fileio import PathLike, iter_table, read_table, write_table
+
+logger = logging.getLogger("l2dual_inference")
+
+
+def read_keys(key_file: PathLike) -> List[str]:
+    """The first column of a key file (the utterances one decoding job decodes)."""
+    keys = []
+    with open(key_file, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                keys.append(line.split(maxsplit=1)[0])
+    return keys
+
+
+class _Progress:
+    """One log line every ``every_s`` seconds with count and real-time factor."""
+
+    def __init__(self, total: int, every_s: float = 10.0) -> None:
+        self.total, self.every_s, self.done = total, every_s, 0
+        self.start = self.last = time.monotonic()
+        self.audio_s = 0.0
+
+    def step(self, audio_s: float) -> None:
+        self.done += 1
+        self.audio_s += audio_s
+        now = time.monotonic()
+        if now - self.last >= self.every_s or self.done == self.total:
+            self.last = now
+            rtf = (now - self.start) / self.audio_s if self.audio_s else float("nan")
+            logger.info(f"decoded {self.done}/{self.total} utterances (RTF {rtf:.3f})")
+
+
+def decode_dir(s2t: Speech2DualText, scp: str, keys: Optional[List[str]], output_dir: PathLike,
+               fs: Optional[int] = None) -> None:
+    """Decode the utterances ``keys`` of ``scp`` and write ``output_dir/<output>/{text,token,score}``."""
+    from espnet_l2dual.audio.read import read_audio, to_mono
+
+    table = read_table(scp)
+    line_of = {key: no for no, key, _ in iter_table(scp)}
+    keys = list(table) if keys is None else keys
+    missing = [k for k in keys if k not in table]
+    if missing:
+        raise DataError(scp, None, f"{len(missing)} key(s) of the key file are missing, e.g. '{missing[0]}'")
+    for key in keys:  # every file before the first decode: a missing one fails in seconds, not hours
+        for path in entry_files(table[key]):
+            if not os.path.isfile(path):
+                raise DataError(scp, line_of[key], f"'{key}': missing audio: '{path}' does not exist")
+    rows: Dict[str, Dict[str, List[Tuple[str, str]]]] = {o: {"text": [], "token": [], "score": []}
+                                                         for o in s2t.outputs}
+    progress = _Progress(len(keys))
+    for key in keys:
+        try:
+            data, rate = read_audio(table[key])
+        except Exception as e:
+            raise DataError(scp, line_of[key], f"'{key}': cannot read audio '{table[key]}' ({e})") from None
+        if fs is not None and rate != fs:
+            raise DataError(scp, line_of[key], f"'{key}': sampling rate {rate} != {fs}")
+        result = s2t(to_mono(data))
+        for o, hyps in result.items():
+            text, tokens, score = hyps[0]
+            rows[o]["text"].append((key, text))
+            rows[o]["token"].append((key, " ".join(tokens)))
+            rows[o]["score"].append((key, f"{score:.4f}" if math.isfinite(score) else str(score)))
+        progress.step(len(data) / rate)
+    for o, tables in rows.items():
+        for name, items in tables.items():
+            write_table(Path(output_dir) / o / name, items)

@@ -1,0 +1,234 @@
+"""``Speech2DualText``: speech -> n-best text of every output of a dual (or STL) model.
+
+One encoder forward per utterance feeds one joint CTC/attention beam search per
+output (ESPnet's ``BatchBeamSearch`` with ``CTCPrefixScorer`` and ``LengthBonus``),
+so an MTL model costs one encoder pass instead of the two a pair of stock STL
+decoders would pay (models with task-specific encoder blocks run only those
+blocks once per output, via ``model.encode_all``).  A model with dual attention
+between its decoders decodes both outputs in one joint beam search.  ``ctc_weight == 1.0``
+skips the beam search and takes the CTC best path, which is the fast mode for quick checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+from itertools import groupby
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+
+from espnet_l2dual.inference.detokenize import make_detokenizer
+from espnet_l2dual.inference.model_loading import load_dual_model
+from espnet_l2dual.inference.options import OUTPUT_NAMES, OVERRIDABLE, DecodeOptions
+from espnet_l2dual.models.dual_attention import strip_ids
+from espnet_l2dual.utils import offline
+from espnet_l2dual.utils.fileio import PathLike
+
+offline.guard()
+
+from espnet.nets.batch_beam_search import BatchBeamSearch  # noqa: E402
+from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError  # noqa: E402
+from espnet.nets.scorers.ctc import CTCPrefixScorer  # noqa: E402
+from espnet.nets.scorers.length_bonus import LengthBonus  # noqa: E402
+from espnet2.text.token_id_converter import TokenIDConverter  # noqa: E402
+
+Hyp = Tuple[str, List[str], float]
+"""One hypothesis: ``(text, tokens, score)``."""
+
+logger = logging.getLogger("l2dual_inference")
+
+
+def greedy_ctc(ctc: torch.nn.Module, enc: torch.Tensor, blank_id: int = 0) -> Tuple[List[int], float]:
+    """CTC best path of one utterance ``enc: (T, D)``: argmax, collapse repeats, drop blank.
+
+    The score is the log probability of that frame-level path.
+    """
+    logp = ctc.log_softmax(enc.unsqueeze(0))[0]
+    best, ids = logp.max(dim=-1)
+    token_ids = [int(i) for i, _ in groupby(ids.tolist()) if i != blank_id]
+    return token_ids, float(best.sum())
+
+
+class Speech2DualText:
+    """Speech -> n-best ``(text, tokens, score)`` for every output of a dual (or STL) model.
+
+    >>> s2t = Speech2DualText("exp/mtl/config.yaml", "exp/mtl/valid.acc.ave.pth")
+    >>> s2t(samples)["meaning"][0][0]
+    'I THINK SO'
+    """
+
+    def __init__(
+        self,
+        train_config: PathLike,
+        model_file: PathLike,
+        device: str = "cpu",
+        beam_size: int = 5,
+        ctc_weight: float = 0.3,
+        penalty: float = 0.0,
+        maxlenratio: float = 0.0,
+        minlenratio: float = 0.0,
+        nbest: int = 1,
+        outputs: Optional[Sequence[str]] = None,
+        output_overrides: Optional[Dict[str, Dict[str, Any]]] = None,
+        silence_peak: float = 1e-4,
+    ) -> None:
+        model, args = load_dual_model(train_config, model_file, device)
+        self._setup(model, args, device, DecodeOptions(beam_size, ctc_weight, penalty, maxlenratio,
+                                                       minlenratio, nbest),
+                    outputs, output_overrides, silence_peak)
+
+    @classmethod
+    def from_model(cls, model: torch.nn.Module, train_args: Union[argparse.Namespace, Mapping[str, Any]],
+                   device: str = "cpu", outputs: Optional[Sequence[str]] = None,
+                   output_overrides: Optional[Dict[str, Dict[str, Any]]] = None,
+                   silence_peak: float = 1e-4, **options: Any) -> "Speech2DualText":
+        """Wrap an already built model (no files read except bpe models)."""
+        self = cls.__new__(cls)
+        if isinstance(train_args, Mapping):
+            train_args = argparse.Namespace(**train_args)
+        self._setup(model, train_args, device, DecodeOptions(**options), outputs, output_overrides, silence_peak)
+        return self
+
+    @classmethod
+    def from_packed(cls, zip_path: PathLike, cache_dir: Optional[PathLike] = None, **kw: Any) -> "Speech2DualText":
+        """Decode with a model packed by ``pack_model`` (extracted once into a cache dir)."""
+        from espnet_l2dual.inference.packing import unpack
+
+        config, model_file = unpack(zip_path, cache_dir)
+        return cls(config, model_file, **kw)
+
+    # -- set-up
+
+    def _setup(self, model, args, device, base: DecodeOptions, outputs, overrides, silence_peak) -> None:
+        model.to(device).eval()
+        self.model, self.train_args, self.device, self.silence_peak = model, args, device, silence_peak
+        tasks = list(model.tasks)
+        self.outputs: List[str] = list(outputs) if outputs else tasks
+        for o in self.outputs:
+            if o not in tasks:
+                raise ValueError(f"output '{o}' is not in this model (it has: {', '.join(tasks)})")
+        overrides = dict(overrides or {})
+        for o, opts in overrides.items():
+            if o not in OUTPUT_NAMES:
+                raise ValueError(f"override for unknown output '{o}'")
+            unknown = set(opts) - set(OVERRIDABLE)
+            if unknown:
+                raise ValueError(f"{o}: cannot override {sorted(unknown)} (allowed: {', '.join(OVERRIDABLE)})")
+        self.options: Dict[str, DecodeOptions] = {}
+        self.converters: Dict[str, TokenIDConverter] = {}
+        self.detokenizers: Dict[str, Callable[[List[str]], str]] = {}
+        self.searches: Dict[str, Optional[BatchBeamSearch]] = {}
+        self.blank_ids: Dict[str, int] = {o: int(getattr(model, "blank_id", {}).get(o, 0)) for o in self.outputs}
+        for o in self.outputs:
+            opts = replace(base, **{k: v for k, v in overrides.get(o, {}).items() if v is not None})
+            opts = self._fit_to_model(o, opts)
+            opts.check(o)
+            self.options[o] = opts
+            token_list = list(model.token_lists[o])
+            self.converters[o] = TokenIDConverter(token_list=token_list)
+            self.detokenizers[o] = make_detokenizer(getattr(args, f"{o}_token_type", None),
+                                                    getattr(args, f"{o}_bpemodel", None))
+            self.searches[o] = None if opts.greedy else self._build_search(o, opts, token_list)
+        frontend_conf = getattr(args, "frontend_conf", None) or {}
+        self.min_samples = int(0.025 * int(frontend_conf.get("fs", 16000)))
+        self.joint: Optional[DecodeOptions] = self._joint_options(base, overrides)
+
+    def _joint_options(self, base: DecodeOptions, overrides: Dict) -> Optional[DecodeOptions]:
+        """A dual-attention model decodes both outputs in one joint beam search (one option set)."""
+        if getattr(self.model, "decoder_coupling", None) is None or base.greedy:
+            return None
+        if sorted(self.outputs) != sorted(OUTPUT_NAMES):
+            raise ValueError("a dual-attention model decodes both outputs together: do not restrict --outputs")
+        if any(v is not None for opts in overrides.values() for v in opts.values()):
+            raise ValueError("a dual-attention model decodes both outputs in one joint search: "
+                             "per-output overrides do not apply")
+        return base
+
+    def _fit_to_model(self, o: str, opts: DecodeOptions) -> DecodeOptions:
+        """A model trained with ctc_weight 1 has no decoder, with 0 no CTC: decode with what exists."""
+        has_ctc, has_dec = o in self.model.ctcs, o in self.model.decoders
+        if not has_dec and opts.ctc_weight != 1.0:
+            logger.warning(f"{o}: the model has no attention decoder; decoding with CTC only")
+            return replace(opts, ctc_weight=1.0)
+        if not has_ctc and opts.ctc_weight != 0.0:
+            logger.warning(f"{o}: the model has no CTC; decoding with the attention decoder only")
+            return replace(opts, ctc_weight=0.0)
+        return opts
+
+    def _build_search(self, o: str, opts: DecodeOptions, token_list: List[str]) -> BatchBeamSearch:
+        model = self.model
+        scorers = dict(decoder=model.decoders[o], length_bonus=LengthBonus(len(token_list)))
+        if opts.ctc_weight > 0.0:
+            scorers["ctc"] = CTCPrefixScorer(ctc=model.ctcs[o], eos=model.eos[o])
+        weights = dict(decoder=1.0 - opts.ctc_weight, ctc=opts.ctc_weight, length_bonus=opts.penalty)
+        search = BatchBeamSearch(
+            scorers=scorers, weights=weights, beam_size=opts.beam_size, vocab_size=len(token_list),
+            sos=model.sos[o], eos=model.eos[o], token_list=token_list, pre_beam_score_key="full",
+        )
+        return search.to(device=self.device).eval()
+
+    # -- decoding
+
+    def _empty(self) -> Dict[str, List[Hyp]]:
+        return {o: [("", [], 0.0)] for o in self.outputs}
+
+    def _is_silent(self, speech: torch.Tensor) -> bool:
+        return speech.numel() < self.min_samples or float(speech.abs().max()) <= self.silence_peak
+
+    @torch.no_grad()
+    def __call__(self, speech: Union[np.ndarray, torch.Tensor]) -> Dict[str, List[Hyp]]:
+        """Decode one utterance (1-D samples); no audio, silence or too-short audio gives empty text."""
+        speech = torch.as_tensor(np.asarray(speech) if not isinstance(speech, torch.Tensor) else speech)
+        speech = speech.to(torch.float32).reshape(-1)
+        if self._is_silent(speech):
+            return self._empty()
+        batch = speech.unsqueeze(0).to(self.device)
+        lengths = torch.tensor([batch.size(1)], dtype=torch.long, device=self.device)
+        try:
+            # one call: the shared encoder part runs once, task-specific blocks once per output
+            encs = self.model.encode_all(batch, lengths)
+        except TooShortUttError:
+            return self._empty()
+        frames = {}
+        for o in self.outputs:
+            enc, enc_lens = encs[o]
+            if isinstance(enc, tuple):  # intermediate-CTC encoders return (out, intermediates)
+                enc = enc[0]
+            frames[o] = enc[0, : int(enc_lens[0])]
+        if any(f.size(0) == 0 for f in frames.values()):
+            return self._empty()
+        if self.joint is not None:
+            return self._decode_joint(frames)
+        return {o: self._decode_output(o, frames[o]) for o in self.outputs}
+
+    def _decode_joint(self, frames: Dict[str, torch.Tensor]) -> Dict[str, List[Hyp]]:
+        m = self.model
+        hyps = m.decoder_coupling.joint_beam_search(m.decoders, frames, m.ctcs, m.sos, m.eos, self.blank_ids,
+                                                    self.joint)
+        results: Dict[str, List[Hyp]] = {o: [] for o in self.outputs}
+        for hyp in hyps:
+            for o in self.outputs:
+                tokens = self.converters[o].ids2tokens(strip_ids(hyp.sides[o].ys, m.sos[o], m.eos[o],
+                                                                 self.blank_ids[o]))
+                results[o].append((self.detokenizers[o](tokens), tokens, hyp.score))
+        return results
+
+    def _decode_output(self, o: str, enc: torch.Tensor) -> List[Hyp]:
+        opts = self.options[o]
+        if opts.greedy:
+            nbest = [greedy_ctc(self.model.ctcs[o], enc, self.blank_ids[o])]
+        else:
+            hyps = self.searches[o](x=enc, maxlenratio=opts.maxlenratio, minlenratio=opts.minlenratio)
+            nbest = []
+            for hyp in hyps[: opts.nbest]:
+                # <sos>/<eos> and blank are not text (a hyp cut at maxlen may carry two <eos>)
+                drop = {self.blank_ids[o], self.model.sos[o], self.model.eos[o]}
+                nbest.append(([i for i in hyp.yseq[1:].tolist() if i not in drop], float(hyp.score)))
+        results = []
+        for ids, score in nbest:
+            tokens = self.converters[o].ids2tokens(ids)
+            results.append((self.detokenizers[o](tokens), tokens, score))
+        return results or [("", [], float("-inf"))]
