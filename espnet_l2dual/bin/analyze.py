@@ -38,7 +38,9 @@ from espnet_l2dual.utils.fileio import atomic_write
 offline.guard()
 
 from espnet_l2dual.analysis import cka, divergence_analysis, gradient_conflict, hidden_states  # noqa: E402
-from espnet_l2dual.analysis import plots, report, task_vectors  # noqa: E402
+from espnet_l2dual.analysis import plots, task_vectors  # noqa: E402
+from espnet_l2dual.analysis.access import skipped  # noqa: E402
+from espnet_l2dual.report import stage10  # noqa: E402
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins, read_divergence  # noqa: E402
 
 log = logging.getLogger("espnet_l2dual.analysis")
@@ -208,15 +210,18 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
     decoded = {}
     for info in [s, m] + mtls:
         decoded[info.tag] = {o: info.dir / args.inference_tag / args.test_set / o / "text" for o in info.tasks}
+    # each output is judged by the headline metric stage 9 chose for its units (PER for phones)
+    metrics = divergence_analysis.headlines_from_results(
+        {x.tag: x.dir / "results.json" for x in [s, m] + mtls}, {x.tag: x.tasks for x in [s, m] + mtls},
+        args.test_set)
     div = divergence_analysis.analyse(
         decoded, {o: data_dir / f"text_{o}" for o in OUTPUTS}, read_divergence(div_path),
-        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins)
+        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins, metrics)
     div["results_json"] = {}
-    for info in [s, m] + mtls:
-        rj = info.dir / "results.json"
-        if rj.is_file():  # stage 9's totals, kept beside ours for a cross-check
-            res = json.loads(rj.read_text(encoding="utf-8")).get(args.test_set, {})
-            div["results_json"][info.tag] = {o: {k: res[o].get(k) for k in ("cer", "wer")} for o in res}
+    for info in [s, m] + mtls:  # stage 9's totals, kept beside ours for a cross-check
+        res = json.loads((info.dir / "results.json").read_text(encoding="utf-8"))[args.test_set]
+        div["results_json"][info.tag] = {o: {k: res[o][k] for k in ("cer", "wer")} | {"headline": res[o]["headline"]}
+                                         for o in info.tasks}
 
     states = {}
     for info in [s, m] + mtls:
@@ -231,12 +236,14 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
     encoder_cka = {"layers": [str(i) for i in range(n_layers)],
                    "pairs": {"stl_surface_vs_stl_meaning": _cka_pair(enc[s.tag], enc[m.tag], s.tag, m.tag)}}
     context_cka, decoder_cka = {}, {}
+    encoder_cka["own_paths"] = {}  # does the model have an encoder path per output (partial, moe)?
     for x in mtls:
         # each output's own encoder path (differs from the other's above a task split)
         path = {o: _layers(states[x.tag], f"enc.{o}.") or enc[x.tag] for o in OUTPUTS}
         encoder_cka["pairs"][f"{x.tag}_vs_stl_surface"] = _cka_pair(path["surface"], enc[s.tag], x.tag, s.tag)
         encoder_cka["pairs"][f"{x.tag}_vs_stl_meaning"] = _cka_pair(path["meaning"], enc[m.tag], x.tag, m.tag)
-        if _layers(states[x.tag], "enc.surface."):
+        encoder_cka["own_paths"][x.tag] = bool(_layers(states[x.tag], "enc.surface."))
+        if encoder_cka["own_paths"][x.tag]:
             encoder_cka["pairs"][f"{x.tag}:surface_vs_{x.tag}:meaning"] = _cka_pair(
                 path["surface"], path["meaning"], f"{x.tag}:surface", f"{x.tag}:meaning")
         ctx_s, ctx_m = _layers(states[x.tag], "ctxmean.surface."), _layers(states[x.tag], "ctxmean.meaning.")
@@ -248,7 +255,7 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
                                               f"{x.tag}:{o}", f"{stl.tag}:{o}")
             decoder_cka[x.tag][o]["unit"] = "token position (teacher forcing)"
 
-    grad = {}
+    grad = {x.tag: skipped("--grad_batches 0") for x in mtls}
     if args.grad_batches > 0:
         for x in mtls:
             log.info("[%s] gradient conflict of %s on %d batches of %s", name, x.tag, args.grad_batches,
@@ -350,7 +357,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         json.dump(analysis, f, ensure_ascii=False, indent=1)
         f.write("\n")
     with atomic_write(args.out_dir / "REPORT.md") as f:
-        f.write(report.render(analysis, figures))
+        f.write(stage10.render(analysis, figures))
     log.info("wrote %s, %s and %d figures", args.out_dir / "REPORT.md", args.out_dir / "analysis.json",
              sum(len(v) for v in figures.values()))
     return 0
