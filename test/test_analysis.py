@@ -14,7 +14,10 @@ import yaml
 
 from l2dual_helpers import parse_args, tiny_config
 
+from espnet_l2dual.analysis import study
 from espnet_l2dual.bin import analyze
+from espnet_l2dual.bin import score as score_cli
+from espnet_l2dual.report import cross_language
 from espnet_l2dual.tasks.l2dual import L2DualTask
 
 TAGS = {"asr_stl_surface_tiny": ["surface"], "asr_stl_meaning_tiny": ["meaning"], "asr_mtl_tiny": ["surface", "meaning"]}
@@ -69,6 +72,7 @@ def make_data(root: Path) -> None:
 
 
 def make_decodes(exp: Path) -> None:
+    """Decoded texts, scored by stage 9's own code (results.json, sclite files)."""
     ids = [f"utt{i:02d}" for i in range(len(SURFACE))]
     for k, (tag, tasks) in enumerate(TAGS.items()):
         for o in tasks:
@@ -79,12 +83,16 @@ def make_decodes(exp: Path) -> None:
             d = exp / tag / INFER / "test" / o
             d.mkdir(parents=True)
             _write(d / "text", zip(ids, hyps))
-        (exp / tag / "results.json").write_text(json.dumps({"test": {o: {"cer": 10.0, "wer": 20.0} for o in tasks}}))
+        assert score_cli.main(["--lang", "en", "--decode_dir", str(exp / tag / INFER),
+                               "--data_root", str(exp.parent / "dump" / "raw"), "--sets", "test",
+                               "--outputs", " ".join(tasks), "--model_config", str(exp / tag / "config.yaml"),
+                               "--results_md", str(exp / tag / "RESULTS.md"),
+                               "--results_json", str(exp / tag / "results.json")]) == 0
 
 
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory):
-    root = tmp_path_factory.mktemp("recipe")
+    root = tmp_path_factory.mktemp("recipe") / "l2en" / "asr1"  # a recipe dir, as make_report reads it
     make_data(root)
     for k, (tag, tasks) in enumerate(TAGS.items()):
         make_model(root / "exp" / tag, tasks, seed=0, train_seed=k + 1)
@@ -109,7 +117,7 @@ def test_outputs_exist(analysed):
     report = (analysed / "REPORT.md").read_text(encoding="utf-8")
     for section in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5."):
         assert section in report
-    assert "asr_mtl_tiny surface CER is higher than STL" in report
+    assert "asr_mtl_tiny surface CER" in report and "95% CI" in report
     pngs = sorted(p.name for p in (analysed / "figures").glob("*.png"))
     for stem in ("divergence", "encoder_cka", "context_cka", "decoder_cka", "task_vectors", "gradient_conflict"):
         assert f"{stem}_tiny.png" in pngs, pngs
@@ -127,10 +135,16 @@ def test_analysis_json(analysed):
     assert g["mtl"] == ["asr_mtl_tiny"]
     d = g["divergence"]
     assert d["mtl_minus_stl"]["asr_mtl_tiny"]["surface"]["overall"]["cer"] > 0
+    assert d["metric"] == {o: {"name": "CER", "kind": "cer", "unit": "char"} for o in ("surface", "meaning")}
+    iv = d["mtl_minus_stl"]["asr_mtl_tiny"]["surface"]["interval"]
+    assert iv["kind"] == "cer" and iv["n_utt"] == len(SURFACE)
+    assert iv["diff"] == pytest.approx(d["mtl_minus_stl"]["asr_mtl_tiny"]["surface"]["overall"]["cer"], abs=0.01)
+    assert iv["ci95"][0] <= iv["diff"] <= iv["ci95"][1]
     sp = d["spearman"]["asr_mtl_tiny"]["surface"]
     assert sp["rho"] > 0 and 0 <= sp["p"] <= 1 and sp["n"] == len(SURFACE)
     pairs = g["encoder_cka"]["pairs"]
     assert set(pairs) == {"stl_surface_vs_stl_meaning", "asr_mtl_tiny_vs_stl_surface", "asr_mtl_tiny_vs_stl_meaning"}
+    assert g["encoder_cka"]["own_paths"] == {"asr_mtl_tiny": False}
     for p in pairs.values():
         assert len(p["linear"]["diag"]) == 2 and len(p["linear"]["matrix"]) == 2
         assert all(0.0 <= x <= 1.0 + 1e-9 for x in p["linear"]["diag"])
@@ -175,3 +189,30 @@ def test_missing_model_named(recipe, tmp_path, caplog):
     shutil.copytree(recipe / "exp", root / "exp", ignore=shutil.ignore_patterns("analysis*", "asr_stl_meaning_tiny"))
     assert _run(root, "exp/analysis") == 1
     assert "missing STL-meaning" in caplog.text
+
+
+def test_cross_language_report_from_a_real_analysis_json(analysed):
+    """The stage-10 analysis.json and stage-9 results.json, as written, fill every table cell."""
+    recipe = analysed.parent.parent
+    data = study.collect([study.Recipe(recipe)], ["stl_surface", "stl_meaning", "mtl"], "_tiny", "test")
+    ent = data["languages"]["en"]["entanglement"]
+    assert all(isinstance(v, float) for v in ent.values()), ent
+    md = cross_language.render(data)
+    table = md.split("## Korean vs English: entanglement (stage 10)")[1].split("\n\n")[1].splitlines()[2:]
+    assert len(table) == len(ent)
+    for row in table:
+        float(row.strip("|").split("|")[-1])  # a number in every row
+    assert "n/a" not in md
+    assert "| en | surface | CER |" in md
+
+
+def test_skipped_gradient_conflict_is_recorded_and_rendered(recipe, analysed):
+    out = "exp/analysis_nograd"
+    assert _run(recipe, out, "--grad_batches", "0") == 0
+    a = json.loads((recipe / out / "analysis.json").read_text(encoding="utf-8"))
+    assert a["groups"]["tiny"]["gradient_conflict"] == {"asr_mtl_tiny": {"skipped": "--grad_batches 0"}}
+    assert "asr_mtl_tiny: skipped (--grad_batches 0)." in (recipe / out / "REPORT.md").read_text(encoding="utf-8")
+    g = study.access.Doc(a, "analysis.json", "stage 10").at("groups", "tiny")
+    summary = study.entanglement_summary(g, "asr_mtl_tiny")
+    assert summary["gradient cosine surface vs meaning, whole encoder"] == {"skipped": "--grad_batches 0"}
+    assert "skipped (--grad_batches 0)" in "\n".join(cross_language.comparison_lines({"en": summary}))

@@ -1,164 +1,295 @@
-"""Cross-language report: STL vs MTL numbers, differences, method rows."""
+"""Cross-language report: STL vs MTL numbers, intervals, verdicts, method rows, missing inputs.
+
+The results.json files and sclite trn files are written by stage 9's own code
+(espnet_l2dual.bin.score) from made-up hypotheses with known error counts.
+"""
 
 import json
 from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Union
 
 import pytest
 
+from espnet_l2dual.bin import score as score_cli
 from espnet_l2dual.bin.make_report import main
 
-
-def _results(recipe: Path, tag: str, per_output: dict) -> None:
-    d = recipe / "exp" / tag
-    d.mkdir(parents=True)
-    body = {"test": {o: {"cer": c, "wer": c * 2, "n_utt": 10, "by_divergence": []} for o, c in per_output.items()}}
-    (d / "results.json").write_text(json.dumps(body))
+N = 20                       # test utterances
+REF = "abcdefghij"           # 10 characters, one word, per utterance
+PHONES = "DH IH S IH Z AH K AE T S"  # 10 phones
+Errors = Union[int, Sequence[int]]  # errors per utterance (one number: the same for every utterance)
 
 
-def _recipe(root: Path, lang: str, stl_s: float, stl_m: float, mtl: tuple) -> Path:
+def _ids() -> List[str]:
+    return [f"u{i:02d}" for i in range(N)]
+
+
+def _data(recipe: Path, phones: bool = False) -> None:
+    d = recipe / "dump" / "raw" / "test"
+    d.mkdir(parents=True, exist_ok=True)
+    surface = PHONES if phones else REF
+    (d / "text_surface").write_text("".join(f"{u} {surface}\n" for u in _ids()))
+    (d / "text_meaning").write_text("".join(f"{u} {REF}\n" for u in _ids()))
+
+
+def _hyp(ref: str, n_err: int, phones: bool) -> str:
+    if phones:
+        units = ref.split()
+        return " ".join(["ZH"] * n_err + units[n_err:])
+    return "X" * n_err + ref[n_err:]
+
+
+def _model(recipe: Path, tag: str, errors: Dict[str, Errors], phones: bool = False) -> dict:
+    """Decodes with the given errors per utterance, scored by stage 9; returns results.json."""
+    if not (recipe / "dump").is_dir():
+        _data(recipe, phones)
+    dec = recipe / "exp" / tag / "decode_beam5"
+    for o, e in errors.items():
+        per_utt = [e] * N if isinstance(e, int) else list(e)
+        ref = PHONES if (phones and o == "surface") else REF
+        (dec / "test" / o).mkdir(parents=True, exist_ok=True)
+        (dec / "test" / o / "text").write_text(
+            "".join(f"{u} {_hyp(ref, k, phones and o == 'surface')}\n" for u, k in zip(_ids(), per_utt)))
+    lang = recipe.parent.name[2:]
+    args = ["--lang", lang, "--decode_dir", str(dec), "--data_root", str(recipe / "dump" / "raw"), "--sets", "test",
+            "--outputs", " ".join(errors), "--results_md", str(dec.parent / "RESULTS.md"),
+            "--results_json", str(dec.parent / "results.json")]
+    if phones:
+        args += ["--unit_surface", "phone"]
+    assert score_cli.main(args) == 0
+    return json.loads((dec.parent / "results.json").read_text())
+
+
+def _recipe(root: Path, lang: str, stl: tuple, mtl: tuple, phones: bool = False) -> Path:
+    """STL-surface, STL-meaning and MTL models; ``stl``/``mtl``: (surface, meaning) errors per utterance."""
     r = root / "egs2" / f"l2{lang}" / "asr1"
-    _results(r, "asr_stl_surface_tiny", {"surface": stl_s})
-    _results(r, "asr_stl_meaning_tiny", {"meaning": stl_m})
-    _results(r, "asr_mtl_tiny", {"surface": mtl[0], "meaning": mtl[1]})
+    _model(r, "asr_stl_surface_tiny", {"surface": stl[0]}, phones)
+    _model(r, "asr_stl_meaning_tiny", {"meaning": stl[1]}, phones)
+    _model(r, "asr_mtl_tiny", {"surface": mtl[0], "meaning": mtl[1]}, phones)
     return r
 
 
-def test_report_has_all_numbers_and_differences(tmp_path: Path) -> None:
-    ko = _recipe(tmp_path, "ko", 10.0, 8.0, (11.0, 7.0))
-    en = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
-    _results(en, "asr_pcgrad_tiny", {"surface": 21.0, "meaning": 4.5})
+def _run(*args: str, analysis: bool = False) -> int:
+    return main([*args, *([] if analysis else ["--without_analysis"])])
+
+
+ALTERNATING = [2 * (i % 2) for i in range(N)]      # 1 error per utterance on average, spread unevenly
+ALTERNATING_2 = [2 * ((i + 1) % 2) for i in range(N)]
+
+
+def test_report_has_all_numbers_intervals_and_verdicts(tmp_path: Path) -> None:
+    ko = _recipe(tmp_path, "ko", (1, 2), (2, 1))                       # MTL: surface +10, meaning -10 everywhere
+    en = _recipe(tmp_path, "en", (ALTERNATING, 1), (ALTERNATING_2, 1))  # same totals, other utterances
     out = tmp_path / "report"
-    assert main(["--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "pcgrad",
-                 "--out_dir", str(out)]) == 0
+    assert _run("--recipes", str(ko), str(en), "--out_dir", str(out)) == 0
     data = json.loads((out / "report.json").read_text())
-    s = data["languages"]["en"]["outputs"]["surface"]["cer"]
-    assert s == {"stl": 20.0, "mtl": 25.0, "mtl_minus_stl": {"abs": 5.0, "rel": 25.0, "ci95": None}}
-    m = data["languages"]["ko"]["outputs"]["meaning"]["cer"]["mtl_minus_stl"]
-    assert m == {"abs": -1.0, "rel": -12.5, "ci95": None}
-    assert data["languages"]["en"]["methods"]["pcgrad"]["surface"]["vs_mtl"]["abs"] == -4.0
+    s = data["languages"]["ko"]["outputs"]["surface"]
+    assert s["metric"] == {"name": "CER", "kind": "cer", "unit": "char"}
+    head = s["rows"][0]
+    assert (head["metric"], head["stl"], head["mtl"]) == ("CER", 10.0, 20.0)
+    assert head["mtl_minus_stl"] == {"abs": 10.0, "rel": 100.0, "ci95": [10.0, 10.0], "n_utt": N}
+    assert [r["metric"] for r in s["rows"]] == ["CER", "WER"]
     md = (out / "REPORT.md").read_text()
-    assert "| en | surface | CER | 20.00 | 25.00 | +5.00 | +25.0% |" in md
-    assert "MTL hurt surface (+5.00 CER points)" in md
-    assert "| en | pcgrad |" in md
+    assert "| ko | surface | CER | 10.00 | 20.00 | +10.00 | [+10.00, +10.00] | +100.0% |" in md
+    assert "MTL hurt surface (MTL−STL +10.00 CER points, 95% CI [+10.00, +10.00])" in md
+    assert "MTL helped meaning (MTL−STL -10.00 CER points, 95% CI [-10.00, -10.00])" in md
+    en_line = next(line for line in md.splitlines() if line.startswith("- **en**"))
+    assert "surface: MTL−STL +0.00 CER points, no difference resolved (95% CI [" in en_line
+    assert "hurt" not in en_line and "helped" not in en_line
+    assert "Stage 10 (entanglement) is not in this report" in md
 
 
-def test_missing_results_are_reported_not_invented(tmp_path: Path, capsys) -> None:
-    r = tmp_path / "egs2" / "l2ko" / "asr1"
-    _results(r, "asr_mtl_tiny", {"surface": 1.0, "meaning": 2.0})
+def test_phone_outputs_are_reported_and_bootstrapped_by_per(tmp_path: Path) -> None:
+    # STL: 1 wrong phone of 10 per utterance; MTL: 3. Phone-symbol CER would count letters instead.
+    en = _recipe(tmp_path, "en", (1, 1), (3, 1), phones=True)
+    res = json.loads((en / "exp" / "asr_mtl_tiny" / "results.json").read_text())["test"]
+    assert res["surface"]["headline"] == {"name": "PER", "kind": "ter", "unit": "phone",
+                                          "value": pytest.approx(30.0), "score_subdir": "score_ter"}
+    assert res["surface"]["cer"] != pytest.approx(30.0)      # the compatibility field stays what it was
+    assert res["meaning"]["headline"]["name"] == "CER"
     out = tmp_path / "report"
-    main(["--recipes", str(r), "--out_dir", str(out)])
-    assert "no STL/MTL results for ko/surface, ko/meaning" in capsys.readouterr().err
-    assert "n/a" in (out / "REPORT.md").read_text()
+    assert _run("--recipes", str(en), "--out_dir", str(out)) == 0
+    data = json.loads((out / "report.json").read_text())["languages"]["en"]["outputs"]["surface"]
+    assert [r["metric"] for r in data["rows"]] == ["PER"]     # no CER of phone symbols, no WER (= PER)
+    assert data["rows"][0]["mtl_minus_stl"]["ci95"] == [20.0, 20.0]
+    md = (out / "REPORT.md").read_text()
+    assert "| en | surface | PER | 10.00 | 30.00 | +20.00 | [+20.00, +20.00] | +200.0% |" in md
+    assert "MTL hurt surface (MTL−STL +20.00 PER points" in md
 
 
-def _analysis(enc_diag: list, ctx_diag: list, tv: float, grad: float, rho: float) -> dict:
-    """The parts of a stage-10 analysis.json the cross-language table reads."""
-    cka = lambda diag: {"linear": {"diag": diag}}  # noqa: E731
+def test_configs_judged_by_different_metrics_are_refused(tmp_path: Path, capsys) -> None:
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    _model(r, "asr_stl_surface_tiny", {"surface": 1}, phones=True)
+    _model(r, "asr_stl_meaning_tiny", {"meaning": 1})
+    _model(r, "asr_mtl_tiny", {"surface": 1, "meaning": 1})     # surface scored as characters
+    assert _run("--recipes", str(r), "--out_dir", str(tmp_path / "report")) == 1
+    err = capsys.readouterr().err
+    assert "en surface: the configs judge this output by different metrics (stl_surface PER (phone units), " \
+           "mtl CER (char units))" in err
+
+
+def test_method_rows_and_surface_verdicts(tmp_path: Path) -> None:
+    en = _recipe(tmp_path, "en", (1, 1), (3, 1))                     # MTL hurts surface by 20 points
+    ko = _recipe(tmp_path, "ko", (3, 1), (1, 1))                     # MTL helps surface by 20 points
+    _model(en, "asr_partial_tiny", {"surface": 2, "meaning": 1})    # halves the penalty
+    _model(en, "asr_moe_tiny", {"surface": 3, "meaning": 1})        # same as MTL on every utterance
+    _model(en, "asr_ortho_tiny", {"surface": 4, "meaning": 1})      # worse than MTL
+    for c in ("partial", "moe", "ortho"):
+        _model(ko, f"asr_{c}_tiny", {"surface": 2, "meaning": 1})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial", "moe",
+                "ortho", "--out_dir", str(out)) == 0
+    data = json.loads((out / "report.json").read_text())
+    assert data["languages"]["en"]["methods"]["partial"]["surface"]["vs_mtl"]["abs"] == -10.0
+    md = (out / "REPORT.md").read_text()
+    assert "| en | partial | 20.00 | +10.00 [+10.00, +10.00] | -10.00 [-10.00, -10.00] |" in md
+    assert ("en partial: **reduced** the MTL surface penalty of +20.00 CER points by 10.00 points; "
+            "a penalty remains against STL") in md
+    assert "en moe: no reduction of the MTL surface penalty of +20.00 CER points resolved: moe−MTL no difference " \
+           "resolved (95% CI [+0.00, +0.00] includes 0)" in md
+    assert "en ortho: did **not** reduce the MTL surface penalty of +20.00 CER points; it is worse than MTL" in md
+    assert "ko partial: MTL helped surface (MTL−STL -20.00 [-20.00, -20.00]), so there was no penalty to reduce; " \
+           "partial is worse than MTL" in md
+
+
+def test_an_unresolved_mtl_difference_gets_no_verdict_word(tmp_path: Path) -> None:
+    en = _recipe(tmp_path, "en", (ALTERNATING, 1), (ALTERNATING_2, 1))
+    _model(en, "asr_partial_tiny", {"surface": ALTERNATING, "meaning": 1})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial",
+                "--out_dir", str(out)) == 0
+    md = (out / "REPORT.md").read_text()
+    line = next(line for line in md.splitlines() if line.startswith("- en partial:"))
+    assert line.startswith("- en partial: MTL−STL surface +0.00 CER points, no difference resolved (95% CI [")
+    assert "spans 0), so there is no resolved penalty to reduce" in line
+    assert "partial vs MTL: no difference resolved (95% CI [" in line
+    assert "reduced" not in line
+
+
+# ------------------------------------------------------------------ stage 10 in the report
+
+
+def _cka(diag: list) -> dict:
+    return {"linear": {"diag": diag}}
+
+
+def _analysis(enc_diag: list, ctx_diag: list, tv: float, grad: Optional[float], rho: float) -> dict:
+    """The parts of a stage-10 analysis.json the cross-language table reads (test_analysis checks a real one)."""
     return {"groups": {"tiny": {
         "mtl": ["asr_mtl_tiny"],
-        "encoder_cka": {"pairs": {"stl_surface_vs_stl_meaning": cka(enc_diag),
-                                  "asr_mtl_tiny_vs_stl_surface": cka([0.9, 0.8]),
-                                  "asr_mtl_tiny_vs_stl_meaning": cka([0.9, 0.95])}},
-        "context_cka": {"asr_mtl_tiny": cka(ctx_diag)},
-        "decoder_cka": {"asr_mtl_tiny": {"surface": cka([0.7]), "meaning": cka([0.4])}},
+        "encoder_cka": {"own_paths": {"asr_mtl_tiny": False},
+                        "pairs": {"stl_surface_vs_stl_meaning": _cka(enc_diag),
+                                  "asr_mtl_tiny_vs_stl_surface": _cka([0.9, 0.8]),
+                                  "asr_mtl_tiny_vs_stl_meaning": _cka([0.9, 0.95])}},
+        "context_cka": {"asr_mtl_tiny": _cka(ctx_diag)},
+        "decoder_cka": {"asr_mtl_tiny": {"surface": _cka([0.7]), "meaning": _cka([0.4])}},
         "task_vectors": {"all": {"cosine": tv}},
-        "gradient_conflict": {"asr_mtl_tiny": {"all": {"mean": grad}}},
-        "divergence": {"spearman": {"asr_mtl_tiny": {"surface": {"rho": rho, "p": 0.01}}}},
+        "gradient_conflict": {"asr_mtl_tiny": {"all": {"mean": grad}} if grad is not None
+                              else {"skipped": "--grad_batches 0"}},
+        "divergence": {"spearman": {"asr_mtl_tiny": {"surface": {"rho": rho, "p": 0.01, "n": 20}}}},
     }}}
 
 
+def _write_analysis(recipe: Path, a: dict) -> None:
+    (recipe / "exp" / "analysis").mkdir(parents=True, exist_ok=True)
+    (recipe / "exp" / "analysis" / "analysis.json").write_text(json.dumps(a))
+
+
 def test_report_compares_entanglement_across_languages(tmp_path: Path) -> None:
-    ko = _recipe(tmp_path, "ko", 10.0, 8.0, (11.0, 7.0))
-    en = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
-    for r, a in ((ko, _analysis([0.5, 0.3], [0.2, 0.4], 0.1, -0.05, 0.1)),
-                 (en, _analysis([0.9, 0.97], [0.9, 0.96], 0.6, 0.2, 0.5))):
-        (r / "exp" / "analysis").mkdir(parents=True)
-        (r / "exp" / "analysis" / "analysis.json").write_text(json.dumps(a))
+    ko = _recipe(tmp_path, "ko", (1, 1), (2, 1))
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
+    _write_analysis(ko, _analysis([0.5, 0.3], [0.2, 0.4], 0.1, -0.05, 0.1))
+    _write_analysis(en, _analysis([0.9, 0.97], [0.9, 0.96], 0.6, None, 0.5))
     out = tmp_path / "report"
-    main(["--recipes", str(ko), str(en), "--out_dir", str(out)])
+    assert _run("--recipes", str(ko), str(en), "--out_dir", str(out), analysis=True) == 0
     data = json.loads((out / "report.json").read_text())
     en_e = data["languages"]["en"]["entanglement"]
     assert en_e["encoder CKA, STL-surface vs STL-meaning (last layer)"] == 0.97
     assert en_e["MTL surface vs meaning decoder contexts, CKA (mean over layers)"] == pytest.approx(0.93)
+    assert en_e["gradient cosine surface vs meaning, whole encoder"] == {"skipped": "--grad_batches 0"}
     md = (out / "REPORT.md").read_text()
     assert "## Korean vs English: entanglement (stage 10)" in md
     assert "| encoder CKA, STL-surface vs STL-meaning (last layer) | 0.300 | 0.970 |" in md
-    assert "| gradient cosine surface vs meaning, whole encoder | -0.050 | 0.200 |" in md
+    assert "| gradient cosine surface vs meaning, whole encoder | -0.050 | skipped (--grad_batches 0) |" in md
+    assert "n/a" not in md
 
 
 def test_method_rows_carry_the_task_cka_of_each_model(tmp_path: Path) -> None:
-    en = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
-    _results(en, "asr_partial_tiny", {"surface": 21.0, "meaning": 4.5})
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
+    _model(en, "asr_partial_tiny", {"surface": 1, "meaning": 1})
     a = _analysis([0.9, 0.97], [0.9, 0.96], 0.6, 0.2, 0.5)
     g = a["groups"]["tiny"]
     g["mtl"].append("asr_partial_tiny")
-    g["context_cka"]["asr_partial_tiny"] = {"linear": {"diag": [0.2, 0.4]}}
-    g["encoder_cka"]["pairs"]["asr_partial_tiny:surface_vs_asr_partial_tiny:meaning"] = {
-        "linear": {"diag": [1.0, 0.55]}}
-    (en / "exp" / "analysis").mkdir(parents=True)
-    (en / "exp" / "analysis" / "analysis.json").write_text(json.dumps(a))
+    g["context_cka"]["asr_partial_tiny"] = _cka([0.2, 0.4])
+    g["encoder_cka"]["own_paths"]["asr_partial_tiny"] = True
+    g["encoder_cka"]["pairs"]["asr_partial_tiny:surface_vs_asr_partial_tiny:meaning"] = _cka([1.0, 0.55])
+    _write_analysis(en, a)
     out = tmp_path / "report"
-    main(["--recipes", str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial", "--out_dir", str(out)])
+    assert _run("--recipes", str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial",
+                "--out_dir", str(out), analysis=True) == 0
     data = json.loads((out / "report.json").read_text())
     assert data["languages"]["en"]["task_cka"]["partial"] == {"contexts": pytest.approx(0.3), "encoder": 0.55}
     md = (out / "REPORT.md").read_text()
-    assert "| en | mtl | 25.00 | +5.00 | 0 | 4.00 | -1.00 | 0 | 0.930 | n/a |" in md
-    assert "| en | partial | 21.00 | +1.00 | -4.00 | 4.50 | -0.50 | +0.50 | 0.300 | 0.550 |" in md
+    assert "| 0.930 | — (one encoder path shared by both outputs) |" in md.split("| en | mtl |")[1].split("\n")[0]
+    assert md.split("| en | partial |")[1].split("\n")[0].endswith("| 0.300 | 0.550 |")
 
 
-def test_verdicts_say_whether_a_method_reduced_the_surface_penalty(tmp_path: Path) -> None:
-    en = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))    # MTL hurts surface by 5 points
-    ko = _recipe(tmp_path, "ko", 10.0, 8.0, (9.0, 7.0))     # MTL helps surface by 1 point
-    _results(en, "asr_partial_tiny", {"surface": 21.0, "meaning": 4.5})
-    _results(en, "asr_moe_tiny", {"surface": 26.0, "meaning": 4.0})
-    _results(ko, "asr_partial_tiny", {"surface": 9.5, "meaning": 7.5})
+# ------------------------------------------------------------------ missing inputs stop it
+
+
+def test_missing_results_stop_the_report_and_name_the_file(tmp_path: Path, capsys) -> None:
+    r = tmp_path / "egs2" / "l2ko" / "asr1"
+    _model(r, "asr_mtl_tiny", {"surface": 1, "meaning": 2})
     out = tmp_path / "report"
-    main(["--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial", "moe",
-          "--out_dir", str(out)])
-    md = (out / "REPORT.md").read_text()
-    assert ("en partial: **reduced** the MTL surface penalty from +5.00 to +1.00 CER points "
-            "(by 4.00 points, 80% of it) (partial−STL +1.00, partial−MTL -4.00)") in md
-    assert "en moe: did **not** reduce the MTL surface penalty of +5.00 (moe−STL +6.00, moe−MTL +1.00)" in md
-    assert "ko partial: MTL did not hurt surface (MTL−STL -1.00), so there was no penalty to reduce; " \
-           "partial kept part of MTL's surface gain (partial−STL -0.50, partial−MTL +0.50)" in md
+    assert _run("--recipes", str(r), "--out_dir", str(out)) == 1
+    err = capsys.readouterr().err
+    for tag in ("asr_stl_surface_tiny", "asr_stl_meaning_tiny"):
+        assert f"ko {tag[4:-5]}: {r}/exp/{tag}/results.json: not found (stage 9" in err
+    assert "no report written" in err
+    assert not (out / "REPORT.md").exists()
 
 
-def _scored(recipe: Path, tag: str, output: str, per_utt_hyp: dict, ref: dict) -> None:
-    """A results.json entry whose score_dir holds sclite trn files, as stage 9 leaves them."""
-    d = recipe / "exp" / tag
-    score = d / "decode_beam5" / "test" / output / "score_cer"
-    score.mkdir(parents=True)
-    for name, rows in (("ref.trn", ref), ("hyp.trn", per_utt_hyp)):
-        (score / name).write_text("".join(f"{' '.join(t)} (s-{u})\n" for u, t in rows.items()))
-    data = json.loads((d / "results.json").read_text()) if (d / "results.json").is_file() else {"test": {}}
-    errs = sum(sum(a != b for a, b in zip(ref[u], h)) for u, h in per_utt_hyp.items())
-    data["test"][output] = {"cer": 100.0 * errs / sum(len(r) for r in ref.values()), "wer": 0.0,
-                            "score_dir": f"decode_beam5/test/{output}"}
-    (d / "results.json").write_text(json.dumps(data))
-
-
-def test_differences_carry_paired_bootstrap_intervals(tmp_path: Path) -> None:
-    r = tmp_path / "egs2" / "l2en" / "asr1"
-    ref = {i: "abcdefghij" for i in range(30)}
-    one_wrong = {i: "Xbcdefghij" for i in range(30)}
-    three_wrong = {i: "XYZdefghij" for i in range(30)}
-    _scored(r, "asr_stl_surface_tiny", "surface", one_wrong, ref)
-    _scored(r, "asr_stl_meaning_tiny", "meaning", one_wrong, ref)
-    _scored(r, "asr_mtl_tiny", "surface", three_wrong, ref)         # MTL: +20 points on every utterance
-    _scored(r, "asr_mtl_tiny", "meaning", one_wrong, ref)
-    _scored(r, "asr_partial_tiny", "surface", one_wrong, ref)
-    _scored(r, "asr_partial_tiny", "meaning", one_wrong, ref)
+def test_missing_analysis_stops_the_report(tmp_path: Path, capsys) -> None:
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
     out = tmp_path / "report"
-    main(["--recipes", str(r), "--configs", "stl_surface", "stl_meaning", "mtl", "partial", "--out_dir", str(out)])
-    data = json.loads((out / "report.json").read_text())["languages"]["en"]
-    assert data["outputs"]["surface"]["cer"]["mtl_minus_stl"]["ci95"] == [20.0, 20.0]
-    assert data["methods"]["partial"]["surface"]["vs_mtl"]["ci95"] == [-20.0, -20.0]
-    md = (out / "REPORT.md").read_text()
-    assert "partial−MTL -20.00 [-20.00, -20.00]" in md
+    assert _run("--recipes", str(en), "--out_dir", str(out), analysis=True) == 1
+    assert f"en analysis: {en}/exp/analysis/analysis.json: not found (stage 10" in capsys.readouterr().err
+    a = _analysis([0.9, 0.97], [0.9, 0.96], 0.6, 0.2, 0.5)
+    del a["groups"]["tiny"]["context_cka"]["asr_mtl_tiny"]
+    _write_analysis(en, a)
+    assert _run("--recipes", str(en), "--out_dir", str(out), analysis=True) == 1
+    assert "missing key 'groups.tiny.context_cka.asr_mtl_tiny'" in capsys.readouterr().err
+    a["groups"]["tiny"]["context_cka"]["asr_mtl_tiny"] = _cka([0.9])
+    a["groups"]["tiny"]["gradient_conflict"] = {}  # the layout before skipped quantities were recorded
+    _write_analysis(en, a)
+    assert _run("--recipes", str(en), "--out_dir", str(out), analysis=True) == 1
+    assert "missing key 'groups.tiny.gradient_conflict.asr_mtl_tiny'" in capsys.readouterr().err
+
+
+def test_results_without_headline_or_trn_files_are_named(tmp_path: Path, capsys) -> None:
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
+    res = en / "exp" / "asr_mtl_tiny" / "results.json"
+    body = json.loads(res.read_text())
+    del body["test"]["meaning"]["headline"]       # results.json of an older stage 9
+    res.write_text(json.dumps(body))
+    (en / "exp" / "asr_stl_surface_tiny" / "decode_beam5" / "test" / "surface" / "score_cer" / "hyp.trn").unlink()
+    out = tmp_path / "report"
+    assert _run("--recipes", str(en), "--out_dir", str(out)) == 1
+    err = capsys.readouterr().err
+    assert f"en mtl meaning: {res}: missing key 'test.meaning.headline'" in err
+    assert "en stl_surface surface: " in err and "score_cer/hyp.trn: not found" in err
+
+
+def test_configs_without_the_baselines_are_a_usage_error(tmp_path: Path, capsys) -> None:
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
+    assert _run("--recipes", str(en), "--configs", "mtl", "--out_dir", str(tmp_path / "r")) == 2
+    assert "--configs must include stl_surface, stl_meaning, mtl" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ provenance, MDD
 
 
 def test_report_prints_each_models_provenance(tmp_path: Path) -> None:
-    r = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
+    r = _recipe(tmp_path, "en", (1, 1), (2, 1))
     res = r / "exp" / "asr_mtl_tiny" / "results.json"
     body = json.loads(res.read_text())
     body["provenance"] = {"commit": "abcdef1234567", "dirty": True, "config_sha1": "0123456789abcdef",
@@ -170,24 +301,23 @@ def test_report_prints_each_models_provenance(tmp_path: Path) -> None:
     body["provenance"] = {"commit": "1111111111", "dirty": False}
     stl.write_text(json.dumps(body))
     out = tmp_path / "report"
-    assert main(["--recipes", str(r), "--out_dir", str(out)]) == 0
+    assert _run("--recipes", str(r), "--out_dir", str(out)) == 0
     md = (out / "REPORT.md").read_text()
     assert "| en | mtl | `abcdef1234 (dirty)` | `0123456789ab` | `feedfacecafe0001` | 3 | beam_size=5 |" in md
-    assert "| en | stl_meaning | not recorded" in md
-    assert "2 different toolkit states" in md
+    assert "| en | stl_surface | `1111111111` | `not recorded` | `not recorded` | not recorded |" in md
+    assert "different toolkit states" in md
 
 
 def test_report_compares_configs_on_mdd_f1_with_intervals(tmp_path: Path) -> None:
-    r = _recipe(tmp_path, "en", 20.0, 5.0, (25.0, 4.0))
+    r = _recipe(tmp_path, "en", (1, 1), (2, 1))
 
     def add_mdd(tag: str, per_utt: dict, f1: float) -> None:
         res = r / "exp" / tag / "results.json"
         body = json.loads(res.read_text())
-        body["test"]["surface"]["score_dir"] = "decode/test/surface"
         body["test"]["surface"]["mdd"] = {"units": "letters", "prompted": {"f1": f1, "precision": 1, "recall": 1},
                                           "prompt_free": {"note": "no meaning output in this model"}}
         res.write_text(json.dumps(body))
-        d = r / "exp" / tag / "decode/test/surface/score_mdd"
+        d = r / "exp" / tag / body["test"]["surface"]["score_dir"] / "score_mdd"
         d.mkdir(parents=True)
         rows = "".join(f"u{i} 5 {fr} {fa} {tr} {tr} 0\n" for i, (tr, fr, fa) in per_utt.items())
         (d / "prompted.tsv").write_text("utt ta fr fa tr cd de\n" + rows)
@@ -196,10 +326,12 @@ def test_report_compares_configs_on_mdd_f1_with_intervals(tmp_path: Path) -> Non
     add_mdd("asr_stl_surface_tiny", {i: (1, 0, 1) for i in range(40)}, 66.67)
     add_mdd("asr_mtl_tiny", {i: (2, 0, 0) for i in range(40)}, 100.0)
     out = tmp_path / "report"
-    assert main(["--recipes", str(r), "--out_dir", str(out)]) == 0
+    assert _run("--recipes", str(r), "--out_dir", str(out)) == 0
     data = json.loads((out / "report.json").read_text())
     vs = data["languages"]["en"]["mdd"]["mtl"]["prompted"]["vs_stl_surface"]
     assert vs["diff"] == pytest.approx(33.33, abs=0.01) and vs["ci95"][0] > 0
     md = (out / "REPORT.md").read_text()
     assert "## Mispronunciation detection" in md
-    assert "| en | mtl | 100.00 | +33.33 [" in md and "(not resolved)" not in md.split("| en | mtl |")[1].split("\n")[0]
+    row = md.split("| en | mtl | 100.00 |")[1].split("\n")[0]
+    assert row.startswith(" +33.33 [") and "(not resolved)" not in row
+    assert "not computed (no meaning output in this model)" in md

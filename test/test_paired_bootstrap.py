@@ -50,3 +50,13 @@ def test_different_references_are_refused() -> None:
     with pytest.raises(ValueError, match="same reference"):
         paired_difference({"u": (1, 5)}, {"u": (1, 6)})
     assert paired_difference({"u": (1, 5)}, {"v": (1, 5)}) is None
+
+
+def test_one_utterance_gives_no_interval() -> None:
+    from espnet_l2dual.scoring.paired_bootstrap import interval_record
+
+    r = paired_difference({"u": (1, 5)}, {"u": (3, 5)})
+    assert r["diff"] == pytest.approx(40.0) and r["lo"] is None and "too few" in r["no_ci"]
+    rec = interval_record(r)
+    assert rec["ci95"] is None and rec["diff"] == 40.0 and "too few" in rec["no_ci"]
+    assert interval_record(None)["no_ci"] == "the two systems share no utterance"

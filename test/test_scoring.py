@@ -13,7 +13,8 @@ from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.by_divergence import parse_bins, rates_by_divergence, read_divergence
 from espnet_l2dual.scoring.cross_check import ScoreMismatch, assert_agree, jiwer_counts
 from espnet_l2dual.scoring.sclite import ErrorCounts, parse_result, run_sclite, trn_id
-from espnet_l2dual.scoring.units import SPACE, decompose_hangul, kinds_for, recompose_hangul, to_units
+from espnet_l2dual.scoring.units import (SPACE, decompose_hangul, headline, headline_from_json, kinds_for,
+                                        recompose_hangul, to_units, unit_from_config)
 
 
 def _write(path: Path, lines) -> Path:
@@ -212,6 +213,7 @@ def test_cli_english_token_surface(tmp_path):
     assert rc == 0
     res = json.loads((exp / "results.json").read_text())
     assert res["test"]["surface"]["ter"] == pytest.approx(100 / 6)
+    assert res["test"]["surface"]["headline"]["name"] == "TER"  # tokens that are not named phones
     assert "ter" not in res["test"]["meaning"] and "jer" not in res["test"]["meaning"]
     assert res["test"]["meaning"]["wer"] == pytest.approx(50.0)
     assert (dec / "test" / "surface" / "score_ter" / "result.txt").is_file()
@@ -263,3 +265,69 @@ def test_cli_mdd_prompt_free_korean_uses_the_meaning_hypothesis(tmp_path):
     # s2_u3 has no meaning hypothesis: prompt-free has no canonical units for it (안녕: 6 jamo)
     assert pr["n_canonical"] == pf["n_canonical"] + 6
     assert pr["fa"] == 0 and pr["fr"] >= 12  # the empty s1_u2 hypothesis rejects all of 감사함니다
+
+
+# ---------------------------------------------------------------- headline metric by unit
+
+def test_headline_metric_by_unit():
+    assert (headline("char").name, headline("char").kind) == ("CER", "cer")
+    assert (headline("phone").name, headline("phone").kind, headline("phone").score_subdir) == ("PER", "ter", "score_ter")
+    assert headline("token").name == "TER"
+    assert headline_from_json(headline("phone").to_json(12.5)) == headline("phone")
+    with pytest.raises(ValueError, match="not the one of unit 'phone'"):
+        headline_from_json({"name": "CER", "kind": "cer", "unit": "phone"})
+    assert kinds_for("en", "phone") == ["cer", "wer", "ter"]
+
+
+def test_unit_from_config():
+    phones = ["<blank>", "<unk>", "AH", "DH", "IH", "S", "<sos/eos>"]
+    assert unit_from_config({"surface_token_type": "word", "surface_token_list": phones}, "surface") == "phone"
+    words = ["<blank>", "<unk>", "THE", "CAT", "<sos/eos>"]
+    assert unit_from_config({"surface_token_type": "word", "surface_token_list": words}, "surface") == "token"
+    assert unit_from_config({"meaning_token_type": "phn"}, "meaning") == "phone"
+    for t in ("char", "jamo", "bpe", None):
+        assert unit_from_config({"surface_token_type": t}, "surface") == "char"
+
+
+def test_cli_phone_surface_from_the_model_config_is_judged_by_per(tmp_path):
+    """L2-ARCTIC-like phones in word tokens: the headline is the phone error rate, not CER of the symbols."""
+    import yaml
+
+    data_root, dec = _make_exp(tmp_path, "en")
+    conf = dec.parent / "config.yaml"
+    conf.write_text(yaml.safe_dump({"surface_token_type": "word",
+                                    "surface_token_list": ["<blank>", "<unk>", "AE", "AH", "D", "IH", "K", "S", "T",
+                                                           "<sos/eos>"],
+                                    "meaning_token_type": "char", "meaning_token_list": ["<blank>", "T"]}))
+    _write(data_root / "test" / "text_canonical", ["s1_u1 DH IH S", "s1_u2 K AE T"])
+    rc, exp = _run(data_root, dec, "en", "--model_config", str(conf))
+    assert rc == 0
+    res = json.loads((exp / "results.json").read_text())["test"]
+    s = res["surface"]
+    # 1 phone substituted (AE -> AH) of 6; the character CER of the symbols is another number
+    assert s["headline"] == {"name": "PER", "kind": "ter", "unit": "phone", "value": pytest.approx(100 / 6),
+                             "score_subdir": "score_ter"}
+    assert s["cer"] != pytest.approx(100 / 6) and "ter" in s["by_divergence"][0]
+    assert (dec / "test" / "surface" / "score_ter" / "hyp.trn").is_file()
+    assert res["meaning"]["headline"]["name"] == "CER"
+    md = (exp / "RESULTS.md").read_text()
+    assert "surface PER 16.67 (phone units)" in md and "meaning CER" in md
+    assert s["mdd"]["units"] == "phones"
+
+
+def test_divergence_analysis_uses_the_headline_metric(tmp_path):
+    from espnet_l2dual.analysis import divergence_analysis
+
+    ids = [f"u{i}" for i in range(6)]
+    ref = _write(tmp_path / "text_surface", [f"{u} DH IH S" for u in ids])
+    stl = _write(tmp_path / "stl", [f"{u} DH IH S" for u in ids])
+    mtl = _write(tmp_path / "mtl", [f"{u} D IH S" for u in ids])  # one phone (DH -> D) wrong everywhere
+    div = divergence_analysis.analyse({"stl": {"surface": stl}, "mtl": {"surface": mtl}}, {"surface": ref},
+                                      {u: 0.1 for u in ids}, {"surface": "stl"}, ["mtl"], "en", "0,0.5,1",
+                                      {"surface": headline("phone")})
+    assert div["metric"]["surface"] == {"name": "PER", "kind": "ter", "unit": "phone"}
+    d = div["mtl_minus_stl"]["mtl"]["surface"]
+    assert d["overall"]["ter"] == pytest.approx(100 / 3)          # 1 of 3 phones
+    assert d["overall"]["cer"] == pytest.approx(100 / 7)          # 1 of 7 characters (with spaces): not PER
+    assert d["interval"] == {"kind": "ter", "diff": pytest.approx(33.33, abs=0.01), "ci95": [33.33, 33.33],
+                             "n_utt": 6}

@@ -4,6 +4,9 @@ The question: does multi-task training hurt (or help) an output more on utteranc
 whose pronunciation departs further from the intended words?  Errors are recounted
 per utterance from the decoded texts (same units as stage 9), so the per-bin rates
 match stage 9's and the per-utterance differences feed a Spearman correlation.
+Each output is judged by its headline error rate (stage 9's: CER for characters, PER
+for phones), and the overall MTL−STL difference gets a paired-bootstrap interval so
+the report's sentence can say whether it is resolved.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from scipy import stats
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.by_divergence import edit_distance, parse_bins, rates_by_divergence
-from espnet_l2dual.scoring.units import to_units
+from espnet_l2dual.scoring.paired_bootstrap import interval_record, paired_difference
+from espnet_l2dual.scoring.units import Headline, headline, to_units
 from espnet_l2dual.utils.fileio import iter_table, read_table
 
 KINDS = ("cer", "wer")
@@ -29,10 +33,40 @@ def read_hypotheses(path: Path) -> Dict[str, str]:
     return {utt: text for _, utt, text in iter_table(path, allow_empty_value=True)}
 
 
-def output_units(ref: Mapping[str, str], hyp: Mapping[str, str], lang: str) -> Units:
+def output_units(ref: Mapping[str, str], hyp: Mapping[str, str], lang: str,
+                 kinds: Sequence[str] = KINDS) -> Units:
     """Reference and hypothesis units per kind; a missing hypothesis counts as empty."""
     return {k: {u: (to_units(t, k, lang), to_units(hyp.get(u, ""), k, lang)) for u, t in ref.items()}
-            for k in KINDS}
+            for k in kinds}
+
+
+def utterance_errors(units: Units, kind: str) -> Dict[str, Tuple[int, int]]:
+    """{utt: (edits, reference length)}: the input of the paired bootstrap."""
+    return {u: (edit_distance(r, h), len(r)) for u, (r, h) in units[kind].items()}
+
+
+def headlines_from_results(results: Mapping[str, Path], tasks: Mapping[str, Sequence[str]], test_set: str
+                           ) -> Dict[str, Headline]:
+    """Each output's headline metric, read from the models' results.json (stage 9).
+
+    Every model of the group must judge an output by the same metric; otherwise their
+    difference is not an error-rate difference at all, and this says which disagree.
+    """
+    from espnet_l2dual.analysis import access
+
+    found: Dict[str, Dict[str, str]] = {}
+    out: Dict[str, Headline] = {}
+    for tag, path in results.items():
+        doc = access.load_results(path)
+        for o in tasks[tag]:
+            h = access.headline_of(access.output_entry(doc, test_set, o))
+            if o in out and out[o] != h:
+                other = next(t for t, names in found.items() if o in names)
+                raise DataError(path, None, f"{tag} scores {o} by {h.name} ({h.unit} units) but {other} by "
+                                f"{out[o].name} ({out[o].unit} units): their difference is not comparable")
+            out.setdefault(o, h)
+            found.setdefault(tag, {})[o] = h.name
+    return out
 
 
 def utterance_rates(units: Units, kind: str = "cer") -> Dict[str, float]:
@@ -45,24 +79,33 @@ def utterance_rates(units: Units, kind: str = "cer") -> Dict[str, float]:
 
 
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> Dict[str, Optional[float]]:
-    """Spearman rho and two-sided p-value; None when undefined (fewer than 3 points or a constant)."""
+    """Spearman rho and two-sided p-value; None, with ``skipped`` saying why, when undefined."""
     n = len(xs)
-    if n < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
-        return {"rho": None, "p": None, "n": n}
+    if n < 3:
+        return {"rho": None, "p": None, "n": n, "skipped": f"undefined: {n} utterances (fewer than 3)"}
+    if len(set(xs)) < 2 or len(set(ys)) < 2:
+        which = "divergence" if len(set(xs)) < 2 else "the MTL−STL difference"
+        return {"rho": None, "p": None, "n": n, "skipped": f"undefined: {which} is the same for every utterance"}
     res = stats.spearmanr(xs, ys)
     rho, p = float(res.statistic), float(res.pvalue)
-    return {"rho": None if math.isnan(rho) else rho, "p": None if math.isnan(p) else p, "n": n}
+    if math.isnan(rho) or math.isnan(p):
+        return {"rho": None, "p": None, "n": n, "skipped": "undefined (not a number)"}
+    return {"rho": rho, "p": p, "n": n}
 
 
 def analyse(models: Mapping[str, Mapping[str, Path]], ref_paths: Mapping[str, Path],
             utt2div: Mapping[str, float], stl: Mapping[str, str], mtls: Sequence[str],
-            lang: str, bins_spec: str) -> dict:
+            lang: str, bins_spec: str, metrics: Optional[Mapping[str, Headline]] = None) -> dict:
     """Divergence analysis of one size group.
 
     ``models[tag][output]`` is the decoded text of that model and output; ``stl[output]``
-    the STL tag of each output.  Returns per-model/output bin rates, MTL−STL per bin and
-    Spearman(divergence, MTL−STL per-utterance CER).
+    the STL tag of each output; ``metrics[output]`` its headline error rate (default CER).
+    Returns per-model/output bin rates (every kind), MTL−STL per bin, the overall MTL−STL
+    headline difference with its 95% paired-bootstrap interval (``interval``), and
+    Spearman(divergence, MTL−STL per-utterance headline error rate).
     """
+    metrics = {o: (metrics or {}).get(o) or headline("char") for o in ref_paths}
+    kinds = list(dict.fromkeys([*KINDS, *(h.kind for h in metrics.values())]))
     bins = parse_bins(bins_spec)
     refs = {o: read_table(p) for o, p in ref_paths.items()}
     units: Dict[str, Dict[str, Units]] = {}
@@ -70,20 +113,20 @@ def analyse(models: Mapping[str, Mapping[str, Path]], ref_paths: Mapping[str, Pa
     labels: List[str] = [b.label for b in bins]
     for tag, outputs in models.items():
         for o, hyp_path in outputs.items():
-            u = output_units(refs[o], read_hypotheses(hyp_path), lang)
+            u = output_units(refs[o], read_hypotheses(hyp_path), lang, kinds)
             units.setdefault(tag, {})[o] = u
             rows = rates_by_divergence(bins, utt2div, u)
             for row in rows:
                 if row["bin"] not in labels:
                     labels.append(row["bin"])  # the overflow bin, when something falls there
-            total = {k: _overall(u[k]) for k in KINDS}
+            total = {k: _overall(u[k]) for k in kinds}
             errors.setdefault(tag, {})[o] = {"rows": rows, **total}
     # align every model's rows on the same bin labels
     for tag in errors:
         for o, e in errors[tag].items():
             by = {r["bin"]: r for r in e.pop("rows")}
             e["bins"] = [{"bin": b, "n_utt": by.get(b, {}).get("n_utt", 0),
-                          **{k: by.get(b, {}).get(k) for k in KINDS}} for b in labels]
+                          **{k: by.get(b, {}).get(k) for k in kinds}} for b in labels]
     diff: Dict[str, dict] = {}
     corr: Dict[str, dict] = {}
     for mtl in mtls:
@@ -91,15 +134,19 @@ def analyse(models: Mapping[str, Mapping[str, Path]], ref_paths: Mapping[str, Pa
             if o not in errors.get(mtl, {}) or o not in errors.get(stl_tag, {}):
                 continue
             m, s = errors[mtl][o], errors[stl_tag][o]
+            kind = metrics[o].kind
             diff.setdefault(mtl, {})[o] = {
-                "overall": {k: _sub(m[k], s[k]) for k in KINDS},
-                "bins": [{"bin": mb["bin"], "n_utt": mb["n_utt"], **{k: _sub(mb[k], sb[k]) for k in KINDS}}
+                "overall": {k: _sub(m[k], s[k]) for k in kinds},
+                "interval": {"kind": kind, **interval_record(paired_difference(
+                    utterance_errors(units[stl_tag][o], kind), utterance_errors(units[mtl][o], kind)))},
+                "bins": [{"bin": mb["bin"], "n_utt": mb["n_utt"], **{k: _sub(mb[k], sb[k]) for k in kinds}}
                          for mb, sb in zip(m["bins"], s["bins"])],
             }
-            rm, rs = utterance_rates(units[mtl][o]), utterance_rates(units[stl_tag][o])
+            rm, rs = utterance_rates(units[mtl][o], kind), utterance_rates(units[stl_tag][o], kind)
             utts = [u for u in rm if u in rs and u in utt2div]
             corr.setdefault(mtl, {})[o] = spearman([utt2div[u] for u in utts], [rm[u] - rs[u] for u in utts])
-    return {"bins": labels, "error": errors, "mtl_minus_stl": diff, "spearman": corr}
+    return {"bins": labels, "metric": {o: {"name": h.name, "kind": h.kind, "unit": h.unit} for o, h in metrics.items()},
+            "error": errors, "mtl_minus_stl": diff, "spearman": corr}
 
 
 def _overall(units: Mapping[str, Tuple[List[str], List[str]]]) -> Optional[float]:

@@ -25,12 +25,13 @@ offline.guard()
 
 from espnet_l2dual.analysis import cka, divergence_analysis, gradient_conflict, hidden_states  # noqa: E402
 from espnet_l2dual.analysis import task_vectors  # noqa: E402
+from espnet_l2dual.analysis.access import skipped  # noqa: E402
+from espnet_l2dual.outputs import PAIR, check_tasks, data_key  # noqa: E402
 from espnet_l2dual.scoring.by_divergence import read_divergence  # noqa: E402
 
 log = logging.getLogger("espnet_l2dual.analysis")
 
 SIZE_WORDS = ("tiny", "mini", "small", "medium", "base", "large", "full", "xl")
-OUTPUTS = ("surface", "meaning")
 
 
 class MissingModels(ValueError):
@@ -71,10 +72,11 @@ def discover(exp_dir: Path) -> List[ModelInfo]:
             raise DataError(cfg, None, f"not valid YAML: {e}") from None
         if not isinstance(conf, dict) or "encoder" not in conf:
             continue  # not a trained model's config (stats dirs, ...)
-        tasks = (conf.get("model_conf") or {}).get("tasks", list(OUTPUTS))
-        tasks = [tasks] if isinstance(tasks, str) else list(tasks)
-        tasks = [o for o in OUTPUTS if o in tasks]
-        if tasks:
+        try:
+            tasks = check_tasks((conf.get("model_conf") or {}).get("tasks", list(PAIR)))
+        except ValueError as e:
+            raise DataError(cfg, None, str(e)) from None
+        if set(tasks) <= set(PAIR):  # the study's outputs (a model with a third output is not compared)
             found.append(ModelInfo(cfg.parent.name, cfg.parent, tasks, size_of(cfg.parent.name)))
     return found
 
@@ -195,15 +197,18 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
     decoded = {}
     for info in [s, m] + mtls:
         decoded[info.tag] = {o: info.dir / args.inference_tag / args.test_set / o / "text" for o in info.tasks}
+    # each output is judged by the headline metric stage 9 chose for its units (PER for phones)
+    metrics = divergence_analysis.headlines_from_results(
+        {x.tag: x.dir / "results.json" for x in [s, m] + mtls}, {x.tag: x.tasks for x in [s, m] + mtls},
+        args.test_set)
     div = divergence_analysis.analyse(
-        decoded, {o: data_dir / f"text_{o}" for o in OUTPUTS}, read_divergence(div_path),
-        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins)
+        decoded, {o: data_dir / data_key(o) for o in PAIR}, read_divergence(div_path),
+        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins, metrics)
     div["results_json"] = {}
-    for info in [s, m] + mtls:
-        rj = info.dir / "results.json"
-        if rj.is_file():  # stage 9's totals, kept beside ours for a cross-check
-            res = json.loads(rj.read_text(encoding="utf-8")).get(args.test_set, {})
-            div["results_json"][info.tag] = {o: {k: res[o].get(k) for k in ("cer", "wer")} for o in res}
+    for info in [s, m] + mtls:  # stage 9's totals, kept beside ours for a cross-check
+        res = json.loads((info.dir / "results.json").read_text(encoding="utf-8"))[args.test_set]
+        div["results_json"][info.tag] = {o: {k: res[o][k] for k in ("cer", "wer")} | {"headline": res[o]["headline"]}
+                                         for o in info.tasks}
 
     states = {}
     for info in [s, m] + mtls:
@@ -218,12 +223,14 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
     encoder_cka = {"layers": [str(i) for i in range(n_layers)],
                    "pairs": {"stl_surface_vs_stl_meaning": _cka_pair(enc[s.tag], enc[m.tag], s.tag, m.tag)}}
     context_cka, decoder_cka = {}, {}
+    encoder_cka["own_paths"] = {}  # does the model have an encoder path per output (partial, moe)?
     for x in mtls:
         # each output's own encoder path (differs from the other's above a task split)
-        path = {o: _layers(states[x.tag], f"enc.{o}.") or enc[x.tag] for o in OUTPUTS}
+        path = {o: _layers(states[x.tag], f"enc.{o}.") or enc[x.tag] for o in PAIR}
         encoder_cka["pairs"][f"{x.tag}_vs_stl_surface"] = _cka_pair(path["surface"], enc[s.tag], x.tag, s.tag)
         encoder_cka["pairs"][f"{x.tag}_vs_stl_meaning"] = _cka_pair(path["meaning"], enc[m.tag], x.tag, m.tag)
-        if _layers(states[x.tag], "enc.surface."):
+        encoder_cka["own_paths"][x.tag] = bool(_layers(states[x.tag], "enc.surface."))
+        if encoder_cka["own_paths"][x.tag]:
             encoder_cka["pairs"][f"{x.tag}:surface_vs_{x.tag}:meaning"] = _cka_pair(
                 path["surface"], path["meaning"], f"{x.tag}:surface", f"{x.tag}:meaning")
         ctx_s, ctx_m = _layers(states[x.tag], "ctxmean.surface."), _layers(states[x.tag], "ctxmean.meaning.")
@@ -235,7 +242,7 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
                                               f"{x.tag}:{o}", f"{stl.tag}:{o}")
             decoder_cka[x.tag][o]["unit"] = "token position (teacher forcing)"
 
-    grad = {}
+    grad = {x.tag: skipped("--grad_batches 0") for x in mtls}
     if args.grad_batches > 0:
         for x in mtls:
             log.info("[%s] gradient conflict of %s on %d batches of %s", name, x.tag, args.grad_batches,

@@ -130,9 +130,11 @@ def make_figures(analysis: dict, out_dir: Path) -> dict:
         lines = {}
         for tag, outputs in div["error"].items():
             for o, e in outputs.items():
-                lines[f"{_label(group, tag)} {o}"] = [b["cer"] for b in e["bins"]]
+                m = div["metric"][o]  # the output's headline error rate (PER for phones)
+                lines[f"{_label(group, tag)} {o} {m['name']}"] = [b[m["kind"]] for b in e["bins"]]
         put("divergence", f"divergence_{sfx}.png", divergence_plot,
-            f"Error by surface–meaning divergence ({g})", div["bins"], lines)
+            f"Error by surface–meaning divergence ({g})", div["bins"], lines,
+            metric="/".join(dict.fromkeys(m["name"] for m in div["metric"].values())))
 
         enc = group["encoder_cka"]
         lines = {}
@@ -165,6 +167,8 @@ def make_figures(analysis: dict, out_dir: Path) -> dict:
 
         lines, layers = {}, []
         for tag, gc in group["gradient_conflict"].items():
+            if "skipped" in gc:
+                continue
             if len(gc["layers"]) > len(layers):
                 layers = [r["layer"][5:] for r in gc["layers"]]
             lines[f"{tag} (mean of {gc['n_batches']} batches)"] = [r["mean"] for r in gc["layers"]]

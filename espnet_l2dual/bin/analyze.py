@@ -32,7 +32,8 @@ from espnet_l2dual.utils.fileio import atomic_write
 
 offline.guard()
 
-from espnet_l2dual.analysis import hidden_states, plots, report  # noqa: E402
+from espnet_l2dual.analysis import hidden_states, plots  # noqa: E402
+from espnet_l2dual.report import stage10  # noqa: E402
 from espnet_l2dual.analysis.pipeline import MissingModels, analyse_group, discover, estimators, make_groups  # noqa: E402
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins  # noqa: E402
 
@@ -118,7 +119,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         json.dump(analysis, f, ensure_ascii=False, indent=1)
         f.write("\n")
     with atomic_write(args.out_dir / "REPORT.md") as f:
-        f.write(report.render(analysis, figures))
+        f.write(stage10.render(analysis, figures))
     log.info("wrote %s, %s and %d figures", args.out_dir / "REPORT.md", args.out_dir / "analysis.json",
              sum(len(v) for v in figures.values()))
     return 0

@@ -1,4 +1,10 @@
-"""run_all.sh's last step: one cross-language report (REPORT.md + report.json)."""
+"""run_all.sh's last step: one cross-language report (REPORT.md + report.json).
+
+Needs, per recipe: ``exp/asr_<config><suffix>/results.json`` of every --configs entry
+(stage 9, with the sclite files it points at) and ``exp/analysis/analysis.json``
+(stage 10; leave it out with --without_analysis). Anything missing stops it with
+exit status 1 and one line per missing thing; no partial report is written.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +14,44 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from espnet_l2dual.report.cross_language import Recipe, collect, render
+from espnet_l2dual.analysis.study import MissingInputs, Recipe, collect
+from espnet_l2dual.report.cross_language import render
 from espnet_l2dual.utils.fileio import atomic_write
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipes", nargs="+", required=True, type=Path, help="e.g. egs2/l2ko/asr1 egs2/l2en/asr1")
-    p.add_argument("--configs", nargs="+", default=["stl_surface", "stl_meaning", "mtl"])
+    p.add_argument("--configs", nargs="+", default=["stl_surface", "stl_meaning", "mtl"],
+                   help="must include stl_surface stl_meaning mtl; others get method rows")
     p.add_argument("--suffix", default="_tiny", help="config size suffix: _tiny or empty for full")
     p.add_argument("--test_set", default="test")
+    p.add_argument("--without_analysis", action="store_true",
+                   help="report stage 9 results only (no stage 10 entanglement section or task CKA)")
     p.add_argument("--out_dir", required=True, type=Path)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    data = collect([Recipe(r) for r in args.recipes], args.configs, args.suffix, args.test_set)
-    missing = [
-        f"{lang}/{o}"
-        for lang, d in data["languages"].items()
-        for o, row in d["outputs"].items()
-        if row["cer"]["stl"] is None or row["cer"]["mtl"] is None
-    ]
+    try:
+        data = collect([Recipe(r) for r in args.recipes], args.configs, args.suffix, args.test_set,
+                       with_analysis=not args.without_analysis)
+    except MissingInputs as e:
+        print(f"make_report: error: {len(e.problems)} input(s) missing or unusable; no report written:",
+              file=sys.stderr)
+        for line in e.problems:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    except ValueError as e:
+        print(f"make_report: error: {e}", file=sys.stderr)
+        return 2
+    text = render(data)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(args.out_dir / "report.json") as f:
         json.dump(data, f, indent=2, ensure_ascii=False)
     with atomic_write(args.out_dir / "REPORT.md") as f:
-        f.write(render(data))
-    if missing:
-        print(f"make_report: no STL/MTL results for {', '.join(missing)}", file=sys.stderr)
+        f.write(text)
     print(f"make_report: wrote {args.out_dir}/REPORT.md and report.json", file=sys.stderr)
     return 0
 

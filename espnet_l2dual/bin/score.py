@@ -1,10 +1,14 @@
-"""Stage 9: score decoded outputs (CER/WER, + JER for Korean, + TER for token outputs).
+"""Stage 9: score decoded outputs (CER/WER, + JER for Korean, + TER/PER for token/phone outputs).
 
 For each set and output with a hypothesis file ``<decode_dir>/<set>/<output>/text``
 the reference is ``<data_root>/<set>/text_<output>``. sclite reports go to
 ``<decode_dir>/<set>/<output>/score_<kind>/``; every total is recounted with jiwer
 and a disagreement stops the stage. Results per divergence bin use
 ``<data_root>/<set>/utt2divergence``. Writes results.json and RESULTS.md atomically.
+
+Each output's entry names its headline error rate by unit (``"headline": {"name": "PER",
+"kind": "ter", "unit": "phone", "value": ..., "score_subdir": "score_ter"}``; CER for
+characters): the cross-language report and stage 10 judge the output by it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from espnet_l2dual.scoring.by_divergence import (
 from espnet_l2dual.scoring.cross_check import assert_agree, jiwer_counts
 from espnet_l2dual.scoring.mdd_scoring import score_mdd
 from espnet_l2dual.scoring.sclite import ErrorCounts, find_sclite, run_sclite
-from espnet_l2dual.scoring.units import kinds_for, to_units
+from espnet_l2dual.scoring.units import UNITS, headline, kinds_for, to_units, unit_from_config
 from espnet_l2dual.utils.fileio import atomic_write, iter_table, read_table
 from espnet_l2dual.utils.provenance import result_provenance
 
@@ -72,13 +76,15 @@ def score_output(
         counts[kind] = {**sc.as_dict(), "err_min_edit": jw.rate}
         units[kind] = {u: (ref_units[u], hyp_units[u]) for u in ref}
     entry["counts"] = counts
+    head = headline(unit)
+    entry["headline"] = head.to_json(entry[head.kind])
     if utt2div is not None:
         unknown = [u for u in ref if u not in utt2div]
         if unknown:
             log.warning("%s: %d utterances have no divergence and are left out of the bins",
                         ref_path, len(unknown))
         entry["by_divergence"] = rates_by_divergence(
-            parse_bins(bins_spec), utt2div, {k: units[k] for k in ("cer", "wer")})
+            parse_bins(bins_spec), utt2div, {k: units[k] for k in dict.fromkeys(("cer", "wer", head.kind))})
     else:
         entry["by_divergence"] = []
     return entry
@@ -112,6 +118,9 @@ def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite
                   "|---|---|" + "---|" * len(kinds)]
         for out, e in outputs.items():
             lines.append(f"|{out}|{e['n_utt']}|" + "|".join(_pct(e.get(k)) for k in kinds) + "|")
+        lines += ["", "Headline error rate per output (the one reports compare): " + ", ".join(
+            f"{out} {e['headline']['name']} {_pct(e['headline']['value'])} ({e['headline']['unit']} units)"
+            for out, e in outputs.items()) + "."]
         lines += ["", f"### {set_name}: sclite Sum/Avg counts", "",
                   "|output|metric|Snt|Wrd|Corr|Sub|Del|Ins|Err|",
                   "|---|---|---|---|---|---|---|---|---|"]
@@ -135,11 +144,12 @@ def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite
                                                                            "frr", "der")) + "|")
         if any(e["by_divergence"] for e in outputs.values()):
             lines += ["", f"### {set_name}: by surface–meaning divergence", "",
-                      "|output|divergence|#utt|CER|WER|", "|---|---|---|---|---|"]
+                      "|output|divergence|#utt|headline|CER|WER|", "|---|---|---|---|---|---|"]
             for out, e in outputs.items():
+                h = e["headline"]
                 for row in e["by_divergence"]:
-                    lines.append(f"|{out}|{row['bin']}|{row['n_utt']}|{_pct(row['cer'])}|"
-                                 f"{_pct(row['wer'])}|")
+                    lines.append(f"|{out}|{row['bin']}|{row['n_utt']}|{h['name']} {_pct(row[h['kind']])}|"
+                                 f"{_pct(row['cer'])}|{_pct(row['wer'])}|")
         lines.append("")
     return "\n".join(lines)
 
@@ -166,14 +176,11 @@ def provenance_lines(prov: dict) -> List[str]:
 
 
 def default_units(model_config: Optional[Path]) -> Dict[str, str]:
-    """``token`` for an output the model writes in word tokens (phones), else ``char``."""
-    units = {"surface": "char", "meaning": "char"}
+    """Each output's unit from the model's config.yaml (:func:`units.unit_from_config`), else ``char``."""
+    conf = {}
     if model_config is not None and model_config.is_file():
         conf = yaml.safe_load(model_config.read_text(encoding="utf-8")) or {}
-        for o in units:
-            if conf.get(f"{o}_token_type") == "word":
-                units[o] = "token"
-    return units
+    return {o: unit_from_config(conf, o) for o in ("surface", "meaning")}
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -186,14 +193,15 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", default="surface meaning", help="space-separated output names")
     p.add_argument("--bins", default=DEFAULT_BINS,
                    help="divergence bin edges; the first edge alone is an exact bin")
-    p.add_argument("--unit_surface", default=None, choices=["char", "token"],
-                   help="token: surface units are space-separated tokens (phones): adds TER "
-                        "(default: token for word-token models, else char)")
-    p.add_argument("--unit_meaning", default=None, choices=["char", "token"])
+    p.add_argument("--unit_surface", default=None, choices=UNITS,
+                   help="phone: space-separated phones, headline PER; token: other space-separated tokens, "
+                        "headline TER; char: headline CER (default from config.yaml: phn tokens and word "
+                        "tokens that are all ARPAbet phones -> phone, other word tokens -> token, else char)")
+    p.add_argument("--unit_meaning", default=None, choices=UNITS)
     p.add_argument("--tag", default=None, help="model tag (default: name of decode_dir's parent)")
     p.add_argument("--model_config", default=None, type=Path,
-                   help="exp/<tag>/config.yaml: outputs with word tokens are scored as tokens (unless "
-                        "--unit_<output> is given) and its seed goes into the provenance")
+                   help="exp/<tag>/config.yaml: gives each output's unit (unless --unit_<output> is given) "
+                        "and its seed goes into the provenance")
     p.add_argument("--provenance", default=None, type=Path, help="exp/<tag>/provenance.json of stage 7")
     p.add_argument("--decode_records", default=[], nargs="*", type=Path,
                    help="stage 8 records (.stage8.json) of the decoded sets: decode options, test data digest")
@@ -234,8 +242,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             # where the sclite trn files are, for paired tests between systems (make_report)
             entry["score_dir"] = os.path.relpath(hyp_path.parent, args.results_json.resolve().parent)
             results.setdefault(set_name, {})[out] = entry
-            log.info("%s %s: %s", set_name, out, "  ".join(
-                f"{k.upper()} {entry[k]:.2f}%" for k in ("cer", "wer", "jer", "ter") if k in entry))
+            log.info("%s %s: headline %s %.2f%% (%s)", set_name, out, entry["headline"]["name"],
+                     entry["headline"]["value"], "  ".join(
+                         f"{k.upper()} {entry[k]:.2f}%" for k in ("cer", "wer", "jer", "ter") if k in entry))
         if "surface" in hyp_paths:  # mispronunciation detection where the data dir has text_canonical
             meaning = read_table(hyp_paths["meaning"], allow_empty_value=True) if "meaning" in hyp_paths else None
             mdd = score_mdd(data_dir, read_table(hyp_paths["surface"], allow_empty_value=True), meaning,

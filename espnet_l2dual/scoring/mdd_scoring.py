@@ -17,13 +17,16 @@ from typing import Dict, List, Mapping, Optional
 
 from espnet_l2dual.scoring.by_divergence import parse_bins
 from espnet_l2dual.scoring.mdd import MddCounts, by_rule, count_corpus
-from espnet_l2dual.scoring.units import SPACE, to_units
+from espnet_l2dual.scoring.units import SPACE, is_space_separated, to_units
 from espnet_l2dual.utils.fileio import atomic_write, read_table
 
 
+_UNIT_NAMES = {"phone": "phones", "token": "tokens"}
+
+
 def mdd_units(text: str, lang: str, unit: str) -> List[str]:
-    """The units MDD counts: tokens of a token output, else jamo (ko) or letters, no boundaries."""
-    if unit == "token":
+    """The units MDD counts: tokens of a token or phone output, else jamo (ko) or letters, no boundaries."""
+    if is_space_separated(unit):
         return text.split()
     kind = "jer" if lang == "ko" else "cer"
     return [u for u in to_units(text, kind, lang) if u != SPACE]
@@ -31,7 +34,7 @@ def mdd_units(text: str, lang: str, unit: str) -> List[str]:
 
 def canonical_from_meaning(meaning: str, lang: str, unit: str) -> Optional[str]:
     """The expected pronunciation of an intended sentence, or None where no rule set ships."""
-    if unit == "token":
+    if is_space_separated(unit):
         return None
     if lang == "ko":
         from espnet_l2dual.text.korean_pronunciation import pronounce
@@ -87,7 +90,7 @@ def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optio
     hyp = {u: mdd_units(surface_hyp.get(u, ""), lang, unit) for u in human_text}
     canonical = {u: mdd_units(t, lang, unit) for u, t in read_table(canonical_path).items() if u in human}
     entry: Dict[str, object] = {
-        "units": "tokens" if unit == "token" else ("jamo" if lang == "ko" else "letters"),
+        "units": _UNIT_NAMES.get(unit) or ("jamo" if lang == "ko" else "letters"),
         "prompted": _block(canonical, human, hyp, utt2div, bins_spec, utt2rules,
                            out_dir / "prompted.tsv" if out_dir else None),
     }

@@ -10,7 +10,7 @@ The resampling is ``scipy.stats.bootstrap(paired=True)``.
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 from scipy import stats
@@ -49,7 +49,7 @@ def utterance_errors(ref_trn: PathLike, hyp_trn: PathLike) -> Dict[str, Tuple[in
 def paired_difference(
     a: Mapping[str, Tuple[int, int]], b: Mapping[str, Tuple[int, int]],
     confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0,
-) -> Optional[Dict[str, float]]:
+) -> Optional[Dict[str, Any]]:
     """Error rate of ``b`` minus ``a`` in points, with a percentile bootstrap interval.
 
     Both must score the same utterances against the same references (lengths equal);
@@ -73,22 +73,30 @@ def paired_difference(
 
 
 def _bootstrap(cols: Tuple[np.ndarray, ...], statistic, confidence: float, n_resamples: int,
-               seed: int) -> Dict[str, float]:
-    """Point value and percentile interval of ``statistic`` over utterances resampled in pairs."""
+               seed: int) -> Dict[str, Any]:
+    """Point value and percentile interval of ``statistic`` over utterances resampled in pairs.
+
+    With fewer than 2 utterances there is nothing to resample: ``lo``/``hi`` are None and
+    ``no_ci`` says why (a zero-width interval there would read as a resolved difference).
+    """
     point = float(statistic(*cols))
     n_utt = len(cols[0])
     if n_utt < 2:
-        return {"diff": point, "lo": point, "hi": point, "n_utt": n_utt}
+        return {"diff": point, "lo": None, "hi": None, "n_utt": n_utt,
+                "no_ci": f"{n_utt} utterance(s) shared by both systems, too few to resample"}
     res = stats.bootstrap(cols, statistic, paired=True, vectorized=True, n_resamples=n_resamples,
                           confidence_level=confidence, method="percentile", random_state=seed)
     ci = res.confidence_interval
-    return {"diff": point, "lo": float(ci.low), "hi": float(ci.high), "n_utt": n_utt}
+    lo, hi = float(ci.low), float(ci.high)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return {"diff": point, "lo": None, "hi": None, "n_utt": n_utt, "no_ci": "the bootstrap interval is undefined"}
+    return {"diff": point, "lo": lo, "hi": hi, "n_utt": n_utt}
 
 
 def paired_f1_difference(
     a: Mapping[str, Tuple[int, int, int]], b: Mapping[str, Tuple[int, int, int]],
     confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0,
-) -> Optional[Dict[str, float]]:
+) -> Optional[Dict[str, Any]]:
     """MDD F1 of ``b`` minus ``a`` in points, utterances resampled in pairs (as for CER).
 
     ``a``/``b``: {utt: (TR, FR, FA)}; F1 = 2 TR / (2 TR + FR + FA) over the resampled set.
@@ -122,4 +130,20 @@ def read_mdd_counts(path: PathLike) -> Dict[str, Tuple[int, int, int]]:
         except ValueError:
             raise DataError(path, no, "counts must be integers") from None
         out[parts[0]] = (tr, fr, fa)
+    return out
+
+
+def interval_record(r: Optional[Mapping[str, Any]], digits: int = 2) -> Dict[str, Any]:
+    """A :func:`paired_difference` result as stored in analysis.json / report.json.
+
+    ``{"diff", "ci95": [lo, hi], "n_utt"}``, or ``ci95: None`` with ``no_ci`` (the reason)
+    where no interval exists (no shared utterance, or too few to resample).
+    """
+    if r is None:
+        return {"diff": None, "ci95": None, "n_utt": 0, "no_ci": "the two systems share no utterance"}
+    out: Dict[str, Any] = {"diff": round(r["diff"], digits), "n_utt": r["n_utt"]}
+    if r.get("lo") is None or r.get("hi") is None:
+        out.update(ci95=None, no_ci=r.get("no_ci", "no interval"))
+    else:
+        out["ci95"] = [round(r["lo"], digits), round(r["hi"], digits)]
     return out

@@ -498,8 +498,9 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
             score_inputs+=(--files "${exp_dir}/${inference_tag}/${dset}/${o}/text")
         done
     done
+    # results_schema: the results.json layout (2: headline metric per output); older ones are rescored
     if ! guard 9 "${exp_dir}" "${score_inputs[@]}" --opt lang="${lang}" --opt bins="${score_bins}" \
-        --opt inference_tag="${inference_tag}" --opt test_sets="${test_sets}"; then
+        --opt inference_tag="${inference_tag}" --opt test_sets="${test_sets}" --opt results_schema=2; then
         log "Stage 9: score ${exp_dir}/${inference_tag} -> ${exp_dir}/RESULTS.md"
         ${python} -m espnet_l2dual.bin.score --lang "${lang}" --decode_dir "${exp_dir}/${inference_tag}" \
             --data_root "${data_feats}" --sets "${test_sets}" --outputs "${model_tasks}" \
@@ -519,8 +520,9 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         analysis_inputs+=(--files "${d}config.yaml" "${d}${inference_model}" "${d}results.json")
         for o in ${outputs}; do analysis_inputs+=(--files "${d}${inference_tag}/${test_sets%% *}/${o}/text"); done
     done
+    # analysis_schema: the analysis.json layout (2: skipped quantities recorded, MTL−STL intervals)
     if ! guard 10 exp/analysis "${analysis_inputs[@]}" --opt lang="${lang}" --opt analysis_args="${analysis_args}" \
-        --opt inference_tag="${inference_tag}" --opt inference_model="${inference_model}"; then
+        --opt inference_tag="${inference_tag}" --opt inference_model="${inference_model}" --opt analysis_schema=2; then
         log "Stage 10: analysis of the configs in exp/ -> exp/analysis"
         # shellcheck disable=SC2086
         ${python} -m espnet_l2dual.bin.analyze --lang "${lang}" --exp_dir exp --data_root "${data_feats}" \

@@ -1,12 +1,15 @@
 """REPORT.md of stage 10: tables, figure links, and one paragraph per analysis.
 
-Every sentence is generated from the numbers in analysis.json, so the text always
-says what this corpus's numbers show (no canned conclusions).
+Rendering only: every number comes from analysis.json, every sentence is generated
+from those numbers (no canned conclusions), and a difference is called higher or
+lower only where its interval says so (:mod:`espnet_l2dual.report.verdict`).
 """
 
 from __future__ import annotations
 
 from typing import List, Optional, Sequence
+
+from espnet_l2dual.report.verdict import format_ci, verdict
 
 _ESTIMATOR = {"linear": "biased HSIC (Kornblith et al. 2019)", "debiased": "unbiased HSIC (Song et al. 2012)"}
 
@@ -49,50 +52,69 @@ def _fig(figs: dict, key: str, alt: str) -> List[str]:
 
 def _divergence(g: dict, figs: dict) -> List[str]:
     div = g["divergence"]
+    metric = div["metric"]
     lines = ["### 1. Error by surface–meaning divergence", "",
-             "|model|output|all|" + "|".join(div["bins"]) + "|", "|---|---|---|" + "---|" * len(div["bins"])]
+             "Each output is judged by its headline error rate (stage 9): "
+             + ", ".join(f"{o} {m['name']} ({m['unit']} units)" for o, m in metric.items()) + ".", "",
+             "|model|output|metric|all|" + "|".join(div["bins"]) + "|",
+             "|---|---|---|---|" + "---|" * len(div["bins"])]
     for tag, outs in div["error"].items():
         for o, e in outs.items():
-            lines.append(f"|{tag}|{o}|{_f(e['cer'], 2)}|" + "|".join(_f(b["cer"], 2) for b in e["bins"]) + "|")
-    lines += ["", "CER (%) per divergence bin; #utterances per bin: "
+            k = metric[o]["kind"]
+            lines.append(f"|{tag}|{o}|{metric[o]['name']}|{_f(e[k], 2)}|"
+                         + "|".join(_f(b[k], 2) for b in e["bins"]) + "|")
+    lines += ["", "Error rate (%) per divergence bin; #utterances per bin: "
               + ", ".join(f"{b['bin']}: {b['n_utt']}" for b in next(iter(next(iter(div['error'].values())).values()))["bins"]),
-              "", "MTL − STL (CER points; negative = MTL better):", "",
-              "|MTL model|output|all|" + "|".join(div["bins"]) + "|Spearman ρ (divergence, ΔCER)|p|n|",
-              "|---|---|---|" + "---|" * len(div["bins"]) + "---|---|---|"]
+              "", "MTL − STL (points; negative = MTL better; 95% CI: paired bootstrap over the test "
+              "utterances, overall only; the per-bin differences have no interval):", "",
+              "|MTL model|output|metric|all|95% CI|" + "|".join(div["bins"]) + "|Spearman ρ (divergence, Δ)|p|n|",
+              "|---|---|---|---|---|" + "---|" * len(div["bins"]) + "---|---|---|"]
     text = []
     for mtl, outs in div["mtl_minus_stl"].items():
         for o, d in outs.items():
-            sp = div["spearman"].get(mtl, {}).get(o, {})
-            lines.append(f"|{mtl}|{o}|{_pp(d['overall']['cer'])}|" + "|".join(_pp(b["cer"]) for b in d["bins"])
-                         + f"|{_f(sp.get('rho'))}|{_f(sp.get('p'), 4)}|{sp.get('n', '-')}|")
-            text.append(_divergence_sentence(mtl, o, d, sp))
+            k = metric[o]["kind"]
+            sp = div["spearman"][mtl][o]
+            ci = d["interval"]["ci95"]
+            lines.append(f"|{mtl}|{o}|{metric[o]['name']}|{_pp(d['overall'][k])}|"
+                         f"{format_ci(ci) if ci else 'none: ' + d['interval']['no_ci']}|"
+                         + "|".join(_pp(b[k]) for b in d["bins"])
+                         + f"|{_f(sp['rho'])}|{_f(sp['p'], 4)}|{sp['n']}|")
+            text.append(divergence_sentence(mtl, o, metric[o]["name"], d, sp))
     lines += [""] + _fig(figs, "divergence", "error by divergence bin")
     lines += [" ".join(text), ""]
     return lines
 
 
-def _divergence_sentence(mtl: str, o: str, d: dict, sp: dict) -> str:
-    delta = d["overall"]["cer"]
+def divergence_sentence(mtl: str, o: str, metric: str, d: dict, sp: dict) -> str:
+    """The overall MTL−STL difference in words, from its interval; the per-bin and rank
+    statements only as far as their own evidence goes."""
+    iv = d["interval"]
+    delta = iv["diff"]
     if delta is None:
-        return f"{mtl} {o}: no CER to compare."
-    if delta:
-        s = f"{mtl} {o} CER is {'higher' if delta > 0 else 'lower'} than STL by {abs(delta):.2f} points"
+        return f"{mtl} {o}: no {metric} to compare ({iv.get('no_ci', 'no shared utterance')})."
+    v = verdict(iv["ci95"], lower="lower", higher="higher", no_ci=f"no interval could be computed ({iv.get('no_ci')})")
+    if v.resolved:
+        s = (f"{mtl} {o} {metric} is {v.text} than STL by {abs(delta):.2f} points "
+             f"(95% CI of MTL−STL {format_ci(iv['ci95'])})")
     else:
-        s = f"{mtl} {o} CER equals the STL CER"
-    bins = [b for b in d["bins"] if b["cer"] is not None and b["n_utt"] > 0]
-    if bins and delta:
-        sign = 1 if delta > 0 else -1
-        worst = max(bins, key=lambda b: sign * b["cer"])
-        s += f", most in the {worst['bin']} bin ({worst['cer']:+.2f}, {_n(worst['n_utt'], 'utterance')})"
+        s = f"{mtl} {o} {metric}, MTL−STL {delta:+.2f} points: {v.text}"
+    bins = [b for b in d["bins"] if b[iv["kind"]] is not None and b["n_utt"] > 0]
+    if bins and v.resolved:
+        sign = 1 if v.direction == "higher" else -1
+        worst = max(bins, key=lambda b: sign * b[iv["kind"]])
+        s += (f"; the largest per-bin difference in that direction is in the {worst['bin']} bin "
+              f"({worst[iv['kind']]:+.2f}, {_n(worst['n_utt'], 'utterance')}; no interval per bin)")
     s += "."
     if sp.get("rho") is not None:
-        sig = "significant" if sp["p"] < 0.05 else "not significant"
-        trend = ("the MTL−STL difference grows with divergence" if sp["rho"] > 0
-                 else "the MTL−STL difference shrinks with divergence")
-        s += (f" Per utterance, Spearman ρ = {sp['rho']:.3f} (p = {sp['p']:.3g}, n = {sp['n']}, {sig} at 0.05):"
-              f" {trend}.")
+        if sp["p"] < 0.05:
+            trend = ("the MTL−STL difference grows with divergence" if sp["rho"] > 0
+                     else "the MTL−STL difference shrinks with divergence")
+            s += f" Per utterance, Spearman ρ = {sp['rho']:.3f} (p = {sp['p']:.3g}, n = {sp['n']}): {trend}."
+        else:
+            s += (f" Per utterance, Spearman ρ = {sp['rho']:.3f} (p = {sp['p']:.3g}, n = {sp['n']}): no trend "
+                  "with divergence resolved at 0.05.")
     else:
-        s += " The rank correlation with divergence is undefined (too few utterances or no variation)."
+        s += f" The rank correlation with divergence is {sp.get('skipped', 'undefined')}."
     return s
 
 
@@ -199,20 +221,22 @@ def _task_vectors(g: dict, figs: dict) -> List[str]:
 def _gradient(g: dict, figs: dict) -> List[str]:
     lines = ["### 5. Gradient conflict in the shared encoder", ""]
     gc = g["gradient_conflict"]
-    if not gc:
-        return lines + ["Skipped (--grad_batches 0).", ""]
+    done = {mtl: r for mtl, r in gc.items() if "skipped" not in r}
+    lines += [f"{mtl}: skipped ({r['skipped']})." for mtl, r in gc.items() if "skipped" in r]
+    if not done:
+        return lines + [""]
     lines += ["|MTL model|encoder part|mean cosine|std|per batch|", "|---|---|---|---|---|"]
     text = []
-    for mtl, r in gc.items():
-        for row in list(r["layers"]) + ([r["other"]] if r.get("other") else []) + [r["all"]]:
+    for mtl, r in done.items():
+        for row in list(r["layers"]) + list(r["parts"]) + [r["all"]]:
             lines.append(f"|{mtl}|{row['layer']}|{_f(row['mean'])}|{_f(row['std'])}|"
                          f"{', '.join(_f(x) for x in row['per_batch'])}|")
         neg = [row["layer"] for row in r["layers"] if row["mean"] is not None and row["mean"] < 0]
         overall = r["all"]["mean"]
         s = (f"In {mtl}, over {r['n_batches']} training batches of {r['batch_size']} utterances the surface and "
              f"meaning gradients of the whole encoder have mean cosine {_f(overall)}")
-        s += (f"; they conflict (negative cosine) in {', '.join(neg)}." if neg
-              else "; no encoder layer shows conflict on average (all cosines ≥ 0).")
+        s += (f"; the mean cosine is negative (the tasks conflict on average) in {', '.join(neg)}." if neg
+              else "; no encoder layer has a negative mean cosine.")
         text.append(s)
     lines.append("")
     lines += _fig(figs, "gradient_conflict", "gradient cosine per layer")

@@ -1,0 +1,305 @@
+"""The cross-language study's numbers, computed in one place (report.json).
+
+STL vs MTL per language and output, the rows of every other config (a disentangling
+method) against both, MDD F1, the task CKA of each model and the entanglement scalars
+of stage 10. Every difference carries its 95% paired-bootstrap interval over the test
+utterances (:mod:`espnet_l2dual.scoring.paired_bootstrap`), computed on each output's
+headline error rate (PER for phones, CER for characters). Rendering is
+:mod:`espnet_l2dual.report.cross_language`'s job; nothing here writes words.
+
+Inputs are read through :mod:`espnet_l2dual.analysis.access`: whatever the report needs
+and does not find is collected into one :class:`MissingInputs` that names the language,
+the config and the file, so no table is ever filled with a silent "n/a".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from espnet_l2dual.analysis import access
+from espnet_l2dual.analysis.access import Doc, not_applicable
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.scoring.paired_bootstrap import (interval_record, paired_difference, paired_f1_difference,
+                                                    read_mdd_counts, utterance_errors)
+from espnet_l2dual.scoring.units import Headline
+
+OUTPUTS = ("surface", "meaning")
+STL = {"surface": "stl_surface", "meaning": "stl_meaning"}
+BASE_CONFIGS = ("stl_surface", "stl_meaning", "mtl")
+MDD_REFERENCES = ("prompted", "prompt_free")
+UtteranceErrors = Dict[str, Tuple[int, int]]
+
+
+class MissingInputs(ValueError):
+    """What the report needs and did not find, one line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One language's recipe directory, e.g. egs2/l2ko/asr1."""
+
+    path: Path
+
+    @property
+    def lang(self) -> str:
+        name = self.path.resolve().parent.name  # l2ko
+        return name[2:] if name.startswith("l2") else name
+
+    def results_path(self, config: str, suffix: str) -> Path:
+        return self.path / "exp" / f"asr_{config}{suffix}" / "results.json"
+
+    @property
+    def analysis_path(self) -> Path:
+        return self.path / "exp" / "analysis" / "analysis.json"
+
+
+def tasks_of(config: str) -> Tuple[str, ...]:
+    """The outputs a config decodes: STL configs one, every other config both."""
+    return {"stl_surface": ("surface",), "stl_meaning": ("meaning",)}.get(config, OUTPUTS)
+
+
+def difference(b: Optional[float], a: Optional[float]) -> Dict[str, Optional[float]]:
+    """``b − a`` in points and relative to ``a`` (for error rates: positive = b is worse)."""
+    if b is None or a is None:
+        return {"abs": None, "rel": None}
+    rel = (b - a) / a * 100.0 if a > 0 else None
+    return {"abs": round(b - a, 2), "rel": None if rel is None else round(rel, 1)}
+
+
+def compare(b: Optional[float], a: Optional[float], b_err: Optional[UtteranceErrors],
+            a_err: Optional[UtteranceErrors]) -> Dict[str, Any]:
+    """``b − a`` with its 95% paired-bootstrap interval (``ci95``; None with ``no_ci`` where none exists)."""
+    out: Dict[str, Any] = difference(b, a)
+    if a_err is None or b_err is None:
+        out.update(ci95=None, n_utt=0, no_ci="per-utterance scores missing")
+        return out
+    iv = interval_record(paired_difference(a_err, b_err))
+    out.update({k: v for k, v in iv.items() if k != "diff"})
+    return out
+
+
+# ------------------------------------------------------------------ one model's scores
+
+
+@dataclass
+class Scored:
+    """One output of one model: its headline metric and the values/per-utterance errors of each kind."""
+
+    metric: Headline
+    values: Dict[str, float]
+    errors: Dict[str, UtteranceErrors]
+
+
+def kinds_shown(metric: Headline) -> List[str]:
+    """Headline first; WER beside CER for character outputs (for phones WER is the PER, CER meaningless)."""
+    return [metric.kind] + (["wer"] if metric.kind == "cer" else [])
+
+
+def metric_name(kind: str, metric: Headline) -> str:
+    return metric.name if kind == metric.kind else kind.upper()
+
+
+def score_output(results: Doc, test_set: str, output: str) -> Scored:
+    """Read one output's results.json entry and the sclite trn files it points at."""
+    entry = access.output_entry(results, test_set, output)
+    metric = access.headline_of(entry)
+    values = {metric.kind: access.headline_value(entry)}
+    errors: Dict[str, UtteranceErrors] = {}
+    base = access.score_dir(entry)
+    for kind in kinds_shown(metric):
+        if kind != metric.kind:
+            values[kind] = entry.need(kind)
+        ref, hyp = base / f"score_{kind}" / "ref.trn", base / f"score_{kind}" / "hyp.trn"
+        for f in (ref, hyp):
+            if not f.is_file():
+                raise DataError(f, None, "not found: stage 9 leaves the per-utterance sclite files here "
+                                "(the paired bootstrap needs them); re-run stage 9")
+        errors[kind] = utterance_errors(ref, hyp)
+    return Scored(metric, values, errors)
+
+
+# ------------------------------------------------------------------ the study
+
+
+def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test_set: str,
+            with_analysis: bool = True) -> Dict[str, Any]:
+    """Everything the report shows, as plain data (report.json); MissingInputs lists what is missing."""
+    missing = [c for c in BASE_CONFIGS if c not in configs]
+    if missing:
+        raise ValueError(f"--configs must include {', '.join(BASE_CONFIGS)} (the report compares against "
+                         f"them); missing: {', '.join(missing)}")
+    langs = [r.lang for r in recipes]
+    if len(set(langs)) != len(langs):
+        raise ValueError(f"two recipes of one language: {', '.join(str(r.path) for r in recipes)}")
+    problems: List[str] = []
+    out: Dict[str, Any] = {"test_set": test_set, "suffix": suffix, "with_analysis": with_analysis,
+                           "configs": list(configs), "languages": {}}
+    for r in recipes:
+        lang = _language(r, configs, suffix, test_set, with_analysis, problems)
+        if lang is not None:
+            out["languages"][r.lang] = lang
+    if problems:
+        raise MissingInputs(problems)
+    return out
+
+
+def _attempt(problems: List[str], where: str, fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; a DataError becomes one problem line prefixed with ``where``."""
+    try:
+        return fn()
+    except DataError as e:
+        problems.append(f"{where}: {e}")
+        return None
+
+
+def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, with_analysis: bool,
+              problems: List[str]) -> Optional[Dict[str, Any]]:
+    n_before = len(problems)
+    docs: Dict[str, Doc] = {}
+    scored: Dict[Tuple[str, str], Scored] = {}
+    provenance: Dict[str, Any] = {}
+    for c in configs:
+        doc = _attempt(problems, f"{r.lang} {c}", lambda c=c: access.load_results(r.results_path(c, suffix)))
+        if doc is None:
+            continue
+        docs[c] = doc
+        provenance[c] = _attempt(problems, f"{r.lang} {c}", lambda doc=doc: doc.need("provenance"))
+        for o in tasks_of(c):
+            s = _attempt(problems, f"{r.lang} {c} {o}", lambda doc=doc, o=o: score_output(doc, test_set, o))
+            if s is not None:
+                scored[(c, o)] = s
+    for o in OUTPUTS:  # one metric per output, or the differences mean nothing
+        names = {c: scored[(c, o)].metric for c in configs if (c, o) in scored}
+        if len(set(names.values())) > 1:
+            problems.append(f"{r.lang} {o}: the configs judge this output by different metrics ("
+                            + ", ".join(f"{c} {m.name} ({m.unit} units)" for c, m in names.items())
+                            + "): train them with the same token type, or score them with the same --unit_" + o)
+    analysis = None
+    if with_analysis:
+        analysis = _attempt(problems, f"{r.lang} analysis", lambda: access.load_analysis(r.analysis_path))
+    if len(problems) > n_before:
+        return None
+    lang: Dict[str, Any] = {"recipe": str(r.path), "outputs": {}, "methods": {}}
+    for o in OUTPUTS:
+        stl, mtl = scored[(STL[o], o)], scored[("mtl", o)]
+        lang["outputs"][o] = {
+            "metric": _metric_json(stl.metric),
+            "rows": [{"metric": metric_name(k, stl.metric), "kind": k, "stl": stl.values[k], "mtl": mtl.values[k],
+                      "mtl_minus_stl": compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k])}
+                     for k in kinds_shown(stl.metric)],
+        }
+    for c in configs:
+        if c in BASE_CONFIGS:
+            continue
+        lang["methods"][c] = {}
+        for o in OUTPUTS:
+            m, k = scored[(c, o)], scored[(c, o)].metric.kind
+            base = {b: scored[(b, o)] for b in (STL[o], "mtl")}
+            lang["methods"][c][o] = {
+                "value": m.values[k],
+                "vs_stl": compare(m.values[k], base[STL[o]].values[k], m.errors[k], base[STL[o]].errors[k]),
+                "vs_mtl": compare(m.values[k], base["mtl"].values[k], m.errors[k], base["mtl"].errors[k]),
+            }
+    lang["provenance"] = provenance
+    lang["mdd"] = _attempt(problems, f"{r.lang} MDD", lambda: mdd_rows(docs, configs, test_set))
+    if analysis is not None:
+        size = suffix.lstrip("_") or "full"
+        g = _attempt(problems, f"{r.lang} analysis", lambda: access.group(analysis, size))
+        if g is not None:
+            lang["task_cka"] = {c: _attempt(problems, f"{r.lang} {c} task CKA", lambda c=c: task_cka(g, f"asr_{c}{suffix}"))
+                                for c in ["mtl", *lang["methods"]]}
+            lang["entanglement"] = _attempt(problems, f"{r.lang} entanglement",
+                                            lambda: entanglement_summary(g, f"asr_mtl{suffix}"))
+    return None if len(problems) > n_before else lang
+
+
+def _metric_json(h: Headline) -> Dict[str, str]:
+    return {"name": h.name, "kind": h.kind, "unit": h.unit}
+
+
+# ------------------------------------------------------------------ MDD
+
+
+def mdd_rows(docs: Mapping[str, Doc], configs: Sequence[str], test_set: str) -> Dict[str, Any]:
+    """F1 of each config's surface MDD, prompted and prompt-free, with paired-bootstrap intervals
+    against STL-surface and against MTL, over the test utterances (configs without an MDD block:
+    the test set has no text_canonical, none is shown)."""
+    rows: Dict[str, Any] = {}
+    counts: Dict[Tuple[str, str], Any] = {}
+    for c in (c for c in configs if "surface" in tasks_of(c)):
+        entry = access.output_entry(docs[c], test_set, "surface")
+        if not entry.has("mdd"):
+            continue
+        rows[c] = {}
+        for ref in MDD_REFERENCES:
+            block = entry.at("mdd", ref)
+            if not block.has("f1"):  # not computed, and the block says why
+                rows[c][ref] = {"note": block.need("note")}
+                continue
+            rows[c][ref] = {k: block.need(k) for k in ("precision", "recall", "f1")}
+            f = access.score_dir(entry) / "score_mdd" / f"{ref}.tsv"
+            if not f.is_file():
+                raise DataError(f, None, f"not found: the per-utterance MDD counts of {c} (stage 9 writes them)")
+            counts[(c, ref)] = read_mdd_counts(f)
+    for c, row in rows.items():
+        for ref in MDD_REFERENCES:
+            for base in ("stl_surface", "mtl"):
+                if base == c or base not in rows or "note" in row[ref]:
+                    continue
+                if "note" in rows[base][ref]:
+                    row[ref][f"vs_{base}"] = {"ci95": None, "no_ci": f"{base}: {rows[base][ref]['note']}"}
+                    continue
+                d = paired_f1_difference(counts[(base, ref)], counts[(c, ref)])
+                row[ref][f"vs_{base}"] = interval_record(d)
+    return rows
+
+
+# ------------------------------------------------------------------ stage 10 scalars
+
+
+def task_cka(g: Doc, tag: str) -> Dict[str, access.Value]:
+    """How alike the two outputs' representations are inside model ``tag``: decoder contexts
+    (mean over layers) and, for models with an encoder path per output, their last layer."""
+    contexts = access.layer_mean(access.cka_diag(g.at("context_cka", tag)))
+    if g.need("encoder_cka", "own_paths", tag):
+        encoder = access.last_layer(access.cka_diag(g.at("encoder_cka", "pairs", f"{tag}:surface_vs_{tag}:meaning")))
+    else:
+        encoder = not_applicable("one encoder path shared by both outputs")
+    return {"contexts": contexts, "encoder": encoder}
+
+
+SPEARMAN = "Spearman rho, divergence vs MTL−STL surface error rate (headline metric)"
+
+
+def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
+    """The scalars of one recipe's stage-10 analysis that the cross-language table compares."""
+    if mtl_tag not in g.need("mtl"):
+        raise DataError(g.source, None, f"'{'.'.join(g.prefix)}.mtl' does not list {mtl_tag} "
+                        f"(it lists {', '.join(g.need('mtl')) or 'none'}): re-run stage 10")
+
+    def enc(pair: str) -> access.Value:
+        return access.last_layer(access.cka_diag(g.at("encoder_cka", "pairs", pair)))
+
+    def dec(o: str) -> access.Value:
+        return access.last_layer(access.cka_diag(g.at("decoder_cka", mtl_tag, o)))
+
+    sp = ("divergence", "spearman", mtl_tag, "surface")
+    return {
+        "encoder CKA, STL-surface vs STL-meaning (last layer)": enc("stl_surface_vs_stl_meaning"),
+        "encoder CKA, MTL vs STL-surface (last layer)": enc(f"{mtl_tag}_vs_stl_surface"),
+        "encoder CKA, MTL vs STL-meaning (last layer)": enc(f"{mtl_tag}_vs_stl_meaning"),
+        "MTL surface vs meaning decoder contexts, CKA (mean over layers)":
+            access.layer_mean(access.cka_diag(g.at("context_cka", mtl_tag))),
+        "decoder CKA, MTL vs STL surface decoder (last layer)": dec("surface"),
+        "decoder CKA, MTL vs STL meaning decoder (last layer)": dec("meaning"),
+        "task-vector cosine, whole encoder": g.number("task_vectors", "all", "cosine"),
+        "gradient cosine surface vs meaning, whole encoder": g.number("gradient_conflict", mtl_tag, "all", "mean"),
+        SPEARMAN: g.number(*sp, "rho"),
+        "  (p-value)": g.number(*sp, "p"),
+    }
