@@ -33,7 +33,8 @@ from espnet_l2dual.utils import offline
 offline.guard()
 
 from espnet_l2dual.tasks.l2dual import L2DualTask  # noqa: E402
-from espnet_l2dual.train.grad_surgery import GradSurgeryStep, check_conf  # noqa: E402
+from espnet_l2dual.train.grad_surgery import GradSurgeryStep  # noqa: E402
+from espnet_l2dual.train.trainer import build_surgery  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("mtl", "partial", "moe", "pcgrad", "cagrad", "ortho", "dual_attention")
@@ -86,9 +87,8 @@ class MethodRun:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-4)
         self.grad_clip = float(args.grad_clip)
         self.step_fn = self.model
-        if args.grad_surgery != "none":
-            self.step_fn = GradSurgeryStep(self.model, args.grad_surgery,
-                                           **check_conf(args.grad_surgery, args.grad_surgery_conf)).train()
+        if args.grad_surgery is not None:
+            self.step_fn = GradSurgeryStep(self.model, build_surgery(args.grad_surgery, args.grad_surgery_conf)).train()
         self.device = device
 
     def step(self, batch: Dict[str, torch.Tensor]) -> None:

@@ -17,7 +17,9 @@ from espnet_l2dual.models.ortho import cross_covariance_penalty, linear_cka, val
 from espnet_l2dual.models.task_encoder import TaskRoutedFeedForward
 from espnet_l2dual.tasks.l2dual import L2DualTask
 from espnet_l2dual.train import grad_surgery as gs
-from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer
+from espnet_l2dual.methods.cagrad import CAGrad, cagrad
+from espnet_l2dual.methods.pcgrad import PCGrad, pcgrad
+from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer, build_surgery
 
 MTL = ["surface", "meaning"]
 BLOCKS = 3
@@ -226,19 +228,19 @@ def v(*xs):
 
 def test_pcgrad_projects_conflicting_pairs_onto_each_others_normal_plane():
     # g1' = g1 - (g1.g2/|g2|^2) g2 = (1,0) + 1/2 (-1,1) = (.5,.5); g2' = g2 + (1,0) = (0,1)
-    assert torch.allclose(gs.pcgrad([v(1, 0), v(-1, 1)]), v(0.5, 1.5))
-    assert torch.allclose(gs.pcgrad([v(1, 0), v(1, 1)]), v(2, 1))  # no conflict: plain sum
+    assert torch.allclose(pcgrad([v(1, 0), v(-1, 1)]), v(0.5, 1.5))
+    assert torch.allclose(pcgrad([v(1, 0), v(1, 1)]), v(2, 1))  # no conflict: plain sum
 
 
 def test_cagrad_matches_the_published_rule_on_toy_problems():
     # g0 = (0, .5), sqrt(phi) = .5*.5 = .25; F(x) = .5(1-x) + .25 sqrt(5x^2-6x+2) is minimal at x = 1
     # -> g_w = g1, d = g0 + .25 g1 = (.25, .5)
-    assert torch.allclose(gs.cagrad([v(1, 0), v(-1, 1)], c=0.5), v(0.25, 0.5), atol=1e-6)
+    assert torch.allclose(cagrad([v(1, 0), v(-1, 1)], c=0.5), v(0.25, 0.5), atol=1e-6)
     # orthogonal unit vectors: w = (.5,.5), g_w = g0, d = (1 + c) g0
-    assert torch.allclose(gs.cagrad([v(1, 0), v(0, 1)], c=0.5), v(0.75, 0.75), atol=1e-6)
-    assert torch.allclose(gs.cagrad([v(1, 0), v(-1, 1)], c=0.0), v(0, 0.5))  # c = 0: the average
+    assert torch.allclose(cagrad([v(1, 0), v(0, 1)], c=0.5), v(0.75, 0.75), atol=1e-6)
+    assert torch.allclose(cagrad([v(1, 0), v(-1, 1)], c=0.0), v(0, 0.5))  # c = 0: the average
     # on the scale of the summed MTL gradient
-    assert torch.allclose(gs.surgery_direction("cagrad", [v(1, 0), v(-1, 1)], 0.5), v(0.5, 1.0), atol=1e-6)
+    assert torch.allclose(CAGrad(0.5).direction([v(1, 0), v(-1, 1)]), v(0.5, 1.0), atol=1e-6)
 
 
 def test_layer_selection_picks_the_most_conflicting_layers():
@@ -247,7 +249,7 @@ def test_layer_selection_picks_the_most_conflicting_layers():
     assert gs.select_conflicting(cos, 10) == ["block1", "block3", "block2"]  # never a layer that agrees
     g1 = {"block0": v(1, 0), "block1": v(1, 0), "block2": v(1, 0)}
     g2 = {"block0": v(1, 1), "block1": v(-1, 1), "block2": v(-1, 3)}  # cos: +, -0.707, -0.316
-    combined, cosines, used = gs.combine_task_gradients([g1, g2], "pcgrad", layers_topk=1)
+    combined, cosines, used = gs.combine_task_gradients([g1, g2], PCGrad(layers_topk=1))
     assert used == ["block1"] and cosines["block1"] == pytest.approx(-2 ** -0.5)
     assert torch.allclose(combined["block1"], v(0.5, 1.5))
     assert torch.allclose(combined["block2"], v(0, 3)) and torch.allclose(combined["block0"], v(2, 1))
@@ -269,7 +271,7 @@ def test_surgery_step_trains_and_changes_only_shared_gradients(tmp_path, method)
     plain_loss.sum().backward()
     plain = _grads(model)
     model.zero_grad()
-    step = gs.GradSurgeryStep(model, method).train()
+    step = gs.GradSurgeryStep(model, build_surgery(method, {})).train()
     torch.manual_seed(1)
     loss, stats, _ = step(**random_batch())
     assert loss.item() == pytest.approx(plain_loss.item(), rel=1e-6)  # same value
@@ -292,7 +294,7 @@ def test_cagrad_with_c_zero_is_plain_mtl(tmp_path):
     plain = _grads(model)
     model.zero_grad()
     torch.manual_seed(1)
-    gs.GradSurgeryStep(model, "cagrad", cagrad_c=0.0).train()(**random_batch())[0].sum().backward()
+    gs.GradSurgeryStep(model, CAGrad(cagrad_c=0.0)).train()(**random_batch())[0].sum().backward()
     for name, g in _grads(model).items():
         assert torch.allclose(g, plain[name], atol=1e-5, rtol=1e-4), name
 
@@ -306,7 +308,7 @@ def test_grad_surgery_is_a_trainer_option_and_logs_cosines(tmp_path):
     assert L2DualTask.trainer is L2DualTrainer
     options = L2DualTask.trainer.build_options(args)
     assert options.grad_surgery == "pcgrad" and options.grad_surgery_conf["layers_topk"] == 2
-    assert L2DualTask.trainer.build_options(parse_args(tmp_path, config())).grad_surgery == "none"
+    assert L2DualTask.trainer.build_options(parse_args(tmp_path, config())).grad_surgery is None
     model = L2DualTask.build_model(args)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     reporter = Reporter()
@@ -324,10 +326,12 @@ def test_grad_surgery_is_a_trainer_option_and_logs_cosines(tmp_path):
 
 
 def test_bad_surgery_conf_fails_clearly():
-    with pytest.raises(ValueError, match="unknown key"):
-        gs.check_conf("pcgrad", {"topk": 1})
+    with pytest.raises(ValueError, match=r"grad_surgery_conf: unknown key\(s\) \['topk'\] for grad_surgery: pcgrad"):
+        build_surgery("pcgrad", {"topk": 1})
     with pytest.raises(ValueError, match="layers_topk"):
-        gs.check_conf("cagrad", {"layers_topk": 0})
+        build_surgery("cagrad", {"layers_topk": 0})
+    with pytest.raises(ValueError, match="cagrad_c"):
+        build_surgery("cagrad", {"cagrad_c": -1})
 
 
 # ---------------------------------------------------------------- dual attention between decoders

@@ -17,7 +17,9 @@ from l2dual_helpers import parse_args, random_batch, tiny_config
 
 from espnet_l2dual.analysis import gradient_conflict
 from espnet_l2dual.tasks.l2dual import L2DualTask
+from espnet_l2dual.methods.pcgrad import PCGrad
 from espnet_l2dual.train import grad_surgery as gs
+from espnet_l2dual.train.trainer import build_surgery
 from espnet_l2dual.train import shared_gradients as sg
 
 METHODS = {
@@ -137,7 +139,7 @@ def test_training_logs_and_stage10_give_the_same_numbers(tmp_path, method, monke
     report = gradient_conflict.gradient_cosines(model, None, None, tmp_path, 1, 3, seed=0)
     assert not model.training
     # the training step with the model in eval mode (no dropout, no specaug)
-    step = gs.GradSurgeryStep(model, "pcgrad", layers_topk=2).train()
+    step = gs.GradSurgeryStep(model, PCGrad(layers_topk=2)).train()
     model.eval()
     _, stats, _ = step(**batch)
     logged = {k[len("gcos_"):]: v.item() for k, v in stats.items() if k.startswith("gcos_")}
@@ -167,6 +169,10 @@ def _old_cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(torch.dot(a, b)) / (na * nb) if na > 0 and nb > 0 else 0.0
 
 
+def _direction(method, c, grads):
+    return build_surgery(method, {"cagrad_c": c} if method == "cagrad" else {}).direction(grads)
+
+
 def _old_step_loss(model, batch, method, topk, c=0.5):
     """The pre-refactor GradSurgeryStep loss (float32 cosines, its own grouping): the reference."""
     losses, _, _ = model.task_losses(**batch)
@@ -188,13 +194,13 @@ def _old_step_loss(model, batch, method, topk, c=0.5):
     if topk is None:
         sizes = [task_grads[0][layer].numel() for layer in layers]
         flat = [torch.cat([g[layer] for layer in layers]) for g in task_grads]
-        combined = dict(zip(layers, gs.surgery_direction(method, flat, c).split(sizes)))
+        combined = dict(zip(layers, _direction(method, c, flat).split(sizes)))
         operated = layers
     else:
         cos = {layer: _old_cosine(task_grads[0][layer], task_grads[1][layer]) for layer in layers}
         operated = [layer for _, layer in sorted((v, layer) for layer, v in cos.items() if v < 0)[:topk]]
         for layer in operated:
-            combined[layer] = gs.surgery_direction(method, [g[layer] for g in task_grads], c)
+            combined[layer] = _direction(method, c, [g[layer] for g in task_grads])
     correction = total.new_zeros(())
     for layer in operated:
         idx = groups[layer]
@@ -218,7 +224,7 @@ def test_surgery_gradient_is_bit_for_bit_the_pre_refactor_one(tmp_path, method):
     model = build(tmp_path, method).train()
     for surgery in ("pcgrad", "cagrad"):
         for topk in (None, 1):
-            step = gs.GradSurgeryStep(model, surgery, layers_topk=topk).train()
+            step = gs.GradSurgeryStep(model, build_surgery(surgery, {"layers_topk": topk})).train()
             loss, new = _gradient(model, lambda b: step(**b)[0], seed=1)
             ref_loss, ref = _gradient(model, lambda b: _old_step_loss(model, b, surgery, topk), seed=1)
             assert torch.equal(loss, ref_loss.reshape(-1)), (surgery, topk)

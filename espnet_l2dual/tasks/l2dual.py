@@ -53,6 +53,7 @@ from espnet_l2dual.models.dual_attention import DualAttention  # noqa: E402
 from espnet_l2dual.models.dual_model import ESPnetL2DualModel  # noqa: E402
 from espnet_l2dual.outputs import OUTPUTS, PAIR, check_tasks, data_key, option  # noqa: E402
 from espnet_l2dual.train.trainer import L2DualTrainer  # noqa: E402
+from espnet_l2dual.utils.choices import build_choice  # noqa: E402
 
 TOKEN_TYPES = ("bpe", "char", "word", "phn", "jamo")
 JAMO_G2P = ("korean_jaso", "korean_jaso_no_space")
@@ -152,19 +153,8 @@ def load_token_list(args: argparse.Namespace, output: str) -> List[str]:
 
 def _build_optional(choices: ClassChoices, args: argparse.Namespace, **extra):
     """The chosen component built with ``extra`` + ``--<name>_conf``, or None; unknown conf keys named."""
-    name = getattr(args, choices.name, None)
-    if name is None:
-        return None
-    cls = choices.get_class(name)
-    conf = dict(getattr(args, f"{choices.name}_conf") or {})
-    params = inspect.signature(cls.__init__).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        known = [k for k in params if k not in ("self", *extra)]
-        unknown = sorted(set(conf) - set(known))
-        if unknown:
-            raise ValueError(f"{choices.name}_conf: unknown key(s) {unknown} for {choices.name}: {name} "
-                             f"(known: {', '.join(known)})")
-    return cls(**extra, **conf)
+    return build_choice(choices, getattr(args, choices.name, None), getattr(args, f"{choices.name}_conf", None),
+                        **extra)
 
 
 class L2DualTask(AbsTask):

@@ -9,10 +9,11 @@ disk never leaves a half-written ``checkpoint.pth``; a resume that meets a corru
 (from elsewhere) names it, moves it aside and starts over, and one that meets a
 checkpoint whose epoch snapshot was never written writes it from the checkpoint.
 
-The trainer also owns the task options ``--grad_surgery none|pcgrad|cagrad`` and
-``--grad_surgery_conf {layers_topk, cagrad_c}``; when surgery is on, ``run``
-hands over to ``GradSurgeryTrainer``, whose training step wraps the model in
-``GradSurgeryStep`` (validation and everything else stay stock ESPnet).
+The trainer also owns the method choice ``grad_surgery`` (``pcgrad``, ``cagrad``:
+``grad_surgery_choices``, each class in ``methods/``) and ``grad_surgery_conf``;
+when one is chosen, ``run`` hands over to ``GradSurgeryTrainer``, whose training
+step wraps the model in ``GradSurgeryStep`` (validation and everything else stay
+stock ESPnet).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -31,16 +33,35 @@ offline.guard()
 
 from espnet2.train.trainer import Trainer, TrainerOptions  # noqa: E402
 from espnet2.utils.build_dataclass import build_dataclass  # noqa: E402
-from espnet2.utils.nested_dict_action import NestedDictAction  # noqa: E402
 
 from espnet_l2dual.train.atomic_save import atomic_torch_save, checkpoint_problem, remove_stale_temps  # noqa: E402
-from espnet_l2dual.train.grad_surgery import SURGERIES, GradSurgeryStep, check_conf  # noqa: E402
+from espnet2.train.class_choices import ClassChoices  # noqa: E402
+
+from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery  # noqa: E402
+from espnet_l2dual.methods.cagrad import CAGrad  # noqa: E402
+from espnet_l2dual.methods.pcgrad import PCGrad  # noqa: E402
+from espnet_l2dual.train.grad_surgery import GradSurgeryStep  # noqa: E402
+from espnet_l2dual.utils.choices import build_choice  # noqa: E402
 from espnet_l2dual.utils.fileio import atomic_write  # noqa: E402
+
+
+grad_surgery_choices = ClassChoices(
+    "grad_surgery",
+    classes=dict(pcgrad=PCGrad, cagrad=CAGrad),
+    type_check=AbsGradSurgery,
+    default=None,
+    optional=True,
+)
+
+
+def build_surgery(name: Optional[str], conf: Optional[dict]) -> Optional[AbsGradSurgery]:
+    """The ``grad_surgery`` choice with its ``grad_surgery_conf`` (None: plain summed gradients)."""
+    return build_choice(grad_surgery_choices, name, conf)
 
 
 @dataclasses.dataclass
 class L2DualTrainerOptions(TrainerOptions):
-    grad_surgery: str = "none"
+    grad_surgery: Optional[str] = None
     grad_surgery_conf: dict = dataclasses.field(default_factory=dict)
 
 INIT_NAME = "init.pth"
@@ -65,24 +86,20 @@ class L2DualTrainer(Trainer):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("Gradient surgery (shared encoder parameters)")
-        group.add_argument("--grad_surgery", type=str, default="none", choices=list(SURGERIES),
-                           help="Combine the per-output gradients of the shared parameters "
-                                "with PCGrad or CAGrad instead of summing them")
-        group.add_argument("--grad_surgery_conf", action=NestedDictAction, default=dict(),
-                           help="layers_topk: null (all shared layers as one vector) or k (only the k "
-                                "most conflicting layers); cagrad_c: CAGrad's c (default 0.5)")
+        # --grad_surgery pcgrad|cagrad|none and --grad_surgery_conf {layers_topk, cagrad_c}
+        grad_surgery_choices.add_arguments(group)
 
     @classmethod
     def build_options(cls, args: argparse.Namespace) -> L2DualTrainerOptions:
         options = build_dataclass(L2DualTrainerOptions, args)
-        options.grad_surgery_conf = check_conf(options.grad_surgery, options.grad_surgery_conf)
+        build_surgery(options.grad_surgery, options.grad_surgery_conf)  # a bad conf fails before training
         return options
 
     @classmethod
     def run(cls, model, optimizers, schedulers, train_iter_factory, valid_iter_factory,
             plot_attention_iter_factory, trainer_options, distributed_option) -> None:
-        surgery = getattr(trainer_options, "grad_surgery", "none")
-        if surgery != "none" and not issubclass(cls, GradSurgeryTrainer):
+        surgery = getattr(trainer_options, "grad_surgery", None)
+        if surgery is not None and not issubclass(cls, GradSurgeryTrainer):
             if distributed_option.distributed or distributed_option.ngpu > 1:
                 raise RuntimeError("--grad_surgery supports single-process training only (ngpu <= 1)")
             return GradSurgeryTrainer.run(
@@ -131,8 +148,7 @@ class GradSurgeryTrainer(L2DualTrainer):
     @classmethod
     def train_one_epoch(cls, model, iterator, optimizers, schedulers, scaler, reporter,
                         summary_writer, options, distributed_option) -> bool:
-        conf = check_conf(options.grad_surgery, options.grad_surgery_conf)
-        step = GradSurgeryStep(model, options.grad_surgery, **conf)
+        step = GradSurgeryStep(model, build_surgery(options.grad_surgery, options.grad_surgery_conf))
         return super().train_one_epoch(
             model=step, iterator=iterator, optimizers=optimizers, schedulers=schedulers,
             scaler=scaler, reporter=reporter, summary_writer=summary_writer,
