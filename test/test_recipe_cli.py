@@ -86,3 +86,10 @@ def test_install_is_idempotent_and_fast() -> None:
     out = subprocess.run(["bash", str(ROOT / "tools" / "install.sh")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "nothing to do" in out.stderr
+
+
+def test_the_stage_engine_names_the_outputs_of_outputs_py():
+    from espnet_l2dual.outputs import OUTPUTS
+
+    engine = (ROOT / "egs2/TEMPLATE/asr1/l2dual.sh").read_text(encoding="utf-8")
+    assert re.search(r'^outputs="([^"]*)"', engine, re.M).group(1).split() == list(OUTPUTS)

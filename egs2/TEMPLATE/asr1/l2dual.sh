@@ -188,7 +188,7 @@ if [ -n "${speed_perturb_factors}" ]; then train_set_used="${train_set}_sp"; els
 data_feats=dump/raw
 name_defaults
 exp_dir="exp/${tag:-none}"
-outputs="surface meaning"
+outputs="surface meaning"  # espnet_l2dual.outputs.OUTPUTS (test_recipe_cli checks they agree)
 # ESPnet reads per-utterance files as `sound`, soundfile-written arks as `kaldi_ark`.
 if [[ "${audio_format}" == *ark ]]; then speech_type=kaldi_ark; else speech_type=sound; fi
 
@@ -331,7 +331,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     stats_inputs=(--audio "${data_feats}/${train_set_used}/wav.scp" "${data_feats}/${valid_set}/wav.scp"
                   --config_keys "${train_config}:frontend,frontend_conf,preprocessor,preprocessor_conf,cleaner,g2p")
     for dset in ${train_set_used} ${valid_set}; do
-        stats_inputs+=(--files "${data_feats}/${dset}/wav.scp" "${data_feats}/${dset}/text_surface" "${data_feats}/${dset}/text_meaning")
+        stats_inputs+=(--files "${data_feats}/${dset}/wav.scp")
+        for o in ${outputs}; do stats_inputs+=(--files "${data_feats}/${dset}/text_${o}"); done
     done
     for o in ${outputs}; do
         # shellcheck disable=SC2207
@@ -344,19 +345,21 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         for dset in ${train_set_used} ${valid_set}; do
             split_scp.sh "${data_feats}/${dset}/wav.scp" $(for n in $(seq "${_nj}"); do echo "${logdir}/${dset}.${n}.scp"; done)
         done
-        # Stats are shared by every config of this recipe: both outputs, no normalisation.
+        # Stats are shared by every config of this recipe: every output, no normalisation.
+        stats_data=()
+        for o in ${outputs}; do
+            # shellcheck disable=SC2207
+            stats_data+=($(token_args "${o}" "$(token_dir_of "${o}")")
+                         --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/text_${o},text_${o},text"
+                         --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/text_${o},text_${o},text")
+        done
         # shellcheck disable=SC2046
         ${train_cmd} --max_jobs_run "${nj}" JOB=1:"${_nj}" "${logdir}/stats.JOB.log" \
             ${python} -m espnet_l2dual.bin.l2dual_train --collect_stats true --use_preprocessor true \
                 --config "${train_config}" --normalize none --ngpu 0 --num_workers 0 \
-                --model_conf "tasks=[surface,meaning]" \
-                $(token_args surface "${surface_token_dir}") $(token_args meaning "${meaning_token_dir}") \
+                --model_conf "tasks=[${outputs// /,}]" "${stats_data[@]}" \
                 --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}" \
-                --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/text_surface,text_surface,text" \
-                --train_data_path_and_name_and_type "${data_feats}/${train_set_used}/text_meaning,text_meaning,text" \
                 --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/wav.scp,speech,${speech_type}" \
-                --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/text_surface,text_surface,text" \
-                --valid_data_path_and_name_and_type "${data_feats}/${valid_set}/text_meaning,text_meaning,text" \
                 --train_shape_file "${logdir}/${train_set_used}.JOB.scp" \
                 --valid_shape_file "${logdir}/${valid_set}.JOB.scp" \
                 --output_dir "${logdir}/stats.JOB"
