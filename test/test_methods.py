@@ -540,3 +540,24 @@ def test_tiny_method_configs_build(tmp_path):
             assert model.task_split == 2
         if method == "moe":
             assert model.expert_blocks == [2, 3]
+
+
+def test_readme_method_example(tmp_path, monkeypatch):
+    """The 'Adding a method' example of README.md: its module, registration and config work."""
+    import re
+    import types
+
+    from espnet_l2dual.tasks import l2dual
+
+    readme = (RECIPES.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Adding a method"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    conf = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    module = types.ModuleType("gated_projection")
+    exec(compile(code, "README.md", "exec"), module.__dict__)
+    monkeypatch.setitem(l2dual.task_projection_choices.classes, "gated", module.GatedProjection)
+    conf.pop("base")
+    model = build(tmp_path, **conf)
+    assert set(model.task_projection.gates) == set(MTL)
+    stats = train_one_step(model)
+    assert torch.isfinite(stats["loss"])
