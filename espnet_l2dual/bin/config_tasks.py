@@ -1,6 +1,8 @@
 """Print the outputs a training config trains (``model_conf.tasks``), or one line saying what is wrong.
 
     python -m espnet_l2dual.bin.config_tasks conf/tuning/train_mtl_tiny.yaml   # -> surface meaning
+
+The config is read resolved (its ``base:`` chain merged, espnet_l2dual.utils.config_file).
 """
 
 from __future__ import annotations
@@ -9,22 +11,13 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-import yaml
-
 from espnet_l2dual.outputs import OUTPUTS, check_tasks
+from espnet_l2dual.utils.config_file import load_config
 
 
 def config_tasks(path: Path) -> List[str]:
-    try:
-        conf = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read the config ({e.strerror})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ValueError(f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from None
-    if not isinstance(conf, dict):
-        raise ValueError(f"{path}: a training config is a mapping of keys, not {type(conf).__name__}")
+    """The outputs ``path`` (resolved) trains; a ValueError naming the file when it is wrong."""
+    conf = load_config(path)  # DataError (a ValueError) names the file of the chain and the line
     model_conf = conf.get("model_conf") or {}
     if not isinstance(model_conf, dict):
         raise ValueError(f"{path}: model_conf must be a mapping")
