@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from l2dual_helpers import parse_args, random_batch, tiny_config
 
@@ -18,6 +17,7 @@ from espnet_l2dual.models.task_encoder import TaskRoutedFeedForward
 from espnet_l2dual.tasks.l2dual import L2DualTask
 from espnet_l2dual.train import grad_surgery as gs
 from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer
+from espnet_l2dual.utils.config_file import load_config, write_resolved
 
 MTL = ["surface", "meaning"]
 BLOCKS = 3
@@ -499,10 +499,10 @@ METHOD_KEYS = {
 @pytest.mark.parametrize("lang", ["l2ko", "l2en"])
 @pytest.mark.parametrize("suffix", ["_tiny", ""])
 @pytest.mark.parametrize("method", sorted(METHOD_KEYS))
-def test_method_configs_differ_from_mtl_only_in_their_keys(lang, suffix, method):
+def test_method_configs_differ_from_mtl_only_in_their_keys(tmp_path, lang, suffix, method):
     tuning = RECIPES / lang / "asr1" / "conf" / "tuning"
-    mtl = yaml.safe_load((tuning / f"train_mtl{suffix}.yaml").read_text())
-    conf = yaml.safe_load((tuning / f"train_{method}{suffix}.yaml").read_text())
+    mtl = load_config(tuning / f"train_mtl{suffix}.yaml")
+    conf = load_config(tuning / f"train_{method}{suffix}.yaml")
     section, key = METHOD_KEYS[method]
     if section is None:
         assert conf.pop(key) == method
@@ -514,13 +514,14 @@ def test_method_configs_differ_from_mtl_only_in_their_keys(lang, suffix, method)
             assert conf[section].pop("ortho_penalty") == "cka"
     assert conf == mtl
     parser = L2DualTask.get_parser()
-    parser.parse_args(["--config", str(tuning / f"train_{method}{suffix}.yaml")])  # every key is known
+    config = write_resolved(tuning / f"train_{method}{suffix}.yaml", tmp_path / "resolved.yaml")
+    parser.parse_args(["--config", str(config)])  # every key is known
 
 
 def test_tiny_method_configs_build(tmp_path):
     tuning = RECIPES / "l2en" / "asr1" / "conf" / "tuning"
     for method in sorted(METHOD_KEYS):
-        cfg = yaml.safe_load((tuning / f"train_{method}_tiny.yaml").read_text())
+        cfg = load_config(tuning / f"train_{method}_tiny.yaml")
         cfg["normalize"] = "utterance_mvn"
         cfg["encoder_conf"].update(output_size=16, linear_units=16, attention_heads=2)
         if "ortho_dim" in cfg["model_conf"]:
