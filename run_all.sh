@@ -50,6 +50,8 @@ done
 bash tools/install.sh
 # shellcheck disable=SC1091
 . tools/activate_python.sh
+# this checkout's package first (the venv may hold an editable install of another checkout)
+export PYTHONPATH="${root}${PYTHONPATH:+:${PYTHONPATH}}"
 
 corpus_of() {  # corpus_of <lang>
     local item

@@ -247,6 +247,7 @@ def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
     root = Path(__file__).resolve().parents[1]
     recipe = make_recipe(tmp_path, "l2en")  # with tmp_path/egs2/TEMPLATE (conf/ a copy)
     (tmp_path / "tools").symlink_to(root / "tools")
+    (tmp_path / "espnet_l2dual").symlink_to(root / "espnet_l2dual")  # run_all.sh's own package
     shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
     (tmp_path / "setup.py").symlink_to(root / "setup.py")  # tools/install.sh finds its stamp: no install
 
