@@ -3,7 +3,8 @@
 # Stages 1-6 (data, tokenizers, stats) run once per language and are shared by the
 # configs; 7-9 and 11 run per config; 10 (analysis) once per language over the configs.
 # Re-running skips finished work: markers under exp/run_all/ of each recipe are keyed by the
-# corpus, its options, the run/train options and the config files' content, and every stage
+# corpus, its options, the run/train options and the configs' resolved content (an edited
+# TEMPLATE base counts), and every stage
 # of l2dual.sh checks its own inputs (README "Re-running").
 set -euo pipefail
 
@@ -47,6 +48,8 @@ for opt in nj:1 ngpu:0 stage:1 stop_stage:1; do
 done
 
 bash tools/install.sh
+# shellcheck disable=SC1091
+. tools/python.sh  # ${python}: tools/venv's python; this checkout first on PYTHONPATH
 
 corpus_of() {  # corpus_of <lang>
     local item
@@ -68,9 +71,10 @@ run_stages() {
     [ "${first}" -gt "${last}" ] && return 0
     # the marker is keyed by everything that shapes the work: a changed corpus, option or
     # YAML is new work (each stage's own record then decides what is really recomputed)
-    local key
+    local key c files=("${dir}/${config}")
+    for c in ${configs}; do files+=("${dir}/conf/tuning/train_${c}${suffix}.yaml"); done
     key=$( { echo "$(corpus_of "${lang}")|${local_data_opts}|${run_args}|${train_args}|${ngpu}|$*"
-             cat "${dir}/${config}"; for c in ${configs}; do cat "${dir}/conf/tuning/train_${c}${suffix}.yaml"; done
+             "${python}" -m espnet_l2dual.bin.resolve_config --digest "${files[@]}" | cut -d' ' -f1
            } | sha1sum | cut -c1-12)
     local done_file="${dir}/exp/run_all/${marker}.${first}-${last}.${key}.done"
     if [ -f "${done_file}" ]; then log "${dir}: ${marker} stages ${first}-${last} already done (${done_file##*/})"; return 0; fi
@@ -133,8 +137,6 @@ if [ "${stop_stage}" -lt 9 ]; then log "no cross-language report: it needs stage
 report_opts=()  # without stage 10 the report has no entanglement section, and says so
 [ "${stop_stage}" -ge 10 ] || report_opts+=(--without_analysis)
 log "cross-language report -> ${report_dir}"
-# shellcheck disable=SC1091
-. tools/python.sh  # ${python}: tools/venv's python (made by tools/install.sh above)
 # fails, naming every missing results.json / analysis.json, rather than write a partial report
 "${python}" -m espnet_l2dual.bin.make_report --recipes "${recipes[@]}" --configs ${configs} \
     --suffix "${suffix}" --out_dir "${report_dir}" "${report_opts[@]}"

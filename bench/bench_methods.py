@@ -35,6 +35,7 @@ offline.guard()
 from espnet_l2dual.tasks.l2dual import L2DualTask  # noqa: E402
 from espnet_l2dual.train.grad_surgery import GradSurgeryStep  # noqa: E402
 from espnet_l2dual.train.trainer import build_surgery  # noqa: E402
+from espnet_l2dual.utils.config_file import write_resolved  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("mtl", "partial", "moe", "pcgrad", "cagrad", "ortho", "dual_attention")
@@ -75,7 +76,9 @@ class MethodRun:
     """One method's model, optimizer and step function."""
 
     def __init__(self, method: str, conf_dir: Path, suffix: str, inputs: Dict[str, str], device: str):
-        config = conf_dir / f"train_{method}{suffix}.yaml"
+        # the recipe config resolved (its base: merged): ESPnet's parser reads plain YAML
+        config = write_resolved(conf_dir / f"train_{method}{suffix}.yaml",
+                                Path(inputs["stats"]).parent / f"train_{method}{suffix}.resolved.yaml")
         args = L2DualTask.get_parser().parse_args([
             "--config", str(config),
             "--surface_token_list", inputs["surface"], "--meaning_token_list", inputs["meaning"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
-import yaml
 
 OUTPUTS: Tuple[str, ...] = ("surface", "meaning")
 PAIR: Tuple[str, str] = ("surface", "meaning")
@@ -53,17 +52,11 @@ def check_tasks(tasks: Sequence[str]) -> List[str]:
 
 def config_tasks(path: Path) -> List[str]:
     """The checked ``model_conf.tasks`` of a training config file (default: both outputs);
-    ValueError naming the file (and YAML line) otherwise. Stages 7-9 ask this, never the shell."""
-    try:
-        conf = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read the config ({e.strerror})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ValueError(f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from None
-    if not isinstance(conf, dict):
-        raise ValueError(f"{path}: a training config is a mapping of keys, not {type(conf).__name__}")
+    ValueError naming the file (and YAML line) otherwise. Stages 7-9 ask this, never the shell.
+    The config is read resolved (``utils/config_file``: its ``base:`` chain merged)."""
+    from espnet_l2dual.utils.config_file import load_config  # its base: chain merged
+
+    conf = load_config(path)  # DataError (a ValueError) names the file of the chain and the line
     model_conf = conf.get("model_conf") or {}
     if not isinstance(model_conf, dict):
         raise ValueError(f"{path}: model_conf must be a mapping")

@@ -13,16 +13,39 @@ TEMPLATE = ROOT / "egs2" / "TEMPLATE" / "asr1"
 TEMPLATE_LINKS = ("l2dual.sh", "utils", "scripts", "pyscripts", "path.sh", "cmd.sh", "db.sh")
 
 
+def template_beside(recipe: Path) -> Path:
+    """``<recipe>/../../TEMPLATE/asr1`` in the scratch tree: conf/ copied, the rest symlinked.
+
+    A recipe's ``conf/tuning/*.yaml`` are relative symlinks into TEMPLATE (and ``base:``
+    paths lead there): they must resolve inside the scratch tree, to a copy, so a test that
+    edits a config never edits the repo's shared one.
+    """
+    dst = recipe.parents[1] / "TEMPLATE" / "asr1"
+    if dst.exists():
+        return dst
+    dst.mkdir(parents=True)
+    for entry in sorted(TEMPLATE.iterdir()):
+        if entry.name == "conf":
+            shutil.copytree(entry, dst / "conf", symlinks=True)
+        else:
+            (dst / entry.name).symlink_to(entry)
+    return dst
+
+
 def make_recipe(tmp: Path, lang_dir: str) -> Path:
-    """Copy a recipe's run.sh, conf/ and local/ under ``tmp``; symlink the TEMPLATE parts."""
+    """Copy a recipe's run.sh, conf/ and local/ under ``tmp``; symlink the TEMPLATE parts.
+
+    conf/ keeps its symlinks; they resolve in ``tmp/egs2/TEMPLATE`` (``template_beside``).
+    """
     src = ROOT / "egs2" / lang_dir / "asr1"
     dst = tmp / "egs2" / lang_dir / "asr1"
     dst.mkdir(parents=True)
     shutil.copy2(src / "run.sh", dst / "run.sh")
-    shutil.copytree(src / "conf", dst / "conf")
+    shutil.copytree(src / "conf", dst / "conf", symlinks=True)
     shutil.copytree(src / "local", dst / "local", symlinks=True)
     for name in TEMPLATE_LINKS:
         (dst / name).symlink_to(TEMPLATE / name)
+    template_beside(dst)
     return dst
 
 
@@ -48,7 +71,9 @@ def write_tiny_config(recipe: Path, name: str = "train_mtl_test.yaml", tasks=("s
     """The recipe's tiny MTL config shrunk to seconds per epoch (for pipeline tests, not accuracy)."""
     import yaml
 
-    conf = yaml.safe_load((recipe / "conf/tuning/train_mtl_tiny.yaml").read_text())
+    from espnet_l2dual.utils.config_file import load_config
+
+    conf = load_config(recipe / "conf/tuning/train_mtl_tiny.yaml")
     conf.update(max_epoch=max_epoch, batch_bins=4000000, keep_nbest_models=1, use_tensorboard=False,
                 num_att_plot=0)
     conf["encoder_conf"].update(output_size=32, attention_heads=2, linear_units=64, num_blocks=1,

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile
 import yaml
-from recipe_helpers import make_recipe, run_recipe, write_tiny_config
+from recipe_helpers import make_recipe, run_recipe, template_beside, write_tiny_config
 
 from corpus_fixtures import write_wav
 
@@ -178,6 +178,7 @@ def test_config_mistakes_fail_before_the_launcher_in_one_line(prepared, change, 
 def test_stage7_without_stats_names_the_missing_file(prepared, tmp_path):
     recipe = tmp_path / "egs2" / "l2en" / "asr1"
     shutil.copytree(prepared, recipe, symlinks=True)
+    template_beside(recipe)
     shutil.rmtree(recipe / "exp" / "stats_raw_char_char")
     proc = run_recipe(["./run.sh", "--stage", "7", "--stop_stage", "7", "--nj", "1",
                        "--train_config", "conf/train_mtl_test.yaml"], cwd=recipe, timeout=120)

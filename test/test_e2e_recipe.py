@@ -15,6 +15,8 @@ import pytest
 import yaml
 from recipe_helpers import make_recipe, run_recipe
 
+from espnet_l2dual.utils.config_file import load_config
+
 # Corpus size and schedule: small enough for CI on 2 cores, large enough to learn.
 NUM_TRAIN, NUM_DEV, NUM_TEST = 400, 30, 30
 MAX_EPOCH = 14
@@ -25,7 +27,7 @@ CER_BOUND = {"surface": 55.0, "meaning": 55.0}
 
 
 def write_test_config(recipe: Path) -> Path:
-    conf = yaml.safe_load((recipe / "conf/tuning/train_mtl_tiny.yaml").read_text())
+    conf = load_config(recipe / "conf/tuning/train_mtl_tiny.yaml")
     # Short schedule: no SpecAugment (it slows early learning), higher peak lr, short warm-up.
     conf.update(max_epoch=MAX_EPOCH, batch_bins=240000, keep_nbest_models=2, use_tensorboard=False,
                 num_att_plot=0, specaug=None)

@@ -17,6 +17,7 @@ from l2dual_helpers import SURFACE_TOKENS, build, parse_args, tiny_config, write
 
 from espnet_l2dual.tasks.l2dual import L2DualTask
 from espnet_l2dual.train.trainer import save_initial_weights
+from espnet_l2dual.utils.config_file import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = [ROOT / "egs2" / "l2ko" / "asr1", ROOT / "egs2" / "l2en" / "asr1"]
@@ -115,7 +116,7 @@ def test_data_names_make_texts_optional():
 def test_recipe_configs_differ_only_in_tasks(recipe, suffix):
     configs = {}
     for name in ("mtl", "stl_surface", "stl_meaning"):
-        configs[name] = yaml.safe_load((recipe / "conf" / "tuning" / f"train_{name}{suffix}.yaml").read_text())
+        configs[name] = load_config(recipe / "conf" / "tuning" / f"train_{name}{suffix}.yaml")
     tasks = {name: c["model_conf"].pop("tasks") for name, c in configs.items()}
     assert tasks == {"mtl": ["surface", "meaning"], "stl_surface": ["surface"], "stl_meaning": ["meaning"]}
     assert configs["mtl"] == configs["stl_surface"] == configs["stl_meaning"]
@@ -126,7 +127,7 @@ def test_recipe_configs_differ_only_in_tasks(recipe, suffix):
 def test_tiny_recipe_config_builds(tmp_path, recipe):
     stats = tmp_path / "feats_stats.npz"
     np.savez(stats, count=10, sum=np.zeros(80), sum_square=np.full(80, 10.0))
-    args = parse_args(tmp_path, yaml.safe_load((recipe / "conf/tuning/train_mtl_tiny.yaml").read_text()),
+    args = parse_args(tmp_path, load_config(recipe / "conf/tuning/train_mtl_tiny.yaml"),
                       ["--normalize_conf", f"stats_file={stats}"])
     model = L2DualTask.build_model(args)
     assert model.tasks == ["surface", "meaning"]

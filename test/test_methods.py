@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from l2dual_helpers import parse_args, random_batch, tiny_config
 
@@ -20,6 +19,7 @@ from espnet_l2dual.train import grad_surgery as gs
 from espnet_l2dual.methods.cagrad import CAGrad, cagrad
 from espnet_l2dual.methods.pcgrad import PCGrad, pcgrad
 from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer, build_surgery
+from espnet_l2dual.utils.config_file import load_config, write_resolved
 
 MTL = ["surface", "meaning"]
 BLOCKS = 3
@@ -493,45 +493,44 @@ def test_speech2dualtext_decodes_a_partial_sharing_model(tmp_path, monkeypatch):
     assert again["meaning"][0][2] != out["meaning"][0][2]
 
 
+# the choice each method config makes (and nothing else differs from MTL but its *_conf)
 METHOD_KEYS = {
-    "partial": ("model_conf", "shared_layers"),
-    "moe": ("model_conf", "task_experts"),
-    "ortho": ("model_conf", "ortho_weight"),
-    "dual_attention": ("model_conf", "dual_attention"),
-    "pcgrad": (None, "grad_surgery"),
-    "cagrad": (None, "grad_surgery"),
+    "partial": ("encoder_sharing", "partial"),
+    "moe": ("encoder_sharing", "experts"),
+    "ortho": ("task_projection", "ortho"),
+    "dual_attention": ("decoder_coupling", "dual_attention"),
+    "pcgrad": ("grad_surgery", "pcgrad"),
+    "cagrad": ("grad_surgery", "cagrad"),
 }
 
 
 @pytest.mark.parametrize("lang", ["l2ko", "l2en"])
 @pytest.mark.parametrize("suffix", ["_tiny", ""])
 @pytest.mark.parametrize("method", sorted(METHOD_KEYS))
-def test_method_configs_differ_from_mtl_only_in_their_keys(lang, suffix, method):
+def test_method_configs_differ_from_mtl_only_in_their_keys(tmp_path, lang, suffix, method):
     tuning = RECIPES / lang / "asr1" / "conf" / "tuning"
-    mtl = yaml.safe_load((tuning / f"train_mtl{suffix}.yaml").read_text())
-    conf = yaml.safe_load((tuning / f"train_{method}{suffix}.yaml").read_text())
-    section, key = METHOD_KEYS[method]
-    if section is None:
-        assert conf.pop(key) == method
-        conf.pop("grad_surgery_conf")
-    else:
-        assert conf[section].pop(key)
-        if method == "ortho":
-            assert conf[section].pop("ortho_dim") == conf["encoder_conf"]["output_size"]
-            assert conf[section].pop("ortho_penalty") == "cka"
+    mtl = load_config(tuning / f"train_mtl{suffix}.yaml")
+    conf = load_config(tuning / f"train_{method}{suffix}.yaml")
+    choice, name = METHOD_KEYS[method]
+    assert conf.pop(choice) == name
+    method_conf = conf.pop(f"{choice}_conf", None)
+    if method == "ortho":
+        assert method_conf["output_size"] == conf["encoder_conf"]["output_size"]
+        assert method_conf["penalty"] == "cka"
     assert conf == mtl
     parser = L2DualTask.get_parser()
-    parser.parse_args(["--config", str(tuning / f"train_{method}{suffix}.yaml")])  # every key is known
+    config = write_resolved(tuning / f"train_{method}{suffix}.yaml", tmp_path / "resolved.yaml")
+    parser.parse_args(["--config", str(config)])  # every key is known
 
 
 def test_tiny_method_configs_build(tmp_path):
     tuning = RECIPES / "l2en" / "asr1" / "conf" / "tuning"
     for method in sorted(METHOD_KEYS):
-        cfg = yaml.safe_load((tuning / f"train_{method}_tiny.yaml").read_text())
+        cfg = load_config(tuning / f"train_{method}_tiny.yaml")
         cfg["normalize"] = "utterance_mvn"
         cfg["encoder_conf"].update(output_size=16, linear_units=16, attention_heads=2)
-        if "ortho_dim" in cfg["model_conf"]:
-            cfg["model_conf"]["ortho_dim"] = 16
+        if cfg.get("task_projection") == "ortho":
+            cfg["task_projection_conf"]["output_size"] = 16
         for o in MTL:
             cfg[f"{o}_decoder_conf"].update(linear_units=16, attention_heads=2, num_blocks=1)
         model = L2DualTask.build_model(parse_args(tmp_path, copy.deepcopy(cfg)))
@@ -539,13 +538,19 @@ def test_tiny_method_configs_build(tmp_path):
         if method == "partial":
             assert model.task_split == 2
         if method == "moe":
-            assert model.expert_blocks == [2, 3]
+            assert model.encoder_sharing.expert_blocks == [2, 3]
+        choice, name = METHOD_KEYS[method]
+        if choice != "grad_surgery":
+            assert type(getattr(model, choice)).__name__ in ("PartialSharing", "TaskExperts", "OrthoProjection",
+                                                             "DualAttention")
 
 
 def test_readme_method_example(tmp_path, monkeypatch):
     """The 'Adding a method' example of README.md: its module, registration and config work."""
     import re
     import types
+
+    import yaml
 
     from espnet_l2dual.tasks import l2dual
 

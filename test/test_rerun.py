@@ -25,7 +25,9 @@ import numpy as np
 import pytest
 import soundfile
 import yaml
-from recipe_helpers import make_recipe, run_recipe, write_tiny_config
+from recipe_helpers import make_recipe, run_recipe, template_beside, write_tiny_config
+
+from espnet_l2dual.utils.config_file import config_digest
 
 pytestmark = pytest.mark.slow
 
@@ -64,6 +66,7 @@ def clone(base: Path, tmp_path: Path) -> Path:
     """A copy of the base recipe whose absolute paths (audio, records) point into the copy."""
     dst = tmp_path / "egs2" / "l2en" / "asr1"
     shutil.copytree(base, dst, symlinks=True)
+    template_beside(dst)  # conf/tuning links into TEMPLATE
     old, new = str(base), str(dst)
     for p in dst.rglob("*"):
         if p.is_file() and not p.is_symlink() and p.suffix not in (".wav", ".pth", ".npz", ".png", ".zip"):
@@ -93,7 +96,8 @@ def test_provenance_and_replayable_run_sh(base: Path) -> None:
     exp = base / "exp" / TAG
     res = json.loads((exp / "results.json").read_text())
     prov = res["provenance"]
-    assert prov["commit"] and prov["config_sha1"] == sha(base / CONFIG)
+    assert prov["commit"] and prov["config_sha1"] == config_digest(base / CONFIG)  # resolved content
+    assert prov["config_files"] == {CONFIG: sha(base / CONFIG)}  # no base: the chain is the file
     assert prov["seed"] == 0 and prov["token_setup"]["surface"]["dir"] == "data/token_list/surface/char"
     (decode,) = prov["decode"].values()
     assert decode["options"]["beam_size"] == "2" and decode["inputs_digest"]
@@ -241,9 +245,9 @@ def test_concurrent_data_preparation_never_installs_a_half_written_dir(base, tmp
 def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
     """A changed --local_data_opts or YAML is new work for run_all.sh, not 'already done'."""
     root = Path(__file__).resolve().parents[1]
-    recipe = make_recipe(tmp_path, "l2en")
-    (tmp_path / "egs2" / "TEMPLATE").symlink_to(root / "egs2" / "TEMPLATE")
+    recipe = make_recipe(tmp_path, "l2en")  # with tmp_path/egs2/TEMPLATE (conf/ a copy)
     (tmp_path / "tools").symlink_to(root / "tools")
+    (tmp_path / "espnet_l2dual").symlink_to(root / "espnet_l2dual")  # run_all.sh's own package
     shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
     (tmp_path / "setup.py").symlink_to(root / "setup.py")  # tools/install.sh finds its stamp: no install
 
@@ -260,7 +264,9 @@ def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
     assert "already done" not in log
     assert len((recipe / "data/train/wav.scp").read_text().splitlines()) == 12
     assert len((recipe / "dump/raw/train/wav.scp").read_text().splitlines()) <= 12
-    conf = recipe / "conf/tuning/train_mtl_tiny.yaml"
+    # an edit of the shared TEMPLATE base (the recipe's file links to it) is new work too
+    assert (recipe / "conf/tuning/train_mtl_tiny.yaml").is_symlink()
+    conf = tmp_path / "egs2/TEMPLATE/asr1/conf/tuning/train_mtl_tiny.yaml"
     conf.write_text(conf.read_text().replace("n_mels: 80", "n_mels: 40"))
     log = run_all("--num_train 12 --num_dev 4 --num_test 4")
     assert "already done" not in log and "Stage 6: inputs changed: config:" in log

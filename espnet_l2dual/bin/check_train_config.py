@@ -7,33 +7,28 @@ seconds instead of after the launcher's 20-40 s, prints one line per problem: br
 (with its line), unknown or mistyped options (ESPnet's own parser), bad ``model_conf.tasks``,
 files the command names that do not exist (token lists, BPE models, stats, shape files,
 data), and what building the model on the CPU rejects (unknown component names, unknown or
-mistyped ``*_conf`` keys). Exit 0 when nothing is wrong, 1 otherwise.
+mistyped ``*_conf`` keys). Exit 0 when nothing is wrong, 1 otherwise. The config is checked
+resolved (its ``base:`` chain merged), as l2dual_train will read it; the resolved copy goes to
+a temporary directory (nothing is written beside the model before the check passes).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import List, Optional
 
 from espnet_l2dual.outputs import config_tasks
 from espnet_l2dual.utils import offline
+from espnet_l2dual.utils.config_file import RESOLVED_NAME, config_option, resolve_config_option
 
 offline.guard()
 
 
 class _ParseProblem(Exception):
     pass
-
-
-def _config_path(argv: List[str]) -> Optional[Path]:
-    for i, a in enumerate(argv):
-        if a == "--config" and i + 1 < len(argv):
-            return Path(argv[i + 1])
-        if a.startswith("--config="):
-            return Path(a.split("=", 1)[1])
-    return None
 
 
 def _named_files(args: argparse.Namespace) -> List[str]:
@@ -56,7 +51,7 @@ def _named_files(args: argparse.Namespace) -> List[str]:
 
 def problems(argv: List[str]) -> List[str]:
     """Every problem found, one line each (empty: the command can start)."""
-    config = _config_path(argv)
+    config = config_option(argv)
     if config is None:
         return ["--config is missing"]
     try:
@@ -72,10 +67,12 @@ def problems(argv: List[str]) -> List[str]:
         raise _ParseProblem(message)
 
     parser.error = error  # type: ignore[assignment]
-    try:
-        args = parser.parse_args(argv)
-    except _ParseProblem as e:
-        return [f"{config}: {e}"]
+    with tempfile.TemporaryDirectory(prefix="check_train_config.") as tmp:
+        resolved = resolve_config_option(argv, tmp)
+        try:
+            args = parser.parse_args(resolved)
+        except _ParseProblem as e:  # the message names the resolved copy: name the user's file
+            return [f"{config}: {str(e).replace(str(Path(tmp) / RESOLVED_NAME), str(config))}"]
     found = [f"{config}: the command names '{f}', which does not exist" for f in _named_files(args)
              if not Path(f).exists()]
     if found:

@@ -1,6 +1,8 @@
 """Print the outputs a training config trains (``model_conf.tasks``), or one line saying what is wrong.
 
     python -m espnet_l2dual.bin.config_tasks conf/tuning/train_mtl_tiny.yaml   # -> surface meaning
+
+The config is read resolved (its ``base:`` chain merged, espnet_l2dual.utils.config_file).
 """
 
 from __future__ import annotations

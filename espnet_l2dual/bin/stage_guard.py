@@ -15,7 +15,8 @@ succeeded.
 aside (a trained model: its config.yaml paths follow it).
 ``--files`` takes files or directories (a directory stands for its visible top-level
 files), ``--audio`` a wav.scp whose audio files are digested too, ``--opt KEY=VALUE``
-an option, ``--config_keys FILE:k1,k2`` the values of some keys of a YAML file.
+an option, ``--config FILE`` a training config (its resolved content: a changed ``base:``
+counts), ``--config_keys FILE:k1,k2`` the values of some keys of a (resolved) YAML config.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--opt", default=[], action="append", help="KEY=VALUE option that changes the output")
     p.add_argument("--peek", action="store_true", help="check: only say whether the work is needed; "
                    "write no record (prints only the 'up to date' line)")
+    p.add_argument("--config", dest="configs", nargs="*", default=[], action="extend",
+                   help="training configs, digested resolved (their base: chain merged)")
     p.add_argument("--config_keys", default=[], action="append", help="FILE:key1,key2 of a YAML config")
     return p
 
@@ -71,7 +74,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             key, value = stage_record.config_options(spec)
             options[key] = value
         previous = stage_record.previous_record(args.out, args.stage)
-        new = stage_record.current_inputs(args.stage, args.files, args.audio, options, previous)
+        new = stage_record.current_inputs(args.stage, args.files, args.audio, options, previous,
+                                          configs=args.configs)
         state, reasons = stage_record.check(args.out, new, peek=args.peek)
     except (DataError, ValueError, OSError) as e:
         print(f"stage_guard: error: {e}", file=sys.stderr)

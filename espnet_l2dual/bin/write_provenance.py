@@ -20,7 +20,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="write_provenance", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True)
-    p.add_argument("--config", required=True, help="the training YAML")
+    p.add_argument("--config", required=True, help="the training YAML (recorded resolved, with its base: files)")
     p.add_argument("--record", required=True, help="stage 7's record of its inputs")
     p.add_argument("--token_setup", default=None)
     p.add_argument("--command", default="", help="the command line that trains the model")

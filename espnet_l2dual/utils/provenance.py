@@ -16,7 +16,7 @@ from typing import Dict, Optional, Sequence
 
 import yaml
 
-from espnet_l2dual.utils import digest, stage_record
+from espnet_l2dual.utils import config_file, digest, stage_record
 from espnet_l2dual.utils.fileio import PathLike
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,9 @@ def training_provenance(config: PathLike, record: PathLike, token_setup: Optiona
     return {
         **git_state(),
         "config": str(config),
-        "config_sha1": digest.file_sha1(config),
+        # the resolved content (what trains); the files of its base: chain with their own hashes
+        "config_sha1": config_file.config_digest(config),
+        "config_files": {str(p): digest.file_sha1(p) for p in config_file.config_chain(config)},
         "inputs_digest": rec.digest() if rec else None,
         "token_setup": setup,
         "command": command,

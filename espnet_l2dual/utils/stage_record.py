@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-import yaml
-
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils import digest
+from espnet_l2dual.utils.config_file import config_digest, load_config
 from espnet_l2dual.utils.fileio import PathLike, atomic_write
 
 CURRENT, RUN, RESUME = "current", "run", "resume"
@@ -62,16 +61,11 @@ def load(path: Path) -> Optional[StageInputs]:
 
 
 def config_options(spec: str) -> Tuple[str, str]:
-    """``FILE:key1,key2`` -> (``config:FILE:key1,key2``, digest of those keys' values)."""
+    """``FILE:key1,key2`` -> (``config:FILE:key1,key2``, digest of those keys' resolved values)."""
     path, _, keys = spec.rpartition(":")
     if not path:
         raise ValueError(f"--config_keys wants FILE:key1,key2, got '{spec}'")
-    try:
-        conf = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except OSError as e:
-        raise DataError(path, None, f"cannot read the config: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise DataError(path, None, f"not valid YAML: {e}") from None
+    conf = load_config(path)  # the values its base gives count too
     picked = {k: conf.get(k) for k in keys.split(",") if k}
     return f"config:{path}:{keys}", json.dumps(picked, sort_keys=True, default=str)
 
@@ -79,8 +73,13 @@ def config_options(spec: str) -> Tuple[str, str]:
 def current_inputs(
     stage: str, files: Sequence[PathLike] = (), audio: Sequence[PathLike] = (),
     options: Mapping[str, str] = (), previous: Optional[StageInputs] = None,
+    configs: Sequence[PathLike] = (),
 ) -> StageInputs:
-    """Digest the inputs now; audio hashes are reused from ``previous`` where size and mtime match."""
+    """Digest the inputs now; audio hashes are reused from ``previous`` where size and mtime match.
+
+    ``configs`` are training configs, digested by their resolved content (a changed base is a
+    changed config; comments and layout are not).
+    """
     known: Dict[str, List] = {}  # every audio file's last (size, mtime, sha1), whichever scp listed it
     for stats in (previous.audio if previous else {}).values():
         known.update(stats)
@@ -90,7 +89,10 @@ def current_inputs(
         if not Path(scp).is_file():
             raise DataError(scp, None, "not found (an earlier stage makes it)")
         audio_stats[scp] = digest.audio_digest(scp, known)
-    return StageInputs(str(stage), digest.files_digest(files), audio_stats, dict(options))
+    file_digests = digest.files_digest(files)
+    for conf in configs:
+        file_digests[str(conf)] = config_digest(conf) if Path(conf).is_file() else None
+    return StageInputs(str(stage), file_digests, audio_stats, dict(options))
 
 
 def differences(old: Optional[StageInputs], new: StageInputs, limit: int = 4) -> List[str]:

@@ -381,7 +381,9 @@ fi
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     need_config 7
     tasks=$(config_tasks "${train_config}")
-    train_inputs=(--files "${train_config}" "${stats_dir}/train/feats_stats.npz"
+    # the config counts by its resolved content: an edited base (conf/tuning/ symlinks into
+    # TEMPLATE, `base:` chains) retrains the models built on it
+    train_inputs=(--config "${train_config}" --files "${stats_dir}/train/feats_stats.npz"
                   --audio "${data_feats}/${train_set_used}/wav.scp" "${data_feats}/${valid_set}/wav.scp"
                   --opt train_args="${train_args}" --opt ngpu="${ngpu}" --opt num_nodes="${num_nodes}")
     for o in ${tasks}; do
