@@ -31,6 +31,7 @@ offline.guard()
 
 from espnet_l2dual.audio.read import read_audio, to_mono  # noqa: E402
 from espnet_l2dual.inference.speech2dualtext import Speech2DualText  # noqa: E402
+from espnet_l2dual.outputs import PAIR  # noqa: E402
 from espnet_l2dual.utils.fileio import read_table  # noqa: E402
 
 
@@ -60,7 +61,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=50, help="number of utterances")
     p.add_argument("--dual_config", required=True)
     p.add_argument("--dual_model", required=True)
-    for o in ("surface", "meaning"):
+    for o in PAIR:
         p.add_argument(f"--stock_{o}_config", required=True, help=f"stock ESPnet ASR model for {o}")
         p.add_argument(f"--stock_{o}_model", required=True)
     p.add_argument("--beam_size", type=int, default=5)
@@ -83,7 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     stock = [Speech2Text(asr_train_config=getattr(args, f"stock_{o}_config"),
                          asr_model_file=getattr(args, f"stock_{o}_model"), device=args.device,
                          beam_size=args.beam_size, ctc_weight=args.ctc_weight, nbest=1)
-             for o in ("surface", "meaning")]
+             for o in PAIR]
 
     t_ours = time_decoder(ours, utts)
     t_stock = time_decoder(lambda x: [s2t(x) for s2t in stock], utts)

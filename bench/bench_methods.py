@@ -32,6 +32,7 @@ from espnet_l2dual.utils import offline
 
 offline.guard()
 
+from espnet_l2dual.outputs import PAIR, data_key, lengths_key  # noqa: E402
 from espnet_l2dual.tasks.l2dual import L2DualTask  # noqa: E402
 from espnet_l2dual.train.grad_surgery import GradSurgeryStep  # noqa: E402
 from espnet_l2dual.train.trainer import build_surgery  # noqa: E402
@@ -44,7 +45,7 @@ METHODS = ("mtl", "partial", "moe", "pcgrad", "cagrad", "ortho", "dual_attention
 def write_inputs(tmp: Path, n_mels: int, vocab: int) -> Dict[str, str]:
     """Token lists (``vocab`` symbols per output) and neutral global-MVN stats."""
     paths = {}
-    for o in ("surface", "meaning"):
+    for o in PAIR:
         tokens = ["<blank>", "<unk>"] + [f"{o[0]}{i}" for i in range(vocab - 3)] + ["<sos/eos>"]
         path = tmp / f"tokens_{o}.txt"
         path.write_text("\n".join(tokens) + "\n", encoding="utf-8")
@@ -62,12 +63,12 @@ def random_batches(n: int, batch_size: int, seconds: float, vocab: int, fs: int 
     for _ in range(n):
         lens = (seconds * fs * (0.7 + 0.3 * torch.rand(batch_size, generator=g))).long()
         batch = {"speech": 0.1 * torch.randn(batch_size, int(lens.max()), generator=g), "speech_lengths": lens}
-        for o in ("surface", "meaning"):
+        for o in PAIR:
             ylens = (lens.float() / fs * chars_per_second).long().clamp(min=1)
             ys = torch.randint(2, vocab - 1, (batch_size, int(ylens.max())), generator=g)
             for i, k in enumerate(ylens):
                 ys[i, k:] = -1
-            batch[f"text_{o}"], batch[f"text_{o}_lengths"] = ys, ylens
+            batch[data_key(o)], batch[lengths_key(o)] = ys, ylens
         batches.append(batch)
     return batches
 

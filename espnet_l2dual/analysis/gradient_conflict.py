@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from espnet_l2dual.analysis.hidden_states import Utterance, load_utterances, tokenize
+from espnet_l2dual.outputs import PAIR
 from espnet_l2dual.train import shared_gradients
 from espnet_l2dual.utils.fileio import read_table
 
@@ -60,7 +61,7 @@ def gradient_cosines(model, preprocess: Callable, collate_fn: Callable, data_dir
     batch where a layer's gradient is zero has ``None`` there and is left out of
     that layer's mean.
     """
-    if list(model.tasks) != ["surface", "meaning"]:
+    if list(model.tasks) != list(PAIR):
         raise ValueError(f"gradient conflict needs an MTL model (tasks surface and meaning), got {model.tasks}")
     model.eval()
     layers = shared_gradients.shared_layers(model).layers

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.outputs import PAIR, data_key
 from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import atomic_write, read_table
 
@@ -66,8 +67,8 @@ def load_utterances(data_dir: Path, keys: Sequence[str]) -> List[Utterance]:
         raise DataError(wav_scp, None, "wav.scp not found")
     wavs = read_table(wav_scp)
     texts = {}
-    for o in ("surface", "meaning"):
-        path = data_dir / f"text_{o}"
+    for o in PAIR:
+        path = data_dir / data_key(o)
         if not path.is_file():
             raise DataError(path, None, f"reference text of output '{o}' not found")
         texts[o] = read_table(path)

@@ -25,8 +25,8 @@ from espnet_l2dual.scoring.paired_bootstrap import (interval_record, paired_diff
                                                     read_mdd_counts, utterance_errors)
 from espnet_l2dual.scoring.units import Headline
 
-OUTPUTS = ("surface", "meaning")
-STL = {"surface": "stl_surface", "meaning": "stl_meaning"}
+from espnet_l2dual.outputs import PAIR as OUTPUTS  # noqa: E402  (the study compares this pair)
+from espnet_l2dual.outputs import STL_CONFIG as STL  # noqa: E402
 BASE_CONFIGS = ("stl_surface", "stl_meaning", "mtl")
 MDD_REFERENCES = ("prompted", "prompt_free")
 UtteranceErrors = Dict[str, Tuple[int, int]]

@@ -25,6 +25,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import yaml
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.outputs import OUTPUTS
 from espnet_l2dual.scoring.by_divergence import (
     DEFAULT_BINS, parse_bins, rates_by_divergence, read_divergence)
 from espnet_l2dual.scoring.cross_check import assert_agree, jiwer_counts
@@ -180,7 +181,7 @@ def default_units(model_config: Optional[Path]) -> Dict[str, str]:
     conf = {}
     if model_config is not None and model_config.is_file():
         conf = yaml.safe_load(model_config.read_text(encoding="utf-8")) or {}
-    return {o: unit_from_config(conf, o) for o in ("surface", "meaning")}
+    return {o: unit_from_config(conf, o) for o in OUTPUTS}
 
 
 def get_parser() -> argparse.ArgumentParser:

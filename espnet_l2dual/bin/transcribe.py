@@ -30,6 +30,7 @@ import difflib
 import sys
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from espnet_l2dual.outputs import OUTPUTS
 from espnet_l2dual.scoring.units import output_unit
 
 GAP = "*"
@@ -66,7 +67,7 @@ def alignment_note(token_types: Mapping[str, Optional[str]]) -> Optional[str]:
         return None
     kind = {o: f"{token_types.get(o) or 'char'} tokens" + (", space-separated units such as phones"
                                                             if units[o] == "token" else ", written words")
-            for o in ("surface", "meaning")}
+            for o in OUTPUTS}
     return (f"surface ({kind['surface']}) and meaning ({kind['meaning']}) are in different units: "
             "a word alignment would mark every word, so both outputs are printed unaligned")
 
@@ -156,7 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"transcribe: error: {e}", file=sys.stderr)
         return 1
     fs = int((getattr(s2t.train_args, "frontend_conf", None) or {}).get("fs", 16000))
-    token_types = {o: getattr(s2t.train_args, f"{o}_token_type", None) for o in ("surface", "meaning")}
+    token_types = {o: getattr(s2t.train_args, f"{o}_token_type", None) for o in OUTPUTS}
     lang = args.lang or ("ko" if "jamo" in token_types.values() else "en")
     units = output_units(token_types)
     noted: set = set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-OUTPUT_NAMES = ("surface", "meaning")
+from espnet_l2dual.outputs import OUTPUTS as OUTPUT_NAMES  # the outputs, defined once
 
 
 @dataclass(frozen=True)
