@@ -23,8 +23,9 @@ from typing import List, Optional, Sequence
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.inference.decode_dir import decode_dir, read_keys
-from espnet_l2dual.inference.options import OUTPUT_NAMES, OVERRIDABLE
+from espnet_l2dual.inference.options import OVERRIDABLE
 from espnet_l2dual.inference.speech2dualtext import Speech2DualText
+from espnet_l2dual.outputs import OUTPUTS
 
 logger = logging.getLogger("l2dual_inference")
 
@@ -38,13 +39,13 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--model_file", required=True)
     p.add_argument("--output_dir", required=True)
     p.add_argument("--ngpu", type=int, default=0)
-    p.add_argument("--outputs", nargs="+", choices=OUTPUT_NAMES, help="default: every output of the model")
+    p.add_argument("--outputs", nargs="+", choices=OUTPUTS, help="default: every output of the model")
     p.add_argument("--fs", type=int, default=None, help="expected sampling rate (checked when given)")
     p.add_argument("--log_level", default="INFO")
     for name, typ, default in (("beam_size", int, 5), ("ctc_weight", float, 0.3), ("penalty", float, 0.0),
                                ("maxlenratio", float, 0.0), ("minlenratio", float, 0.0), ("nbest", int, 1)):
         p.add_argument(f"--{name}", type=typ, default=default)
-        for o in OUTPUT_NAMES:
+        for o in OUTPUTS:
             p.add_argument(f"--{o}_{name}", type=typ, default=None, help=f"--{name} for the {o} output only")
     # Accepted for ESPnet command-line compatibility; decoding is one utterance at a time.
     p.add_argument("--batch_size", type=int, default=1, help=argparse.SUPPRESS)
@@ -70,7 +71,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if logging.getLogger().level > logging.DEBUG:  # per-step beam search lines would bury the progress line
         logging.getLogger("espnet.nets").setLevel(max(logging.WARNING, logging.getLogger().level))
     overrides = {o: {name: getattr(args, f"{o}_{name}") for name in OVERRIDABLE
-                     if getattr(args, f"{o}_{name}") is not None} for o in OUTPUT_NAMES}
+                     if getattr(args, f"{o}_{name}") is not None} for o in OUTPUTS}
     device = "cuda" if args.ngpu > 0 else "cpu"
     try:
         s2t = Speech2DualText(

@@ -1,10 +1,8 @@
-"""Search settings of one output's decoding, and the outputs a decoder may be asked for."""
+"""Search settings of one output's decoding (the outputs themselves: ``espnet_l2dual.outputs``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-
-from espnet_l2dual.outputs import OUTPUTS as OUTPUT_NAMES  # the outputs, defined once
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ import torch
 
 from espnet_l2dual.inference.detokenize import make_detokenizer
 from espnet_l2dual.inference.model_loading import load_dual_model
-from espnet_l2dual.inference.options import OUTPUT_NAMES, OVERRIDABLE, DecodeOptions
+from espnet_l2dual.inference.options import OVERRIDABLE, DecodeOptions
 from espnet_l2dual.models.dual_attention import strip_ids
+from espnet_l2dual.outputs import OUTPUTS, PAIR
 from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import PathLike
 
@@ -112,7 +113,7 @@ class Speech2DualText:
                 raise ValueError(f"output '{o}' is not in this model (it has: {', '.join(tasks)})")
         overrides = dict(overrides or {})
         for o, opts in overrides.items():
-            if o not in OUTPUT_NAMES:
+            if o not in OUTPUTS:
                 raise ValueError(f"override for unknown output '{o}'")
             unknown = set(opts) - set(OVERRIDABLE)
             if unknown:
@@ -140,7 +141,7 @@ class Speech2DualText:
         """A dual-attention model decodes both outputs in one joint beam search (one option set)."""
         if getattr(self.model, "decoder_coupling", None) is None or base.greedy:
             return None
-        if sorted(self.outputs) != sorted(OUTPUT_NAMES):
+        if sorted(self.outputs) != sorted(PAIR):
             raise ValueError("a dual-attention model decodes both outputs together: do not restrict --outputs")
         if any(v is not None for opts in overrides.values() for v in opts.values()):
             raise ValueError("a dual-attention model decodes both outputs in one joint search: "

@@ -324,11 +324,7 @@ class L2DualTask(AbsTask):
                 decoders[o] = choices.get_class(getattr(args, choices.name))(
                     vocab_size=vocab, encoder_output_size=enc_size, **getattr(args, f"{choices.name}_conf")
                 )
-        decoder_coupling = None
-        if getattr(args, decoder_coupling_choices.name, None) is not None:
-            if not decoders:
-                raise ValueError("decoder_coupling needs attention decoders (ctc_weight < 1)")
-            decoder_coupling = _build_optional(decoder_coupling_choices, args, decoders=decoders, tasks=tasks)
+        decoder_coupling = _build_optional(decoder_coupling_choices, args, decoders=decoders, tasks=tasks)
 
         model_conf["tasks"] = tasks
         model_class = model_choices.get_class(getattr(args, "model", "l2dual") or "l2dual")
