@@ -13,7 +13,7 @@ log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (run_all.sh) $*" >&2; }
 langs="ko en"
 corpus=mini               # one name for all, or per language: "ko=dual en=l2arctic"
 configs="stl_surface stl_meaning mtl"
-size=tiny                 # tiny (CPU, minutes) | full (GPU)
+size=tiny                 # tiny (CPU, minutes) | small (CPU, hours: real recordings) | full (GPU)
 ngpu=0
 nj=2
 stage=1
@@ -28,7 +28,7 @@ help_message="Usage: ./run_all.sh [options]
   --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
   --corpus ${corpus}                corpus for all languages, or \"ko=NAME en=NAME\"
   --configs \"${configs}\"  model configs (conf/tuning/train_<config>[_tiny].yaml)
-  --size ${size}                    tiny | full
+  --size ${size}                    tiny | small (real recordings on CPU; en only) | full
   --ngpu ${ngpu}  --nj ${nj}  --stage ${stage}  --stop_stage ${stop_stage}
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call
@@ -40,7 +40,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "${root}"
 . egs2/TEMPLATE/asr1/utils/parse_options.sh
 [ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
-case "${size}" in tiny) suffix=_tiny ;; full) suffix="" ;; *) log "--size must be tiny or full"; exit 1 ;; esac
+case "${size}" in tiny) suffix=_tiny ;; small) suffix=_small ;; full) suffix="" ;; *) log "--size must be tiny, small or full"; exit 1 ;; esac
 for opt in nj:1 ngpu:0 stage:1 stop_stage:1; do
     v=$(eval echo "\${${opt%%:*}}")
     [[ "${v}" =~ ^[0-9]+$ ]] && [ "${v}" -ge "${opt##*:}" ] \

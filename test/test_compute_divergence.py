@@ -47,3 +47,33 @@ def test_missing_texts_are_a_data_error(tmp_path):
     _write(tmp_path / "text_surface", [("u1", "a")])
     with pytest.raises(DataError, match="text_meaning: missing"):
         compute_divergence.compute_divergence(tmp_path, "char")
+
+
+def test_phones_against_words_are_refused(tmp_path, capsys):
+    """A phone surface without text_canonical has no reference in its units: no meaningless values."""
+    _write(tmp_path / "text_surface", [("u1", "W IY K AO L"), ("u2", "B EH R")])
+    _write(tmp_path / "text_meaning", [("u1", "WE CALL"), ("u2", "BEAR")])
+    with pytest.raises(DataError, match=r"text_meaning: text_surface holds phones but text_meaning holds words"):
+        compute_divergence.compute_divergence(tmp_path, "auto")
+    assert compute_divergence.main(["--lang", "en", str(tmp_path)]) == 1
+    assert "cannot be computed" in capsys.readouterr().err
+    assert not (tmp_path / "utt2divergence").exists()
+
+
+def test_auto_unit_counts_phones_for_a_phone_surface(tmp_path, capsys):
+    _write(tmp_path / "text_surface", [("u1", "D IH S"), ("u2", "DH AE T")])
+    _write(tmp_path / "text_meaning", [("u1", "THIS"), ("u2", "THAT")])
+    _write(tmp_path / "text_canonical", [("u1", "DH IH S"), ("u2", "DH AE T")])
+    values, ref, unit = compute_divergence.compute_divergence(tmp_path, "auto", lang="en")
+    assert (ref.name, unit) == ("text_canonical", "token")
+    assert values == {"u1": pytest.approx(1 / 3), "u2": 0.0}  # one phone of three, not one letter of 8
+    assert compute_divergence.main(["--lang", "en", str(tmp_path)]) == 0
+    assert "unit token" in capsys.readouterr().out
+
+
+def test_reference_none_removes_a_stale_file(tmp_path):
+    _write(tmp_path / "text_surface", [("u1", "W IY")])
+    _write(tmp_path / "text_meaning", [("u1", "WE")])
+    _write(tmp_path / "utt2divergence", [("u1", "0.5")])
+    assert compute_divergence.main(["--lang", "en", "--reference", "none", str(tmp_path)]) == 0
+    assert not (tmp_path / "utt2divergence").exists()

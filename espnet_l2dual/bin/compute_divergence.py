@@ -6,6 +6,12 @@ spelling), else ``text_meaning``. ``--reference meaning`` compares with the mean
 transcript itself, as the study did: on the Korean mini corpus that counts the regular
 phonological rules (``먹어요`` -> ``머거요``) as divergence too, while ``canonical`` counts only the
 learner errors.
+
+Divergence needs both sides in one unit system. A surface of ARPAbet phones against
+a meaning in words (a phone corpus without ``text_canonical``) would put every
+utterance in the top bin, so that is refused with the reason; ``--reference none``
+writes no ``utt2divergence`` (stage 9 then has no divergence bins). With ``--unit auto``
+a phone surface is compared phone by phone (``token``), otherwise by language.
 Scoring by divergence bin (stage 9) reads this file.
 """
 
@@ -19,11 +25,24 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from espnet_l2dual.data.dir_tables import read_any_table, write_rows
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.scoring.units import is_phone_inventory
 from espnet_l2dual.text.divergence import UNITS, default_unit, divergence
 from espnet_l2dual.utils.fileio import PathLike, iter_table
 
 
-REFERENCES = ("auto", "canonical", "meaning")
+REFERENCES = ("auto", "canonical", "meaning", "none")
+
+
+def holds_phones(table: Dict[str, str]) -> bool:
+    """True when every token of every value is an ARPAbet phone (a phone transcription)."""
+    return is_phone_inventory(t for v in table.values() for t in v.split())
+
+
+def resolve_unit(lang: str, unit: str, surface_is_phones: bool) -> str:
+    """``auto``: ``token`` for a phone surface, else the language's unit (jamo / char)."""
+    if unit != "auto":
+        return unit
+    return "token" if surface_is_phones else default_unit(lang)
 
 
 def reference_file(data_dir: PathLike, reference: str = "auto") -> Path:
@@ -35,8 +54,14 @@ def reference_file(data_dir: PathLike, reference: str = "auto") -> Path:
     return data_dir / "text_meaning"
 
 
-def compute_divergence(data_dir: PathLike, unit: str, reference: str = "auto") -> Tuple[Dict[str, float], Path]:
-    """Divergence of every utterance of ``text_surface``; also returns the reference file used."""
+def compute_divergence(
+    data_dir: PathLike, unit: str, reference: str = "auto", lang: str = "en"
+) -> Tuple[Dict[str, float], Path, str]:
+    """Divergence of every utterance of ``text_surface``; also the reference file and the unit used.
+
+    ``unit`` may be ``auto`` (see :func:`resolve_unit`); a surface and a reference in
+    different unit systems (phones vs words) is a DataError naming both files.
+    """
     data_dir = Path(data_dir)
     surface_path = data_dir / "text_surface"
     ref_path = reference_file(data_dir, reference)
@@ -44,6 +69,13 @@ def compute_divergence(data_dir: PathLike, unit: str, reference: str = "auto") -
         if not path.is_file():
             raise DataError(path, None, "missing: divergence needs text_surface and text_meaning (or text_canonical)")
     references = read_any_table(ref_path)
+    surface_is_phones = holds_phones(read_any_table(surface_path))
+    if surface_is_phones != holds_phones(references):
+        what = ("phones", "words or characters") if surface_is_phones else ("words or characters", "phones")
+        raise DataError(ref_path, None, f"{surface_path.name} holds {what[0]} but {ref_path.name} holds {what[1]}: "
+                        "divergence between different unit systems cannot be computed; add text_canonical (the "
+                        "meaning in surface units) or pass --reference none")
+    unit = resolve_unit(lang, unit, surface_is_phones)
     out: Dict[str, float] = {}
     for no, utt, surface in iter_table(surface_path, allow_empty_value=True):
         if utt not in references:
@@ -51,7 +83,7 @@ def compute_divergence(data_dir: PathLike, unit: str, reference: str = "auto") -
         if utt in out:
             raise DataError(surface_path, no, f"duplicate id '{utt}'")
         out[utt] = divergence(surface, references[utt], unit)
-    return out, ref_path
+    return out, ref_path, unit
 
 
 def summary(values: Dict[str, float]) -> str:
@@ -72,16 +104,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--lang", required=True, choices=("ko", "en"))
     parser.add_argument(
-        "--unit", default="auto", choices=("auto",) + tuple(UNITS), help="auto: jamo for ko, char for en"
+        "--unit", default="auto", choices=("auto",) + tuple(UNITS),
+        help="auto: token for a phone surface, else jamo for ko, char for en"
     )
     parser.add_argument("--reference", default="auto", choices=REFERENCES,
-                        help="auto: text_canonical if the data dir has it, else text_meaning")
+                        help="auto: text_canonical if the data dir has it, else text_meaning; "
+                        "none: write no utt2divergence (removes a stale one)")
     parser.add_argument("data_dir")
     args = parser.parse_args(argv)
-    unit = default_unit(args.lang) if args.unit == "auto" else args.unit
+    out_path = Path(args.data_dir) / "utt2divergence"
+    if args.reference == "none":
+        out_path.unlink(missing_ok=True)
+        print(f"compute_divergence: {args.data_dir}: no divergence (--reference none)")
+        return 0
     try:
-        values, ref_path = compute_divergence(args.data_dir, unit, args.reference)
-        write_rows(Path(args.data_dir) / "utt2divergence", ((u, f"{d:.6f}") for u, d in values.items()))
+        values, ref_path, unit = compute_divergence(args.data_dir, args.unit, args.reference, args.lang)
+        write_rows(out_path, ((u, f"{d:.6f}") for u, d in values.items()))
     except (DataError, ValueError, OSError) as e:
         print(f"compute_divergence: error: {e}", file=sys.stderr)
         return 1

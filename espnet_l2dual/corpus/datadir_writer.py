@@ -37,6 +37,8 @@ class Utterance:
     lang: Optional[str] = None
     l1: Optional[str] = None
     duration: Optional[float] = None  # seconds, for the summary only
+    age: Optional[str] = None  # the speaker's age in years (per utterance, so speed perturbation keeps it)
+    gender: Optional[str] = None  # the speaker's gender, m or f
 
 
 def _optional_column(utts: Sequence[Utterance], name: str) -> Optional[Dict[str, str]]:
@@ -71,7 +73,8 @@ def write_data_dir(out_dir: PathLike, utts: Sequence[Utterance], check_audio: bo
         write_table(tmp / "spk2utt", spk2utt_rows({u.utt_id: u.speaker for u in utts}))
         write_table(tmp / "text_surface", [(u.utt_id, u.surface) for u in utts])
         write_table(tmp / "text_meaning", [(u.utt_id, u.meaning) for u in utts])
-        for field, name in (("canonical", "text_canonical"), ("lang", "utt2lang"), ("l1", "utt2l1")):
+        for field, name in (("canonical", "text_canonical"), ("lang", "utt2lang"), ("l1", "utt2l1"),
+                            ("age", "utt2age"), ("gender", "utt2gender")):
             column = _optional_column(utts, field)
             if column is not None:
                 write_table(tmp / name, column.items())

@@ -125,11 +125,17 @@ def _check_segment(value: str) -> Optional[str]:
     return None
 
 
+def _check_gender(value: str) -> Optional[str]:
+    return None if value in ("m", "f") else f"gender must be m or f, not '{value}'"
+
+
 # Optional per-utterance files: name -> (empty values allowed, value check).
 OPTIONAL_UTT_FILES: Dict[str, Tuple[bool, Callable[[str], Optional[str]]]] = {
     "text_canonical": (False, _check_text),
     "utt2lang": (False, _check_language),
     "utt2l1": (False, _check_single_token),
+    "utt2age": (False, _float_check("age", 0.0, strict=True)),
+    "utt2gender": (False, _check_gender),
     "utt2divergence": (False, _float_check("divergence", 0.0, strict=False)),
     "utt2dur": (False, _float_check("duration", 0.0, strict=True)),
     "utt2num_samples": (False, _check_num_samples),

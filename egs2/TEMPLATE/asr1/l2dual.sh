@@ -37,7 +37,7 @@ max_wav_duration=20     # seconds
 max_tokens=500          # characters per transcription (stage 4 filter)
 min_level_db=-60        # stage 4 drops train/dev recordings quieter than this (RMS dBFS; silent audio)
 divergence_unit=auto    # auto | char | jamo | token
-divergence_reference=auto  # auto | meaning | canonical: what the surface is compared with (stage 4)
+divergence_reference=auto  # auto | meaning | canonical | none: what the surface is compared with (stage 4)
 
 surface_token_type=""   # bpe | char | jamo | word (stage 5; default by language: ko jamo, en char)
 meaning_token_type=""   # stages 6-7 read the setup stage 5 recorded (data/token_list/setup.json)
@@ -110,7 +110,8 @@ Options (value in use):
   --min_level_db (${min_level_db}: train/dev recordings quieter than this RMS dBFS are dropped as silent)
   --divergence_unit (${divergence_unit}) --divergence_reference (${divergence_reference}: the meaning for
       the mini corpora, whose surface and meaning share one writing system as in the study; text_canonical
-      where another corpus has it, e.g. canonical phones; else the meaning)
+      where another corpus has it, e.g. canonical phones; else the meaning, refused when the surface is
+      phones and the meaning words; none: no divergence bins)
   --surface_token_type (${surface_token_type:-by --lang: ko jamo, en char}) --meaning_token_type (${meaning_token_type:-by --lang: ko jamo, en char})
       (bpe|char|jamo|word) --nbpe_surface (${nbpe_surface}) --nbpe_meaning (${nbpe_meaning}) --bpemode (${bpemode}):
       chosen at stage 5, recorded in ${token_list_dir}/setup.json for the later stages
@@ -148,7 +149,7 @@ awk -v w="${ctc_weight}" 'BEGIN { exit !(w >= 0 && w <= 1) }' || bad_option ctc_
 need_choice lang "${lang}" ko en
 need_choice audio_format "${audio_format}" wav flac wav.ark flac.ark
 need_choice divergence_unit "${divergence_unit}" auto char jamo token
-need_choice divergence_reference "${divergence_reference}" auto meaning canonical
+need_choice divergence_reference "${divergence_reference}" auto meaning canonical none
 if [ "${divergence_reference}" = auto ] && [ "${corpus}" = mini ]; then divergence_reference=meaning; fi
 need_choice wait_lock "${wait_lock}" true false
 for o in surface meaning; do

@@ -22,7 +22,8 @@ manifest=""
 dev_speakers=""
 test_speakers=""
 skip_bad=false
-help_message="Usage: $0 --lang ko|en [--corpus mini|dual|l2arctic|manifest] [options]
+dev_fraction=0.1
+help_message="Usage: $0 --lang ko|en [--corpus mini|dual|l2arctic|speechocean762|manifest] [options]
   --corpus mini      synthetic espeak-ng corpus (--num_train/--num_dev/--num_test N, --seed S, --nj N,
                      --corpus_dir DIR where it is made); see scripts/mini_data.sh --help
   --corpus dual      .trn lists '<audio path> :: <(meaning)/(surface) transcript>'
@@ -31,9 +32,12 @@ help_message="Usage: $0 --lang ko|en [--corpus mini|dual|l2arctic|manifest] [opt
                      --split_lists train=F,dev=F,test=F  or  --dev_speakers N --test_speakers N --seed S
   --corpus l2arctic  (en only) L2-ARCTIC annotations: --corpus_dir DIR (default \$L2ARCTIC of db.sh)
                      --dev_speakers \"SPK ...\" --test_speakers \"SPK ...\" --skip_bad true|false
+  --corpus speechocean762  (en only) the official release (WAVE/ train/ test/ resource/):
+                     --corpus_dir DIR (default \$SPEECHOCEAN762 of db.sh); test = official test,
+                     dev = --dev_fraction F (default 0.1) of the training speakers, chosen by --seed S
   --corpus manifest  TSV utt_id wav speaker surface meaning [split]: --manifest F (default \$MANIFEST)
                      --dev_speakers N --test_speakers N --seed S (when the TSV has no split column)
-  Details: python -m espnet_l2dual.bin.prepare_{dual,l2arctic,manifest} --help"
+  Details: python -m espnet_l2dual.bin.prepare_{dual,l2arctic,speechocean762,manifest} --help"
 
 . utils/parse_options.sh
 . ./path.sh
@@ -73,6 +77,16 @@ case "${corpus}" in
         log "L2-ARCTIC corpus: ${root}"
         skip_opt=(); if "${skip_bad}"; then skip_opt=(--skip_bad); fi
         "${python}" -m espnet_l2dual.bin.prepare_l2arctic --root "${root}" --out data "${split_opts[@]}" "${skip_opt[@]}" ;;
+    speechocean762)
+        if [ "${lang}" != en ]; then
+            log "speechocean762 is an English corpus: prepare it in egs2/l2en/asr1 (this recipe is ${lang})"
+            exit 1
+        fi
+        root=${corpus_dir:-${SPEECHOCEAN762}}
+        [ -d "${root}" ] || { log "corpus root '${root}' not found: set SPEECHOCEAN762 in db.sh or pass --corpus_dir"; exit 1; }
+        log "speechocean762 corpus: ${root}"
+        "${python}" -m espnet_l2dual.bin.prepare_speechocean762 --root "${root}" --out data \
+            --dev_fraction "${dev_fraction}" --seed "${seed}" ;;
     manifest)
         manifest=${manifest:-${MANIFEST}}
         [ -n "${manifest}" ] || { log "--corpus manifest needs --manifest FILE (or MANIFEST in db.sh)"; exit 1; }
@@ -80,6 +94,6 @@ case "${corpus}" in
         "${python}" -m espnet_l2dual.bin.prepare_manifest --lang "${lang}" --manifest "${manifest}" --out data \
             "${split_opts[@]}" --seed "${seed}" ;;
     *)
-        log "unknown corpus '${corpus}' (expected mini, dual, l2arctic or manifest)"
+        log "unknown corpus '${corpus}' (expected mini, dual, l2arctic, speechocean762 or manifest)"
         exit 1 ;;
 esac
