@@ -228,6 +228,23 @@ def test_one_run_per_recipe_dir(base, tmp_path) -> None:
         assert "waiting for the run holding" in waited.stderr
 
 
+def test_per_model_runs_share_the_recipe_dir(base, tmp_path) -> None:
+    """Configs train side by side (shared recipe lock); a data stage or the same model waits."""
+    recipe = clone(base, tmp_path)
+    with open(recipe / ".l2dual.lock", "a+") as fd:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # another model's stages 7-9 are running
+        per_model = run(recipe, "--stage", "9", "--stop_stage", "9")
+        assert "another run" not in per_model.stderr
+        data = run(recipe, "--stage", "4", "--stop_stage", "4", check=False)
+        assert data.returncode != 0 and "another run is using" in data.stderr
+    model_lock = recipe / "exp" / f".{TAG}.lock"
+    with open(model_lock, "a+") as fd:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        model_lock.write_text("PID 4343 (a test training this model)\n")
+        same = run(recipe, "--stage", "9", "--stop_stage", "9", check=False)
+        assert same.returncode != 0 and f"another run is using exp/{TAG}" in same.stderr and "PID 4343" in same.stderr
+
+
 def test_concurrent_data_preparation_never_installs_a_half_written_dir(base, tmp_path) -> None:
     recipe = clone(base, tmp_path)
     cmd = ["scripts/mini_data.sh", "--lang", "en", "--nj", "1", *DATA_OPTS.split()]

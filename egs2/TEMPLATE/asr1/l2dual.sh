@@ -165,20 +165,6 @@ if [ -n "${train_config}" ] && [ ! -f "${train_config}" ] && [ "${stop_stage}" -
 fi
 [ -w . ] || { log "cannot write in ${PWD} (read-only?): run the recipe from a directory you can write"; exit 1; }
 
-# ---- one run per recipe dir: the lock is held by this shell and the jobs it starts -----
-lock_file=.l2dual.lock
-exec 9>>"${lock_file}"
-if ! flock -n 9; then
-    holder=$(head -n 1 "${lock_file}" 2>/dev/null || true)
-    if ! ${wait_lock}; then
-        log "another run is using ${PWD} (${holder:-PID unknown}; lock ${PWD}/${lock_file}): wait for it, or pass --wait_lock true"
-        exit 1
-    fi
-    log "waiting for the run holding ${PWD}/${lock_file} (${holder:-PID unknown})"
-    flock 9
-fi
-echo "PID $$ ($(date '+%Y-%m-%dT%H:%M:%S') ${invocation})" > "${lock_file}"
-
 # ---- derived settings ----------------------------------------------------------------
 # what the user typed (stages 6-11 check it against the setup stage 5 recorded)
 token_opts=(--surface_token_type "${surface_token_type}" --meaning_token_type "${meaning_token_type}"
@@ -194,6 +180,34 @@ outputs="surface meaning"  # espnet_l2dual.outputs.OUTPUTS (test_recipe_cli chec
 if [[ "${audio_format}" == *ark ]]; then speech_type=kaldi_ark; else speech_type=sound; fi
 
 validate() { ${python} -m espnet_l2dual.bin.validate_data_dir "$@"; }
+
+# ---- locks, held by this shell and the jobs it starts ---------------------------------
+# Stages 1-6 and 10 write what every model reads (data, tokenizers, stats, the analysis):
+# one such run per recipe dir. A run of only per-model stages (7-9, 11) shares the recipe
+# dir with other such runs (several configs train side by side) and locks its model's dir.
+# take_lock <fd> <file> <-s|-x> <what>
+take_lock() {
+    local fd=$1 file=$2 mode=$3 what=$4 holder
+    eval "exec ${fd}>>\"${file}\""
+    if ! flock -n "${mode}" "${fd}"; then
+        holder=$(head -n 1 "${file}" 2>/dev/null || true)
+        if ! ${wait_lock}; then
+            log "another run is using ${what} (${holder:-PID unknown}; lock ${PWD}/${file}): wait for it, or pass --wait_lock true"
+            exit 1
+        fi
+        log "waiting for the run holding ${PWD}/${file} (${holder:-PID unknown})"
+        flock "${mode}" "${fd}"
+    fi
+    echo "PID $$ ($(date '+%Y-%m-%dT%H:%M:%S') ${invocation})" > "${file}"
+}
+if [ "${stage}" -ge 7 ] && { [ "${stop_stage}" -le 9 ] || [ "${stage}" -eq 11 ]; }; then
+    take_lock 9 .l2dual.lock -s "${PWD}"
+    mkdir -p exp
+    take_lock 8 "exp/.${exp_dir##*/}.lock" -x "${exp_dir}"
+else
+    take_lock 9 .l2dual.lock -x "${PWD}"
+fi
+
 
 # guard <stage> <out dir> [stage_guard inputs]: true when <out dir> is up to date (skip);
 # otherwise it says what changed, sets guard_state (run | resume) and is false
