@@ -251,6 +251,19 @@ def test_cli_mdd_block_with_text_canonical(tmp_path):
     assert "mispronunciation detection" in (exp / "RESULTS.md").read_text(encoding="utf-8")
 
 
+def test_cli_mdd_without_annotated_errors_says_so(tmp_path):
+    """Surface = canonical everywhere (speechocean762 without scores.json): counts, no F1, a note."""
+    data_root, dec = _make_exp(tmp_path, "en")
+    _write(data_root / "test" / "text_canonical", ["s1_u1 D IH S", "s1_u2 K AE T"])
+    rc, exp = _run(data_root, dec, "en", "--unit_surface", "token")
+    assert rc == 0
+    mdd = json.loads((exp / "results.json").read_text(encoding="utf-8"))["test"]["surface"]["mdd"]
+    p = mdd["prompted"]
+    assert (p["tr"], p["fa"], p["fr"], p["recall"], p["f1"]) == (0, 0, 1, None, None)  # AE falsely rejected
+    assert "no mispronunciation annotated" in p["note"]
+    assert "|prompted|no mispronunciation annotated" in (exp / "RESULTS.md").read_text(encoding="utf-8")
+
+
 def test_cli_mdd_prompt_free_korean_uses_the_meaning_hypothesis(tmp_path):
     from espnet_l2dual.text.korean_pronunciation import pronounce
 

@@ -20,7 +20,7 @@ from espnet_l2dual.corpus.datadir_writer import Utterance, write_data_sets
 from espnet_l2dual.corpus.speechocean762 import (
     L1,
     OFFICIAL_SETS,
-    ScoredWord,
+    Scores,
     perceived_phones,
     read_kaldi_table,
     read_scores,
@@ -44,21 +44,24 @@ def dev_speakers(train_speakers: Sequence[str], fraction: float, seed: int) -> L
     return sorted(spks[:n])
 
 
-def _surface(utt: str, canonical: List[List[str]], scored: Optional[List[ScoredWord]], scores: Path,
-             counts: Counter) -> List[str]:
+def _surface(utt: str, canonical: List[List[str]], scores: Optional[Scores], counts: Counter) -> List[str]:
     """Perceived phones of one utterance (canonical when the release has no scores)."""
-    if scored is None:
+    if scores is None:
         return [p for word in canonical for p in word]
+    line = scores.lines.get(utt)
+    if utt not in scores.words:
+        raise DataError(scores.path, None, f"utterance '{utt}' has no scores")
+    scored = scores.words[utt]
     if [w.phones for w in scored] != canonical:
-        raise DataError(scores, None, f"utterance '{utt}': the phones of its words differ from resource/text-phone")
+        raise DataError(scores.path, line, f"utterance '{utt}': the phones of its words differ from "
+                                           "resource/text-phone")
     out: List[str] = []
     for i, word in enumerate(scored):
-        out.extend(perceived_phones(word, counts, scores, f"utterance '{utt}' word {i}: "))
+        out.extend(perceived_phones(word, counts, scores.path, f"utterance '{utt}' word {i}: ", line))
     return out
 
 
-def read_set(root: Path, name: str, text_phone: Dict, scores: Optional[Dict], scores_file: Optional[Path],
-             counts: Counter) -> List[Utterance]:
+def read_set(root: Path, name: str, text_phone: Dict, scores: Optional[Scores], counts: Counter) -> List[Utterance]:
     """The utterances of one official set (``train`` or ``test``)."""
     d = root / name
     wavs, texts, utt2spk = (read_kaldi_table(d / f) for f in ("wav.scp", "text", "utt2spk"))
@@ -77,12 +80,7 @@ def read_set(root: Path, name: str, text_phone: Dict, scores: Optional[Dict], sc
         if len(canonical) != len(words.split()):
             raise DataError(d / "text", no, f"utterance '{utt}' has {len(words.split())} words but "
                                             f"resource/text-phone gives {len(canonical)}")
-        scored = None
-        if scores is not None:
-            if utt not in scores:
-                raise DataError(scores_file, None, f"utterance '{utt}' of {name}/text has no scores")
-            scored = scores[utt]
-        surface = _surface(utt, canonical, scored, scores_file or Path("scores.json"), counts)
+        surface = _surface(utt, canonical, scores, counts)
         wav_no, wav_rel = wavs[utt]
         audio = root / wav_rel
         utts.append(
@@ -116,7 +114,7 @@ def prepare_speechocean762(root: Path, out: Path, dev_fraction: float = 0.1, see
         print(f"prepare_speechocean762: no scores.json under {root} (resource/ or root): "
               "surface = canonical phones (phone recognition, no perceived errors)", file=sys.stderr)
     counts: Counter = Counter()
-    official = {name: read_set(root, name, text_phone, scores, scores_file, counts) for name in OFFICIAL_SETS}
+    official = {name: read_set(root, name, text_phone, scores, counts) for name in OFFICIAL_SETS}
     dev = set(dev_speakers([u.speaker for u in official["train"]], dev_fraction, seed))
     sets: Dict[str, List[Utterance]] = {
         "train": [u for u in official["train"] if u.speaker not in dev],

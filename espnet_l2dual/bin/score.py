@@ -143,6 +143,8 @@ def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite
                 lines.append(f"|{name}|{b['n_canonical']}|{b['ta']}|{b['fr']}|{b['fa']}|{b['tr']}|{b['cd']}|"
                              f"{b['de']}|" + "|".join(_pct(b[k]) for k in ("precision", "recall", "f1", "far",
                                                                            "frr", "der")) + "|")
+                if "note" in b:
+                    lines.append(f"|{name}|{b['note']}|||||||||||||")
         if any(e["by_divergence"] for e in outputs.values()):
             lines += ["", f"### {set_name}: by surface–meaning divergence", "",
                       "|output|divergence|#utt|headline|CER|WER|", "|---|---|---|---|---|---|"]

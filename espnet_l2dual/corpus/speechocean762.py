@@ -35,15 +35,24 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.scoring.units import ARPABET
 from espnet_l2dual.utils.fileio import iter_utf8_lines
 
 PathLike = Union[str, Path]
 OFFICIAL_SETS = ("train", "test")
 L1 = "mandarin"
 _POSITION = re.compile(r"_[BIES]$")
-_PHONE = re.compile(r"[A-Z]+")
 DELETED = "<DEL>"
 UNKNOWN = "<unk>"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """``scores.json``: the words of each utterance and the line where its entry starts."""
+
+    path: Path
+    words: Dict[str, List["ScoredWord"]]
+    lines: Dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -57,13 +66,13 @@ class ScoredWord:
 
 def strip_phone(label: str) -> str:
     """``'IY0_E'`` -> ``'IY'``: stress digits and word-position marks dropped, uppercase."""
-    return re.sub(r"[0-9]", "", _POSITION.sub("", label.strip())).upper()
+    return re.sub(r"[0-9]", "", _POSITION.sub("", label.strip().upper()))
 
 
 def _phone(label: str, path: PathLike, line: Optional[int], where: str) -> str:
     phone = strip_phone(label)
-    if not _PHONE.fullmatch(phone):
-        raise DataError(path, line, f"{where}'{label}' is not a phone")
+    if phone not in ARPABET:
+        raise DataError(path, line, f"{where}'{label}' is not one of the 39 ARPAbet phones")
     return phone
 
 
@@ -114,8 +123,8 @@ def _key_lines(text: str, keys: List[str]) -> Dict[str, int]:
     return out
 
 
-def read_scores(path: Path) -> Dict[str, List[ScoredWord]]:
-    """``{utt: words}`` of ``scores.json``; a malformed entry is a DataError naming the utterance."""
+def read_scores(path: Path) -> Scores:
+    """The words of each utterance of ``scores.json``; a malformed entry is a DataError at its line."""
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text)
@@ -133,7 +142,7 @@ def read_scores(path: Path) -> Dict[str, List[ScoredWord]]:
         if not isinstance(words, list):
             raise DataError(path, line, f"utterance '{utt}' has no list 'words'")
         out[utt] = [_scored_word(path, line, utt, i, w) for i, w in enumerate(words)]
-    return out
+    return Scores(path, out, lines)
 
 
 def _scored_word(path: Path, line: Optional[int], utt: str, i: int, word: object) -> ScoredWord:
@@ -158,7 +167,7 @@ def _scored_word(path: Path, line: Optional[int], utt: str, i: int, word: object
 
 
 def perceived_phones(
-    word: ScoredWord, counts: Counter, path: PathLike = "scores.json", where: str = ""
+    word: ScoredWord, counts: Counter, path: PathLike = "scores.json", where: str = "", line: Optional[int] = None
 ) -> List[str]:
     """The phones the annotators heard for ``word`` (policy in the module doc)."""
     out: List[str] = []
@@ -177,7 +186,7 @@ def perceived_phones(
         if said.endswith("*"):
             counts["distortion_labels"] += 1
             said = said[:-1]
-        heard = _phone(said, path, None, where)
+        heard = _phone(said, path, line, where)
         counts["substitutions" if heard != phone else "same_as_canonical"] += 1
         out.append(heard)
     return out

@@ -58,6 +58,8 @@ def _block(canonical: Mapping[str, List[str]], human: Mapping[str, List[str]], h
     if per_utt_file is not None:
         write_per_utterance(per_utt_file, per_utt)
     out = total.to_json()
+    if total.tr + total.fa == 0:  # e.g. speechocean762 without scores.json: surface = canonical
+        out["note"] = "no mispronunciation annotated against this canonical: recall and F1 undefined"
     if utt2div is not None:
         rows = []
         for b in parse_bins(bins_spec):
