@@ -13,6 +13,7 @@ log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (run_all.sh) $*" >&2; }
 langs="ko en"
 corpus=mini               # one name for all, or per language: "ko=dual en=l2arctic"
 configs="stl_surface stl_meaning mtl"
+seeds=""                  # e.g. "1 2 3": every config trained once per seed (exp/asr_<config>_seed<N>)
 size=tiny                 # tiny (CPU, minutes) | small (CPU, hours: real recordings) | full (GPU)
 ngpu=0
 nj=2
@@ -28,6 +29,8 @@ help_message="Usage: ./run_all.sh [options]
   --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
   --corpus ${corpus}                corpus for all languages, or \"ko=NAME en=NAME\"
   --configs \"${configs}\"  model configs (conf/tuning/train_<config>[_tiny].yaml)
+  --seeds \"\"                     training seeds, e.g. \"1 2 3\" (default: the configs' own seed, one model each);
+                                  the report then gives mean and sd over seeds and intervals over seeds and utterances
   --size ${size}                    tiny | small (real recordings on CPU; en only) | full
   --ngpu ${ngpu}  --nj ${nj}  --stage ${stage}  --stop_stage ${stop_stage}
   --local_data_opts \"\"            extra options for local/data.sh
@@ -41,6 +44,12 @@ cd "${root}"
 . egs2/TEMPLATE/asr1/utils/parse_options.sh
 [ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
 case "${size}" in tiny) suffix=_tiny ;; small) suffix=_small ;; full) suffix="" ;; *) log "--size must be tiny, small or full"; exit 1 ;; esac
+for s in ${seeds}; do
+    [[ "${s}" =~ ^[0-9]+$ ]] || { log "--seeds must be non-negative integers, got '${s}'"; exit 1; }
+done
+seed_list=${seeds:-none}  # "none": the config's own seed, tags without _seed<N>
+seed_opts() { [ "$1" = none ] || echo "--seed $1"; }
+seed_tag() { [ "$1" = none ] || echo "_seed$1"; }
 for opt in nj:1 ngpu:0 stage:1 stop_stage:1; do
     v=$(eval echo "\${${opt%%:*}}")
     [[ "${v}" =~ ^[0-9]+$ ]] && [ "${v}" -ge "${opt##*:}" ] \
@@ -93,14 +102,21 @@ run_language() {
     first_config="conf/tuning/train_$(echo "${configs}" | awk '{print $1}')${suffix}.yaml"
     SECONDS=0
     run_stages "${dir}" "data" 1 6 "${first_config}"
-    for c in ${configs}; do
-        run_stages "${dir}" "${c}${suffix}" 7 9 "conf/tuning/train_${c}${suffix}.yaml"
+    local s
+    for s in ${seed_list}; do
+        for c in ${configs}; do
+            # shellcheck disable=SC2046
+            run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
+        done
     done
-    # the analysis compares the configs that exist: a new config list re-runs it
-    run_stages "${dir}" "analysis${suffix}.$(echo ${configs} | tr ' ' '+')" 10 10 "${first_config}" \
-        --analysis_args "--if_incomplete error"
-    for c in ${configs}; do
-        run_stages "${dir}" "${c}${suffix}" 11 11 "conf/tuning/train_${c}${suffix}.yaml"
+    # the analysis compares the configs (and seeds) that exist: a new list re-runs it
+    run_stages "${dir}" "analysis${suffix}.$(echo ${configs} | tr ' ' '+')$(echo ${seeds} | tr ' ' '+' | sed 's/^./.seeds&/')" \
+        10 10 "${first_config}" --analysis_args "--if_incomplete error"
+    for s in ${seed_list}; do
+        for c in ${configs}; do
+            # shellcheck disable=SC2046
+            run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" 11 11 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
+        done
     done
     log "${dir}: finished in $((SECONDS / 60)) min"
 }
@@ -138,6 +154,8 @@ report_opts=()  # without stage 10 the report has no entanglement section, and s
 [ "${stop_stage}" -ge 10 ] || report_opts+=(--without_analysis)
 log "cross-language report -> ${report_dir}"
 # fails, naming every missing results.json / analysis.json, rather than write a partial report
+# shellcheck disable=SC2086
+[ -z "${seeds}" ] || report_opts+=(--seeds ${seeds})
 "${python}" -m espnet_l2dual.bin.make_report --recipes "${recipes[@]}" --configs ${configs} \
     --suffix "${suffix}" --out_dir "${report_dir}" "${report_opts[@]}"
 cat "${report_dir}/REPORT.md"

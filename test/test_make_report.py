@@ -335,3 +335,71 @@ def test_report_compares_configs_on_mdd_f1_with_intervals(tmp_path: Path) -> Non
     row = md.split("| en | mtl | 100.00 |")[1].split("\n")[0]
     assert row.startswith(" +33.33 [") and "(not resolved)" not in row
     assert "not computed (no meaning output in this model)" in md
+
+
+def _seeded_recipe(root: Path, lang: str, per_seed: Dict[int, tuple]) -> Path:
+    """``per_seed``: seed -> (STL surface, STL meaning, MTL surface, MTL meaning) errors per utterance."""
+    r = root / "egs2" / f"l2{lang}" / "asr1"
+    for seed, (ss, sm, ms, mm) in per_seed.items():
+        _model(r, f"asr_stl_surface_tiny_seed{seed}", {"surface": ss})
+        _model(r, f"asr_stl_meaning_tiny_seed{seed}", {"meaning": sm})
+        _model(r, f"asr_mtl_tiny_seed{seed}", {"surface": ms, "meaning": mm})
+    return r
+
+
+def test_report_over_seeds_gives_mean_sd_and_both_intervals(tmp_path: Path) -> None:
+    # ko: MTL surface +1 edit per utterance (+10 points) on every seed: resolved however resampled.
+    # en: MTL surface +10, 0, -10 points on seeds 1, 2, 3: the mean is 0 and nothing is resolved.
+    ko = _seeded_recipe(tmp_path, "ko", {1: (1, 2, 2, 2), 2: (2, 2, 3, 2), 3: (1, 1, 2, 1)})
+    en = _seeded_recipe(tmp_path, "en", {1: (1, 2, 2, 2), 2: (1, 2, 1, 2), 3: (2, 2, 1, 2)})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(ko), str(en), "--seeds", "1", "2", "3", "--out_dir", str(out)) == 0
+    data = json.loads((out / "report.json").read_text())
+    head = data["languages"]["ko"]["outputs"]["surface"]["rows"][0]
+    # STL surface CER per seed 10, 20, 10: mean 13.33, sd 5.77; MTL 20, 30, 20
+    assert head["stl"] == {"mean": 13.33, "sd": 5.77, "n": 3} and head["mtl"]["mean"] == 23.33
+    d = head["mtl_minus_stl"]
+    assert d["per_seed"] == [10.0, 10.0, 10.0] and d["ci95_t"] == [10.0, 10.0] and d["ci95_bootstrap"] == [10.0, 10.0]
+    e = data["languages"]["en"]["outputs"]["surface"]["rows"][0]["mtl_minus_stl"]
+    # per-seed differences 10, 0, -10: t interval 0 +- 4.302653 * 10 / sqrt(3) = +-24.84
+    assert e["per_seed"] == [10.0, 0.0, -10.0] and e["ci95_t"] == [-24.84, 24.84]
+    assert e["ci95"][0] <= -24.84 and e["ci95"][1] >= 24.84
+    assert sorted(data["per_seed"]) == ["1", "2", "3"]
+    md = (out / "REPORT.md").read_text()
+    assert "| ko | surface | CER | 13.33 ± 5.77 | 23.33 ± 5.77 | +10.00 | [+10.00, +10.00] | [+10.00, +10.00] |" in md
+    assert "MTL hurt surface (MTL−STL +10.00 CER points)" in md
+    en_line = next(line for line in md.splitlines() if line.startswith("- **en**"))
+    assert "no difference resolved" in en_line and "hurt surface" not in en_line
+    assert "### seed 2" in md
+
+
+def test_report_over_seeds_names_a_missing_seed(tmp_path: Path, capsys) -> None:
+    ko = _seeded_recipe(tmp_path, "ko", {1: (1, 2, 2, 2), 2: (2, 2, 3, 2)})
+    assert _run("--recipes", str(ko), "--seeds", "1", "2", "3", "--out_dir", str(tmp_path / "r")) == 1
+    err = capsys.readouterr().err
+    assert "seed 3: ko stl_surface" in err and "asr_stl_surface_tiny_seed3" in err
+    assert not (tmp_path / "r" / "REPORT.md").exists()
+
+
+def test_entanglement_over_seeds_has_t_and_welch_intervals(tmp_path: Path) -> None:
+    errs = {s: (1, 2, 2, 2) for s in (1, 2, 3)}
+    recipes = {lang: _seeded_recipe(tmp_path, lang, errs) for lang in ("ko", "en")}
+    cka_last = {"ko": [0.5, 0.6, 0.7], "en": [0.9, 0.92, 0.94]}
+    for lang, r in recipes.items():
+        groups = {}
+        for i, s in enumerate((1, 2, 3)):
+            g = _analysis([0.1, cka_last[lang][i]], [0.2, 0.4], 0.1, -0.05, 0.1)["groups"]["tiny"]
+            groups[f"tiny_seed{s}"] = json.loads(json.dumps(g).replace("asr_mtl_tiny", f"asr_mtl_tiny_seed{s}"))
+        _write_analysis(r, {"groups": groups})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(recipes["ko"]), str(recipes["en"]), "--seeds", "1", "2", "3",
+                "--out_dir", str(out), analysis=True) == 0
+    data = json.loads((out / "report.json").read_text())
+    key = "encoder CKA, STL-surface vs STL-meaning (last layer)"
+    ko = data["languages"]["ko"]["entanglement"][key]
+    assert ko["per_seed"] == [0.5, 0.6, 0.7] and ko["mean"] == 0.6 and ko["sd"] == 0.1
+    assert ko["ci95_t"] == [round(0.6 - 4.302653 * 0.1 / 3 ** 0.5, 3), round(0.6 + 4.302653 * 0.1 / 3 ** 0.5, 3)]
+    between = data["entanglement_en_minus_ko"][key]
+    assert between["diff"] == 0.32 and between["ci95_welch"][0] > 0  # en is more entangled, resolved
+    md = (out / "REPORT.md").read_text()
+    assert "## Entanglement (stage 10), over seeds" in md and "+0.320" in md

@@ -9,11 +9,12 @@ of its size (divergence bins, encoder/context/decoder CKA, task vectors, gradien
 from __future__ import annotations
 
 import json
+import re
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import yaml
@@ -44,6 +45,7 @@ class ModelInfo:
     dir: Path
     tasks: List[str]
     size: str
+    seed: Optional[int] = None  # from a ``_seed<N>`` tag suffix (./run.sh --seed N)
 
     @property
     def kind(self) -> str:
@@ -54,10 +56,21 @@ class ModelInfo:
         return "mtl"
 
 
+def seed_of(tag: str) -> Tuple[str, Optional[int]]:
+    """``asr_mtl_tiny_seed2`` -> (``asr_mtl_tiny``, 2); a tag without the suffix -> (tag, None)."""
+    m = re.fullmatch(r"(.+)_seed([0-9]+)", tag)
+    return (m.group(1), int(m.group(2))) if m else (tag, None)
+
+
 def size_of(tag: str) -> str:
-    """``asr_mtl_tiny`` -> ``tiny``; a tag without a size word is the full size ``""``."""
-    last = tag.rsplit("_", 1)[-1]
+    """``asr_mtl_tiny`` (or ``asr_mtl_tiny_seed2``) -> ``tiny``; no size word: the full size ``""``."""
+    last = seed_of(tag)[0].rsplit("_", 1)[-1]
     return last if last in SIZE_WORDS and last != tag else ""
+
+
+def group_label(size: str, seed: Optional[int]) -> str:
+    """The analysis group of a size and seed: ``tiny``, ``full``, ``tiny_seed2``."""
+    return (size or "full") + ("" if seed is None else f"_seed{seed}")
 
 
 def discover(exp_dir: Path) -> List[ModelInfo]:
@@ -77,32 +90,35 @@ def discover(exp_dir: Path) -> List[ModelInfo]:
         except ValueError as e:
             raise DataError(cfg, None, str(e)) from None
         if set(tasks) <= set(PAIR):  # the study's outputs (a model with a third output is not compared)
-            found.append(ModelInfo(cfg.parent.name, cfg.parent, tasks, size_of(cfg.parent.name)))
+            tag = cfg.parent.name
+            found.append(ModelInfo(tag, cfg.parent, tasks, size_of(tag), seed_of(tag)[1]))
     return found
 
 
-def _pick(models: Sequence[ModelInfo], kind: str, size: str) -> Optional[ModelInfo]:
-    cands = [m for m in models if m.kind == kind and m.size == size]
+def _pick(models: Sequence[ModelInfo], kind: str, size: str, seed: Optional[int] = None) -> Optional[ModelInfo]:
+    cands = [m for m in models if m.kind == kind and m.size == size and m.seed == seed]
     if len(cands) > 1:
-        preferred = f"asr_{kind}" + (f"_{size}" if size else "")
+        preferred = f"asr_{kind}" + (f"_{size}" if size else "") + ("" if seed is None else f"_seed{seed}")
         named = [m for m in cands if m.tag == preferred]
         if not named:
-            raise MissingModels(f"several {kind} models of size '{size or 'full'}' "
+            raise MissingModels(f"several {kind} models of group '{group_label(size, seed)}' "
                                 f"({', '.join(m.tag for m in cands)}) and none is named {preferred}")
         return named[0]
     return cands[0] if cands else None
 
 
 def make_groups(models: Sequence[ModelInfo], exp_dir: Path) -> Dict[str, dict]:
-    """Size -> {stl_surface, stl_meaning, mtl: [...]}; only complete groups; error if there is none."""
+    """Size (and seed) -> {stl_surface, stl_meaning, mtl: [...]}: models of one group share both,
+    so a seed is compared only with models trained with that seed; only complete groups; error if
+    there is none."""
     groups, problems = {}, []
-    for size in sorted({m.size for m in models}):
-        s, m = _pick(models, "stl_surface", size), _pick(models, "stl_meaning", size)
-        mtls = [x for x in models if x.kind == "mtl" and x.size == size]
+    for size, seed in sorted({(m.size, m.seed) for m in models}, key=lambda k: (k[0], -1 if k[1] is None else k[1])):
+        s, m = _pick(models, "stl_surface", size, seed), _pick(models, "stl_meaning", size, seed)
+        mtls = [x for x in models if x.kind == "mtl" and x.size == size and x.seed == seed]
         missing = [name for name, x in (("STL-surface (model_conf.tasks: [surface])", s),
                                         ("STL-meaning (model_conf.tasks: [meaning])", m),
                                         ("MTL (model_conf.tasks: [surface, meaning])", mtls or None)) if not x]
-        label = size or "full"
+        label = group_label(size, seed)
         if missing:
             problems.append(f"size '{label}': missing {', '.join(missing)}")
             continue

@@ -2,7 +2,9 @@
 
 Needs, per recipe: ``exp/asr_<config><suffix>/results.json`` of every --configs entry
 (stage 9, with the sclite files it points at) and ``exp/analysis/analysis.json``
-(stage 10; leave it out with --without_analysis). Anything missing stops it with
+(stage 10; leave it out with --without_analysis). With --seeds N ...: the tags
+``asr_<config><suffix>_seed<N>`` and stage-10 groups ``<size>_seed<N>`` of every seed, and the
+report over seeds (:mod:`espnet_l2dual.analysis.seed_study`). Anything missing stops it with
 exit status 1 and one line per missing thing; no partial report is written.
 """
 
@@ -15,7 +17,9 @@ from pathlib import Path
 from typing import List, Optional
 
 from espnet_l2dual.analysis.study import MissingInputs, Recipe, collect
+from espnet_l2dual.analysis.seed_study import collect_over_seeds
 from espnet_l2dual.report.cross_language import render
+from espnet_l2dual.report.over_seeds import render_over_seeds
 from espnet_l2dual.utils.fileio import atomic_write
 
 
@@ -28,6 +32,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--test_set", default="test")
     p.add_argument("--without_analysis", action="store_true",
                    help="report stage 9 results only (no stage 10 entanglement section or task CKA)")
+    p.add_argument("--seeds", nargs="+", type=int, default=None,
+                   help="training seeds (run_all.sh --seeds): mean and sd over seeds, intervals over seeds and utterances")
     p.add_argument("--out_dir", required=True, type=Path)
     return p
 
@@ -35,8 +41,12 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     try:
-        data = collect([Recipe(r) for r in args.recipes], args.configs, args.suffix, args.test_set,
-                       with_analysis=not args.without_analysis)
+        recipes = [Recipe(r) for r in args.recipes]
+        if args.seeds:
+            data = collect_over_seeds(recipes, args.configs, args.suffix, args.test_set, args.seeds,
+                                      with_analysis=not args.without_analysis)
+        else:
+            data = collect(recipes, args.configs, args.suffix, args.test_set, with_analysis=not args.without_analysis)
     except MissingInputs as e:
         print(f"make_report: error: {len(e.problems)} input(s) missing or unusable; no report written:",
               file=sys.stderr)
@@ -46,7 +56,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as e:
         print(f"make_report: error: {e}", file=sys.stderr)
         return 2
-    text = render(data)
+    text = render_over_seeds(data) if args.seeds else render(data)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(args.out_dir / "report.json") as f:
         json.dump(data, f, indent=2, ensure_ascii=False)

@@ -47,8 +47,9 @@ bpemode=""              # unigram | bpe (default unigram)
 token_list_dir=data/token_list
 
 train_config=""         # conf/tuning/train_*.yaml
-tag=""                  # default: asr_<train_config name without train_>
+tag=""                  # default: asr_<train_config name without train_>[_seed<N>]
 train_args=""           # extra options for the trainer
+seed=""                 # training seed (default: the config's); part of the tag: asr_<config>_seed<N>
 stats_dir=""            # default: exp/stats_raw_<surface tokens>_<meaning tokens>
 
 inference_model=valid.loss.ave.pth
@@ -72,7 +73,7 @@ token_defaults() {  # what stage 5 uses where no --*_token_type / --nbpe_* / --b
 name_defaults() {  # the model tag and the decode dir name
     if [ -n "${train_config}" ]; then
         config_name=$(basename "${train_config}" .yaml)
-        : "${tag:=asr_${config_name#train_}}"
+        : "${tag:=asr_${config_name#train_}${seed:+_seed${seed}}}"
     fi
     : "${inference_tag:=decode_beam${beam_size}_ctc${ctc_weight}}"
 }
@@ -115,7 +116,8 @@ Options (value in use):
   --surface_token_type (${surface_token_type:-by --lang: ko jamo, en char}) --meaning_token_type (${meaning_token_type:-by --lang: ko jamo, en char})
       (bpe|char|jamo|word) --nbpe_surface (${nbpe_surface}) --nbpe_meaning (${nbpe_meaning}) --bpemode (${bpemode}):
       chosen at stage 5, recorded in ${token_list_dir}/setup.json for the later stages
-  --train_config (${train_config:-required from stage 6}) --tag (${tag:-asr_<config name without train_>})
+  --train_config (${train_config:-required from stage 6}) --tag (${tag:-asr_<config name without train_>[_seed<N>]})
+  --seed (${seed:-the config's}: a seed of its own trains a model of its own, exp/asr_<config>_seed<N>; stages 1-6 are shared)
   --train_args ("${train_args}") --stats_dir (${stats_dir:-exp/stats_raw_<surface tokens>_<meaning tokens>})
   --inference_model (${inference_model}) --inference_tag (${inference_tag}) --beam_size (${beam_size})
   --ctc_weight (${ctc_weight}) --penalty (${penalty}) --maxlenratio (${maxlenratio}) --inference_args ("${inference_args}")
@@ -143,6 +145,7 @@ need_int stage "${stage}" 1; need_int stop_stage "${stop_stage}" 1
 need_int nj "${nj}" 1; need_int inference_nj "${inference_nj}" 1; need_int ngpu "${ngpu}" 0
 need_int num_nodes "${num_nodes}" 1; need_int fs "${fs}" 1; need_int beam_size "${beam_size}" 1
 need_int max_tokens "${max_tokens}" 1
+[ -z "${seed}" ] || need_int seed "${seed}" 0
 need_num min_wav_duration "${min_wav_duration}"; need_num max_wav_duration "${max_wav_duration}"
 need_num min_level_db "${min_level_db}"; need_num ctc_weight "${ctc_weight}"; need_num penalty "${penalty}"; need_num maxlenratio "${maxlenratio}"
 awk -v w="${ctc_weight}" 'BEGIN { exit !(w >= 0 && w <= 1) }' || bad_option ctc_weight "${ctc_weight}" "must be in [0, 1]"
@@ -173,6 +176,8 @@ token_defaults  # --lang is ko or en (checked above)
 token_setup="${token_list_dir}/setup.json"
 if [ -n "${speed_perturb_factors}" ]; then train_set_used="${train_set}_sp"; else train_set_used="${train_set}"; fi
 data_feats=dump/raw
+# the seed reaches the Trainer last (it wins over one in --train_args) and keys stage 7 with them
+if [ -n "${seed}" ]; then train_args="${train_args:+${train_args} }--seed ${seed}"; fi
 name_defaults
 exp_dir="exp/${tag:-none}"
 outputs="surface meaning"  # espnet_l2dual.outputs.OUTPUTS (test_recipe_cli checks they agree)
