@@ -121,6 +121,11 @@ run_language() {
     log "${dir}: finished in $((SECONDS / 60)) min"
 }
 
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then  # the projection from measured epochs
+    # shellcheck disable=SC2046,SC2086
+    "${python}" -m espnet_l2dual.bin.project_wallclock --recipes $(for l in ${langs}; do echo "egs2/l2${l}/asr1"; done) \
+        --configs ${configs} --suffix "${suffix}" --seeds ${seeds} --parallel "${parallel}" || true
+fi
 recipes=()
 pids=()
 for lang in ${langs}; do

@@ -239,7 +239,7 @@ def mdd_rows(docs: Mapping[str, Doc], configs: Sequence[str], test_set: str) -> 
         rows[c] = {}
         for ref in MDD_REFERENCES:
             block = entry.at("mdd", ref)
-            if not block.has("f1"):  # not computed, and the block says why
+            if block.has("note") or not block.has("f1"):  # not computed or undefined, and the block says why
                 rows[c][ref] = {"note": block.need("note")}
                 continue
             rows[c][ref] = {k: block.need(k) for k in ("precision", "recall", "f1")}

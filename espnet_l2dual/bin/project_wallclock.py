@@ -1,0 +1,100 @@
+"""How long will this run_all.sh take? A projection from measured epochs, printed before starting.
+
+For every (language, config, seed) to train: the epochs still to run (``max_epoch`` of the
+resolved config minus those its ``logs/train.log`` already finished) times the measured
+time of one epoch (ESPnet's ``Nepoch results: [train] ... time=...`` plus its validation
+time) of that config, else of any model in that recipe (other sizes of model differ: said
+so). Languages run side by side (``--parallel``), configs one after another.
+Decoding and analysis are not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from espnet_l2dual.utils.config_file import load_config
+
+_EPOCH = re.compile(r"(\d+)epoch results: \[train\].*?, time=([^,]+), total_count=\d+, \[valid\].*?, time=([^,]+),")
+_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+
+
+def parse_timespan(text: str) -> float:
+    """``'5 minutes and 51.53 seconds'`` (humanfriendly, as ESPnet logs it) -> 351.53."""
+    total, found = 0.0, False
+    for number, unit in re.findall(r"([0-9.]+)\s*(second|minute|hour|day)s?", text):
+        total += float(number) * _UNITS[unit]
+        found = True
+    if not found:
+        raise ValueError(f"not a time span: '{text}'")
+    return total
+
+
+def measured_epochs(train_log: Path) -> Dict[int, float]:
+    """{epoch: seconds (train + valid)} of the epochs a training log reports as finished."""
+    if not train_log.is_file():
+        return {}
+    out: Dict[int, float] = {}
+    for m in _EPOCH.finditer(train_log.read_text(encoding="utf-8", errors="replace")):
+        out[int(m.group(1))] = parse_timespan(m.group(2)) + parse_timespan(m.group(3))
+    return out
+
+
+def _mean(xs: Sequence[float]) -> Optional[float]:
+    return sum(xs) / len(xs) if xs else None
+
+
+def project(recipe: Path, configs: Sequence[str], suffix: str, seeds: Sequence[Optional[int]]) -> Tuple[float, List[str]]:
+    """Seconds of training still to run in one recipe, and one line per model."""
+    exp = recipe / "exp"
+    every = [t for log in sorted(exp.glob("*/logs/train.log")) for t in measured_epochs(log).values()]
+    lines, total = [], 0.0
+    for c in configs:
+        conf_path = recipe / "conf" / "tuning" / f"train_{c}{suffix}.yaml"
+        max_epoch = int(load_config(conf_path).get("max_epoch", 1))
+        base = f"asr_{c}{suffix}"
+        same_config = [t for log in sorted(exp.glob(f"{base}*/logs/train.log")) for t in measured_epochs(log).values()]
+        per_epoch = _mean(same_config)
+        source = f"measured on {base}"
+        if per_epoch is None:
+            per_epoch, source = _mean(every), "measured on other models of this recipe (a guess for this config)"
+        for s in seeds:
+            tag = base + ("" if s is None else f"_seed{s}")
+            left = max_epoch - len(measured_epochs(exp / tag / "logs" / "train.log"))
+            if per_epoch is None:
+                lines.append(f"{tag}: {left} epochs, no epoch measured in {exp} yet")
+                continue
+            total += left * per_epoch
+            lines.append(f"{tag}: {left} of {max_epoch} epochs x {per_epoch / 60:.1f} min ({source})")
+    return total, lines
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="project_wallclock", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipes", nargs="+", type=Path, required=True)
+    p.add_argument("--configs", nargs="+", required=True)
+    p.add_argument("--suffix", default="_tiny")
+    p.add_argument("--seeds", nargs="*", type=int, default=[], help="none: the configs' own seed")
+    p.add_argument("--parallel", choices=("true", "false"), default="true", help="languages side by side")
+    args = p.parse_args(argv)
+    seeds: List[Optional[int]] = list(args.seeds) or [None]
+    totals = []
+    for r in args.recipes:
+        t, lines = project(r, args.configs, args.suffix, seeds)
+        totals.append(t)
+        print(f"project_wallclock: {r}: {t / 3600:.1f} h of training to run", file=sys.stderr)
+        for line in lines:
+            print(f"  {line}", file=sys.stderr)
+    wall = max(totals) if args.parallel == "true" else sum(totals)
+    print(f"project_wallclock: projected training wall-clock {wall / 3600:.1f} h "
+          f"({'languages side by side' if args.parallel == 'true' else 'one language after another'}; "
+          "decoding and analysis not counted)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The run_all.sh projection: parse ESPnet's epoch lines, count the epochs still to run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from espnet_l2dual.bin.project_wallclock import main, measured_epochs, parse_timespan, project
+
+LINE = ("[vm] 2026-12-02 14:10:28,459 (trainer:394) INFO: {e}epoch results: [train] iter_time=0.005, loss=1.0, "
+        "train_time=0.452, time={train}, total_count=777, [valid] loss=2.0, time={valid}, total_count=84\n")
+
+
+@pytest.mark.parametrize("text, seconds", [("5 minutes and 51.53 seconds", 351.53), ("12.03 seconds", 12.03),
+                                           ("1 hour, 2 minutes and 3 seconds", 3723.0)])
+def test_parse_timespan(text: str, seconds: float) -> None:
+    assert parse_timespan(text) == pytest.approx(seconds)
+
+
+def _recipe(tmp_path: Path) -> Path:
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    (r / "conf" / "tuning").mkdir(parents=True)
+    for c in ("stl_surface", "mtl"):
+        (r / "conf" / "tuning" / f"train_{c}_tiny.yaml").write_text(yaml.safe_dump({"max_epoch": 10}))
+    log = r / "exp" / "asr_mtl_tiny" / "logs" / "train.log"
+    log.parent.mkdir(parents=True)
+    log.write_text(LINE.format(e=1, train="1 minute and 50 seconds", valid="10 seconds")
+                   + LINE.format(e=2, train="2 minutes and 50 seconds", valid="10 seconds"))
+    return r
+
+
+def test_projection_counts_remaining_epochs_from_measured_ones(tmp_path: Path, capsys) -> None:
+    r = _recipe(tmp_path)
+    assert measured_epochs(r / "exp" / "asr_mtl_tiny" / "logs" / "train.log") == {1: 120.0, 2: 180.0}
+    total, lines = project(r, ["stl_surface", "mtl"], "_tiny", [None])
+    # mtl: 8 epochs left x 150 s; stl_surface: nothing of its own measured, 10 x 150 s (said to be a guess)
+    assert total == pytest.approx(8 * 150 + 10 * 150)
+    assert "a guess" in lines[0] and "8 of 10 epochs" in lines[1]
+    seeded, _ = project(r, ["mtl"], "_tiny", [1, 2])
+    assert seeded == pytest.approx(2 * 10 * 150)  # new tags: every epoch still to run
+    assert main(["--recipes", str(r), "--configs", "mtl", "--seeds", "1", "2"]) == 0
+    assert "projected training wall-clock 0.8 h" in capsys.readouterr().err
