@@ -24,6 +24,8 @@ run_args=""               # extra options for every ./run.sh call
 train_args=""             # extra trainer options for every config, e.g. "--max_epoch 6"
 report_dir=exp/report
 parallel=true             # languages side by side (training is one thread per process)
+grid_error_scales=""      # controlled-divergence grid (mini corpus): e.g. "0 0.5 1 2" (learner error rates x F)
+grid_epochs=""            # and/or training budgets: e.g. "4 16" (--max_epoch); each level in grid/es<F>_ep<E>/
 
 help_message="Usage: ./run_all.sh [options]
   --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
@@ -37,7 +39,10 @@ help_message="Usage: ./run_all.sh [options]
   --run_args \"\"                   extra options for every ./run.sh call
   --train_args \"\"                 extra trainer options for every config (e.g. \"--max_epoch 6\")
   --report_dir ${report_dir}        where REPORT.md and report.json go
-  --parallel ${parallel}              run the languages side by side (log: egs2/l2<lang>/asr1/exp/run_all/run_all.log)"
+  --parallel ${parallel}              run the languages side by side (log: egs2/l2<lang>/asr1/exp/run_all/run_all.log)
+  --grid_error_scales \"\" --grid_epochs \"\"  the controlled-divergence grid (mini corpus only): every
+                                  level (error scale x budget) is a study of its own in egs2/l2<lang>/asr1/grid/es<F>_ep<E>/,
+                                  resumable like the rest; the grid report plots MTL−STL against divergence and budget"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "${root}"
@@ -96,9 +101,9 @@ run_stages() {
     touch "${done_file}"
 }
 
-# run_language <lang>: stages 1-6 once, 7-9 per config, 10 once, 11 per config
+# run_language <lang> [recipe dir]: stages 1-6 once, 7-9 per config, 10 once, 11 per config
 run_language() {
-    local lang=$1 dir="egs2/l2$1/asr1" c first_config
+    local lang=$1 dir=${2:-"egs2/l2$1/asr1"} c first_config
     first_config="conf/tuning/train_$(echo "${configs}" | awk '{print $1}')${suffix}.yaml"
     SECONDS=0
     run_stages "${dir}" "data" 1 6 "${first_config}"
@@ -126,6 +131,36 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then  # the projection fro
     "${python}" -m espnet_l2dual.bin.project_wallclock --recipes $(for l in ${langs}; do echo "egs2/l2${l}/asr1"; done) \
         --configs ${configs} --suffix "${suffix}" --seeds ${seeds} --parallel "${parallel}" || true
 fi
+grid=false; [ -z "${grid_error_scales}${grid_epochs}" ] || grid=true
+# make_grid_dir <recipe dir> <level>: a working dir of its own per level, sharing the recipe's scripts
+make_grid_dir() {
+    local gdir="$1/grid/$2" f
+    mkdir -p "${gdir}"
+    for f in run.sh conf local cmd.sh db.sh path.sh l2dual.sh scripts utils pyscripts; do
+        [ -e "${gdir}/${f}" ] || ln -s "../../${f}" "${gdir}/${f}"
+    done
+    echo "${gdir}"
+}
+# run_grid <lang>: every level of the grid, one after another (stage markers make it resumable)
+run_grid() {
+    local lang=$1 dir="egs2/l2$1/asr1" es ep gdir
+    [ "$(corpus_of "${lang}")" = mini ] || { log "--grid_* needs --corpus mini (the knob is the mini corpus's)"; return 1; }
+    local base_lopts=${local_data_opts} base_targs=${train_args}
+    for es in ${grid_error_scales:-1}; do
+        for ep in ${grid_epochs:-config}; do
+            gdir=$(make_grid_dir "${dir}" "es${es}_ep${ep}")
+            # one corpus per error scale, shared by the budgets
+            local_data_opts="${base_lopts} --error_scale ${es} --corpus_dir ${root}/${dir}/data/local/mini_es${es}"
+            train_args=${base_targs}; [ "${ep}" = config ] || train_args="${base_targs} --max_epoch ${ep}"
+            log "${dir}: grid level es${es}_ep${ep} in ${gdir}"
+            run_language "${lang}" "${gdir}"
+        done
+    done
+    local_data_opts=${base_lopts}; train_args=${base_targs}
+}
+for v in ${grid_error_scales}; do [[ "${v}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { log "--grid_error_scales: '${v}' is not a number >= 0"; exit 1; }; done
+for v in ${grid_epochs}; do [[ "${v}" =~ ^[1-9][0-9]*$ ]] || { log "--grid_epochs: '${v}' is not an integer >= 1"; exit 1; }; done
+
 recipes=()
 pids=()
 for lang in ${langs}; do
@@ -138,8 +173,10 @@ for lang in ${langs}; do
     if ${parallel}; then
         mkdir -p "${dir}/exp/run_all"
         log "${dir}: started in the background, log ${dir}/exp/run_all/run_all.log"
-        run_language "${lang}" > "${dir}/exp/run_all/run_all.log" 2>&1 &
+        if ${grid}; then run_grid "${lang}"; else run_language "${lang}"; fi > "${dir}/exp/run_all/run_all.log" 2>&1 &
         pids+=($!)
+    elif ${grid}; then
+        run_grid "${lang}"
     else
         run_language "${lang}"
     fi
@@ -155,6 +192,14 @@ done
 [ "${failed}" = 0 ] || exit 1
 
 if [ "${stop_stage}" -lt 9 ]; then log "no cross-language report: it needs stage 9 (--stop_stage ${stop_stage})"; exit 0; fi
+if ${grid}; then
+    log "grid report -> ${report_dir}"
+    # shellcheck disable=SC2086
+    "${python}" -m espnet_l2dual.bin.grid_report --recipes "${recipes[@]}" --suffix "${suffix}" --out_dir "${report_dir}" \
+        ${seeds:+--seeds ${seeds}}
+    cat "${report_dir}/GRID.md"
+    exit 0
+fi
 report_opts=()  # without stage 10 the report has no entanglement section, and says so
 [ "${stop_stage}" -ge 10 ] || report_opts+=(--without_analysis)
 log "cross-language report -> ${report_dir}"

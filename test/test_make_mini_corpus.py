@@ -122,3 +122,28 @@ def test_cli_help():
     proc = subprocess.run([sys.executable, "-m", "espnet_l2dual.bin.make_mini_corpus", "--help"],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "--num_train" in proc.stdout
+
+
+def test_error_scale_keeps_sentences_and_voices_and_scales_divergence():
+    """The grid's knob: the same sentences and speakers; more scale, more surface-meaning divergence."""
+    from espnet_l2dual.bin.make_mini_corpus import make_utterances
+    from espnet_l2dual.corpus.speakers import make_speakers, scale_rates
+    from espnet_l2dual.text.divergence import divergence
+
+    counts = {"train": 8, "dev": 1, "test": 1}
+    base = make_speakers("en", counts, 1)
+    mean_div = {}
+    for scale in (0.0, 1.0, 2.0):
+        spk = scale_rates(base, scale)
+        assert [(s.voice, s.pitch, s.speed) for s in spk["train"]] == [(s.voice, s.pitch, s.speed) for s in base["train"]]
+        utts = make_utterances("en", 1, {"train": 80, "dev": 1, "test": 1}, spk)["train"]
+        if scale == 0.0:
+            assert all(u.surface == u.canonical for u in utts)  # no learner error at all
+        mean_div[scale] = sum(divergence(" ".join(u.surface), " ".join(u.canonical), "char") for u in utts) / len(utts)
+        sentences = [u.meaning for u in utts]
+        if scale == 0.0:
+            first = sentences
+        assert sentences == first
+    assert 0.0 == mean_div[0.0] < mean_div[1.0] < mean_div[2.0]
+    with pytest.raises(ValueError, match=">= 0"):
+        scale_rates(base, -1.0)

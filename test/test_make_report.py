@@ -38,7 +38,7 @@ def _hyp(ref: str, n_err: int, phones: bool) -> str:
     return "X" * n_err + ref[n_err:]
 
 
-def _model(recipe: Path, tag: str, errors: Dict[str, Errors], phones: bool = False) -> dict:
+def _model(recipe: Path, tag: str, errors: Dict[str, Errors], phones: bool = False, lang: Optional[str] = None) -> dict:
     """Decodes with the given errors per utterance, scored by stage 9; returns results.json."""
     if not (recipe / "dump").is_dir():
         _data(recipe, phones)
@@ -49,7 +49,7 @@ def _model(recipe: Path, tag: str, errors: Dict[str, Errors], phones: bool = Fal
         (dec / "test" / o).mkdir(parents=True, exist_ok=True)
         (dec / "test" / o / "text").write_text(
             "".join(f"{u} {_hyp(ref, k, phones and o == 'surface')}\n" for u, k in zip(_ids(), per_utt)))
-    lang = recipe.parent.name[2:]
+    lang = lang or recipe.parent.name[2:]
     args = ["--lang", lang, "--decode_dir", str(dec), "--data_root", str(recipe / "dump" / "raw"), "--sets", "test",
             "--outputs", " ".join(errors), "--results_md", str(dec.parent / "RESULTS.md"),
             "--results_json", str(dec.parent / "results.json")]
@@ -403,3 +403,31 @@ def test_entanglement_over_seeds_has_t_and_welch_intervals(tmp_path: Path) -> No
     assert between["diff"] == 0.32 and between["ci95_welch"][0] > 0  # en is more entangled, resolved
     md = (out / "REPORT.md").read_text()
     assert "## Entanglement (stage 10), over seeds" in md and "+0.320" in md
+
+
+def test_grid_report_per_level_divergence_intervals_and_figure(tmp_path: Path, capsys) -> None:
+    from espnet_l2dual.bin import grid_report
+
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    # error scale 0: MTL = STL; scale 2: MTL surface one edit worse per utterance (resolved)
+    for name, div, mtl_surface in (("es0_ep4", 0.0, 1), ("es2_ep4", 0.3, 2), ("es2_ep16", 0.3, ALTERNATING)):
+        level = r / "grid" / name
+        _model(level, "asr_stl_surface_tiny", {"surface": 1}, lang="en")
+        _model(level, "asr_stl_meaning_tiny", {"meaning": 1}, lang="en")
+        _model(level, "asr_mtl_tiny", {"surface": mtl_surface, "meaning": 1}, lang="en")
+        (level / "dump" / "raw" / "test" / "utt2divergence").write_text("".join(f"{u} {div}\n" for u in _ids()))
+    out = tmp_path / "grid_report"
+    assert grid_report.main(["--recipes", str(r), "--out_dir", str(out)]) == 0
+    data = json.loads((out / "grid.json").read_text())
+    rows = {x["name"]: x for x in data["languages"]["en"]}
+    assert sorted(rows) == ["es0_ep4", "es2_ep16", "es2_ep4"]
+    assert rows["es0_ep4"]["divergence"] == 0.0 and rows["es2_ep4"]["divergence"] == 0.3
+    s = rows["es2_ep4"]["outputs"]["surface"]["mtl_minus_stl"]
+    assert s["diff"] == 10.0 and s["ci95"] == [10.0, 10.0]
+    md = (out / "GRID.md").read_text()
+    assert "| en | es2_ep4 | 2 | 4 | 0.3000 | CER +10.00 [+10.00, +10.00] |" in md and "MTL hurt surface" in md
+    es16 = next(line for line in md.splitlines() if "es2_ep16" in line)
+    assert "no difference resolved" in es16
+    assert (out / "grid.png").stat().st_size > 10000
+    assert grid_report.main(["--recipes", str(tmp_path / "nothing"), "--out_dir", str(tmp_path / "g2")]) == 1
+    assert "no grid levels" in capsys.readouterr().err

@@ -31,7 +31,7 @@ def _round(d: Mapping[str, Optional[float]], digits: int = 2) -> Dict[str, Any]:
     return {k: (round(v, digits) if isinstance(v, float) else v) for k, v in d.items()}
 
 
-def _versus(b: Sequence[Scored], a: Sequence[Scored], kind: str) -> Dict[str, Any]:
+def versus_over_seeds(b: Sequence[Scored], a: Sequence[Scored], kind: str) -> Dict[str, Any]:
     """``b − a`` over seeds: both intervals (seed i of b paired with seed i of a)."""
     boot = crossed_bootstrap([x.errors[kind] for x in a], [x.errors[kind] for x in b])
     t = seed_t_interval([y.values[kind] - x.values[kind] for x, y in zip(a, b)])
@@ -103,7 +103,7 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, see
             "rows": [{"metric": metric_name(k, metric), "kind": k,
                       "stl": _round(mean_sd([x.values[k] for x in stl])),
                       "mtl": _round(mean_sd([x.values[k] for x in mtl])),
-                      "mtl_minus_stl": _versus(mtl, stl, k)} for k in kinds_shown(metric)],
+                      "mtl_minus_stl": versus_over_seeds(mtl, stl, k)} for k in kinds_shown(metric)],
         }
     for c in (c for c in configs if c not in BASE_CONFIGS):
         lang["methods"][c] = {}
@@ -111,8 +111,8 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, see
             m = scored[(c, o)]
             k = m[0].metric.kind
             lang["methods"][c][o] = {"value": _round(mean_sd([x.values[k] for x in m])),
-                                     "vs_stl": _versus(m, scored[(STL[o], o)], k),
-                                     "vs_mtl": _versus(m, scored[("mtl", o)], k)}
+                                     "vs_stl": versus_over_seeds(m, scored[(STL[o], o)], k),
+                                     "vs_mtl": versus_over_seeds(m, scored[("mtl", o)], k)}
     runs = [per_seed[str(s)]["languages"][r.lang] for s in seeds]
     if all("entanglement" in x for x in runs):
         lang["entanglement"] = {key: _scalar_over_seeds([x["entanglement"][key] for x in runs])

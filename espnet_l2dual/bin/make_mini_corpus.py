@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from espnet_l2dual.corpus import grammar_en, grammar_ko
-from espnet_l2dual.corpus.speakers import Speaker, make_speakers
+from espnet_l2dual.corpus.speakers import Speaker, make_speakers, scale_rates
 from espnet_l2dual.corpus.synthesize import SynthesisJob, synthesize_all
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.text.dual_transcript import format_dual_transcript, parse_dual_transcript
@@ -87,10 +87,12 @@ def make_utterances(lang: str, seed: int, num_utts: Dict[str, int],
     return out
 
 
-def _check_config(out: Path, lang: str, seed: int) -> None:
+def _check_config(out: Path, lang: str, seed: int, error_scale: float = 1.0) -> None:
     """Refuse to mix wavs of two different corpora in one directory."""
     path = out / "config.json"
-    config = {"lang": lang, "seed": seed}
+    config: Dict[str, object] = {"lang": lang, "seed": seed}
+    if error_scale != 1.0:  # the default corpus keeps the config it always had
+        config["error_scale"] = error_scale
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
         if old != config:
@@ -137,13 +139,16 @@ def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optio
 
 
 def make_mini_corpus(lang: str, out: Path, seed: int = 1, num_utts: Optional[Dict[str, int]] = None,
-                     num_spk: Optional[Dict[str, int]] = None, nj: Optional[int] = None) -> None:
+                     num_spk: Optional[Dict[str, int]] = None, nj: Optional[int] = None,
+                     error_scale: float = 1.0) -> None:
     num_utts = num_utts or {"train": 1200, "dev": 150, "test": 150}
     num_spk = num_spk or {"train": 40, "dev": 5, "test": 5}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_config(out, lang, seed)
+    _check_config(out, lang, seed, error_scale)
     speakers = make_speakers(lang, num_spk, seed)
+    if error_scale != 1.0:
+        speakers = scale_rates(speakers, error_scale)
     utts = make_utterances(lang, seed, num_utts, speakers)
     for split in SETS:
         write_set(out, lang, split, utts[split], nj)
@@ -161,7 +166,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         p.add_argument(f"--num_{split}", type=int, default=n_utt, help=f"{split} utterances (default {n_utt})")
         p.add_argument(f"--num_{split}_spk", type=int, default=n_spk, help=f"{split} speakers (default {n_spk})")
     p.add_argument("--nj", type=int, default=os.cpu_count() or 1, help="parallel synthesis jobs (default: nproc)")
+    p.add_argument("--error_scale", type=float, default=1.0,
+                   help="every learner error rate times this (capped at 1); same sentences and voices "
+                        "(default 1; 0: no learner errors)")
     args = p.parse_args(argv)
+    if args.error_scale < 0:
+        p.error(f"--error_scale must be >= 0, got {args.error_scale}")
     num_utts = {s: getattr(args, f"num_{s}") for s in SETS}
     num_spk = {s: getattr(args, f"num_{s}_spk") for s in SETS}
     for s in SETS:
@@ -169,7 +179,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             p.error(f"--num_{s} and --num_{s}_spk must be at least 1")
     start = time.time()
     try:
-        make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj)
+        make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj, args.error_scale)
     except (DataError, RuntimeError, ValueError) as e:
         print(f"make_mini_corpus: {e}", file=sys.stderr)
         return 1

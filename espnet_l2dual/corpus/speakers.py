@@ -11,7 +11,7 @@ proficiency ``severity`` in [0, 1]; the L1 reweights which patterns dominate.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List
 
 from espnet_l2dual.text.english_l2_errors import ENGLISH_L2_ERROR_KINDS
@@ -64,6 +64,15 @@ class Speaker:
     speed: int  # espeak-ng -s, words per minute
     severity: float
     rates: Dict[str, float] = field(default_factory=dict)
+
+
+def scale_rates(speakers: Dict[str, List[Speaker]], factor: float) -> Dict[str, List[Speaker]]:
+    """The same speakers (voices, pitch, speed) with every learner error rate times ``factor``
+    (capped at 1): the knob of the controlled-divergence grid (``--error_scale``)."""
+    if factor < 0:
+        raise ValueError(f"error scale must be >= 0, got {factor}")
+    return {split: [replace(sp, rates={k: round(min(1.0, r * factor), 3) for k, r in sp.rates.items()})
+                    for sp in spks] for split, spks in speakers.items()}
 
 
 def make_speakers(lang: str, counts: Dict[str, int], seed: int) -> Dict[str, List[Speaker]]:

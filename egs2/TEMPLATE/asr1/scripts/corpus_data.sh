@@ -14,6 +14,7 @@ seed=1
 num_train=1200
 num_dev=150
 num_test=150
+error_scale=1
 corpus_dir=""
 trn=""
 speaker_pattern=""
@@ -24,7 +25,7 @@ test_speakers=""
 skip_bad=false
 dev_fraction=0.1
 help_message="Usage: $0 --lang ko|en [--corpus mini|dual|l2arctic|speechocean762|manifest] [options]
-  --corpus mini      synthetic espeak-ng corpus (--num_train/--num_dev/--num_test N, --seed S, --nj N,
+  --corpus mini      synthetic espeak-ng corpus (--num_train/--num_dev/--num_test N, --seed S, --nj N, --error_scale F,
                      --corpus_dir DIR where it is made); see scripts/mini_data.sh --help
   --corpus dual      .trn lists '<audio path> :: <(meaning)/(surface) transcript>'
                      --corpus_dir DIR  audio root (default \$KSPON for ko, \$L2EN_DUAL for en, of db.sh)
@@ -56,7 +57,7 @@ case "${corpus}" in
     mini)
         scripts/mini_data.sh --lang "${lang}" --nj "${nj}" --seed "${seed}" \
             ${corpus_dir:+--corpus_dir "${corpus_dir}"} \
-            --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" ;;
+            --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --error_scale "${error_scale}" ;;
     dual)
         root=${corpus_dir:-${dual_root}}
         [ -d "${root}" ] || { log "corpus root '${root}' not found: set ${dual_var} in db.sh or pass --corpus_dir"; exit 1; }

@@ -14,13 +14,16 @@ seed=1
 num_train=1200
 num_dev=150
 num_test=150
+error_scale=1
 help_message="Usage: $0 --lang ko|en [options]
   --lang LANG          ko or en (required)
   --corpus_dir DIR     where the corpus and its audio are made (default ${corpus_dir})
   --data_dir DIR       where train/dev/test data dirs go (default ${data_dir})
   --nj N               parallel synthesis jobs (default: nproc = ${nj})
   --seed S             random seed (default ${seed}); a new seed needs a new --corpus_dir
-  --num_train N --num_dev N --num_test N   utterances per set (default ${num_train}/${num_dev}/${num_test})"
+  --num_train N --num_dev N --num_test N   utterances per set (default ${num_train}/${num_dev}/${num_test})
+  --error_scale F      every learner error rate times F (default ${error_scale}; 0: none); same sentences and
+                       voices; a new scale needs a new --corpus_dir (the controlled-divergence grid)"
 
 . utils/parse_options.sh
 # ${python}: tools/venv's python and this checkout's package (tools/python.sh)
@@ -29,9 +32,10 @@ help_message="Usage: $0 --lang ko|en [options]
 [ $# -eq 0 ] || { echo "${help_message}" >&2; exit 1; }
 [ -n "${lang}" ] || { log "--lang is required"; echo "${help_message}" >&2; exit 1; }
 
-log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, ${num_train}/${num_dev}/${num_test} utterances, nj ${nj})"
+log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, error scale ${error_scale}, ${num_train}/${num_dev}/${num_test} utterances, nj ${nj})"
 "${python}" -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --seed "${seed}" \
-    --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --nj "${nj}"
+    --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --nj "${nj}" \
+    --error_scale "${error_scale}"
 
 for dset in train dev test; do
     mkdir -p "${data_dir}"

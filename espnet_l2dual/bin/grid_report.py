@@ -1,0 +1,183 @@
+"""The controlled-divergence grid's report (``run_all.sh --grid_error_scales ... --grid_epochs ...``).
+
+Each level ``<recipe>/grid/es<F>_ep<E>/`` is a complete study on a mini corpus whose learner
+error rates are scaled by F, trained for E epochs (``config``: the config's own budget).
+Per language and level: the test set's mean surface–meaning divergence (stage 4), MTL−STL
+of each output's headline error rate with its 95% interval (paired bootstrap over test
+utterances; with --seeds, seeds x utterances bootstrap and t over seeds, verdict where
+both exclude 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
+has an analysis. Writes GRID.md, grid.json and grid.png (MTL−STL against divergence, one
+line per budget, per language and output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from espnet_l2dual.analysis import access
+from espnet_l2dual.analysis.seed_study import seed_suffix, versus_over_seeds
+from espnet_l2dual.analysis.study import OUTPUTS, STL, MissingInputs, Recipe, compare, score_output, task_cka
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.report.verdict import format_ci, verdict
+from espnet_l2dual.scoring.by_divergence import read_divergence
+from espnet_l2dual.utils.fileio import atomic_write
+
+_LEVEL = re.compile(r"es([0-9.]+)_ep([0-9]+|config)")
+
+
+def levels(recipe: Path) -> List[Dict[str, Any]]:
+    """The grid levels under ``recipe/grid``, ordered by budget then error scale."""
+    out = []
+    for d in sorted((recipe / "grid").glob("es*_ep*")):
+        m = _LEVEL.fullmatch(d.name)
+        if m and d.is_dir():
+            out.append({"dir": d, "name": d.name, "error_scale": float(m.group(1)), "epochs": m.group(2)})
+    return sorted(out, key=lambda x: (x["epochs"] == "config", int(x["epochs"]) if x["epochs"] != "config" else 0,
+                                      x["error_scale"]))
+
+
+def _scored(r: Path, config: str, suffix: str, output: str, test_set: str) -> Any:
+    return score_output(access.load_results(r / "exp" / f"asr_{config}{suffix}" / "results.json"), test_set, output)
+
+
+def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence[int]) -> Dict[str, Any]:
+    """One level's numbers; a DataError if something stage 9 writes is missing."""
+    d: Path = level["dir"]
+    div = read_divergence(d / "dump" / "raw" / test_set / "utt2divergence")
+    row: Dict[str, Any] = {k: level[k] for k in ("name", "error_scale", "epochs")}
+    row["divergence"] = round(sum(div.values()) / len(div), 4) if div else None
+    row["outputs"] = {}
+    for o in OUTPUTS:
+        if seeds:
+            stl = [_scored(d, STL[o], seed_suffix(suffix, s), o, test_set) for s in seeds]
+            mtl = [_scored(d, "mtl", seed_suffix(suffix, s), o, test_set) for s in seeds]
+            k = stl[0].metric.kind
+            cmp_ = versus_over_seeds(mtl, stl, k)
+            row["outputs"][o] = {"metric": stl[0].metric.name, "mtl_minus_stl": cmp_}
+        else:
+            stl, mtl = _scored(d, STL[o], suffix, o, test_set), _scored(d, "mtl", suffix, o, test_set)
+            k = stl.metric.kind
+            cmp_ = compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k])
+            cmp_["diff"] = cmp_.pop("abs")
+            row["outputs"][o] = {"metric": stl.metric.name, "stl": stl.values[k], "mtl": mtl.values[k],
+                                 "mtl_minus_stl": cmp_}
+    analysis = d / "exp" / "analysis" / "analysis.json"
+    row["task_cka_contexts"] = None
+    if analysis.is_file() and not seeds:
+        size = suffix.lstrip("_") or "full"
+        g = access.group(access.load_analysis(analysis), size)
+        v = task_cka(g, f"asr_mtl{suffix}")["contexts"]
+        row["task_cka_contexts"] = v if isinstance(v, (int, float)) else None
+    return row
+
+
+def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Sequence[int]) -> Dict[str, Any]:
+    problems: List[str] = []
+    out: Dict[str, Any] = {"suffix": suffix, "test_set": test_set, "seeds": list(seeds), "languages": {}}
+    for r in recipes:
+        lang = Recipe(r).lang
+        found = levels(r)
+        if not found:
+            problems.append(f"{lang}: no grid levels under {r / 'grid'} (run_all.sh --grid_error_scales ...)")
+            continue
+        rows = []
+        for level in found:
+            try:
+                rows.append(level_row(level, suffix, test_set, seeds))
+            except DataError as e:
+                problems.append(f"{lang} {level['name']}: {e}")
+        out["languages"][lang] = rows
+    if problems:
+        raise MissingInputs(problems)
+    return out
+
+
+def _cell(c: Dict[str, Any]) -> str:
+    ci = format_ci(c["ci95"]) if c.get("ci95") else f"none ({c.get('no_ci', 'no interval')})"
+    return f"{c['diff']:+.2f} {ci}"
+
+
+def render_grid(data: Dict[str, Any]) -> str:
+    interval = ("seeds x utterances bootstrap and t over seeds (hull)" if data["seeds"]
+                else "paired bootstrap over test utterances (one seed: it does not cover training variation)")
+    lines = ["# espnet-l2dual: the controlled-divergence grid", "",
+             f"Each level: the mini corpus with every learner error rate x F (same sentences and voices), "
+             f"trained for E epochs; MTL−STL in points of the headline error rate, 95% interval: {interval}. "
+             "Hurt/helped only where the interval excludes 0.", "",
+             "![MTL−STL against divergence](grid.png)", "",
+             "| language | level | error scale | epochs | test divergence | surface MTL−STL | meaning MTL−STL | "
+             "MTL task CKA (contexts) | surface verdict |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for lang, rows in data["languages"].items():
+        for r in rows:
+            s, m = r["outputs"]["surface"], r["outputs"]["meaning"]
+            v = verdict(s["mtl_minus_stl"].get("ci95"), lower="MTL helped surface", higher="MTL hurt surface")
+            cka = "—" if r["task_cka_contexts"] is None else f"{r['task_cka_contexts']:.3f}"
+            div = "—" if r["divergence"] is None else f"{r['divergence']:.4f}"
+            lines.append(f"| {lang} | {r['name']} | {r['error_scale']:g} | {r['epochs']} | {div} | "
+                         f"{s['metric']} {_cell(s['mtl_minus_stl'])} | {m['metric']} {_cell(m['mtl_minus_stl'])} | "
+                         f"{cka} | {v.text} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_grid(data: Dict[str, Any], path: Path) -> Path:
+    """MTL−STL (with interval bars) against test divergence; a line per budget; languages x outputs."""
+    from espnet_l2dual.analysis import plots  # Agg backend, atomic save
+
+    plt = plots.plt
+    langs = list(data["languages"])
+    fig, axes = plt.subplots(len(OUTPUTS), len(langs), figsize=(5 * len(langs), 3.6 * len(OUTPUTS)), squeeze=False)
+    for j, lang in enumerate(langs):
+        rows = data["languages"][lang]
+        for i, o in enumerate(OUTPUTS):
+            ax = axes[i][j]
+            for ep in sorted({r["epochs"] for r in rows}):
+                rs = sorted((r for r in rows if r["epochs"] == ep and r["divergence"] is not None),
+                            key=lambda r: r["divergence"])
+                x = [r["divergence"] for r in rs]
+                y = [r["outputs"][o]["mtl_minus_stl"]["diff"] for r in rs]
+                cis = [r["outputs"][o]["mtl_minus_stl"].get("ci95") or [d, d] for r, d in zip(rs, y)]
+                err = [[d - c[0] for d, c in zip(y, cis)], [c[1] - d for d, c in zip(y, cis)]]
+                ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=f"{ep} epochs")
+            ax.axhline(0.0, color="grey", linewidth=0.8, linestyle="--")
+            ax.set_title(f"{lang} {o}")
+            ax.set_xlabel("test surface–meaning divergence (mean)")
+            ax.set_ylabel("MTL − STL (points)")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    return plots._save(fig, path)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="grid_report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipes", nargs="+", type=Path, required=True)
+    p.add_argument("--suffix", default="_tiny")
+    p.add_argument("--test_set", default="test")
+    p.add_argument("--seeds", nargs="*", type=int, default=[])
+    p.add_argument("--out_dir", type=Path, required=True)
+    args = p.parse_args(argv)
+    try:
+        data = collect_grid(args.recipes, args.suffix, args.test_set, args.seeds)
+    except MissingInputs as e:
+        print(f"grid_report: error: {len(e.problems)} input(s) missing; no report written:", file=sys.stderr)
+        for line in e.problems:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    plot_grid(data, args.out_dir / "grid.png")
+    with atomic_write(args.out_dir / "grid.json") as f:
+        json.dump(data, f, indent=2, default=str)
+    with atomic_write(args.out_dir / "GRID.md") as f:
+        f.write(render_grid(data))
+    print(f"grid_report: wrote {args.out_dir}/GRID.md, grid.json, grid.png", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
