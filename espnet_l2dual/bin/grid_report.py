@@ -136,7 +136,7 @@ def plot_grid(data: Dict[str, Any], path: Path) -> Path:
         rows = data["languages"][lang]
         for i, o in enumerate(OUTPUTS):
             ax = axes[i][j]
-            for ep in sorted({r["epochs"] for r in rows}):
+            for ep in sorted({r["epochs"] for r in rows}, key=lambda e: (e == "config", int(e) if e != "config" else 0)):
                 rs = sorted((r for r in rows if r["epochs"] == ep and r["divergence"] is not None),
                             key=lambda r: r["divergence"])
                 x = [r["divergence"] for r in rs]
