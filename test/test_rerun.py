@@ -27,6 +27,7 @@ import soundfile
 import yaml
 from recipe_helpers import make_recipe, run_recipe, template_beside, write_tiny_config
 
+from espnet_l2dual.data.dir_tables import read_any_table
 from espnet_l2dual.utils.config_file import config_digest
 
 pytestmark = pytest.mark.slow
@@ -314,3 +315,34 @@ def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
     conf.write_text(conf.read_text().replace("n_mels: 80", "n_mels: 40"))
     log = run_all("--num_train 12 --num_dev 4 --num_test 4")
     assert "already done" not in log and "Stage 6: inputs changed: config:" in log
+
+
+def test_run_all_grid_resumes_after_a_kill(tmp_path) -> None:
+    """Each grid level is a working dir of its own; a killed grid run picks up where it stopped."""
+    root = Path(__file__).resolve().parents[1]
+    recipe = make_recipe(tmp_path, "l2en")
+    (tmp_path / "tools").symlink_to(root / "tools")
+    (tmp_path / "espnet_l2dual").symlink_to(root / "espnet_l2dual")
+    shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
+    (tmp_path / "setup.py").symlink_to(root / "setup.py")
+    cmd = ["./run_all.sh", "--langs", "en", "--configs", "mtl", "--stop_stage", "4", "--nj", "1", "--parallel", "false",
+           "--grid_error_scales", "0 2", "--local_data_opts", "--num_train 16 --num_dev 4 --num_test 4"]
+    first_done = lambda: list((recipe / "grid" / "es0_epconfig" / "exp" / "run_all").glob("data.1-4.*.done"))  # noqa: E731
+    env = dict(os.environ)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    t0 = time.time()
+    while not first_done() and proc.poll() is None and time.time() - t0 < 600:
+        time.sleep(0.5)
+    assert first_done(), proc.stderr.read() if proc.poll() is not None else "first level not done in 600 s"
+    os.killpg(proc.pid, signal.SIGKILL)  # somewhere in the second level
+    proc.wait()
+    again = run_recipe(cmd, cwd=tmp_path, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "es0_epconfig: data stages 1-4 already done" in again.stderr
+    div = {}
+    for level in ("es0_epconfig", "es2_epconfig"):
+        d = recipe / "grid" / level / "dump" / "raw" / "test"
+        values = [float(v) for v in read_any_table(d / "utt2divergence").values()]
+        div[level] = sum(values) / len(values)
+    assert div["es0_epconfig"] == 0.0 < div["es2_epconfig"]  # the knob reached the data
