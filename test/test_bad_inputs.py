@@ -114,6 +114,8 @@ def test_unknown_tag_and_unclosed_span_in_a_trn(tmp_path):
     ("--nj", "0", "--nj must be an integer >= 1, got '0'"),
     ("--ctc_weight", "1.5", "--ctc_weight must be in [0, 1], got '1.5'"),
     ("--beam_size", "x", "--beam_size must be an integer >= 1, got 'x'"),
+    ("--seed", "one", "--seed must be an integer >= 0, got 'one'"),
+    ("--divergence_reference", "words", "--divergence_reference must be one of: auto meaning canonical none, got 'words'"),
     ("--audio_format", "mp3", "--audio_format must be one of: wav flac wav.ark flac.ark, got 'mp3'"),
     ("--surface_token_type", "phone", "--surface_token_type must be one of: bpe char jamo word, got 'phone'"),
     ("--min_level_db", "quiet", "--min_level_db must be a number, got 'quiet'"),

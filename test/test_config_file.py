@@ -244,11 +244,15 @@ def _lang_tuning(lang: str) -> Path:
 def test_recipe_configs_link_to_template_except_the_language_overrides(lang):
     tuning = _lang_tuning(lang)
     names = sorted(p.name for p in tuning.iterdir())
-    assert names == sorted(f"train_{c}{s}.yaml" for c in CONFIGS for s in ("", "_tiny"))
-    own = {"ko": {"train_mtl_tiny.yaml"}, "en": set()}[lang]
+    small = {f"train_{c}_small.yaml" for c in ("mtl", "stl_surface", "stl_meaning")}  # English real speech
+    assert names == sorted([f"train_{c}{s}.yaml" for c in CONFIGS for s in ("", "_tiny")]
+                           + (sorted(small) if lang == "en" else []))
+    own = {"ko": {"train_mtl_tiny.yaml"}, "en": small}[lang]
     for name in names:
         path = tuning / name
-        if name in own:
+        if name in small:
+            assert not path.is_symlink()
+        elif name in own:
             assert not path.is_symlink()
             assert config_chain(path)[0].resolve() == (TEMPLATE_TUNING / name).resolve()
         else:
@@ -274,3 +278,15 @@ def test_template_overrides_build_on_the_recipes_own_mtl(config, tmp_path):
         assert "encoder_conf" not in raw and "optim_conf" not in raw  # overrides only
     write_resolved(TEMPLATE_TUNING / f"train_{config}_tiny.yaml", tmp_path / "r.yaml")
     assert "base" not in yaml.safe_load((tmp_path / "r.yaml").read_text())
+
+
+def test_small_configs_differ_only_in_tasks():
+    """speechocean762's STL and MTL configs: the tiny model + SpecAugment, and nothing else apart."""
+    tuning = _lang_tuning("en")
+    mtl = load_config(tuning / "train_mtl_small.yaml")
+    tiny = load_config(tuning / "train_mtl_tiny.yaml")
+    assert mtl["encoder_conf"] == tiny["encoder_conf"] and mtl["specaug"] == "specaug" and mtl["max_epoch"] == 35
+    for c, tasks in (("stl_surface", ["surface"]), ("stl_meaning", ["meaning"])):
+        stl = load_config(tuning / f"train_{c}_small.yaml")
+        assert stl.pop("model_conf")["tasks"] == tasks
+        assert stl == {k: v for k, v in mtl.items() if k != "model_conf"}

@@ -117,7 +117,7 @@ Options (value in use):
       (bpe|char|jamo|word) --nbpe_surface (${nbpe_surface}) --nbpe_meaning (${nbpe_meaning}) --bpemode (${bpemode}):
       chosen at stage 5, recorded in ${token_list_dir}/setup.json for the later stages
   --train_config (${train_config:-required from stage 6}) --tag (${tag:-asr_<config name without train_>[_seed<N>]})
-  --seed (${seed:-the config's}: a seed of its own trains a model of its own, exp/asr_<config>_seed<N>; stages 1-6 are shared)
+  --seed (${seed:-the seed of the config}: a seed of its own trains a model of its own, exp/asr_<config>_seed<N>; stages 1-6 are shared)
   --train_args ("${train_args}") --stats_dir (${stats_dir:-exp/stats_raw_<surface tokens>_<meaning tokens>})
   --inference_model (${inference_model}) --inference_tag (${inference_tag}) --beam_size (${beam_size})
   --ctc_weight (${ctc_weight}) --penalty (${penalty}) --maxlenratio (${maxlenratio}) --inference_args ("${inference_args}")
