@@ -126,12 +126,12 @@ run_language() {
     log "${dir}: finished in $((SECONDS / 60)) min"
 }
 
-if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then  # the projection from measured epochs
+grid=false; [ -z "${grid_error_scales}${grid_epochs}" ] || grid=true
+if ! ${grid} && [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then  # the projection from measured epochs
     # shellcheck disable=SC2046,SC2086
     "${python}" -m espnet_l2dual.bin.project_wallclock --recipes $(for l in ${langs}; do echo "egs2/l2${l}/asr1"; done) \
         --configs ${configs} --suffix "${suffix}" --seeds ${seeds} --parallel "${parallel}" || true
 fi
-grid=false; [ -z "${grid_error_scales}${grid_epochs}" ] || grid=true
 # make_grid_dir <recipe dir> <level>: a working dir of its own per level, sharing the recipe's scripts
 make_grid_dir() {
     local gdir="$1/grid/$2" f
