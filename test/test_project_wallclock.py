@@ -38,6 +38,12 @@ def test_projection_counts_remaining_epochs_from_measured_ones(tmp_path: Path, c
     # mtl: 8 epochs left x 150 s; stl_surface: nothing of its own measured, 10 x 150 s (said to be a guess)
     assert total == pytest.approx(8 * 150 + 10 * 150)
     assert "a guess" in lines[0] and "8 of 10 epochs" in lines[1]
+    # a resumed training: the first run's log rotated to train.1.log, epoch 3 in the new train.log
+    logs = r / "exp" / "asr_mtl_tiny" / "logs"
+    (logs / "train.log").rename(logs / "train.1.log")
+    (logs / "train.log").write_text(LINE.format(e=3, train="2 minutes and 20 seconds", valid="10 seconds"))
+    total, lines = project(r, ["mtl"], "_tiny", [None])
+    assert total == pytest.approx(7 * 150) and "7 of 10 epochs" in lines[0]
     seeded, _ = project(r, ["mtl"], "_tiny", [1, 2])
     assert seeded == pytest.approx(2 * 10 * 150)  # new tags: every epoch still to run
     assert main(["--recipes", str(r), "--configs", "mtl", "--seeds", "1", "2"]) == 0

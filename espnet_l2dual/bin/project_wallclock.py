@@ -43,6 +43,15 @@ def measured_epochs(train_log: Path) -> Dict[int, float]:
     return out
 
 
+def model_epochs(model_dir: Path) -> Dict[int, float]:
+    """The finished epochs of one model over all its logs: a resumed training rotates
+    ``train.log`` to ``train.1.log`` ... and carries on with the next epoch."""
+    out: Dict[int, float] = {}
+    for log in sorted(model_dir.glob("logs/train*.log")):
+        out.update(measured_epochs(log))
+    return out
+
+
 def _mean(xs: Sequence[float]) -> Optional[float]:
     return sum(xs) / len(xs) if xs else None
 
@@ -50,20 +59,20 @@ def _mean(xs: Sequence[float]) -> Optional[float]:
 def project(recipe: Path, configs: Sequence[str], suffix: str, seeds: Sequence[Optional[int]]) -> Tuple[float, List[str]]:
     """Seconds of training still to run in one recipe, and one line per model."""
     exp = recipe / "exp"
-    every = [t for log in sorted(exp.glob("*/logs/train.log")) for t in measured_epochs(log).values()]
+    every = [t for d in sorted(exp.glob("*/logs")) for t in model_epochs(d.parent).values()]
     lines, total = [], 0.0
     for c in configs:
         conf_path = recipe / "conf" / "tuning" / f"train_{c}{suffix}.yaml"
         max_epoch = int(load_config(conf_path).get("max_epoch", 1))
         base = f"asr_{c}{suffix}"
-        same_config = [t for log in sorted(exp.glob(f"{base}*/logs/train.log")) for t in measured_epochs(log).values()]
+        same_config = [t for d in sorted(exp.glob(f"{base}*/logs")) for t in model_epochs(d.parent).values()]
         per_epoch = _mean(same_config)
         source = f"measured on {base}"
         if per_epoch is None:
             per_epoch, source = _mean(every), "measured on other models of this recipe (a guess for this config)"
         for s in seeds:
             tag = base + ("" if s is None else f"_seed{s}")
-            left = max_epoch - len(measured_epochs(exp / tag / "logs" / "train.log"))
+            left = max(0, max_epoch - len(model_epochs(exp / tag)))
             if per_epoch is None:
                 lines.append(f"{tag}: {left} epochs, no epoch measured in {exp} yet")
                 continue
