@@ -18,7 +18,7 @@ from scipy import stats
 
 from espnet_l2dual.analysis import access
 from espnet_l2dual.analysis.study import (BASE_CONFIGS, OUTPUTS, STL, MissingInputs, Recipe, Scored, collect,
-                                          kinds_shown, metric_name, score_output)
+                                          kinds_shown, metric_name, score_output, tasks_of)
 from espnet_l2dual.scoring.seed_intervals import crossed_bootstrap, mean_sd, seed_interval_record, seed_t_interval
 
 
@@ -89,10 +89,9 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, see
               per_seed: Mapping[str, Any]) -> Dict[str, Any]:
     scored: Dict[tuple, List[Scored]] = {}
     for c in configs:
-        outputs = ("surface",) if c == "stl_surface" else ("meaning",) if c == "stl_meaning" else OUTPUTS
         for s in seeds:
             doc = access.load_results(r.results_path(c, seed_suffix(suffix, s)))
-            for o in outputs:
+            for o in tasks_of(c):
                 scored.setdefault((c, o), []).append(score_output(doc, test_set, o))
     lang: Dict[str, Any] = {"recipe": str(r.path), "outputs": {}, "methods": {}}
     for o in OUTPUTS:

@@ -69,7 +69,8 @@ def compute_divergence(
         if not path.is_file():
             raise DataError(path, None, "missing: divergence needs text_surface and text_meaning (or text_canonical)")
     references = read_any_table(ref_path)
-    surface_is_phones = holds_phones(read_any_table(surface_path))
+    rows = list(iter_table(surface_path, allow_empty_value=True))  # read once: the unit check and the values
+    surface_is_phones = is_phone_inventory(t for _, _, text in rows for t in text.split())
     if surface_is_phones != holds_phones(references):
         what = ("phones", "words or characters") if surface_is_phones else ("words or characters", "phones")
         raise DataError(ref_path, None, f"{surface_path.name} holds {what[0]} but {ref_path.name} holds {what[1]}: "
@@ -77,7 +78,7 @@ def compute_divergence(
                         "meaning in surface units) or pass --reference none")
     unit = resolve_unit(lang, unit, surface_is_phones)
     out: Dict[str, float] = {}
-    for no, utt, surface in iter_table(surface_path, allow_empty_value=True):
+    for no, utt, surface in rows:
         if utt not in references:
             raise DataError(surface_path, no, f"'{utt}' has no entry in {ref_path.name}")
         if utt in out:

@@ -41,8 +41,17 @@ def levels(recipe: Path) -> List[Dict[str, Any]]:
                                       x["error_scale"]))
 
 
-def _scored(r: Path, config: str, suffix: str, output: str, test_set: str) -> Any:
-    return score_output(access.load_results(r / "exp" / f"asr_{config}{suffix}" / "results.json"), test_set, output)
+def _scorer(r: Path, test_set: str) -> Any:
+    """``(config, suffix, output) -> Scored``, each results.json read once (MTL serves both outputs)."""
+    docs: Dict[str, access.Doc] = {}
+
+    def scored(config: str, suffix: str, output: str) -> Any:
+        tag = f"asr_{config}{suffix}"
+        if tag not in docs:
+            docs[tag] = access.load_results(r / "exp" / tag / "results.json")
+        return score_output(docs[tag], test_set, output)
+
+    return scored
 
 
 def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence[int]) -> Dict[str, Any]:
@@ -52,15 +61,16 @@ def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence
     row: Dict[str, Any] = {k: level[k] for k in ("name", "error_scale", "epochs")}
     row["divergence"] = round(sum(div.values()) / len(div), 4) if div else None
     row["outputs"] = {}
+    scored_of = _scorer(d, test_set)
     for o in OUTPUTS:
         if seeds:
-            stl = [_scored(d, STL[o], seed_suffix(suffix, s), o, test_set) for s in seeds]
-            mtl = [_scored(d, "mtl", seed_suffix(suffix, s), o, test_set) for s in seeds]
+            stl = [scored_of(STL[o], seed_suffix(suffix, s), o) for s in seeds]
+            mtl = [scored_of("mtl", seed_suffix(suffix, s), o) for s in seeds]
             k = stl[0].metric.kind
             cmp_ = versus_over_seeds(mtl, stl, k)
             row["outputs"][o] = {"metric": stl[0].metric.name, "mtl_minus_stl": cmp_}
         else:
-            stl, mtl = _scored(d, STL[o], suffix, o, test_set), _scored(d, "mtl", suffix, o, test_set)
+            stl, mtl = scored_of(STL[o], suffix, o), scored_of("mtl", suffix, o)
             k = stl.metric.kind
             cmp_ = compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k])
             cmp_["diff"] = cmp_.pop("abs")

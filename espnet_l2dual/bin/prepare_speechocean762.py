@@ -27,6 +27,7 @@ from espnet_l2dual.corpus.speechocean762 import (
     read_text_phone,
     scores_path,
 )
+from espnet_l2dual.corpus.split import shared_speakers
 from espnet_l2dual.corpus.summary import format_summary
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.text.normalize import normalize
@@ -121,7 +122,7 @@ def prepare_speechocean762(root: Path, out: Path, dev_fraction: float = 0.1, see
         "dev": [u for u in official["train"] if u.speaker in dev],
         "test": official["test"],
     }
-    both = {u.speaker for u in official["train"]} & {u.speaker for u in official["test"]}
+    both = shared_speakers(official, lambda u: u.speaker)
     if both:
         raise DataError(root / "test" / "utt2spk", None, f"speaker(s) {' '.join(sorted(both))} also in train")
     write_data_sets(out, sets)

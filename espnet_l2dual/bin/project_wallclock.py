@@ -59,20 +59,21 @@ def _mean(xs: Sequence[float]) -> Optional[float]:
 def project(recipe: Path, configs: Sequence[str], suffix: str, seeds: Sequence[Optional[int]]) -> Tuple[float, List[str]]:
     """Seconds of training still to run in one recipe, and one line per model."""
     exp = recipe / "exp"
-    every = [t for d in sorted(exp.glob("*/logs")) for t in model_epochs(d.parent).values()]
+    epochs = {d.parent.name: model_epochs(d.parent) for d in sorted(exp.glob("*/logs"))}  # every log read once
+    every = [t for e in epochs.values() for t in e.values()]
     lines, total = [], 0.0
     for c in configs:
         conf_path = recipe / "conf" / "tuning" / f"train_{c}{suffix}.yaml"
         max_epoch = int(load_config(conf_path).get("max_epoch", 1))
         base = f"asr_{c}{suffix}"
-        same_config = [t for d in sorted(exp.glob(f"{base}*/logs")) for t in model_epochs(d.parent).values()]
+        same_config = [t for tag, e in epochs.items() if tag.startswith(base) for t in e.values()]
         per_epoch = _mean(same_config)
         source = f"measured on {base}"
         if per_epoch is None:
             per_epoch, source = _mean(every), "measured on other models of this recipe (a guess for this config)"
         for s in seeds:
             tag = base + ("" if s is None else f"_seed{s}")
-            left = max(0, max_epoch - len(model_epochs(exp / tag)))
+            left = max(0, max_epoch - len(epochs.get(tag, {})))
             if per_epoch is None:
                 lines.append(f"{tag}: {left} epochs, no epoch measured in {exp} yet")
                 continue

@@ -32,13 +32,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.units import ARPABET
-from espnet_l2dual.utils.fileio import iter_utf8_lines
+from espnet_l2dual.utils.fileio import PathLike, iter_utf8_lines
 
-PathLike = Union[str, Path]
 OFFICIAL_SETS = ("train", "test")
 L1 = "mandarin"
 _POSITION = re.compile(r"_[BIES]$")

@@ -13,8 +13,8 @@ import platform
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from espnet_l2dual.analysis.study import OUTPUTS
-from espnet_l2dual.report.cross_language import provenance_lines
-from espnet_l2dual.report.verdict import format_ci, verdict
+from espnet_l2dual.report.cross_language import judge, provenance_lines
+from espnet_l2dual.report.verdict import format_ci
 
 
 def _ms(d: Mapping[str, Any], digits: int = 2) -> str:
@@ -31,11 +31,6 @@ def _ci(ci: Optional[Sequence[float]]) -> str:
 
 def _diff(d: Mapping[str, Any]) -> str:
     return f"{d['diff']:+.2f} boot {_ci(d.get('ci95_bootstrap'))} t {_ci(d.get('ci95_t'))}"
-
-
-def _judge(d: Mapping[str, Any], lower: str, higher: str):
-    return verdict(d.get("ci95"), lower=lower, higher=higher,
-                   no_ci=f"no interval could be computed ({d.get('no_ci', 'unknown reason')})")
 
 
 def render_over_seeds(data: Dict[str, Any]) -> str:
@@ -68,7 +63,7 @@ def render_over_seeds(data: Dict[str, Any]) -> str:
         parts = []
         for o in OUTPUTS:
             r = d["outputs"][o]["rows"][0]
-            v = _judge(r["mtl_minus_stl"], lower="helped", higher="hurt")
+            v = judge(r["mtl_minus_stl"], lower="helped", higher="hurt")
             points = f"MTL−STL {r['mtl_minus_stl']['diff']:+.2f} {r['metric']} points"
             parts.append(f"MTL {v.text} {o} ({points})" if v.resolved else f"{o}: {points}, {v.text}")
         lines.append(f"- **{lang}**: " + "; ".join(parts) + ".")
@@ -95,7 +90,7 @@ def _method_lines(data: Dict[str, Any]) -> List[str]:
                      f"| {_ms(m['value'])} | {_diff(m['vs_stl'])} | {_diff(m['vs_mtl'])} |")
     lines += [""]
     for lang, c, v in rows:
-        w = _judge(v["surface"]["vs_mtl"], lower="reduced", higher="raised")
+        w = judge(v["surface"]["vs_mtl"], lower="reduced", higher="raised")
         lines.append(f"- {lang} {c}: surface vs MTL {v['surface']['vs_mtl']['diff']:+.2f}: "
                      + (f"{w.text} the surface error rate of MTL" if w.resolved else w.text))
     return lines

@@ -213,7 +213,6 @@ else
     take_lock 9 .l2dual.lock -x "${PWD}"
 fi
 
-
 # guard <stage> <out dir> [stage_guard inputs]: true when <out dir> is up to date (skip);
 # otherwise it says what changed, sets guard_state (run | resume) and is false
 guard() {

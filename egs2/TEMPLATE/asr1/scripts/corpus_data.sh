@@ -49,6 +49,17 @@ case "${lang}" in
     *) log "--lang must be ko or en, got '${lang}'"; exit 1 ;;
 esac
 
+# english_root <corpus> <db.sh variable>: the root of an English-only corpus (--corpus_dir or db.sh)
+english_root() {
+    if [ "${lang}" != en ]; then
+        log "$1 is an English corpus: prepare it in egs2/l2en/asr1 (this recipe is ${lang})"
+        exit 1
+    fi
+    local dir=${corpus_dir:-${!2}}
+    [ -d "${dir}" ] || { log "corpus root '${dir}' not found: set $2 in db.sh or pass --corpus_dir"; exit 1; }
+    echo "${dir}"
+}
+
 split_opts=()  # seeded speaker split of dual/manifest, or speaker lists of l2arctic
 if [ -n "${dev_speakers}" ]; then split_opts+=(--dev_speakers "${dev_speakers}"); fi
 if [ -n "${test_speakers}" ]; then split_opts+=(--test_speakers "${test_speakers}"); fi
@@ -69,22 +80,12 @@ case "${corpus}" in
             "${trn_opts[@]}" ${speaker_pattern:+--speaker_pattern "${speaker_pattern}"} \
             ${split_lists:+--split_lists "${split_lists}"} "${split_opts[@]}" --seed "${seed}" ;;
     l2arctic)
-        if [ "${lang}" != en ]; then
-            log "L2-ARCTIC is an English corpus: prepare it in egs2/l2en/asr1 (this recipe is ${lang})"
-            exit 1
-        fi
-        root=${corpus_dir:-${L2ARCTIC}}
-        [ -d "${root}" ] || { log "corpus root '${root}' not found: set L2ARCTIC in db.sh or pass --corpus_dir"; exit 1; }
+        root=$(english_root L2-ARCTIC L2ARCTIC)
         log "L2-ARCTIC corpus: ${root}"
         skip_opt=(); if "${skip_bad}"; then skip_opt=(--skip_bad); fi
         "${python}" -m espnet_l2dual.bin.prepare_l2arctic --root "${root}" --out data "${split_opts[@]}" "${skip_opt[@]}" ;;
     speechocean762)
-        if [ "${lang}" != en ]; then
-            log "speechocean762 is an English corpus: prepare it in egs2/l2en/asr1 (this recipe is ${lang})"
-            exit 1
-        fi
-        root=${corpus_dir:-${SPEECHOCEAN762}}
-        [ -d "${root}" ] || { log "corpus root '${root}' not found: set SPEECHOCEAN762 in db.sh or pass --corpus_dir"; exit 1; }
+        root=$(english_root speechocean762 SPEECHOCEAN762)
         log "speechocean762 corpus: ${root}"
         "${python}" -m espnet_l2dual.bin.prepare_speechocean762 --root "${root}" --out data \
             --dev_fraction "${dev_fraction}" --seed "${seed}" ;;
