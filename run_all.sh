@@ -38,7 +38,7 @@ help_message="Usage: ./run_all.sh [options]
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call
   --train_args \"\"                 extra trainer options for every config (e.g. \"--max_epoch 6\")
-  --report_dir ${report_dir}        where REPORT.md and report.json go
+  --report_dir ${report_dir}        where REPORT.md, report.json and report.html (every test utterance) go
   --parallel ${parallel}              run the languages side by side (log: egs2/l2<lang>/asr1/exp/run_all/run_all.log)
   --grid_error_scales \"\" --grid_epochs \"\"  the controlled-divergence grid (mini corpus only): every
                                   level (error scale x budget) is a study of its own in egs2/l2<lang>/asr1/grid/es<F>_ep<E>/,
@@ -209,3 +209,9 @@ log "cross-language report -> ${report_dir}"
 "${python}" -m espnet_l2dual.bin.make_report --recipes "${recipes[@]}" --configs ${configs} \
     --suffix "${suffix}" --out_dir "${report_dir}" "${report_opts[@]}"
 cat "${report_dir}/REPORT.md"
+# the same summary as a page, with every test utterance (audio, edits); with seeds, the first seed's models
+html_suffix=${suffix}; [ -z "${seeds}" ] || html_suffix="${suffix}_seed${seeds%% *}"
+# shellcheck disable=SC2086
+"${python}" -m espnet_l2dual.bin.html_report --recipes "${recipes[@]}" --configs ${configs} \
+    --suffix "${html_suffix}" --summary_md "${report_dir}/REPORT.md" --out "${report_dir}/report.html"
+log "open ${report_dir}/report.html in a browser (works from file://)"

@@ -19,5 +19,8 @@ setup(
         "matplotlib",
         "jamo",
         "soundfile",
+        "jinja2",
+        "markdown",
     ],
+    package_data={"espnet_l2dual.report": ["templates/*.j2"]},
 )

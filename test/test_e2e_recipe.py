@@ -193,7 +193,7 @@ def test_every_stage_wrote_its_outputs(recipes, lang) -> None:
     for config in CONFIGS:
         exp = _exp(recipe, config)
         for rel in ("config.yaml", "init.pth", "valid.loss.ave.pth", "provenance.json", "run.sh",
-                    "RESULTS.md", "results.json", "packed.zip"):
+                    "RESULTS.md", "results.json", "report.html", "packed.zip"):
             assert (exp / rel).is_file(), exp / rel
         # the shortened schedule reached the trainer; ESPnet's plots for every trained output
         assert (exp / f"{MAX_EPOCH[lang]}epoch.pth").is_file() and not (exp / f"{MAX_EPOCH[lang] + 1}epoch.pth").exists()
@@ -343,3 +343,22 @@ def test_packed_model_decodes_like_stage8(recipes, lang, tmp_path) -> None:
     result = s2t(to_mono(data))
     for o in TASKS["mtl"]:
         assert result[o][0][0] == read_table(_hyp_path(recipe, "mtl", o), allow_empty_value=True)[utt], o
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_html_report_of_the_tiny_run_in_a_browser(recipes, lang, tmp_path) -> None:
+    """run_all.sh's page over the three configs, loaded in headless Chromium (skipped without it)."""
+    from browser import dump_dom, parse, screenshot
+
+    from espnet_l2dual.bin import html_report
+
+    page = tmp_path / "report.html"
+    assert html_report.main(["--recipes", str(recipes[lang]), "--configs", *CONFIGS, "--out", str(page)]) == 0
+    dom = parse(dump_dom(page))
+    rows = dom.find_all("tr", "utt")
+    assert len(rows) == NUM_TEST and all(len(r.find_all("audio")) == 1 for r in rows)
+    assert dom.find_all("span", "edit")  # tiny models make errors; each is highlighted
+    worse = [r for r in rows if r.attrs.get("data-worse") == "1"]
+    assert len(worse) == sum("MTL worse" in r.all_text() for r in rows)  # the filter selects what rows say
+    assert dom.find_all("input", "f-worse")
+    screenshot(page, tmp_path / "report.png")

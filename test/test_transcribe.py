@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as html_lib
+
 from tiny_dual_model import make_tiny_model, write_wav
 
 from espnet_l2dual.bin.transcribe import alignment_note, format_result, main, mark_differences, mispronunciations
@@ -109,3 +111,34 @@ def test_cli_with_a_phone_surface_prints_plainly_and_says_why_once(tmp_path, cap
         assert line.startswith(("  meaning: ", "  surface: ")) and "[" not in line, line
     assert err.count("transcribe: note: ") == 2  # once each, not once per file
     assert err.count("different units") == 1 and err.count("no mispronounced words") == 1
+
+
+def test_difference_segments_mark_the_words_the_other_output_lacks():
+    from espnet_l2dual.bin.transcribe import difference_segments
+
+    segs = difference_segments("I TINK SO", "I THINK SO")
+    assert [(s["op"], s["text"].strip(), s["ref"]) for s in segs] == [("C", "I", ""), ("S", "TINK", "THINK"),
+                                                                      ("C", "SO", "")]
+    assert [s["op"] for s in difference_segments("I DO SO", "I SO")] == ["C", "I", "C"]
+    assert {s["op"] for s in difference_segments("A B", None)} == {"C"}
+
+
+def test_cli_html_page_of_the_recordings(tmp_path, capsys):
+    files = make_tiny_model(tmp_path / "model")
+    zip_path = pack(files["config"], files["model"], tmp_path / "packed.zip")
+    a = write_wav(tmp_path / "a.wav", 0.5, seed=3)
+    b = write_wav(tmp_path / "b.wav", 0.5, seed=4)
+    page = tmp_path / "out" / "page.html"
+    rc = main(["--model", str(zip_path), "--cache_dir", str(tmp_path / "cache"), "--beam_size", "2",
+               "--html", str(page), str(a), str(b)])
+    out, err = capsys.readouterr()
+    assert rc == 0 and f"wrote {page}" in err
+    html = page.read_text(encoding="utf-8")
+    assert html.count('<tr class="utt"') == 2 and html.count("<audio ") == 2
+    assert 'src="../a.wav"' in html  # relative to the page, so it plays from file://
+    # the printed outputs are on the page, escaped
+    for line in out.splitlines():
+        if line.startswith("  meaning: "):
+            words = line.split(": ", 1)[1].replace("[", "").replace("]", "").replace("*", "").split()
+            assert all(html_lib.escape(w, quote=False) in html for w in words)
+    assert "mispronunciations" in html

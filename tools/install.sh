@@ -42,6 +42,8 @@ requirements=(
     "scipy"
     "matplotlib"
     "tensorboard"
+    "jinja2"
+    "markdown"
     "pytest"
 )
 stamp_key="$(printf '%s\n' "${requirements[@]}" "$(cat "${root_dir}/setup.py")" | sha1sum | cut -c1-16)"
@@ -53,13 +55,24 @@ missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 { command -v sclite || command -v sctk; } >/dev/null 2>&1 || missing+=(sctk)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
-if [ ${#missing[@]} -gt 0 ]; then
+# chromium only loads the HTML report in its browser test (skipped without it): optional
+optional=()
+command -v chromium >/dev/null 2>&1 || optional+=(chromium)
+if [ $((${#missing[@]} + ${#optional[@]})) -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        log "installing Debian packages: ${missing[*]}"
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        if [ ${#missing[@]} -gt 0 ]; then
+            log "installing Debian packages: ${missing[*]}"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        fi
+        if [ ${#optional[@]} -gt 0 ]; then
+            log "installing optional Debian packages: ${optional[*]}"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${optional[@]}" >/dev/null \
+                || log "WARNING: could not install ${optional[*]}; the HTML report's browser test will be skipped"
+        fi
     else
-        log "WARNING: missing ${missing[*]}; run as root: apt-get update && apt-get install -y ${debian_packages[*]}"
+        [ ${#missing[@]} -eq 0 ] || log "WARNING: missing ${missing[*]}; run as root: apt-get update && apt-get install -y ${debian_packages[*]}"
+        [ ${#optional[@]} -eq 0 ] || log "note: no ${optional[*]} (optional: the HTML report's browser test); as root: apt-get install -y chromium"
     fi
 fi
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import os
 import sys
+from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_l2dual.outputs import OUTPUTS
@@ -40,12 +42,16 @@ def _mark(words: Sequence[str]) -> List[str]:
     return [f"[{w}]" for w in words]
 
 
+def _word_opcodes(a: Sequence[str], b: Sequence[str]) -> List[Tuple[str, int, int, int, int]]:
+    return difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+
+
 def mark_differences(meaning: str, surface: str) -> Tuple[str, str]:
     """Bracket the words where the two transcriptions differ (difflib word alignment)."""
     a, b = meaning.split(), surface.split()
     out_a: List[str] = []
     out_b: List[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in _word_opcodes(a, b):
         if op == "equal":
             out_a += a[i1:i2]
             out_b += b[j1:j2]
@@ -53,6 +59,38 @@ def mark_differences(meaning: str, surface: str) -> Tuple[str, str]:
         out_a += _mark(a[i1:i2]) if i2 > i1 else [f"[{GAP}]"]
         out_b += _mark(b[j1:j2]) if j2 > j1 else [f"[{GAP}]"]
     return " ".join(out_a), " ".join(out_b)
+
+
+def difference_segments(text: str, other: Optional[str]) -> List[Dict[str, str]]:
+    """``text`` as HTML report segments: its words that differ from ``other`` (the other output)
+    marked ``S`` (with the other output's words as ``ref``), or ``I`` where ``other`` has none there;
+    all ``C`` when ``other`` is None (nothing to compare with)."""
+    words = text.split()
+    if other is None:
+        return [{"op": "C", "text": w + " ", "ref": ""} for w in words]
+    theirs = other.split()
+    out: List[Dict[str, str]] = []
+    for op, i1, i2, j1, j2 in _word_opcodes(words, theirs):
+        mark = "C" if op == "equal" else "S" if j2 > j1 else "I"
+        ref = " ".join(theirs[j1:j2]) if mark == "S" else ""
+        out += [{"op": mark, "text": w + " ", "ref": ref} for w in words[i1:i2]]
+    return out
+
+
+def html_row(path: str, texts: Mapping[str, str], errors: Optional[List[dict]], mode: str, aligned: bool,
+             page_dir: Path, model: str) -> dict:
+    """One row of ``--html``: the recording, both outputs with their differing words marked, and the
+    mispronounced words (``report.utterance_rows`` rows have the same keys)."""
+    audio = Path(os.path.relpath(Path(path).resolve(), page_dir.resolve())).as_posix()
+    both = aligned and "surface" in texts and "meaning" in texts
+    cells = [{"output": o, "reference": None,
+              "hyps": [{"model": model, "errors": 0, "n_ref": 0,
+                        "segments": difference_segments(t, texts[OUTPUTS[1 - OUTPUTS.index(o)]] if both else None)}]}
+             for o, t in texts.items()]
+    mdd = [] if errors is None else [{"who": mode, "found": [
+        {"expected": e["expected"] or "-", "said": e["said"] or "-"} for e in errors]}]
+    return {"utt": path, "spk": "", "divergence": None, "bin": "", "audio": audio, "outputs": cells,
+            "mtl_worse": [], "mdd": mdd, "canonical": ""}
 
 
 def output_units(token_types: Mapping[str, Optional[str]]) -> Dict[str, str]:
@@ -137,6 +175,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--ctc_weight", type=float, default=0.3)
     p.add_argument("--penalty", type=float, default=0.0)
     p.add_argument("--cache_dir", default=None, help="where the zip is unpacked (default ~/.cache/espnet_l2dual)")
+    p.add_argument("--html", default=None, metavar="OUT.html", help="also write the recordings as an HTML page "
+                   "(audio players, both outputs with their differing words marked, mispronounced words; "
+                   "audio linked relative to the page, opens from file://)")
     return p
 
 
@@ -162,6 +203,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     units = output_units(token_types)
     noted: set = set()
     status = 0
+    rows: List[dict] = []
     for path in args.audio:
         try:
             data, rate = read_audio(path)
@@ -182,6 +224,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(f"transcribe: note: {note}", file=sys.stderr, flush=True)
         errors, mode = mispronunciations(texts, lang, args.text, units["surface"])
         print(format_result(path, texts, errors, mode, aligned=align is None), flush=True)
+        if args.html:
+            rows.append(html_row(path, texts, errors, mode, align is None, Path(args.html).parent, Path(args.model).name))
+    if args.html:
+        from espnet_l2dual.report.html_page import Section, render
+
+        header = [{"output": o, "metric": "", "models": [Path(args.model).name]}
+                  for o in OUTPUTS if any(o in [c["output"] for c in r["outputs"]] for r in rows)]
+        note = "; ".join(sorted(noted)) or "words where the two outputs differ are marked"
+        render(Path(args.html), "espnet_l2dual transcriptions", [Section("recordings", rows, header, note=note)],
+               provenance=f"model: {args.model}")
+        print(f"transcribe: wrote {args.html}", file=sys.stderr)
     return status
 
 

@@ -13,7 +13,7 @@ output (phones).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from espnet_l2dual.scoring.by_divergence import parse_bins
 from espnet_l2dual.scoring.mdd import MddCounts, by_rule, count_corpus
@@ -108,6 +108,25 @@ def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optio
     return entry
 
 
+def differences(expected: Sequence[str], said: Sequence[str],
+                meant: Optional[Sequence[str]] = None) -> List[Dict[str, str]]:
+    """Where ``said`` differs from ``expected`` (Levenshtein alignment of whole units: words,
+    or phones): ``{"word", "expected", "said"}`` per differing position, ``""`` on a missing side;
+    ``word`` is the unit of ``meant`` at that place (default: ``expected``)."""
+    import Levenshtein
+
+    meant = list(expected if meant is None else meant)
+    out: List[Dict[str, str]] = []
+    for op, i1, i2, j1, j2 in Levenshtein.opcodes(list(expected), list(said)):
+        if op == "equal":
+            continue
+        for k in range(max(i2 - i1, j2 - j1)):
+            i, j = i1 + k, j1 + k
+            out.append({"word": meant[i] if i < i2 and i < len(meant) else "",
+                        "expected": expected[i] if i < i2 else "", "said": said[j] if j < j2 else ""})
+    return out
+
+
 def word_mispronunciations(intended: str, said: str, lang: str, unit: str = "char") -> List[Dict[str, str]]:
     """Per word: what the learner should have said (the canonical pronunciation of ``intended``)
     and what the surface output heard, for every word where the two differ.
@@ -115,19 +134,7 @@ def word_mispronunciations(intended: str, said: str, lang: str, unit: str = "cha
     ``intended`` is the prompt (prompted) or the model's meaning hypothesis (prompt-free); words
     are aligned with Levenshtein over whole words. Returns [] for phone outputs (no lexicon).
     """
-    import Levenshtein
-
     canonical = canonical_from_meaning(intended, lang, unit)
     if canonical is None:
         return []
-    words, heard, meant = canonical.split(), said.split(), intended.split()
-    out: List[Dict[str, str]] = []
-    for op, i1, i2, j1, j2 in Levenshtein.opcodes(words, heard):
-        if op == "equal":
-            continue
-        n = max(i2 - i1, j2 - j1)
-        for k in range(n):
-            i, j = i1 + k, j1 + k
-            out.append({"word": meant[i] if i < i2 and i < len(meant) else "",
-                        "expected": words[i] if i < i2 else "", "said": heard[j] if j < j2 else ""})
-    return out
+    return differences(canonical.split(), said.split(), intended.split())

@@ -524,13 +524,18 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     done
     # results_schema: the results.json layout (2: headline metric per output); older ones are rescored
     if ! guard 9 "${exp_dir}" "${score_inputs[@]}" --opt lang="${lang}" --opt bins="${score_bins}" \
-        --opt inference_tag="${inference_tag}" --opt test_sets="${test_sets}" --opt results_schema=2; then
-        log "Stage 9: score ${exp_dir}/${inference_tag} -> ${exp_dir}/RESULTS.md"
+        --opt inference_tag="${inference_tag}" --opt test_sets="${test_sets}" --opt results_schema=2 \
+        --opt html_report=1; then
+        log "Stage 9: score ${exp_dir}/${inference_tag} -> ${exp_dir}/RESULTS.md, report.html"
         ${python} -m espnet_l2dual.bin.score --lang "${lang}" --decode_dir "${exp_dir}/${inference_tag}" \
             --data_root "${data_feats}" --sets "${test_sets}" --outputs "${model_tasks}" \
             --bins "${score_bins}" --model_config "${exp_dir}/config.yaml" \
             --provenance "${exp_dir}/provenance.json" --decode_records "${decode_records[@]}" \
             --results_md "${exp_dir}/RESULTS.md" --results_json "${exp_dir}/results.json"
+        # shellcheck disable=SC2086
+        ${python} -m espnet_l2dual.bin.html_report --recipes . --tags "${tag}" --test_sets ${test_sets} \
+            --data_root "${data_feats}" --bins "${score_bins}" --summary_md "${exp_dir}/RESULTS.md" --no_figures \
+            --title "${tag}: stage 9" --out "${exp_dir}/report.html"
         finish 9 "${exp_dir}"
     fi
     cat "${exp_dir}/RESULTS.md"

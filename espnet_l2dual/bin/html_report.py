@@ -1,0 +1,95 @@
+"""Write the static HTML report: summary tables, figures, and a per-utterance table of the test set.
+
+    # run_all.sh's report, beside REPORT.md (every recipe, every config):
+    python -m espnet_l2dual.bin.html_report --recipes egs2/l2ko/asr1 egs2/l2en/asr1 \\
+        --configs stl_surface stl_meaning mtl --suffix _tiny --summary_md exp/report/REPORT.md \\
+        --out exp/report/report.html
+    # stage 9's page of one model (run in the recipe):
+    python -m espnet_l2dual.bin.html_report --recipes . --tags asr_mtl_tiny \\
+        --summary_md exp/asr_mtl_tiny/RESULTS.md --out exp/asr_mtl_tiny/report.html
+
+Each row: the audio, the reference and every model's hypothesis of each output with
+sclite's edits highlighted, the divergence, the mispronunciations (canonical vs the
+annotation and vs each model's surface output) where ``text_canonical`` exists; filters
+by divergence bin, speaker and "MTL worse than STL" (more edits of MTL than of the STL
+model of that output on that utterance). Audio is linked relative to the page (``--copy_audio``
+copies it next to the page, to move the report elsewhere). Opens from file://, no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from espnet_l2dual.analysis.study import Recipe
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.report.html_page import Section, copy_figures, render
+from espnet_l2dual.report.utterance_rows import ModelRun, build_rows
+from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipes", nargs="+", required=True, type=Path, help="recipe dirs (egs2/l2<lang>/asr1)")
+    models = p.add_mutually_exclusive_group(required=True)
+    models.add_argument("--configs", nargs="+", help="models exp/asr_<config><suffix> of every recipe")
+    models.add_argument("--tags", nargs="+", help="models exp/<tag> of every recipe (named by tag)")
+    p.add_argument("--suffix", default="_tiny", help="with --configs: config size suffix (and _seed<N>)")
+    p.add_argument("--test_sets", nargs="+", default=["test"], help="a table per set (stage 9 scored them)")
+    p.add_argument("--data_root", default="dump/raw", help="data dirs, relative to each recipe")
+    p.add_argument("--bins", default=DEFAULT_BINS, help="divergence bin edges (stage 9's --bins)")
+    p.add_argument("--summary_md", type=Path, default=None, help="REPORT.md or RESULTS.md shown on top")
+    p.add_argument("--no_figures", action="store_true", help="leave out exp/analysis/figures/*.png")
+    p.add_argument("--copy_audio", action="store_true", help="copy the audio next to the page")
+    p.add_argument("--title", default="espnet_l2dual report")
+    p.add_argument("--out", required=True, type=Path, help="the page, e.g. exp/report/report.html")
+    return p
+
+
+def _results(recipe: Recipe, dirs: Sequence[str]) -> List[dict]:
+    out = []
+    for d in dirs:
+        path = recipe.path / "exp" / d / "results.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing (run stage 9 of {path.parent})")
+        out.append(json.loads(path.read_text(encoding="utf-8")))
+    return out
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    if args.configs:
+        names, dirs = list(args.configs), [f"asr_{c}{args.suffix}" for c in args.configs]
+    else:
+        names, dirs = list(args.tags), list(args.tags)
+    out_dir = args.out.parent
+    sections, figures = [], []
+    try:
+        for r in args.recipes:
+            recipe = Recipe(r)
+            results = _results(recipe, dirs)
+            for test_set in args.test_sets:
+                models = [ModelRun.load(recipe.path / "exp" / d, name, res, test_set)
+                          for name, d, res in zip(names, dirs, results)]
+                rows, header = build_rows(recipe.path / args.data_root / test_set, models, out_dir,
+                                          args.copy_audio, args.bins, base=recipe.path)
+                sections.append(Section(f"{recipe.lang} ({r}) {test_set}", rows, header,
+                                        bins=[b.label for b in parse_bins(args.bins)]))
+            fig_dir = recipe.path / "exp" / "analysis" / "figures"
+            if not args.no_figures and fig_dir.is_dir():
+                figures += copy_figures(sorted(fig_dir.glob("*.png")), out_dir, recipe.lang)
+        summary = args.summary_md.read_text(encoding="utf-8") if args.summary_md else ""
+    except (OSError, ValueError, DataError) as e:
+        print(f"html_report: error: {e}", file=sys.stderr)
+        return 1
+    render(args.out, args.title, sections, summary, figures,
+           provenance=f"models: {', '.join(dirs)}; test sets: {', '.join(args.test_sets)}")
+    print(f"html_report: wrote {args.out} ({sum(len(s.rows) for s in sections)} utterances)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
