@@ -64,5 +64,7 @@ def test_bench_prints_ratio(tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 0
     assert "utterances: 2" in out
-    ratio = float(out.split("ratio ours/stock:")[1].split()[0])
-    assert 0 < ratio < 100
+    for name in ("batched/stock", "per-utterance/stock"):
+        ratio = float(out.split(f"ratio {name}:")[1].split()[0])
+        assert 0 < ratio < 100
+    assert "texts that differ: 0 of 4" in out

@@ -47,8 +47,9 @@ def get_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name}", type=typ, default=default)
         for o in OUTPUTS:
             p.add_argument(f"--{o}_{name}", type=typ, default=None, help=f"--{name} for the {o} output only")
-    # Accepted for ESPnet command-line compatibility; decoding is one utterance at a time.
-    p.add_argument("--batch_size", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--batch_size", type=int, default=1,
+                   help="utterances per batched beam search, sorted by length (1: one at a time); "
+                        "the n-best lists are those of the per-utterance search up to float ties")
     return p
 
 
@@ -81,7 +82,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             output_overrides={o: v for o, v in overrides.items() if v},
         )
         keys = read_keys(args.key_file) if args.key_file else None
-        decode_dir(s2t, _speech_scp(args.data_path_and_name_and_type), keys, args.output_dir, args.fs)
+        if args.batch_size < 1:
+            raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+        decode_dir(s2t, _speech_scp(args.data_path_and_name_and_type), keys, args.output_dir, args.fs,
+                   batch_size=args.batch_size)
     except (DataError, ValueError) as e:
         logger.error(str(e))
         return 1

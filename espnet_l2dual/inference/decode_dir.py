@@ -45,9 +45,24 @@ class _Progress:
             logger.info(f"decoded {self.done}/{self.total} utterances (RTF {rtf:.3f})")
 
 
+def _by_length(keys: List[str], scp: PathLike) -> List[str]:
+    """Longest first by ``utt2num_samples`` beside the scp (padding is then small); else as given."""
+    lengths_path = Path(scp).parent / "utt2num_samples"
+    if not lengths_path.is_file():
+        return keys
+    lengths = read_table(lengths_path)
+    if any(k not in lengths for k in keys):
+        return keys
+    return sorted(keys, key=lambda k: -int(lengths[k]))
+
+
 def decode_dir(s2t: Speech2DualText, scp: str, keys: Optional[List[str]], output_dir: PathLike,
-               fs: Optional[int] = None) -> None:
-    """Decode the utterances ``keys`` of ``scp`` and write ``output_dir/<output>/{text,token,score}``."""
+               fs: Optional[int] = None, batch_size: int = 1) -> None:
+    """Decode the utterances ``keys`` of ``scp`` and write ``output_dir/<output>/{text,token,score}``.
+
+    ``batch_size > 1`` decodes that many utterances together (sorted by length,
+    :meth:`Speech2DualText.decode_batch`); the tables are written in key order either way.
+    """
     from espnet_l2dual.audio.read import read_audio, to_mono
 
     table = read_table(scp)
@@ -60,23 +75,34 @@ def decode_dir(s2t: Speech2DualText, scp: str, keys: Optional[List[str]], output
         for path in entry_files(table[key]):
             if not os.path.isfile(path):
                 raise DataError(scp, line_of[key], f"'{key}': missing audio: '{path}' does not exist")
-    rows: Dict[str, Dict[str, List[Tuple[str, str]]]] = {o: {"text": [], "token": [], "score": []}
-                                                         for o in s2t.outputs}
-    progress = _Progress(len(keys))
-    for key in keys:
+
+    def load(key: str):
         try:
             data, rate = read_audio(table[key])
         except Exception as e:
             raise DataError(scp, line_of[key], f"'{key}': cannot read audio '{table[key]}' ({e})") from None
         if fs is not None and rate != fs:
             raise DataError(scp, line_of[key], f"'{key}': sampling rate {rate} != {fs}")
-        result = s2t(to_mono(data))
-        for o, hyps in result.items():
+        return to_mono(data), len(data) / rate
+
+    results: Dict[str, Dict[str, List]] = {}
+    progress = _Progress(len(keys))
+    order = _by_length(keys, scp) if batch_size > 1 else keys
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        audio = [load(k) for k in chunk]
+        decoded = s2t.decode_batch([a for a, _ in audio]) if batch_size > 1 else [s2t(audio[0][0])]
+        for key, (_, seconds), result in zip(chunk, audio, decoded):
+            results[key] = result
+            progress.step(seconds)
+    rows: Dict[str, Dict[str, List[Tuple[str, str]]]] = {o: {"text": [], "token": [], "score": []}
+                                                         for o in s2t.outputs}
+    for key in keys:
+        for o, hyps in results[key].items():
             text, tokens, score = hyps[0]
             rows[o]["text"].append((key, text))
             rows[o]["token"].append((key, " ".join(tokens)))
             rows[o]["score"].append((key, f"{score:.4f}" if math.isfinite(score) else str(score)))
-        progress.step(len(data) / rate)
     for o, tables in rows.items():
         for name, items in tables.items():
             write_table(Path(output_dir) / o / name, items)

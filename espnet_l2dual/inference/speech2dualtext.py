@@ -23,6 +23,7 @@ import torch
 from espnet_l2dual.inference.detokenize import make_detokenizer
 from espnet_l2dual.inference.model_loading import load_dual_model
 from espnet_l2dual.inference.options import OVERRIDABLE, DecodeOptions
+from espnet_l2dual.inference.utterance_batch_search import SearchSpec, batch_beam_search, pad_frames, supports
 from espnet_l2dual.models.dual_attention import strip_ids
 from espnet_l2dual.outputs import OUTPUTS, PAIR
 from espnet_l2dual.utils import offline
@@ -51,6 +52,18 @@ def greedy_ctc(ctc: torch.nn.Module, enc: torch.Tensor, blank_id: int = 0) -> Tu
     best, ids = logp.max(dim=-1)
     token_ids = [int(i) for i, _ in groupby(ids.tolist()) if i != blank_id]
     return token_ids, float(best.sum())
+
+
+@torch.no_grad()
+def greedy_ctc_batch(ctc: torch.nn.Module, enc: torch.Tensor, lens: torch.Tensor,
+                     blank_id: int = 0) -> List[Tuple[List[int], float]]:
+    """:func:`greedy_ctc` of every utterance of a padded ``enc: (B, T, D)`` in one pass."""
+    logp = ctc.log_softmax(enc)
+    best, ids = logp.max(dim=-1)
+    out = []
+    for i, n in enumerate(lens.tolist()):
+        out.append(([int(t) for t, _ in groupby(ids[i, :n].tolist()) if t != blank_id], float(best[i, :n].sum())))
+    return out
 
 
 class Speech2DualText:
@@ -179,31 +192,116 @@ class Speech2DualText:
     def _is_silent(self, speech: torch.Tensor) -> bool:
         return speech.numel() < self.min_samples or float(speech.abs().max()) <= self.silence_peak
 
-    @torch.no_grad()
-    def __call__(self, speech: Union[np.ndarray, torch.Tensor]) -> Dict[str, List[Hyp]]:
-        """Decode one utterance (1-D samples); no audio, silence or too-short audio gives empty text."""
+    def _as_samples(self, speech: Union[np.ndarray, torch.Tensor]) -> torch.Tensor:
         speech = torch.as_tensor(np.asarray(speech) if not isinstance(speech, torch.Tensor) else speech)
-        speech = speech.to(torch.float32).reshape(-1)
-        if self._is_silent(speech):
-            return self._empty()
-        batch = speech.unsqueeze(0).to(self.device)
-        lengths = torch.tensor([batch.size(1)], dtype=torch.long, device=self.device)
+        return speech.to(torch.float32).reshape(-1)
+
+    def _frames(self, batch: torch.Tensor, lengths: torch.Tensor) -> Optional[List[Dict[str, torch.Tensor]]]:
+        """Per utterance of a (padded) batch, each output's valid encoder frames; None if too short."""
         try:
             # one call: the shared encoder part runs once, task-specific blocks once per output
-            encs = self.model.encode_all(batch, lengths)
+            encs = self.model.encode_all(batch.to(self.device), lengths.to(self.device))
         except TooShortUttError:
-            return self._empty()
-        frames = {}
+            return None
+        out: List[Dict[str, torch.Tensor]] = [{} for _ in range(batch.size(0))]
         for o in self.outputs:
             enc, enc_lens = encs[o]
             if isinstance(enc, tuple):  # intermediate-CTC encoders return (out, intermediates)
                 enc = enc[0]
-            frames[o] = enc[0, : int(enc_lens[0])]
-        if any(f.size(0) == 0 for f in frames.values()):
+            for i in range(batch.size(0)):
+                out[i][o] = enc[i, : int(enc_lens[i])]
+        return out
+
+    @torch.no_grad()
+    def __call__(self, speech: Union[np.ndarray, torch.Tensor, Sequence[Union[np.ndarray, torch.Tensor]]]
+                 ) -> Union[Dict[str, List[Hyp]], List[Dict[str, List[Hyp]]]]:
+        """Decode one utterance (1-D samples), or a list of them (:meth:`decode_batch`).
+
+        No audio, silence or too-short audio gives empty text."""
+        if isinstance(speech, (list, tuple)):
+            return self.decode_batch(speech)
+        speech = self._as_samples(speech)
+        if self._is_silent(speech):
+            return self._empty()
+        frames = self._frames(speech.unsqueeze(0), torch.tensor([speech.numel()], dtype=torch.long))
+        if frames is None or any(f.size(0) == 0 for f in frames[0].values()):
             return self._empty()
         if self.joint is not None:
-            return self._decode_joint(frames)
-        return {o: self._decode_output(o, frames[o]) for o in self.outputs}
+            return self._decode_joint(frames[0])
+        return {o: self._decode_output(o, frames[0][o]) for o in self.outputs}
+
+    @torch.no_grad()
+    def decode_batch(self, speeches: Sequence[Union[np.ndarray, torch.Tensor]],
+                     padded_encoder: bool = False) -> List[Dict[str, List[Hyp]]]:
+        """Decode several utterances: per output one beam search over (utterances x beam).
+
+        The n-best lists are those of the per-utterance search (up to float ties; see
+        ``utterance_batch_search``). The encoder runs per utterance unless ``padded_encoder``:
+        ESPnet's conformer convolution does not mask padding, so a padded pass changes the last
+        frames of the shorter utterances (slightly faster, not identical).
+        """
+        samples = [self._as_samples(x) for x in speeches]
+        results: List[Optional[Dict[str, List[Hyp]]]] = [None] * len(samples)
+        live = [i for i, x in enumerate(samples) if not self._is_silent(x)]
+        frames: Dict[int, Dict[str, torch.Tensor]] = {}
+        if padded_encoder and live:
+            lengths = torch.tensor([samples[i].numel() for i in live], dtype=torch.long)
+            batch = torch.zeros(len(live), int(lengths.max()))
+            for j, i in enumerate(live):
+                batch[j, : samples[i].numel()] = samples[i]
+            got = self._frames(batch, lengths)
+            if got is None:  # some utterance is too short for the batch: encode one by one
+                padded_encoder = False
+            else:
+                frames = dict(zip(live, got))
+        if not padded_encoder:
+            for i in live:
+                got = self._frames(samples[i].unsqueeze(0), torch.tensor([samples[i].numel()], dtype=torch.long))
+                if got is not None:
+                    frames[i] = got[0]
+        usable = [i for i in live if i in frames and all(f.size(0) > 0 for f in frames[i].values())]
+        for i in range(len(samples)):
+            if i not in usable:
+                results[i] = self._empty()
+        if self.joint is not None:
+            for i in usable:
+                results[i] = self._decode_joint(frames[i])
+            return results  # type: ignore[return-value]
+        per_output = {o: self._decode_outputs(o, [frames[i][o] for i in usable]) for o in self.outputs}
+        for j, i in enumerate(usable):
+            results[i] = {o: per_output[o][j] for o in self.outputs}
+        return results  # type: ignore[return-value]
+
+    def _decode_outputs(self, o: str, encs: List[torch.Tensor]) -> List[List[Hyp]]:
+        """Output ``o`` of several utterances: batched CTC best path or batched beam search."""
+        if not encs:
+            return []
+        opts, m = self.options[o], self.model
+        enc, lens = pad_frames(encs)
+        if opts.greedy:
+            return [self._hyps(o, [(ids, score)]) for ids, score in greedy_ctc_batch(m.ctcs[o], enc, lens,
+                                                                                   self.blank_ids[o])]
+        if not supports(m.decoders[o]):  # a decoder this search cannot step: one utterance at a time
+            return [self._decode_output(o, e) for e in encs]
+        spec = SearchSpec(opts.beam_size, opts.ctc_weight, opts.penalty, opts.maxlenratio, opts.minlenratio,
+                          m.sos[o], m.eos[o], self.blank_ids[o], len(m.token_lists[o]))
+        out = []
+        for e, nbest in zip(encs, batch_beam_search(m.decoders[o], m.ctcs[o] if opts.ctc_weight > 0 else None,
+                                                    enc, lens, spec)):
+            if not nbest:  # none ended: BeamSearch retries with a smaller minlenratio; so does the fallback
+                out.append(self._decode_output(o, e))
+                continue
+            drop = {self.blank_ids[o], m.sos[o], m.eos[o]}
+            out.append(self._hyps(o, [([i for i in seq[1:] if i not in drop], sc)
+                                      for seq, sc in nbest[: opts.nbest]]))
+        return out
+
+    def _hyps(self, o: str, nbest: List[Tuple[List[int], float]]) -> List[Hyp]:
+        results = []
+        for ids, score in nbest:
+            tokens = self.converters[o].ids2tokens(ids)
+            results.append((self.detokenizers[o](tokens), tokens, score))
+        return results or [("", [], float("-inf"))]
 
     def _decode_joint(self, frames: Dict[str, torch.Tensor]) -> Dict[str, List[Hyp]]:
         m = self.model
@@ -228,8 +326,4 @@ class Speech2DualText:
                 # <sos>/<eos> and blank are not text (a hyp cut at maxlen may carry two <eos>)
                 drop = {self.blank_ids[o], self.model.sos[o], self.model.eos[o]}
                 nbest.append(([i for i in hyp.yseq[1:].tolist() if i not in drop], float(hyp.score)))
-        results = []
-        for ids, score in nbest:
-            tokens = self.converters[o].ids2tokens(ids)
-            results.append((self.detokenizers[o](tokens), tokens, score))
-        return results or [("", [], float("-inf"))]
+        return self._hyps(o, nbest)

@@ -17,6 +17,7 @@ stage=1                 # first stage to run
 stop_stage=11           # last stage to run
 nj=2                    # parallel jobs for data stages and stats
 inference_nj=2          # parallel decoding jobs
+inference_batch_size=16 # utterances per batched beam search (1: one at a time, as stock ESPnet)
 ngpu=0                  # 0: CPU
 num_nodes=1             # multi-node training (ESPnet's own launcher)
 python=${python:-}      # the interpreter of every stage (default: tools/venv's, set by path.sh: tools/python.sh)
@@ -103,6 +104,7 @@ Stages (README.md: "One recipe, stage by stage"; what a re-run redoes: "Re-runni
 
 Options (value in use):
   --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj}) --inference_nj (${inference_nj})
+  --inference_batch_size (${inference_batch_size}: utterances decoded together, same n-best as one at a time)
   --ngpu (${ngpu}) --num_nodes (${num_nodes}) --wait_lock (${wait_lock}) --python (${python})
   --lang (${lang:-required: ko|en}) --corpus (${corpus}) --local_data_opts ("${local_data_opts}")
   --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}")
@@ -143,6 +145,7 @@ need_choice() {
 }
 need_int stage "${stage}" 1; need_int stop_stage "${stop_stage}" 1
 need_int nj "${nj}" 1; need_int inference_nj "${inference_nj}" 1; need_int ngpu "${ngpu}" 0
+need_int inference_batch_size "${inference_batch_size}" 1
 need_int num_nodes "${num_nodes}" 1; need_int fs "${fs}" 1; need_int beam_size "${beam_size}" 1
 need_int max_tokens "${max_tokens}" 1
 [ -z "${seed}" ] || need_int seed "${seed}" 0
@@ -482,7 +485,8 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         if guard 8 "${out}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" "${model_tokens[@]}" \
             "${data_feats}/${dset}/wav.scp" --audio "${data_feats}/${dset}/wav.scp" \
             --opt inference_model="${inference_model}" --opt beam_size="${beam_size}" --opt ctc_weight="${ctc_weight}" \
-            --opt penalty="${penalty}" --opt maxlenratio="${maxlenratio}" --opt inference_args="${inference_args}"; then
+            --opt penalty="${penalty}" --opt maxlenratio="${maxlenratio}" --opt inference_args="${inference_args}" \
+            --opt batch_size="${inference_batch_size}"; then
             continue
         fi
         log "Stage 8: decode ${data_feats}/${dset} with ${exp_dir}/${inference_model} -> ${out}"
@@ -496,7 +500,8 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
                 --key_file "${logdir}/keys.JOB.scp" \
                 --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \
                 --beam_size "${beam_size}" --ctc_weight "${ctc_weight}" --penalty "${penalty}" \
-                --maxlenratio "${maxlenratio}" --output_dir "${logdir}/output.JOB" ${inference_args}
+                --maxlenratio "${maxlenratio}" --batch_size "${inference_batch_size}" \
+                --output_dir "${logdir}/output.JOB" ${inference_args}
         for o in ${model_tasks}; do
             mkdir -p "${out}/${o}"
             for f in text token score; do
