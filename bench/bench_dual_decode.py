@@ -81,7 +81,8 @@ def get_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--stock_{o}_model", required=True)
     p.add_argument("--beam_size", type=int, default=5)
     p.add_argument("--ctc_weight", type=float, default=0.3)
-    p.add_argument("--batch_size", type=int, default=16, help="utterances per batched search (stage 8's default)")
+    p.add_argument("--batch_size", type=int, nargs="+", default=[16],
+                   help="utterances per batched search (stage 8's default: 16); several: each is timed")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     return p
@@ -102,18 +103,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                          beam_size=args.beam_size, ctc_weight=args.ctc_weight, nbest=1)
              for o in PAIR]
 
-    t_batch, batched = time_batched(ours, utts, args.batch_size)
+    batched = {b: time_batched(ours, utts, b) for b in args.batch_size}
     t_ours, single = time_decoder(ours, utts)
     t_stock, _ = time_decoder(lambda x: [s2t(x) for s2t in stock], utts)
-    differ = sum(a[o][0][0] != b[o][0][0] for a, b in zip(single, batched) for o in a)
     print(f"utterances: {len(utts)} ({audio_s:.1f} s of audio), beam {args.beam_size}, "
           f"threads {torch.get_num_threads()}")
-    print(f"ours batched (Speech2DualText.decode_batch, {args.batch_size} utterances): {t_batch:.2f} s")
-    print(f"ours per utterance (Speech2DualText, one model, 2 outputs): {t_ours:.2f} s")
     print(f"stock (2 x Speech2Text, one model per output): {t_stock:.2f} s")
-    print(f"ratio batched/stock: {t_batch / t_stock:.3f}")
+    print(f"ours per utterance (Speech2DualText, one model, 2 outputs): {t_ours:.2f} s")
     print(f"ratio per-utterance/stock: {t_ours / t_stock:.3f}")
-    print(f"batched vs per-utterance 1-best texts that differ: {differ} of {len(utts) * len(ours.outputs)}")
+    for b, (t_batch, results) in batched.items():
+        differ = sum(a[o][0][0] != r[o][0][0] for a, r in zip(single, results) for o in a)
+        print(f"ours batched (Speech2DualText.decode_batch, {b} utterances): {t_batch:.2f} s")
+        print(f"ratio batched/stock: {t_batch / t_stock:.3f}")
+        print(f"batched vs per-utterance 1-best texts that differ: {differ} of {len(utts) * len(ours.outputs)}")
     return 0
 
 

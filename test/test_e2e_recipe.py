@@ -362,3 +362,42 @@ def test_html_report_of_the_tiny_run_in_a_browser(recipes, lang, tmp_path) -> No
     assert len(worse) == sum("MTL worse" in r.all_text() for r in rows)  # the filter selects what rows say
     assert dom.find_all("input", "f-worse")
     screenshot(page, tmp_path / "report.png")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_batched_decoding_gives_the_per_utterance_nbest(recipes, lang, tmp_path) -> None:
+    """Batch sizes 1, 4, 16 (and stage 8's 32) against the per-utterance search, trained MTL model, test set.
+
+    A different 1-best is allowed only where the two hypotheses tie (scores within 1e-3) and the
+    set's CER moves by at most 0.1 absolute (issue 20's bar).
+    """
+    from espnet_l2dual.bin.format_wav_scp import read_audio, to_mono
+    from espnet_l2dual.bin.l2dual_inference import Speech2DualText
+
+    recipe = recipes[lang]
+    exp = _exp(recipe, "mtl")
+    s2t = Speech2DualText(exp / "config.yaml", exp / "valid.loss.ave.pth", beam_size=BEAM,
+                          ctc_weight=float(CTC_WEIGHT))
+    wavs = read_table(recipe / "dump/raw/test/wav.scp")
+    utts = list(wavs)
+    speech = [to_mono(read_audio(str(recipe / wavs[u]))[0]) for u in utts]
+    one = [s2t(x) for x in speech]
+    for o in TASKS["mtl"]:
+        refs = read_table(recipe / "dump/raw/test" / f"text_{o}")
+        stage8 = read_table(_hyp_path(recipe, "mtl", o), allow_empty_value=True)
+        for size in (1, 4, 16, "stage8"):
+            if size == "stage8":
+                texts = [stage8[u] for u in utts]
+                scores = [float(read_table(_hyp_path(recipe, "mtl", o).parent / "score")[u]) for u in utts]
+            else:
+                many = [r for i in range(0, len(speech), size) for r in s2t.decode_batch(speech[i:i + size])]
+                texts, scores = [r[o][0][0] for r in many], [r[o][0][2] for r in many]
+            edits = [0, 0]
+            for u, a, text, score in zip(utts, one, texts, scores):
+                ref = to_units(refs[u], "cer", lang)
+                edits[0] += Levenshtein.distance(to_units(a[o][0][0], "cer", lang), ref)
+                edits[1] += Levenshtein.distance(to_units(text, "cer", lang), ref)
+                if text != a[o][0][0]:
+                    assert abs(score - a[o][0][2]) < 1e-3, (size, o, u, text, a[o][0][0])
+            n_ref = sum(len(to_units(refs[u], "cer", lang)) for u in utts)
+            assert abs(edits[1] - edits[0]) * 100.0 / n_ref <= 0.1, (size, o, edits)

@@ -18,8 +18,9 @@ per-utterance search in the last bits (other matrix shapes), which can flip exac
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -67,6 +68,39 @@ def supports(decoder: torch.nn.Module) -> bool:
     return hasattr(decoder, "forward_one_step") and hasattr(decoder, "decoders")
 
 
+class _SameInputCache:
+    """Wraps a module's forward: the same input tensor (object) as the last call returns the last output."""
+
+    def __init__(self, forward) -> None:
+        self.forward, self.last_in, self.last_out = forward, None, None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if x is not self.last_in:
+            self.last_in, self.last_out = x, self.forward(x)
+        return self.last_out
+
+
+@contextlib.contextmanager
+def memory_projections_cached(decoder: torch.nn.Module) -> Iterator[None]:
+    """ESPnet's decoder layers project the encoder memory to source-attention keys and values at
+    every step, for every hypothesis. The memory does not change while the batch does not, so the
+    projections are computed once per batch: the same linear maps of the same tensor (identical
+    results), most of a step's cost otherwise. Restored on exit."""
+    patched = []
+    for layer in getattr(decoder, "decoders", []):
+        attn = getattr(layer, "src_attn", None)
+        for name in ("linear_k", "linear_v"):
+            lin = getattr(attn, name, None)
+            if isinstance(lin, torch.nn.Linear):
+                lin.forward = _SameInputCache(lin.forward)
+                patched.append(lin)
+    try:
+        yield
+    finally:
+        for lin in patched:
+            del lin.forward  # back to the class's forward
+
+
 class _Ctc:
     """CTCPrefixScoreTH over the active utterances; rebuilt when some of them finish."""
 
@@ -98,6 +132,12 @@ class _Ctc:
 def batch_beam_search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch.Tensor,
                       enc_lens: torch.Tensor, spec: SearchSpec) -> List[NBest]:
     """N-best of every utterance of ``enc: (B, T, D)`` (valid frames ``enc_lens``); [] where none ended."""
+    with memory_projections_cached(decoder):
+        return _search(decoder, ctc, enc, enc_lens, spec)
+
+
+def _search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch.Tensor,
+            enc_lens: torch.Tensor, spec: SearchSpec) -> List[NBest]:
     device = enc.device
     n_utt, t_max, _ = enc.shape
     k, v = spec.beam_size, spec.vocab_size
