@@ -14,7 +14,7 @@ langs="ko en"
 corpus=mini               # one name for all, or per language: "ko=dual en=l2arctic"
 configs="stl_surface stl_meaning mtl"
 seeds=""                  # e.g. "1 2 3": every config trained once per seed (exp/asr_<config>_seed<N>)
-size=tiny                 # tiny (CPU, minutes) | small (CPU, hours: real recordings) | full (GPU)
+size=tiny                 # tiny (CPU, minutes) | small (CPU, hours: real recordings) | full (GPU) | wavlm (GPU, SSL front end)
 ngpu=0
 nj=2
 stage=1
@@ -33,7 +33,8 @@ help_message="Usage: ./run_all.sh [options]
   --configs \"${configs}\"  model configs (conf/tuning/train_<config>[_tiny].yaml)
   --seeds \"\"                     training seeds, e.g. \"1 2 3\" (default: the configs' own seed, one model each);
                                   the report then gives mean and sd over seeds and intervals over seeds and utterances
-  --size ${size}                    tiny | small (real recordings on CPU; en only) | full
+  --size ${size}                    tiny | small (real recordings on CPU; en only) | full | wavlm (full with a
+                                  pretrained SSL front end, train_<config>_wavlm.yaml; README "GPU and clusters")
   --ngpu ${ngpu}  --nj ${nj}  --stage ${stage}  --stop_stage ${stop_stage}
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call
@@ -48,7 +49,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "${root}"
 . egs2/TEMPLATE/asr1/utils/parse_options.sh
 [ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
-case "${size}" in tiny) suffix=_tiny ;; small) suffix=_small ;; full) suffix="" ;; *) log "--size must be tiny, small or full"; exit 1 ;; esac
+case "${size}" in tiny) suffix=_tiny ;; small) suffix=_small ;; full) suffix="" ;; wavlm) suffix=_wavlm ;;
+    *) log "--size must be tiny, small, full or wavlm"; exit 1 ;; esac
 for s in ${seeds}; do
     [[ "${s}" =~ ^[0-9]+$ ]] || { log "--seeds must be non-negative integers, got '${s}'"; exit 1; }
 done

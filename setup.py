@@ -21,6 +21,7 @@ setup(
         "soundfile",
         "jinja2",
         "markdown",
+        "transformers==4.57.3",
     ],
     package_data={"espnet_l2dual.report": ["templates/*.j2"]},
 )

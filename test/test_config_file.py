@@ -45,6 +45,14 @@ def test_lists_scalars_and_null_replace(value):
     assert out["tasks"] == value and out["specaug"] == value and out["conf"]["k"] == value
 
 
+def test_a_mapping_that_says_replace_base_replaces_the_base_mapping():
+    base = {"frontend_conf": {"n_fft": 512, "n_mels": 80}, "encoder_conf": {"a": 1}}
+    out = deep_merge(base, {"frontend_conf": {"replace_base": True, "model": "m"}, "encoder_conf": {"b": 2}})
+    assert out == {"frontend_conf": {"model": "m"}, "encoder_conf": {"a": 1, "b": 2}}
+    assert deep_merge(base, {"frontend_conf": {"replace_base": False, "x": 1}})["frontend_conf"] == {
+        "n_fft": 512, "n_mels": 80, "replace_base": False, "x": 1}  # only true replaces
+
+
 def test_a_mapping_replaces_a_scalar_and_null_replaces_a_mapping():
     assert deep_merge({"a": 1, "b": {"x": 1}}, {"a": {"x": 2}, "b": None}) == {"a": {"x": 2}, "b": None}
 
@@ -245,7 +253,8 @@ def test_recipe_configs_link_to_template_except_the_language_overrides(lang):
     tuning = _lang_tuning(lang)
     names = sorted(p.name for p in tuning.iterdir())
     small = {f"train_{c}_small.yaml" for c in ("mtl", "stl_surface", "stl_meaning")}  # English real speech
-    assert names == sorted([f"train_{c}{s}.yaml" for c in CONFIGS for s in ("", "_tiny")]
+    wavlm = [f"train_{c}_wavlm.yaml" for c in ("mtl", "stl_surface", "stl_meaning")]  # SSL front end, GPU
+    assert names == sorted([f"train_{c}{s}.yaml" for c in CONFIGS for s in ("", "_tiny")] + wavlm
                            + (sorted(small) if lang == "en" else []))
     own = {"ko": {"train_mtl_tiny.yaml"}, "en": small}[lang]
     for name in names:
@@ -290,3 +299,17 @@ def test_small_configs_differ_only_in_tasks():
         stl = load_config(tuning / f"train_{c}_small.yaml")
         assert stl.pop("model_conf")["tasks"] == tasks
         assert stl == {k: v for k, v in mtl.items() if k != "model_conf"}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_ssl_configs_differ_from_the_conformer_ones_only_in_front_end_and_encoder(lang):
+    """train_<c>_wavlm.yaml = train_<c>.yaml with the front end / encoder block changed, nothing else."""
+    from espnet_l2dual.bin.resolve_config import frontend_tag
+
+    tuning = _lang_tuning(lang)
+    block = {"frontend", "frontend_conf", "encoder_conf", "unused_parameters"}
+    for c in ("mtl", "stl_surface", "stl_meaning"):
+        ssl, conformer = load_config(tuning / f"train_{c}_wavlm.yaml"), load_config(tuning / f"train_{c}.yaml")
+        assert {k: v for k, v in ssl.items() if k not in block} == {k: v for k, v in conformer.items() if k not in block}
+        assert ssl["frontend"] == "ssl" and "n_fft" not in ssl["frontend_conf"] and ssl["unused_parameters"] is True
+        assert frontend_tag(ssl).startswith("_ssl") and frontend_tag(conformer) == ""  # their own stats dir

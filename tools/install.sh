@@ -44,6 +44,7 @@ requirements=(
     "tensorboard"
     "jinja2"
     "markdown"
+    "transformers==4.57.3"  # the SSL front end (frontends/ssl.py); 4.57 pairs with torch 2.9
     "pytest"
 )
 stamp_key="$(printf '%s\n' "${requirements[@]}" "$(cat "${root_dir}/setup.py")" | sha1sum | cut -c1-16)"

@@ -8,6 +8,8 @@ seeded by (seed, utterance id), with a per-utterance quota that caps the total a
 What is recorded (forward hooks, ``model.eval()``, hence no specaug and no dropout;
 decoders run under teacher forcing with the reference tokens):
 
+- ``ssl.<i>``            output of transformer layer i of an SSL front end (``--frontend ssl``),
+                         at kept SSL frames (their own subsample: SSL frames are not encoder frames);
 - ``enc.<i>``            output of encoder block i, at the kept encoder frames (a block
                          that runs once per task, e.g. a routed expert block, is
                          recorded on its first call, the surface path);
@@ -152,6 +154,12 @@ class _Recorder:
         self.handles = []
 
 
+def frontend_layers(model) -> Sequence[torch.nn.Module]:
+    """The layers of a front end that has them (the SSL front end's transformer layers), else none."""
+    layers = getattr(getattr(model, "frontend", None), "layer_modules", None)
+    return list(layers()) if callable(layers) else []
+
+
 def encoder_blocks(model) -> Sequence[torch.nn.Module]:
     blocks = getattr(model.encoder, "encoders", None)
     if blocks is None:
@@ -203,6 +211,8 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
     for i, block in enumerate(encoder_blocks(model)):
         rec.watch(f"enc.{i}", block)
         block_names[id(block)] = f"enc.{i}"
+    for i, layer in enumerate(frontend_layers(model)):
+        rec.watch(f"ssl.{i}", layer)
     per_task = task_specific_encoder(model)
     for o in tasks if per_task else []:
         for i, block in enumerate(model.task_encoder_blocks(o)):
@@ -235,6 +245,8 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
             for name, calls in list(rec.values.items()):
                 if name.startswith("enc."):
                     keep_rows(name, calls[0], keep)
+                elif name.startswith("ssl."):
+                    keep_rows(name, calls[0], keep_indices(utt.utt_id, calls[0].shape[1], quota, seed, "ssl"))
             for o in tasks if per_task else []:  # the path each output's features take
                 for i, block in enumerate(model.task_encoder_blocks(o)):
                     calls = rec.values[block_names[id(block)]]

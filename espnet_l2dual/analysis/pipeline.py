@@ -238,6 +238,11 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
     n_layers = max(len(v) for v in enc.values())
     encoder_cka = {"layers": [str(i) for i in range(n_layers)],
                    "pairs": {"stl_surface_vs_stl_meaning": _cka_pair(enc[s.tag], enc[m.tag], s.tag, m.tag)}}
+    # an SSL front end's layers (ssl.<i>), where the models have one: the same pairs as the encoder's
+    ssl = {tag: _layers(st, "ssl.") for tag, st in states.items()}
+    ssl_cka = {"pairs": {f"{a.tag}_vs_{b.tag}": _cka_pair(ssl[a.tag], ssl[b.tag], a.tag, b.tag)
+                         for a, b in [(s, m)] + [(x, y) for x in mtls for y in (s, m)]}} \
+        if any(ssl.values()) else None
     context_cka, decoder_cka = {}, {}
     encoder_cka["own_paths"] = {}  # does the model have an encoder path per output (partial, moe)?
     for x in mtls:
@@ -275,4 +280,5 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
     return {"stl_surface": s.tag, "stl_meaning": m.tag, "mtl": [x.tag for x in mtls],
             "divergence": div, "encoder_cka": encoder_cka, "context_cka": context_cka,
             "decoder_cka": decoder_cka, "task_vectors": tv, "gradient_conflict": grad,
+            **({"ssl_cka": ssl_cka} if ssl_cka else {}),
             "n_encoder_frames": int(enc[s.tag][0].shape[0]) if enc[s.tag] else 0}

@@ -6,11 +6,16 @@
 
 ``--chain`` lists the files that make it (root base first), ``--digest`` prints one
 ``<sha1>  <file>`` line per config (resolved content: run_all.sh keys its markers by it).
+``--frontend_tag`` prints what stage 6 appends to its stats dir: nothing for the default
+(fbank) front end, else ``_<frontend><8 hex of its frontend_conf>``, so the feature statistics
+of an SSL front end never overwrite, or get read as, those of the fbank configs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 from typing import List, Optional
 
@@ -20,6 +25,15 @@ from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.config_file import config_chain, config_digest, load_config
 
 
+def frontend_tag(conf: dict) -> str:
+    """'' for ESPnet's default front end, else ``_<name><sha1 of frontend_conf, 8 hex>``."""
+    name = conf.get("frontend") or "default"
+    if name == "default":
+        return ""
+    blob = json.dumps(conf.get("frontend_conf") or {}, sort_keys=True, ensure_ascii=False)
+    return f"_{name}{hashlib.sha1(blob.encode('utf-8')).hexdigest()[:8]}"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="resolve_config", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -27,6 +41,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--chain", action="store_true", help="list the files of each config's base: chain")
     what.add_argument("--digest", action="store_true", help="SHA-1 of each resolved config")
+    what.add_argument("--frontend_tag", action="store_true", help="stage 6's stats-dir suffix of the front end")
     args = p.parse_args(argv)
     if not (args.chain or args.digest) and len(args.configs) != 1:
         p.error("printing the resolved YAML takes one config (or use --chain / --digest)")
@@ -34,6 +49,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         for config in args.configs:
             if args.digest:
                 print(f"{config_digest(config)}  {config}")
+            elif args.frontend_tag:
+                print(frontend_tag(load_config(config)))
             elif args.chain:
                 print("\n".join(str(f) for f in config_chain(config)))
             else:

@@ -23,11 +23,12 @@ offline.guard()
 
 from espnet2.asr.ctc import CTC  # noqa: E402
 from espnet2.asr.decoder.abs_decoder import AbsDecoder  # noqa: E402
+from espnet2.tasks import asr as _asr  # noqa: E402
 from espnet2.tasks.abs_task import AbsTask  # noqa: E402
+from espnet2.asr.frontend.abs_frontend import AbsFrontend  # noqa: E402
 from espnet2.tasks.asr import (  # noqa: E402
     decoder_choices,
     encoder_choices,
-    frontend_choices,
     normalize_choices,
     postencoder_choices,
     preencoder_choices,
@@ -43,6 +44,7 @@ from espnet2.utils.get_default_kwargs import get_default_kwargs  # noqa: E402
 from espnet2.utils.nested_dict_action import NestedDictAction  # noqa: E402
 from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none  # noqa: E402
 
+from espnet_l2dual.frontends.ssl import SSLFrontend  # noqa: E402
 from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
 from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing  # noqa: E402
 from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection  # noqa: E402
@@ -54,6 +56,14 @@ from espnet_l2dual.models.dual_model import ESPnetL2DualModel  # noqa: E402
 from espnet_l2dual.outputs import OUTPUTS, PAIR, check_tasks, data_key, option  # noqa: E402
 from espnet_l2dual.train.trainer import L2DualTrainer  # noqa: E402
 from espnet_l2dual.utils.choices import build_choice  # noqa: E402
+
+# ESPnet's front ends plus ``ssl`` (a local transformers SSL model, layer-weighted; frontends/ssl.py)
+frontend_choices = ClassChoices(
+    name="frontend",
+    classes={**_asr.frontend_choices.classes, "ssl": SSLFrontend},
+    type_check=AbsFrontend,
+    default="default",
+)
 
 TOKEN_TYPES = ("bpe", "char", "word", "phn", "jamo")
 JAMO_G2P = ("korean_jaso", "korean_jaso_no_space")

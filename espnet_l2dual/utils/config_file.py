@@ -5,8 +5,8 @@
     max_epoch: 10
 
 The base is loaded first (recursively: it may have a base of its own) and the file's other
-keys are merged over it: mappings merge key by key, anything else (a list, a scalar, ``null``)
-replaces the base's value. ``base`` is relative to the directory of the file *as named*, not
+keys are merged over it: mappings merge key by key (unless they say ``replace_base: true``),
+anything else (a list, a scalar, ``null``) replaces the base's value. ``base`` is relative to the directory of the file *as named*, not
 where a symlink points: a method file that lives in TEMPLATE and is symlinked into a recipe
 (``base: train_mtl_tiny.yaml``) builds on that recipe's own MTL config.
 
@@ -30,6 +30,9 @@ from espnet_l2dual.utils import digest
 from espnet_l2dual.utils.fileio import PathLike, atomic_write
 
 BASE_KEY = "base"
+# ``frontend_conf: {replace_base: true, model: ...}``: this mapping replaces the base's instead of
+# merging into it (another front end takes none of the fbank front end's options)
+REPLACE_KEY = "replace_base"
 RESOLVED_NAME = "train_config.resolved.yaml"
 _BASE_LINE = re.compile(rf"^{BASE_KEY}\s*:")
 
@@ -38,11 +41,14 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> Dict[str, An
     """``over`` merged onto ``base`` (new dicts; neither input is changed).
 
     Mappings merge recursively so an override names only the keys it changes; a list or
-    scalar replaces as a whole (``tasks: [surface]`` must not be appended to the base's list).
+    scalar replaces as a whole (``tasks: [surface]`` must not be appended to the base's list);
+    a mapping with ``replace_base: true`` replaces the base's mapping (the key itself dropped).
     """
     out: Dict[str, Any] = {k: (deep_merge({}, v) if isinstance(v, Mapping) else v) for k, v in base.items()}
     for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+        if isinstance(value, Mapping) and value.get(REPLACE_KEY) is True:
+            out[key] = deep_merge({}, {k: v for k, v in value.items() if k != REPLACE_KEY})
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = deep_merge({}, value) if isinstance(value, Mapping) else value

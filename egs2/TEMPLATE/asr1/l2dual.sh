@@ -344,7 +344,10 @@ fi
 if [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
     setup_sh=$(${python} -m espnet_l2dual.bin.token_setup read --setup "${token_setup}" "${token_opts[@]}")
     eval "${setup_sh}"
-    : "${stats_dir:=exp/stats_raw_${surface_token_dir##*/}_${meaning_token_dir##*/}}"
+    # a non-default front end (e.g. ssl) has its own feature statistics: its own stats dir
+    [ -n "${stats_dir}" ] || [ -z "${train_config}" ] || [ ! -f "${train_config}" ] \
+        || frontend_tag=$(${python} -m espnet_l2dual.bin.resolve_config --frontend_tag "${train_config}")
+    : "${stats_dir:=exp/stats_raw_${surface_token_dir##*/}_${meaning_token_dir##*/}${frontend_tag:-}}"
 fi
 
 # ---- 6: collect stats ----------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Front ends registered in the task beside ESPnet's own (``--frontend ssl``)."""
