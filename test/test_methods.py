@@ -425,6 +425,31 @@ def test_joint_beam_search_decodes_both_outputs(tmp_path):
         assert greedy[o][0][1] == expected
 
 
+def test_dual_attention_step_with_its_cache_equals_the_full_forward(tmp_path):
+    """The joint search's incremental step gives forward()'s last position at every length,
+    also after the beam reorders its rows (the cache is gathered by parent row)."""
+    model = build(tmp_path, **DUAL).eval()
+    speech = random_batch()["speech"][:2]
+    with torch.no_grad():
+        encs = model.encode_all(speech, torch.tensor([speech.size(1)] * 2))
+        mem = {o: (encs[o][0][:1].expand(3, -1, -1), encs[o][1][:1].expand(3)) for o in MTL}
+        g = torch.Generator().manual_seed(0)
+        ys = {o: torch.randint(1, 5, (3, 6), generator=g) for o in MTL}
+        for o in MTL:
+            ys[o][:, 0] = model.sos[o]
+        cache, order = None, torch.tensor([0, 1, 2])
+        for t in range(1, 7):
+            if cache is not None:  # a beam step that keeps rows 2, 0, 0 of the previous step
+                order = order[torch.tensor([2, 0, 0])]
+                cache = {o: [(h[torch.tensor([2, 0, 0])], x[torch.tensor([2, 0, 0])]) for h, x in layers]
+                         for o, layers in cache.items()}
+            prefix = {o: ys[o][order, :t] for o in MTL}
+            step, cache = model.decoder_coupling.step(model.decoders, mem, prefix, cache)
+            full = model.decoder_coupling(model.decoders, mem, prefix)
+            for o in MTL:
+                assert torch.allclose(step[o], torch.log_softmax(full[o][:, -1], dim=-1), atol=1e-5), (t, o)
+
+
 def test_dual_attention_needs_both_decoders(tmp_path):
     with pytest.raises(ValueError, match="dual_attention needs both outputs"):
         torch.manual_seed(0)

@@ -142,3 +142,15 @@ def test_cli_html_page_of_the_recordings(tmp_path, capsys):
             words = line.split(": ", 1)[1].replace("[", "").replace("]", "").replace("*", "").split()
             assert all(html_lib.escape(w, quote=False) in html for w in words)
     assert "mispronunciations" in html
+
+
+def test_cli_batch_size_does_not_change_the_output(tmp_path, capsys):
+    files = make_tiny_model(tmp_path / "model")
+    zip_path = pack(files["config"], files["model"], tmp_path / "packed.zip")
+    wavs = [str(write_wav(tmp_path / f"{i}.wav", 0.3 + 0.2 * i, seed=i)) for i in range(4)]
+    outs = []
+    for size in ("1", "3"):
+        assert main(["--model", str(zip_path), "--cache_dir", str(tmp_path / "cache"), "--beam_size", "2",
+                     "--batch_size", size, *wavs]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1] and all(w in outs[0] for w in wavs)

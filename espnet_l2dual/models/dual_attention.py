@@ -111,6 +111,41 @@ class DualAttention(AbsDecoderCoupling):
             out[o] = decoders[o].output_layer(y)
         return out
 
+    def step(self, decoders: Mapping[str, torch.nn.Module],
+             memories: Mapping[str, Tuple[torch.Tensor, torch.Tensor]], ys_in: Mapping[str, torch.Tensor],
+             cache: Optional[Dict[str, List[Tuple[torch.Tensor, torch.Tensor]]]] = None
+             ) -> Tuple[Dict[str, torch.Tensor], Dict[str, List[Tuple[torch.Tensor, torch.Tensor]]]]:
+        """Incremental :meth:`forward` for search: log-probabilities of the next token per output
+        ``(B, V_o)`` for prefixes ``ys_in[o]: (B, t)``, and the cache for prefixes one longer.
+
+        ``cache[o][i] = (h, x)``: layer i's output before and after the dual attention at the
+        ``t - 1`` earlier positions. Only the last position is computed: the decoder layer with
+        ESPnet's own layer cache, the dual attention for the last query over the other decoder's
+        positions (the last row of :meth:`forward`'s causal mask), so the result equals
+        :meth:`forward`'s last position.
+        """
+        t = ys_in[PAIR[0]].size(1)
+        causal = subsequent_mask(t, device=ys_in[PAIR[0]].device).unsqueeze(0)
+        mem_masks = {o: (~make_pad_mask(lens, maxlen=mem.size(1)))[:, None, :].to(mem.device)
+                     for o, (mem, lens) in memories.items()}
+        inp = {o: decoders[o].embed(ys_in[o]) for o in PAIR}
+        new_cache: Dict[str, List[Tuple[torch.Tensor, torch.Tensor]]] = {o: [] for o in PAIR}
+        for i in range(len(decoders[PAIR[0]].decoders)):
+            h = {o: decoders[o].decoders[i](inp[o], causal, memories[o][0], mem_masks[o],
+                                            cache=None if cache is None else cache[o][i][0])[0] for o in PAIR}
+            for o, other in (PAIR, PAIR[::-1]):
+                q, kv = self.norm[o][i](h[o][:, -1:]), self.norm_kv[o][i](h[other])
+                last = h[o][:, -1:] + self.dropout(self.attn[o][i](q, kv, kv, None))
+                x = last if cache is None else torch.cat([cache[o][i][1], last], dim=1)
+                new_cache[o].append((h[o], x))
+            inp = {o: new_cache[o][i][1] for o in PAIR}
+        out = {}
+        for o in PAIR:
+            y = inp[o][:, -1]
+            y = decoders[o].after_norm(y) if decoders[o].normalize_before else y
+            out[o] = torch.log_softmax(decoders[o].output_layer(y), dim=-1)
+        return out, new_cache
+
     def joint_beam_search(self, decoders, memories, ctcs, sos, eos, blank, opts) -> list:
         return joint_beam_search(self, decoders, memories, ctcs, sos, eos, blank, opts)
 
@@ -138,6 +173,7 @@ class _Side:
 @dataclass
 class JointHyp:
     sides: Dict[str, _Side] = field(default_factory=dict)
+    parent: int = 0  # row of the previous step's running hypotheses it extends (decoder cache row)
 
     @property
     def score(self) -> float:
@@ -164,7 +200,7 @@ def _candidates(side: _Side, logp: torch.Tensor, ctc: Optional[CTCPrefixScore], 
     else:
         k = min(logp.numel(), max(opts.beam_size, int(1.5 * opts.beam_size)))
         ids = torch.topk(logp, k).indices.numpy()
-    att = logp[torch.as_tensor(ids)].numpy()
+    att = logp[torch.as_tensor(ids)].numpy()  # logp: one CPU row (the search moves it there once)
     delta = (1.0 - opts.ctc_weight) * att if ctc is not None else att.copy()
     states: List[Optional[tuple]] = [None] * len(ids)
     if ctc is not None:
@@ -190,24 +226,29 @@ def joint_beam_search(dual: DualAttention, decoders: Mapping[str, torch.nn.Modul
     the two sides.  A side that emitted ``<eos>`` stops scoring.
     """
     use_ctc = opts.ctc_weight > 0.0
+    device = memories[PAIR[0]].device
     ctc_scorers: Dict[str, Optional[CTCPrefixScore]] = {}
     for o in PAIR:
         ctc_scorers[o] = None
-        if use_ctc:
-            logp = ctcs[o].log_softmax(memories[o].unsqueeze(0))[0].numpy()
+        if use_ctc:  # ESPnet's numpy prefix scorer: its input on the CPU, whatever the model's device
+            logp = ctcs[o].log_softmax(memories[o].unsqueeze(0))[0].cpu().numpy()
             ctc_scorers[o] = CTCPrefixScore(logp, blank[o], eos[o], np)
     t_max = max(m.size(0) for m in memories.values())
     maxlen = t_max if opts.maxlenratio <= 0 else max(1, int(opts.maxlenratio * t_max))
     start = JointHyp({o: _Side([sos[o]], ctc_state=(ctc_scorers[o].initial_state(), 0.0) if use_ctc else None)
                       for o in PAIR})
     running, ended = [start], []
-    mem = {o: (memories[o].unsqueeze(0), torch.tensor([memories[o].size(0)])) for o in PAIR}
+    mem = {o: (memories[o].unsqueeze(0), torch.tensor([memories[o].size(0)], device=device)) for o in PAIR}
+    cache = None
     for step in range(maxlen + 1):
         n = len(running)
-        ys_in = {o: torch.tensor([h.sides[o].ys for h in running]) for o in PAIR}
+        ys_in = {o: torch.tensor([h.sides[o].ys for h in running], device=device) for o in PAIR}
         batch_mem = {o: (m.expand(n, -1, -1), lens.expand(n)) for o, (m, lens) in mem.items()}
-        logits = dual(decoders, batch_mem, ys_in)
-        logp = {o: torch.log_softmax(logits[o][:, -1], dim=-1) for o in PAIR}
+        if cache is not None:  # the rows of the hypotheses kept, in their order
+            rows = torch.tensor([h.parent for h in running], device=device)
+            cache = {o: [(h[rows], x[rows]) for h, x in layers] for o, layers in cache.items()}
+        logp_dev, cache = dual.step(decoders, batch_mem, ys_in, cache)
+        logp = {o: v.cpu() for o, v in logp_dev.items()}
         expanded: List[JointHyp] = []
         for b, hyp in enumerate(running):
             cands = {o: _candidates(hyp.sides[o], logp[o][b], ctc_scorers[o], eos[o], opts, step == maxlen)
@@ -218,7 +259,7 @@ def joint_beam_search(dual: DualAttention, decoders: Mapping[str, torch.nn.Modul
                     for o, d, t, s, e in ((PAIR[0], ds, ts, ss, es), (PAIR[1], dm, tm, sm, em)):
                         old = hyp.sides[o]
                         sides[o] = _Side(old.ys + [t], old.score + d, s, e)
-                    expanded.append(JointHyp(sides))
+                    expanded.append(JointHyp(sides, parent=b))
         expanded.sort(key=lambda h: h.score, reverse=True)
         running = []
         for h in expanded[: opts.beam_size]:
