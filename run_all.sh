@@ -34,7 +34,7 @@ help_message="Usage: ./run_all.sh [options]
   --seeds \"\"                     training seeds, e.g. \"1 2 3\" (default: the configs' own seed, one model each);
                                   the report then gives mean and sd over seeds and intervals over seeds and utterances
   --size ${size}                    tiny | small (real recordings on CPU; en only) | full | wavlm (full with a
-                                  pretrained SSL front end, train_<config>_wavlm.yaml; README "GPU and clusters")
+                                  pretrained SSL front end, train_<config>_wavlm.yaml; README: GPU and clusters)
   --ngpu ${ngpu}  --nj ${nj}  --stage ${stage}  --stop_stage ${stop_stage}
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call

@@ -365,7 +365,7 @@ def test_html_report_of_the_tiny_run_in_a_browser(recipes, lang, tmp_path) -> No
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_batched_decoding_gives_the_per_utterance_nbest(recipes, lang, tmp_path) -> None:
+def test_batched_decoding_gives_the_per_utterance_nbest(recipes, lang, tmp_path, monkeypatch) -> None:
     """Batch sizes 1, 4, 16 (and stage 8's 32) against the per-utterance search, trained MTL model, test set.
 
     A different 1-best is allowed only where the two hypotheses tie (scores within 1e-3) and the
@@ -375,6 +375,7 @@ def test_batched_decoding_gives_the_per_utterance_nbest(recipes, lang, tmp_path)
     from espnet_l2dual.bin.l2dual_inference import Speech2DualText
 
     recipe = recipes[lang]
+    monkeypatch.chdir(recipe)  # the trained config names its stats file relative to the recipe
     exp = _exp(recipe, "mtl")
     s2t = Speech2DualText(exp / "config.yaml", exp / "valid.loss.ave.pth", beam_size=BEAM,
                           ctc_weight=float(CTC_WEIGHT))

@@ -93,3 +93,9 @@ def test_the_stage_engine_names_the_outputs_of_outputs_py():
 
     engine = (ROOT / "egs2/TEMPLATE/asr1/l2dual.sh").read_text(encoding="utf-8")
     assert re.search(r'^outputs="([^"]*)"', engine, re.M).group(1).split() == list(OUTPUTS)
+
+
+def test_run_all_help_lists_every_size_and_exits_zero():
+    out = subprocess.run(["./run_all.sh", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and not out.stderr.strip(), out.stderr
+    assert "wavlm" in out.stdout and "--report_dir" in out.stdout
