@@ -114,6 +114,22 @@ class MethodRun:
         return (time.perf_counter() - start) / len(batches)
 
 
+def timed_rounds(runs: Dict[str, "MethodRun"], batches: Sequence[Dict[str, torch.Tensor]], rounds: int,
+                 warmup: int) -> Dict[str, List[float]]:
+    """Seconds per step of each run, ``rounds`` passes each, the runs taking turns round by round
+    (machine drift hits them alike), after ``warmup`` untimed passes each; progress on stderr."""
+    for m, run in runs.items():
+        for _ in range(warmup):
+            print(f"warm-up {m}: {run.timed_pass(batches):.3f} s/step", file=sys.stderr, flush=True)
+    times: Dict[str, List[float]] = {m: [] for m in runs}
+    for r in range(rounds):
+        for m, run in runs.items():
+            times[m].append(run.timed_pass(batches))
+        print(f"round {r + 1}/{rounds}: " + " ".join(f"{m} {t[-1]:.3f}s" for m, t in times.items()),
+              file=sys.stderr, flush=True)
+    return times
+
+
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--conf_dir", type=Path, default=ROOT / "egs2/l2en/asr1/conf/tuning",
@@ -144,15 +160,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         runs = {m: MethodRun(m, args.conf_dir, suffix, inputs, args.device) for m in args.methods}
     batches = [{k: v.to(args.device) for k, v in b.items()}
                for b in random_batches(args.batches, args.batch_size, args.seconds, args.vocab)]
-    for m, run in runs.items():
-        for _ in range(args.warmup):
-            print(f"warm-up {m}: {run.timed_pass(batches):.3f} s/step", file=sys.stderr, flush=True)
-    times: Dict[str, List[float]] = {m: [] for m in runs}
-    for r in range(args.rounds):
-        for m, run in runs.items():
-            times[m].append(run.timed_pass(batches))
-        print(f"round {r + 1}/{args.rounds}: " + " ".join(f"{m} {t[-1]:.3f}s" for m, t in times.items()),
-              file=sys.stderr, flush=True)
+    times = timed_rounds(runs, batches, args.rounds, args.warmup)
     ref = min(times["mtl"])
     rows = []
     print(f"# {args.size} configs from {args.conf_dir}, device {args.device}, threads {torch.get_num_threads()}, "

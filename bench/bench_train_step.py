@@ -20,11 +20,11 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
 
-from bench_methods import ROOT, MethodRun, random_batches, write_inputs
+from bench_methods import ROOT, MethodRun, random_batches, timed_rounds, write_inputs
 from espnet_l2dual.utils import offline
 
 offline.guard()
@@ -94,14 +94,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 "mtl": MethodRun("mtl", args.conf_dir, suffix, inputs, args.device)}
     batches = [{k: v.to(args.device) for k, v in b.items()}
                for b in random_batches(args.batches, args.batch_size, args.seconds, args.vocab)]
-    for run in runs.values():
-        run.timed_pass(batches)  # warm-up
-    times: Dict[str, List[float]] = {m: [] for m in runs}
-    for r in range(args.rounds):
-        for m, run in runs.items():
-            times[m].append(run.timed_pass(batches))
-        print(f"round {r + 1}/{args.rounds}: " + " ".join(f"{m} {t[-1]:.3f}s" for m, t in times.items()),
-              file=sys.stderr, flush=True)
+    times = timed_rounds(runs, batches, args.rounds, warmup=1)
     ref = min(times["stock"])
     print(f"# {args.size} configs from {args.conf_dir}, device {args.device}, threads {torch.get_num_threads()}, "
           f"{args.batches} batches x {args.batch_size} utts (<= {args.seconds}s), {args.rounds} rounds")

@@ -43,27 +43,22 @@ Hyp = Tuple[str, List[str], float]
 logger = logging.getLogger("l2dual_inference")
 
 
-def greedy_ctc(ctc: torch.nn.Module, enc: torch.Tensor, blank_id: int = 0) -> Tuple[List[int], float]:
-    """CTC best path of one utterance ``enc: (T, D)``: argmax, collapse repeats, drop blank.
-
-    The score is the log probability of that frame-level path.
-    """
-    logp = ctc.log_softmax(enc.unsqueeze(0))[0]
-    best, ids = logp.max(dim=-1)
-    token_ids = [int(i) for i, _ in groupby(ids.tolist()) if i != blank_id]
-    return token_ids, float(best.sum())
-
-
 @torch.no_grad()
 def greedy_ctc_batch(ctc: torch.nn.Module, enc: torch.Tensor, lens: torch.Tensor,
                      blank_id: int = 0) -> List[Tuple[List[int], float]]:
-    """:func:`greedy_ctc` of every utterance of a padded ``enc: (B, T, D)`` in one pass."""
+    """CTC best path of every utterance of a padded ``enc: (B, T, D)`` (valid frames ``lens``):
+    argmax, collapse repeats, drop blank. The score is the log probability of that frame-level path."""
     logp = ctc.log_softmax(enc)
     best, ids = logp.max(dim=-1)
     out = []
     for i, n in enumerate(lens.tolist()):
         out.append(([int(t) for t, _ in groupby(ids[i, :n].tolist()) if t != blank_id], float(best[i, :n].sum())))
     return out
+
+
+def greedy_ctc(ctc: torch.nn.Module, enc: torch.Tensor, blank_id: int = 0) -> Tuple[List[int], float]:
+    """:func:`greedy_ctc_batch` of one utterance ``enc: (T, D)``."""
+    return greedy_ctc_batch(ctc, enc.unsqueeze(0), torch.tensor([enc.size(0)]), blank_id)[0]
 
 
 class Speech2DualText:
@@ -245,11 +240,8 @@ class Speech2DualText:
         live = [i for i, x in enumerate(samples) if not self._is_silent(x)]
         frames: Dict[int, Dict[str, torch.Tensor]] = {}
         if padded_encoder and live:
-            lengths = torch.tensor([samples[i].numel() for i in live], dtype=torch.long)
-            batch = torch.zeros(len(live), int(lengths.max()))
-            for j, i in enumerate(live):
-                batch[j, : samples[i].numel()] = samples[i]
-            got = self._frames(batch, lengths)
+            batch, lengths = pad_frames([samples[i][:, None] for i in live])
+            got = self._frames(batch[..., 0], lengths)
             if got is None:  # some utterance is too short for the batch: encode one by one
                 padded_encoder = False
             else:
@@ -291,10 +283,14 @@ class Speech2DualText:
             if not nbest:  # none ended: BeamSearch retries with a smaller minlenratio; so does the fallback
                 out.append(self._decode_output(o, e))
                 continue
-            drop = {self.blank_ids[o], m.sos[o], m.eos[o]}
-            out.append(self._hyps(o, [([i for i in seq[1:] if i not in drop], sc)
-                                      for seq, sc in nbest[: opts.nbest]]))
+            out.append(self._hyps(o, [(self._text_ids(o, seq), sc) for seq, sc in nbest[: opts.nbest]]))
         return out
+
+    def _text_ids(self, o: str, yseq: Sequence[int]) -> List[int]:
+        """A hypothesis' token ids without ``<sos>``, ``<eos>`` (a hyp cut at maxlen may carry two)
+        and blank: they are not text."""
+        drop = {self.blank_ids[o], self.model.sos[o], self.model.eos[o]}
+        return [i for i in yseq[1:] if i not in drop]
 
     def _hyps(self, o: str, nbest: List[Tuple[List[int], float]]) -> List[Hyp]:
         results = []
@@ -323,7 +319,5 @@ class Speech2DualText:
             hyps = self.searches[o](x=enc, maxlenratio=opts.maxlenratio, minlenratio=opts.minlenratio)
             nbest = []
             for hyp in hyps[: opts.nbest]:
-                # <sos>/<eos> and blank are not text (a hyp cut at maxlen may carry two <eos>)
-                drop = {self.blank_ids[o], self.model.sos[o], self.model.eos[o]}
-                nbest.append(([i for i in hyp.yseq[1:].tolist() if i not in drop], float(hyp.score)))
+                nbest.append((self._text_ids(o, hyp.yseq.tolist()), float(hyp.score)))
         return self._hyps(o, nbest)

@@ -180,7 +180,6 @@ def _search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch
         token = top_ids % v
         rows = (prev_slot + torch.arange(n_act, device=device)[:, None] * k).view(-1)
         yseq = torch.cat([yseq[rows], token.view(-1, 1)], dim=1)
-        cache = [c[rows] for c in cache]
         if ctc_scorer is not None:
             ctc_scorer.select(top_ids)
 
@@ -215,16 +214,16 @@ def _search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch
             still.append(a)
         if not still:
             break
-        rows = torch.tensor(keep_rows, dtype=torch.long, device=device)
+        keep = torch.tensor(keep_rows, dtype=torch.long, device=device)
         score = new_score[: len(still)]
-        yseq = yseq[rows]
-        cache = [c[rows] for c in cache]
+        yseq = yseq[keep]
+        cache = [c[rows[keep]] for c in cache]  # the beam's choice and the compaction in one gather
         shrunk = len(still) < n_act
         if shrunk:
             active = active[torch.tensor(still, dtype=torch.long, device=device)]
             memory, memory_mask = expanded(active)
         if ctc_scorer is not None:
-            ctc_scorer.permute(rows, active if shrunk else None)
+            ctc_scorer.permute(keep, active if shrunk else None)
         step += 1
     out: List[NBest] = []
     for hyps in ended:
@@ -234,9 +233,6 @@ def _search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch
 
 
 def pad_frames(frames: Sequence[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Stack ``(T_i, D)`` encoder outputs into ``(B, T_max, D)`` with their lengths."""
+    """Stack ``(T_i, D)`` encoder outputs into zero-padded ``(B, T_max, D)`` with their lengths."""
     lens = torch.tensor([f.size(0) for f in frames], dtype=torch.long, device=frames[0].device)
-    out = frames[0].new_zeros(len(frames), int(lens.max()), frames[0].size(1))
-    for i, f in enumerate(frames):
-        out[i, : f.size(0)] = f
-    return out, lens
+    return torch.nn.utils.rnn.pad_sequence(list(frames), batch_first=True), lens
