@@ -24,6 +24,7 @@ run_args=""               # extra options for every ./run.sh call
 train_args=""             # extra trainer options for every config, e.g. "--max_epoch 6"
 report_dir=exp/report
 parallel=true             # languages side by side (training is one thread per process)
+config_jobs=1             # models of one language trained side by side (stages 7-9; 3 = the whole study at once)
 grid_error_scales=""      # controlled-divergence grid (mini corpus): e.g. "0 0.5 1 2" (learner error rates x F)
 grid_epochs=""            # and/or training budgets: e.g. "4 16" (--max_epoch); each level in grid/es<F>_ep<E>/
 
@@ -41,6 +42,8 @@ help_message="Usage: ./run_all.sh [options]
   --train_args \"\"                 extra trainer options for every config (e.g. \"--max_epoch 6\")
   --report_dir ${report_dir}        where REPORT.md, report.json and report.html (every test utterance) go
   --parallel ${parallel}              run the languages side by side (log: egs2/l2<lang>/asr1/exp/run_all/run_all.log)
+  --config_jobs ${config_jobs}           train this many models of one language side by side (stages 7-9, one
+                                  thread each; log per model: exp/run_all/<config>[_seed<N>].7-9.log)
   --grid_error_scales \"\" --grid_epochs \"\"  the controlled-divergence grid (mini corpus only): every
                                   level (error scale x budget) is a study of its own in egs2/l2<lang>/asr1/grid/es<F>_ep<E>/,
                                   resumable like the rest; the grid report plots MTL−STL against divergence and budget"
@@ -57,7 +60,7 @@ done
 seed_list=${seeds:-none}  # "none": the config's own seed, tags without _seed<N>
 seed_opts() { [ "$1" = none ] || echo "--seed $1"; }
 seed_tag() { [ "$1" = none ] || echo "_seed$1"; }
-for opt in nj:1 ngpu:0 stage:1 stop_stage:1; do
+for opt in nj:1 ngpu:0 stage:1 stop_stage:1 config_jobs:1; do
     v=$(eval echo "\${${opt%%:*}}")
     [[ "${v}" =~ ^[0-9]+$ ]] && [ "${v}" -ge "${opt##*:}" ] \
         || { log "--${opt%%:*} must be an integer >= ${opt##*:}, got '${v}'"; exit 1; }
@@ -103,19 +106,46 @@ run_stages() {
     touch "${done_file}"
 }
 
+# wait_model <recipe dir> <pid> <model>: wait for one background model; on failure show its log's end
+wait_model() {
+    if wait "$2"; then return 0; fi
+    log "$1: $3 stages 7-9 failed; last lines of $1/exp/run_all/$3.7-9.log:"
+    tail -n 20 "$1/exp/run_all/$3.7-9.log" >&2
+    return 1
+}
+
 # run_language <lang> [recipe dir]: stages 1-6 once, 7-9 per config, 10 once, 11 per config
 run_language() {
     local lang=$1 dir=${2:-"egs2/l2$1/asr1"} c first_config
     first_config="conf/tuning/train_$(echo "${configs}" | awk '{print $1}')${suffix}.yaml"
     SECONDS=0
     run_stages "${dir}" "data" 1 6 "${first_config}"
-    local s
+    local s model failed_models="" i
+    local -a model_pids=() model_names=()
     for s in ${seed_list}; do
         for c in ${configs}; do
+            model="${c}${suffix}$(seed_tag "${s}")"
+            if [ "${config_jobs}" -le 1 ]; then
+                # shellcheck disable=SC2046
+                run_stages "${dir}" "${model}" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
+                continue
+            fi
+            if [ "${#model_pids[@]}" -ge "${config_jobs}" ]; then  # a free slot: wait for the oldest
+                wait_model "${dir}" "${model_pids[0]}" "${model_names[0]}" || failed_models+=" ${model_names[0]}"
+                model_pids=("${model_pids[@]:1}"); model_names=("${model_names[@]:1}")
+            fi
+            mkdir -p "${dir}/exp/run_all"
+            log "${dir}: ${model} stages 7-9 in the background, log ${dir}/exp/run_all/${model}.7-9.log"
             # shellcheck disable=SC2046
-            run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
+            run_stages "${dir}" "${model}" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}") \
+                > "${dir}/exp/run_all/${model}.7-9.log" 2>&1 &
+            model_pids+=($!); model_names+=("${model}")
         done
     done
+    for i in "${!model_pids[@]}"; do
+        wait_model "${dir}" "${model_pids[$i]}" "${model_names[$i]}" || failed_models+=" ${model_names[$i]}"
+    done
+    [ -z "${failed_models}" ] || { log "${dir}: stages 7-9 failed for${failed_models}"; return 1; }
     # the analysis compares the configs (and seeds) that exist: a new list re-runs it
     run_stages "${dir}" "analysis${suffix}.$(echo ${configs} | tr ' ' '+')$(echo ${seeds} | tr ' ' '+' | sed 's/^./.seeds&/')" \
         10 10 "${first_config}" --analysis_args "--if_incomplete error"
@@ -132,7 +162,7 @@ grid=false; [ -z "${grid_error_scales}${grid_epochs}" ] || grid=true
 if ! ${grid} && [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then  # the projection from measured epochs
     # shellcheck disable=SC2046,SC2086
     "${python}" -m espnet_l2dual.bin.project_wallclock --recipes $(for l in ${langs}; do echo "egs2/l2${l}/asr1"; done) \
-        --configs ${configs} --suffix "${suffix}" --seeds ${seeds} --parallel "${parallel}" || true
+        --configs ${configs} --suffix "${suffix}" --seeds ${seeds} --parallel "${parallel}" --config_jobs "${config_jobs}" || true
 fi
 # make_grid_dir <recipe dir> <level>: a working dir of its own per level, sharing the recipe's scripts
 make_grid_dir() {

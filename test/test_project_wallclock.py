@@ -48,3 +48,8 @@ def test_projection_counts_remaining_epochs_from_measured_ones(tmp_path: Path, c
     assert seeded == pytest.approx(2 * 10 * 150)  # new tags: every epoch still to run
     assert main(["--recipes", str(r), "--configs", "mtl", "--seeds", "1", "2"]) == 0
     assert "projected training wall-clock 0.8 h" in capsys.readouterr().err
+    # two seeds side by side: half the wall-clock; more jobs than models do not help further
+    assert main(["--recipes", str(r), "--configs", "mtl", "--seeds", "1", "2", "--config_jobs", "2"]) == 0
+    assert "projected training wall-clock 0.4 h" in capsys.readouterr().err
+    assert main(["--recipes", str(r), "--configs", "mtl", "--seeds", "1", "2", "--config_jobs", "3"]) == 0
+    assert "projected training wall-clock 0.4 h" in capsys.readouterr().err

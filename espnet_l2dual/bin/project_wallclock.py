@@ -4,7 +4,8 @@ For every (language, config, seed) to train: the epochs still to run (``max_epoc
 resolved config minus those its ``logs/train.log`` already finished) times the measured
 time of one epoch (ESPnet's ``Nepoch results: [train] ... time=...`` plus its validation
 time) of that config, else of any model in that recipe (other sizes of model differ: said
-so). Languages run side by side (``--parallel``), configs one after another.
+so). Languages run side by side (``--parallel``), models of a language ``--config_jobs`` at a
+time (the recipe's total divided by that: per-epoch times measured under the same sharing).
 Decoding and analysis are not counted.
 """
 
@@ -90,18 +91,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--suffix", default="_tiny")
     p.add_argument("--seeds", nargs="*", type=int, default=[], help="none: the configs' own seed")
     p.add_argument("--parallel", choices=("true", "false"), default="true", help="languages side by side")
+    p.add_argument("--config_jobs", type=int, default=1,
+                   help="models of one language trained side by side (run_all.sh --config_jobs); the "
+                        "per-epoch times are taken as measured, so measure them under the same sharing")
     args = p.parse_args(argv)
     seeds: List[Optional[int]] = list(args.seeds) or [None]
     totals = []
     for r in args.recipes:
         t, lines = project(r, args.configs, args.suffix, seeds)
+        t /= max(1, min(args.config_jobs, len(args.configs) * len(seeds)))
         totals.append(t)
         print(f"project_wallclock: {r}: {t / 3600:.1f} h of training to run", file=sys.stderr)
         for line in lines:
             print(f"  {line}", file=sys.stderr)
     wall = max(totals) if args.parallel == "true" else sum(totals)
     print(f"project_wallclock: projected training wall-clock {wall / 3600:.1f} h "
-          f"({'languages side by side' if args.parallel == 'true' else 'one language after another'}; "
+          f"({'languages side by side' if args.parallel == 'true' else 'one language after another'}, "
+          f"{args.config_jobs} model(s) of a language at a time; "
           "decoding and analysis not counted)", file=sys.stderr)
     return 0
 
