@@ -13,6 +13,7 @@ import torch
 
 from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection, Encoded
 from espnet_l2dual.models.ortho import PENALTIES, subspace_penalty, valid_frames
+from espnet_l2dual.utils.distributed import gather_rows
 
 
 class OrthoProjection(AbsTaskProjection):
@@ -22,6 +23,11 @@ class OrthoProjection(AbsTaskProjection):
     two projections over valid frames, scale-invariant) or ``xcov`` (squared Frobenius norm of
     their cross-covariance); ``penalty_weight: 0`` keeps the projections without a penalty.
     The loss term is named ``ortho``, its value is logged as ``ortho_penalty``.
+
+    The penalty is one number over the batch's frames, not a mean over utterances, so in
+    multi-process training (DDP) it is computed over every rank's frames (``gather_rows``,
+    differentiable): the same penalty and gradient as one process on the global batch.
+    Only while training: validation and attention plots (rank 0 alone) stay per rank.
     """
 
     def __init__(self, input_size: int, tasks: Sequence[str], output_size: Optional[int] = None,
@@ -49,5 +55,8 @@ class OrthoProjection(AbsTaskProjection):
         if self.weight <= 0.0:
             return None
         (a, a_lens), (b, b_lens) = (projected[o] for o in self.tasks[:2])
-        value = subspace_penalty(self.kind, valid_frames(a, a_lens), valid_frames(b, b_lens))
+        a, b = valid_frames(a, a_lens), valid_frames(b, b_lens)
+        if self.training:
+            a, b = gather_rows(a), gather_rows(b)
+        value = subspace_penalty(self.kind, a, b)
         return "ortho", self.weight * value, value

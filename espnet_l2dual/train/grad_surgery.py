@@ -8,13 +8,20 @@ negative cosine, negative only), the plain sum elsewhere (the "Objective Soups"
 layer selection).  The per-layer cosines are returned as stats (``gcos_<layer>``,
 ``gcos_all``; the measure of ``shared_gradients``, the same as stage 10's) so
 ESPnet's reporter logs and plots them.
+
+Under DDP (one process per device, or gloo on CPU) each rank's task gradients are
+averaged over the ranks, weighted by their batch sizes, before the surgery: the
+surgery is nonlinear, so it must see the global batch's gradients, as one process
+would.  Under AMP the task gradients are taken of the GradScaler-scaled losses (and
+unscaled), so fp16 gradients do not underflow.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.distributed as dist
 
 from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery
 from espnet_l2dual.train import shared_gradients
@@ -23,6 +30,7 @@ from espnet_l2dual.utils import offline
 offline.guard()
 
 from espnet2.torch_utils.device_funcs import force_gatherable  # noqa: E402
+from espnet2.train.abs_espnet_model import AbsESPnetModel  # noqa: E402
 
 
 
@@ -60,19 +68,69 @@ def combine_task_gradients(
     return combined, cosines, selected
 
 
-class GradSurgeryStep(torch.nn.Module):
+def global_task_gradients(task_grads: Sequence[Dict[str, torch.Tensor]],
+                          weight: Union[int, float, torch.Tensor]) -> List[Dict[str, torch.Tensor]]:
+    """The task gradients of the global batch: this rank's, averaged over the ranks weighted by batch size.
+
+    ESPnet weights each rank's loss by its batch size over the global one (``Trainer``:
+    ``loss * weight / sum(weight) * world_size``, then DDP's mean); this is the same
+    weighting, so one process and N processes on the same global batch agree.
+    Without an initialised process group (or with one rank) the gradients are returned as they are.
+    """
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return list(task_grads)
+    layers = list(task_grads[0])
+    pieces = [g[layer] for g in task_grads for layer in layers]
+    w = torch.as_tensor(weight, dtype=pieces[0].dtype, device=pieces[0].device).reshape(1)
+    flat = torch.cat([torch.cat(pieces) * w, w])
+    dist.all_reduce(flat)  # one collective per step: every task, every layer and the weights
+    flat = flat[:-1] / flat[-1]
+    out, pos = [], 0
+    for g in task_grads:
+        d = {}
+        for layer in layers:
+            n = g[layer].numel()
+            d[layer] = flat[pos:pos + n]
+            pos += n
+        out.append(d)
+    return out
+
+
+def loss_scale(scaler) -> float:
+    """AMP's current loss scale (1.0 without a GradScaler or with a disabled one)."""
+    if scaler is None or not getattr(scaler, "is_enabled", lambda: True)():
+        return 1.0
+    return float(scaler.get_scale())
+
+
+class GradSurgeryStep(AbsESPnetModel):
     """Wraps the model for one training step so that ``loss.backward()`` yields the surgery gradient.
 
     The returned loss has the plain value; its gradient on the shared parameters is
     the combined one, through a zero-valued correction term ``sum p * (d - g_sum)``
     whose derivative is ``d - g_sum``.  So ESPnet's trainer (accum_grad, AMP scaling,
     clipping) works unchanged.  Cost: one extra backward per task, shared params only.
+
+    An ``AbsESPnetModel`` itself, because ESPnet's ``Trainer.run`` takes only those:
+    the trainer wraps the model in this step once (DDP then wraps the step), and sets
+    ``scaler`` to AMP's GradScaler each epoch.  ``state_dict``/``load_state_dict`` are
+    the model's own, so checkpoints and snapshots have the model's keys.
     """
 
-    def __init__(self, model: torch.nn.Module, surgery: AbsGradSurgery):
+    def __init__(self, model: torch.nn.Module, surgery: AbsGradSurgery, scaler=None):
         super().__init__()
         self.model = model
         self.surgery = surgery
+        self.scaler = scaler
+
+    def state_dict(self, *args, **kwargs):
+        return self.model.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, *args, **kwargs):
+        return self.model.load_state_dict(*args, **kwargs)
+
+    def collect_feats(self, **batch):
+        return self.model.collect_feats(**batch)
 
     def forward(self, **batch):
         model = self.model
@@ -85,12 +143,16 @@ class GradSurgeryStep(torch.nn.Module):
 
         shared = shared_gradients.shared_layers(model)
         params = shared.params
-        task_grads = shared_gradients.task_gradients(losses, model.tasks, shared)
+        task_grads = shared_gradients.task_gradients(losses, model.tasks, shared, scale=loss_scale(self.scaler))
+        local_sum = {layer: sum(g[layer] for g in task_grads) for layer in shared.layers}
+        # the surgery sees the global batch; this rank's correction turns its own plain
+        # gradient into the combined one, so DDP's weighted mean of the ranks gives it exactly
+        task_grads = global_task_gradients(task_grads, batch_size)
         combined, cosines, operated = combine_task_gradients(task_grads, self.surgery)
         correction = total.new_zeros(())
         for layer in operated:
             idx = shared.index[layer]
-            delta = (combined[layer] - sum(g[layer] for g in task_grads)).detach()
+            delta = (combined[layer] - local_sum[layer]).detach()
             for i, piece in zip(idx, delta.split([params[i].numel() for i in idx])):
                 correction = correction + (params[i] * piece.view_as(params[i])).sum()
         loss = total + (correction - correction.detach())

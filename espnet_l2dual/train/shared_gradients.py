@@ -89,16 +89,19 @@ def shared_layers(model: torch.nn.Module) -> SharedLayers:
 
 
 def task_gradients(losses: Mapping[str, torch.Tensor], tasks: Sequence[str],
-                   layers: SharedLayers) -> List[Dict[str, torch.Tensor]]:
+                   layers: SharedLayers, scale: float = 1.0) -> List[Dict[str, torch.Tensor]]:
     """Per task (in ``tasks`` order): {layer: flat gradient of that task's loss}, in the parameters' dtype.
 
     A parameter a loss does not reach gets a zero gradient.  The graph is kept
-    (the caller may still backpropagate the total loss).
+    (the caller may still backpropagate the total loss).  ``scale`` (AMP's loss scale)
+    multiplies each loss before the backward and divides the gradients after it.
     """
     out = []
     for o in tasks:
-        grads = torch.autograd.grad(losses[o], layers.params, retain_graph=True, allow_unused=True)
-        grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, layers.params)]
+        loss = losses[o] if scale == 1.0 else losses[o] * scale
+        grads = torch.autograd.grad(loss, layers.params, retain_graph=True, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else (g if scale == 1.0 else g / scale)
+                 for g, p in zip(grads, layers.params)]
         out.append({layer: torch.cat([grads[i].reshape(-1) for i in idx]) for layer, idx in layers.index.items()})
     return out
 

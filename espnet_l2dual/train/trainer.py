@@ -11,9 +11,11 @@ checkpoint whose epoch snapshot was never written writes it from the checkpoint.
 
 The trainer also owns the method choice ``grad_surgery`` (``pcgrad``, ``cagrad``:
 ``grad_surgery_choices``, each class in ``methods/``) and ``grad_surgery_conf``;
-when one is chosen, ``run`` hands over to ``GradSurgeryTrainer``, whose training
-step wraps the model in ``GradSurgeryStep`` (validation and everything else stay
-stock ESPnet).
+when one is chosen, ``run`` hands over to ``GradSurgeryTrainer``, which wraps the
+model in ``GradSurgeryStep`` once, before ESPnet's DDP wrapper (so multi-process
+training averages the task gradients over the ranks before the surgery); validation
+and everything else stay stock ESPnet.  DataParallel (``--ngpu N`` in one process)
+is refused with surgery: it would split the step's autograd over replicas.
 """
 
 from __future__ import annotations
@@ -100,8 +102,9 @@ class L2DualTrainer(Trainer):
             plot_attention_iter_factory, trainer_options, distributed_option) -> None:
         surgery = getattr(trainer_options, "grad_surgery", None)
         if surgery is not None and not issubclass(cls, GradSurgeryTrainer):
-            if distributed_option.distributed or distributed_option.ngpu > 1:
-                raise RuntimeError("--grad_surgery supports single-process training only (ngpu <= 1)")
+            if distributed_option.ngpu > 1 and not distributed_option.distributed:
+                raise RuntimeError("--grad_surgery needs one process per GPU (DDP: --multiprocessing_distributed "
+                                   "true); DataParallel (ngpu > 1 in one process) is not supported")
             return GradSurgeryTrainer.run(
                 model, optimizers, schedulers, train_iter_factory, valid_iter_factory,
                 plot_attention_iter_factory, trainer_options, distributed_option,
@@ -146,11 +149,21 @@ class GradSurgeryTrainer(L2DualTrainer):
     """L2DualTrainer whose training step applies PCGrad/CAGrad to the shared parameters."""
 
     @classmethod
+    def run(cls, model, optimizers, schedulers, train_iter_factory, valid_iter_factory,
+            plot_attention_iter_factory, trainer_options, distributed_option) -> None:
+        step = GradSurgeryStep(model, build_surgery(trainer_options.grad_surgery, trainer_options.grad_surgery_conf))
+        super().run(step, optimizers, schedulers, train_iter_factory, valid_iter_factory,
+                    plot_attention_iter_factory, trainer_options, distributed_option)
+
+    @classmethod
     def train_one_epoch(cls, model, iterator, optimizers, schedulers, scaler, reporter,
                         summary_writer, options, distributed_option) -> bool:
-        step = GradSurgeryStep(model, build_surgery(options.grad_surgery, options.grad_surgery_conf))
+        step = model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
+        if not isinstance(step, GradSurgeryStep):  # called with the bare model (tests, other callers)
+            model = step = GradSurgeryStep(model, build_surgery(options.grad_surgery, options.grad_surgery_conf))
+        step.scaler = scaler
         return super().train_one_epoch(
-            model=step, iterator=iterator, optimizers=optimizers, schedulers=schedulers,
+            model=model, iterator=iterator, optimizers=optimizers, schedulers=schedulers,
             scaler=scaler, reporter=reporter, summary_writer=summary_writer,
             options=options, distributed_option=distributed_option,
         )
