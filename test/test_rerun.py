@@ -346,3 +346,42 @@ def test_run_all_grid_resumes_after_a_kill(tmp_path) -> None:
         values = [float(v) for v in read_any_table(d / "utt2divergence").values()]
         div[level] = sum(values) / len(values)
     assert div["es0_epconfig"] == 0.0 < div["es2_epconfig"]  # the knob reached the data
+
+
+def test_run_all_config_jobs_trains_models_side_by_side_and_names_a_failure(tmp_path) -> None:
+    """--config_jobs 2: the two models of a language train at the same time, each with its own log;
+    a model that fails is named, and the other one still finishes."""
+    root = Path(__file__).resolve().parents[1]
+    recipe = make_recipe(tmp_path, "l2en")
+    (tmp_path / "tools").symlink_to(root / "tools")
+    (tmp_path / "espnet_l2dual").symlink_to(root / "espnet_l2dual")
+    shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
+    (tmp_path / "setup.py").symlink_to(root / "setup.py")
+    base = tmp_path / "egs2/TEMPLATE/asr1/conf/tuning/train_mtl_tiny.yaml"  # the scratch copy both build on
+    small = write_tiny_config(recipe)  # the shrunk MTL config, written over the shared tiny base
+    base.write_text(small.read_text())
+    cmd = ["./run_all.sh", "--langs", "en", "--configs", "stl_surface mtl", "--stop_stage", "7", "--nj", "1",
+           "--parallel", "false", "--config_jobs", "2", "--local_data_opts", DATA_OPTS]
+    proc = run_recipe(cmd, cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = {}
+    for model in ("stl_surface_tiny", "mtl_tiny"):
+        assert (recipe / f"exp/run_all/{model}.7-9.log").is_file()
+        exp = recipe / "exp" / f"asr_{model}"
+        header = (exp / "logs" / "train.log").read_text().splitlines()
+        started = next(line for line in header if line.startswith("# Started at"))
+        runs[model] = (time.mktime(time.strptime(started[len("# Started at "):].strip(), "%a %b %d %H:%M:%S %Z %Y")),
+                       (exp / "1epoch.pth").stat().st_mtime)
+    (s1, e1), (s2, e2) = runs.values()
+    assert s1 < e2 and s2 < e1, runs  # the two trainings overlapped
+    # a broken config: named in the error; the other model is already done and stays so
+    bad = recipe / "conf/tuning/train_stl_surface_tiny.yaml"
+    bad.unlink()
+    bad.write_text("base: train_mtl_tiny.yaml\nmodel_conf:\n    tasks: [surface]\nno_such_option: 1\n")
+    proc = run_recipe(cmd, cwd=tmp_path, timeout=900)
+    assert proc.returncode != 0
+    assert "no_such_option" in proc.stderr  # the model's own error, from the tail of its log
+    assert "stages 7-9 failed for stl_surface_tiny" in proc.stderr, proc.stderr[-3000:]
+    # the markers are keyed by every config of the list, so MTL's is re-checked: stage 7 finds it up to date
+    assert "up to date (inputs unchanged), skipping" in (recipe / "exp/run_all/mtl_tiny.7-9.log").read_text()
+    assert (recipe / "exp/asr_mtl_tiny/1epoch.pth").stat().st_mtime == runs["mtl_tiny"][1]
