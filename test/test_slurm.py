@@ -9,6 +9,7 @@ reason quotes what they printed.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -19,10 +20,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Dict, Iterator, Sequence
 
 import pytest
-from recipe_helpers import make_recipe
+from recipe_helpers import make_recipe, write_tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -92,11 +93,11 @@ AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={d}/sock/munge.sock
 StateSaveLocation={d}/state
-SlurmdSpoolDir={d}/spool
+SlurmdSpoolDir={d}/spool/%n
 SlurmctldPidFile={d}/slurmctld.pid
-SlurmdPidFile={d}/slurmd.pid
+SlurmdPidFile={d}/slurmd.%n.pid
 SlurmctldLogFile={d}/slurmctld.log
-SlurmdLogFile={d}/slurmd.log
+SlurmdLogFile={d}/slurmd.%n.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -108,9 +109,10 @@ SwitchType=switch/none
 ReturnToService=2
 InactiveLimit=0
 MinJobAge=30
-NodeName=localhost CPUs={cpus} RealMemory={mem} State=UNKNOWN
-PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+{nodes}
+PartitionName=debug Nodes={node_names} Default=YES MaxTime=INFINITE State=UP
 """
+NODE_LINE = "NodeName={name} NodeHostname=localhost NodeAddr=127.0.0.1 Port={port} CPUs={cpus} RealMemory={mem} State=UNKNOWN"
 
 
 def _stop(pid_file: Path) -> None:
@@ -134,9 +136,14 @@ def _stop(pid_file: Path) -> None:
         pass
 
 
-@pytest.fixture(scope="module")
-def slurm_env() -> Iterator[Dict[str, str]]:
-    """Environment (SLURM_CONF set) for talking to a fresh one-node cluster."""
+@contextlib.contextmanager
+def _cluster(node_names: Sequence[str]) -> Iterator[Dict[str, str]]:
+    """A private munged, slurmctld and one slurmd per node name, all on this host; their env.
+
+    Several nodes share this machine's CPUs and memory (each gets its share), each slurmd on
+    its own port: Debian's slurm-wlm runs several slurmd on one host, so a multi-node job
+    (``--nodes 2``, one ``srun`` task per node) really runs here.
+    """
     _ensure_packages()
     if os.geteuid() != 0:
         pytest.skip("slurmd must run as root")
@@ -159,32 +166,43 @@ def slurm_env() -> Iterator[Dict[str, str]]:
         if r.returncode != 0:
             pytest.skip(f"munged cannot start here: {r.stderr.strip()} {_tail(d / 'munged.log', 3)}")
         conf = d / "slurm.conf"
-        ctld_port, d_port = _free_ports(2)
-        conf.write_text(SLURM_CONF.format(d=d, ctld_port=ctld_port, d_port=d_port,
-                                          cpus=os.cpu_count() or 1, mem=int(_mem_mb() * 0.9)))
+        ports = _free_ports(2 + len(node_names))
+        cpus = max(1, (os.cpu_count() or 1) // len(node_names))
+        mem = int(_mem_mb() * 0.9 / len(node_names))
+        nodes = "\n".join(NODE_LINE.format(name=n, port=p, cpus=cpus, mem=mem) for n, p in zip(node_names, ports[2:]))
+        conf.write_text(SLURM_CONF.format(d=d, ctld_port=ports[0], d_port=ports[1], nodes=nodes,
+                                          node_names=",".join(node_names)))
         env = dict(os.environ, SLURM_CONF=str(conf))
-        for name, args, pid in (("slurmctld", [], "slurmctld.pid"), ("slurmd", ["-N", "localhost"], "slurmd.pid")):
+        daemons = [("slurmctld", [], "slurmctld")] + [("slurmd", ["-N", n], f"slurmd.{n}") for n in node_names]
+        for name, args, stem in daemons:
             exe = shutil.which(name) or f"/usr/sbin/{name}"
             r = subprocess.run([exe, "-f", str(conf), *args], capture_output=True, text=True, env=env, timeout=60)
-            started.append(d / pid)
+            started.append(d / f"{stem}.pid")
             if r.returncode != 0:
-                pytest.skip(f"{name} cannot start here: {r.stderr.strip()} {_tail(d / f'{name}.log')}")
+                pytest.skip(f"{name} cannot start here: {r.stderr.strip()} {_tail(d / f'{stem}.log')}")
         state = ""
         for _ in range(60):
             r = subprocess.run(["sinfo", "-h", "-N", "-o", "%t"], capture_output=True, text=True, env=env)
             state = (r.stdout + r.stderr).strip()
-            if state == "idle":
+            if state.split() == ["idle"] * len(node_names):
                 break
             time.sleep(0.5)
         else:
-            pytest.skip(f"the Slurm node never became idle (sinfo: '{state}'): "
-                        f"slurmctld: {_tail(d / 'slurmctld.log')}; slurmd: {_tail(d / 'slurmd.log')}")
+            pytest.skip(f"the Slurm nodes never became idle (sinfo: '{state}'): "
+                        f"slurmctld: {_tail(d / 'slurmctld.log')}; slurmd: {_tail(d / f'slurmd.{node_names[0]}.log')}")
         env["RUN_SLURM_GRACE"] = "5"
         yield env
     finally:
         for pid_file in reversed(started):
             _stop(pid_file)
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def slurm_env() -> Iterator[Dict[str, str]]:
+    """Environment (SLURM_CONF set) for talking to a fresh one-node cluster."""
+    with _cluster(["localhost"]) as env:
+        yield env
 
 
 def _run(script: Path, *args: str, cwd: Path, env: Dict[str, str], timeout: int = 120):
@@ -364,3 +382,32 @@ def test_espnet_launch_single_node_through_slurm(slurm_env, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     log = (tmp_path / "exp/logs/train.log").read_text()
     assert "ARGS ['--ngpu', '0'" in log and "Slurm job" in log and "(code 0)" in log
+
+
+def test_two_node_ddp_training_through_espnet_launch_and_srun(tmp_path):
+    """Stage 7 with ``cmd_backend=slurm --num_nodes 2`` on a real two-node cluster (two slurmd here).
+
+    ESPnet's launcher writes one ``sbatch --nodes 2 --ntasks-per-node 1`` job whose ``srun`` starts
+    one training process per node (``--dist_launcher slurm``, gloo on CPU, ``file://`` init):
+    the model trains as rank 0 of 2 and the recipe finishes.
+    """
+    if importlib.util.find_spec("espnet2") is None:
+        pytest.skip("espnet2 is not installed in this python")
+    recipe = make_slurm_recipe(tmp_path, "l2en")
+    config = write_tiny_config(recipe)
+    with _cluster(["n1", "n2"]) as env:
+        common = ["--nj", "1", "--local_data_opts", MINI_OPTS, "--train_config", str(config)]
+        r = subprocess.run(["./run.sh", "--stage", "1", "--stop_stage", "6", *common], cwd=recipe,
+                           env=dict(env, cmd_backend="local"), capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        r = subprocess.run(["./run.sh", "--stage", "7", "--stop_stage", "7", "--num_nodes", "2", *common], cwd=recipe,
+                           env=dict(env, cmd_backend="slurm"), capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+    exp = recipe / "exp" / "asr_mtl_test"
+    assert "--nodes 2 --ntasks-per-node 1" in (exp / "logs" / "q" / "train.sh").read_text()
+    log = (exp / "logs" / "train.log").read_text()
+    command = log.splitlines()[0]  # the job's command line, as the task ran it
+    assert command.startswith("# srun --export=ALL ") and "--dist_launcher slurm" in command
+    assert "--dist_backend gloo" in command and "--dist_init_method file://" in command
+    assert ":0/2]" in log and "(code 0)" in log, log[-2000:]  # rank 0 of a world of 2
+    assert (exp / "1epoch.pth").is_file()
