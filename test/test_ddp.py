@@ -154,9 +154,12 @@ def test_two_processes_train_the_model_one_process_trains(prepared, config) -> N
     assert diff < 3e-4, f"{config}: updates differ by {diff:.2e} (relative)"
 
 
-@pytest.mark.parametrize("config", ("mtl", "pcgrad"))
+@pytest.mark.parametrize("config", ("pcgrad",))
 def test_a_two_process_run_resumes(prepared, config) -> None:
-    """Stopped after epoch 1 and started again for 2 epochs: the model of an uninterrupted 2-epoch run."""
+    """Stopped after epoch 1 and started again for 2 epochs: the model of an uninterrupted 2-epoch run.
+
+    PCGrad: its trainer wraps the model in the surgery step, whose checkpoint must still hold
+    the model's own keys for the resume to load them."""
     recipe = prepared["recipe"]
     conf = deterministic_config(recipe, config)
     out = f"exp/ddp_resume_{config}"
