@@ -20,7 +20,8 @@ def _model(exp: Path, tag: str, kind: str) -> None:
 
 @pytest.mark.parametrize("tag, size, seed", [
     ("asr_mtl_tiny", "tiny", None), ("asr_mtl_tiny_seed2", "tiny", 2), ("asr_mtl", "", None),
-    ("asr_mtl_seed10", "", 10), ("asr_stl_surface_small_seed1", "small", 1)])
+    ("asr_mtl_seed10", "", 10), ("asr_stl_surface_small_seed1", "small", 1),
+    ("asr_mtl_wavlm", "wavlm", None), ("asr_stl_meaning_wavlm_seed3", "wavlm", 3)])
 def test_tag_parts(tag: str, size: str, seed) -> None:
     assert size_of(tag) == size and seed_of(tag)[1] == seed
 

@@ -213,6 +213,37 @@ def test_report_compares_entanglement_across_languages(tmp_path: Path) -> None:
     assert "n/a" not in md
 
 
+def test_one_language_is_titled_by_itself_and_links_its_details_from_the_report_folder(tmp_path: Path) -> None:
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
+    _write_analysis(en, _analysis([0.9, 0.97], [0.9, 0.96], 0.6, None, 0.5))
+    out = tmp_path / "exp" / "report"
+    assert _run("--recipes", str(en), "--out_dir", str(out), analysis=True) == 0
+    md = (out / "REPORT.md").read_text()
+    assert "## English: entanglement (stage 10)" in md and "Korean" not in md
+    link = md.split("Per-recipe details and figures: `en`: [")[1].split("](")[1].split(")")[0]
+    assert not Path(link).is_absolute() and (out / link).resolve() == (en / "exp/analysis/REPORT.md").resolve()
+
+
+def test_a_method_absent_from_one_recipe_is_reported_where_it_exists_and_named(tmp_path: Path, capsys) -> None:
+    ko = _recipe(tmp_path, "ko", (1, 1), (2, 1))
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
+    _model(en, "asr_pcgrad_tiny", {"surface": 1, "meaning": 1})
+    _model(ko, "asr_dual_attention_tiny", {"surface": 1, "meaning": 1})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "pcgrad",
+                "dual_attention", "--out_dir", str(out)) == 3
+    err = capsys.readouterr().err
+    assert "ko: not in the report (no results.json): asr_pcgrad_tiny" in err
+    assert "en: not in the report (no results.json): asr_dual_attention_tiny" in err
+    data = json.loads((out / "report.json").read_text())
+    assert list(data["languages"]["en"]["methods"]) == ["pcgrad"]
+    assert list(data["languages"]["ko"]["methods"]) == ["dual_attention"]
+    assert data["absent_configs"] == {"ko": ["pcgrad"], "en": ["dual_attention"]}
+    md = (out / "REPORT.md").read_text()
+    assert "| en | pcgrad |" in md and "| ko | dual_attention |" in md and "| ko | pcgrad |" not in md
+    assert "ko: pcgrad; en: dual_attention" in md
+
+
 def test_method_rows_carry_the_task_cka_of_each_model(tmp_path: Path) -> None:
     en = _recipe(tmp_path, "en", (1, 1), (2, 1))
     _model(en, "asr_partial_tiny", {"surface": 1, "meaning": 1})

@@ -32,7 +32,7 @@ from espnet_l2dual.scoring.by_divergence import read_divergence  # noqa: E402
 
 log = logging.getLogger("espnet_l2dual.analysis")
 
-SIZE_WORDS = ("tiny", "mini", "small", "medium", "base", "large", "full", "xl")
+SIZE_WORDS = ("tiny", "mini", "small", "medium", "base", "large", "full", "xl", "wavlm")
 
 
 class MissingModels(ValueError):

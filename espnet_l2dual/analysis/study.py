@@ -128,8 +128,12 @@ def score_output(results: Doc, test_set: str, output: str) -> Scored:
 
 
 def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test_set: str,
-            with_analysis: bool = True) -> Dict[str, Any]:
-    """Everything the report shows, as plain data (report.json); MissingInputs lists what is missing."""
+            with_analysis: bool = True, allow_absent: bool = False) -> Dict[str, Any]:
+    """Everything the report shows, as plain data (report.json); MissingInputs lists what is missing.
+
+    ``allow_absent``: a method config (not STL/MTL) with no ``results.json`` in a recipe (never
+    trained there) is left out of that language and named in ``absent_configs`` instead of
+    being a problem; anything else missing still is."""
     missing = [c for c in BASE_CONFIGS if c not in configs]
     if missing:
         raise ValueError(f"--configs must include {', '.join(BASE_CONFIGS)} (the report compares against "
@@ -139,9 +143,15 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
         raise ValueError(f"two recipes of one language: {', '.join(str(r.path) for r in recipes)}")
     problems: List[str] = []
     out: Dict[str, Any] = {"test_set": test_set, "suffix": suffix, "with_analysis": with_analysis,
-                           "configs": list(configs), "languages": {}}
+                           "configs": list(configs), "languages": {}, "absent_configs": {}}
     for r in recipes:
-        lang = _language(r, configs, suffix, test_set, with_analysis, problems)
+        present = list(configs)
+        if allow_absent:
+            absent = [c for c in configs if c not in BASE_CONFIGS and not r.results_path(c, suffix).is_file()]
+            present = [c for c in configs if c not in absent]
+            if absent:
+                out["absent_configs"][r.lang] = absent
+        lang = _language(r, present, suffix, test_set, with_analysis, problems)
         if lang is not None:
             out["languages"][r.lang] = lang
     if problems:

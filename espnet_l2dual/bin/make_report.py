@@ -4,8 +4,17 @@ Needs, per recipe: ``exp/asr_<config><suffix>/results.json`` of every --configs 
 (stage 9, with the sclite files it points at) and ``exp/analysis/analysis.json``
 (stage 10; leave it out with --without_analysis). With --seeds N ...: the tags
 ``asr_<config><suffix>_seed<N>`` and stage-10 groups ``<size>_seed<N>`` of every seed, and the
-report over seeds (:mod:`espnet_l2dual.analysis.seed_study`). Anything missing stops it with
-exit status 1 and one line per missing thing; no partial report is written.
+report over seeds (:mod:`espnet_l2dual.analysis.seed_study`).
+
+A method config (anything but stl_surface, stl_meaning, mtl) that was never scored in a recipe
+(no results.json) is left out of that language's rows and named on stderr and in REPORT.md; with
+--seeds, or for STL/MTL, or for anything else missing, no report is written.
+
+exit status:
+  0  report written, every config of --configs found in every recipe
+  1  inputs missing or unusable (one line each on stderr); no report written
+  2  bad options or inconsistent inputs (e.g. two recipes of one language); no report written
+  3  report written, but some method configs are absent from some recipes (named on stderr)
 """
 
 from __future__ import annotations
@@ -46,7 +55,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             data = collect_over_seeds(recipes, args.configs, args.suffix, args.test_set, args.seeds,
                                       with_analysis=not args.without_analysis)
         else:
-            data = collect(recipes, args.configs, args.suffix, args.test_set, with_analysis=not args.without_analysis)
+            data = collect(recipes, args.configs, args.suffix, args.test_set,
+                           with_analysis=not args.without_analysis, allow_absent=True)
     except MissingInputs as e:
         print(f"make_report: error: {len(e.problems)} input(s) missing or unusable; no report written:",
               file=sys.stderr)
@@ -56,14 +66,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as e:
         print(f"make_report: error: {e}", file=sys.stderr)
         return 2
-    text = render_over_seeds(data) if args.seeds else render(data)
+    text = render_over_seeds(data) if args.seeds else render(data, out_dir=args.out_dir)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(args.out_dir / "report.json") as f:
         json.dump(data, f, indent=2, ensure_ascii=False)
     with atomic_write(args.out_dir / "REPORT.md") as f:
         f.write(text)
     print(f"make_report: wrote {args.out_dir}/REPORT.md and report.json", file=sys.stderr)
-    return 0
+    absent = data.get("absent_configs") or {}
+    for lang, configs in absent.items():
+        print(f"make_report: note: {lang}: not in the report (no results.json): "
+              + ", ".join(f"asr_{c}{args.suffix}" for c in configs), file=sys.stderr)
+    return 3 if absent else 0
 
 
 if __name__ == "__main__":

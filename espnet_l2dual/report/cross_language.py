@@ -9,8 +9,10 @@ by its headline metric (PER for phones, CER for characters).
 from __future__ import annotations
 
 import datetime
+import os
 import platform
-from typing import Any, Dict, List, Mapping, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from espnet_l2dual.analysis.study import OUTPUTS
 from espnet_l2dual.report.verdict import Verdict, format_ci, verdict
@@ -53,7 +55,30 @@ def _rel(v: Optional[float]) -> str:
     return "— (STL is 0)" if v is None else f"{v:+.1f}%"
 
 
-def render(data: Dict[str, Any]) -> str:
+LANGUAGE_NAMES = {"ko": "Korean", "en": "English"}
+
+
+def language_title(langs: Sequence[str]) -> str:
+    """``Korean vs English`` when both ran; the one language's name when only one did."""
+    return " vs ".join(LANGUAGE_NAMES.get(lang, lang) for lang in langs)
+
+
+def details_link(recipe: str, out_dir: Optional[Path]) -> str:
+    """A Markdown link to a recipe's stage-10 REPORT.md, relative to the report's own folder."""
+    target = Path(recipe) / "exp" / "analysis" / "REPORT.md"
+    href = os.path.relpath(target, out_dir) if out_dir is not None else str(target)
+    return f"[{Path(href).as_posix()}]({Path(href).as_posix()})"
+
+
+def absent_lines(data: Dict[str, Any]) -> List[str]:
+    absent = data.get("absent_configs") or {}
+    if not absent:
+        return []
+    return ["", "Not in this report (never scored in that recipe: no results.json): "
+            + "; ".join(f"{lang}: {', '.join(cs)}" for lang, cs in absent.items()) + "."]
+
+
+def render(data: Dict[str, Any], out_dir: Optional[Path] = None) -> str:
     """REPORT.md: the headline table, method rows, verdicts, entanglement, MDD, provenance."""
     now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     lines = [
@@ -76,13 +101,15 @@ def render(data: Dict[str, Any]) -> str:
                 lines.append(f"| {lang} | {o} | {r['metric']} | {_num(r['stl'])} | {_num(r['mtl'])} | "
                              f"{_num(dd['abs'], signed=True)} | {interval(dd)} | {_rel(dd['rel'])} |")
     lines += method_lines(data)
+    lines += absent_lines(data)
     lines += ["", "## Reading the table", ""]
     for lang, d in data["languages"].items():
         parts = [mtl_sentence(o, d["outputs"][o]["rows"][0]) for o in OUTPUTS]
         lines.append(f"- **{lang}**: " + "; ".join(parts) + ".")
     if data["with_analysis"]:
-        lines += ["", "## Korean vs English: entanglement (stage 10)", ""]
-        lines += comparison_lines({lang: d["entanglement"] for lang, d in data["languages"].items()})
+        lines += ["", f"## {language_title(list(data['languages']))}: entanglement (stage 10)", ""]
+        lines += comparison_lines({lang: d["entanglement"] for lang, d in data["languages"].items()},
+                                  {lang: details_link(d["recipe"], out_dir) for lang, d in data["languages"].items()})
     else:
         lines += ["", "Stage 10 (entanglement) is not in this report: made with --without_analysis."]
     lines += mdd_lines(data)
@@ -231,8 +258,8 @@ def provenance_lines(data: Dict[str, Any]) -> List[str]:
     return lines
 
 
-def comparison_lines(summaries: Dict[str, Dict[str, Any]]) -> List[str]:
-    """Korean vs English side by side: the entanglement scalars of each recipe."""
+def comparison_lines(summaries: Dict[str, Dict[str, Any]], links: Optional[Mapping[str, str]] = None) -> List[str]:
+    """The languages side by side: the entanglement scalars of each recipe."""
     keys: List[str] = []
     for summ in summaries.values():
         keys += [k for k in summ if k not in keys]
@@ -243,5 +270,6 @@ def comparison_lines(summaries: Dict[str, Dict[str, Any]]) -> List[str]:
     out += ["", "CKA near 1 = the two representations are the same up to rotation and scale (entangled); "
             "negative gradient cosines = the tasks pull the shared encoder in conflicting directions. "
             "These are single estimates without intervals.",
-            "Per-recipe details and figures: " + ", ".join(f"`{lang}`: exp/analysis/REPORT.md" for lang in langs)]
+            "Per-recipe details and figures: " + ", ".join(
+                f"`{lang}`: {(links or {}).get(lang, 'exp/analysis/REPORT.md')}" for lang in langs)]
     return out

@@ -37,8 +37,8 @@ class Section:
             "title": self.title, "rows": self.rows, "header": self.header, "note": self.note,
             "bins": [b for b in self.bins if any(r.get("bin") == b for r in self.rows)],
             "speakers": sorted({r["spk"] for r in self.rows if r.get("spk")}),
-            "can_compare": any("mtl" in c["models"] and STL_CONFIG[c["output"]] in c["models"]
-                               for c in self.header),
+            "compared": [c["output"] for c in self.header
+                         if "mtl" in c["models"] and STL_CONFIG[c["output"]] in c["models"]],
             "has_audio": any(r.get("audio") for r in self.rows),
             "has_reference": any(c.get("reference") is not None for r in self.rows for c in r["outputs"]),
             "has_mdd": any(r.get("mdd") for r in self.rows),
