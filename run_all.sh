@@ -5,7 +5,7 @@
 # Re-running skips finished work: markers under exp/run_all/ of each recipe are keyed by the
 # corpus, its options, the run/train options and the configs' resolved content (an edited
 # TEMPLATE base counts), and every stage
-# of l2dual.sh checks its own inputs (README "Re-running").
+# of l2dual.sh checks its own inputs (docs/rerunning-and-errors.md).
 set -euo pipefail
 
 log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (run_all.sh) $*" >&2; }
@@ -35,7 +35,7 @@ help_message="Usage: ./run_all.sh [options]
   --seeds \"\"                     training seeds, e.g. \"1 2 3\" (default: the configs' own seed, one model each);
                                   the report then gives mean and sd over seeds and intervals over seeds and utterances
   --size ${size}                    tiny | small (real recordings on CPU; en only) | full | wavlm (full with a
-                                  pretrained SSL front end, train_<config>_wavlm.yaml; README: GPU and clusters)
+                                  pretrained SSL front end, train_<config>_wavlm.yaml; docs/clusters-gpu-ssl-ddp.md)
   --ngpu ${ngpu}  --nj ${nj}  --stage ${stage}  --stop_stage ${stop_stage}
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call

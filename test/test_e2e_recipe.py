@@ -358,9 +358,9 @@ def test_html_report_of_the_tiny_run_in_a_browser(recipes, lang, tmp_path) -> No
     rows = dom.find_all("tr", "utt")
     assert len(rows) == NUM_TEST and all(len(r.find_all("audio")) == 1 for r in rows)
     assert dom.find_all("span", "edit")  # tiny models make errors; each is highlighted
-    worse = [r for r in rows if r.attrs.get("data-worse") == "1"]
-    assert len(worse) == sum("MTL worse" in r.all_text() for r in rows)  # the filter selects what rows say
-    assert dom.find_all("input", "f-worse")
+    for o in ("surface", "meaning"):  # the signed MTL − STL of every row, as the filter and the order read it
+        assert all(f"MTL − STL {o}: {int(r.attrs[f'data-delta-{o}']):+d} edits" in r.all_text() for r in rows)
+    assert dom.find_all("select", "f-delta") and dom.find_all("select", "f-sort")
     screenshot(page, tmp_path / "report.png")
 
 

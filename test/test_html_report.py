@@ -10,6 +10,7 @@ Chromium and its DOM checked (rows, audio elements, highlighted edits, an escape
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Dict
 
@@ -69,7 +70,8 @@ def recipe(tmp_path_factory) -> Path:
 
 
 def _page(recipe: Path, out: Path, *extra: str) -> Path:
-    (recipe / "REPORT.md").write_text("# Summary\n\n|a|b|\n|---|---|\n|1|2|\n\nraw <b>html</b> stays text\n")
+    (recipe / "REPORT.md").write_text("# Summary\n\n|a|b|\n|---|---|\n|1|2|\n\nraw <b>html</b> stays text\n\n"
+                                      "details: [mtl](exp/asr_mtl_tiny/RESULTS.md)\n")
     assert html_report.main(["--recipes", str(recipe), "--configs", "stl_surface", "stl_meaning", "mtl",
                              "--summary_md", str(recipe / "REPORT.md"), "--out", str(out), *extra]) == 0
     return out
@@ -113,8 +115,11 @@ def test_rows_flag_mtl_worse_and_mispronunciations(recipe, tmp_path) -> None:
     html = page.read_text(encoding="utf-8")
     assert SCRIPT not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # user data is escaped
     assert html.count('<tr class="utt"') == 3
-    # MTL's surface has more edits than STL-surface on u1 and u2, not on u3
-    assert html.count('data-worse="1"') == 2
+    # MTL surface: 1 and 4 (characters) edits more than STL-surface on u1, u2, as many on u3; meaning fewer on u3
+    assert re.findall(r'data-delta-surface="(-?[0-9]+)"', html) == ["1", "4", "0"]
+    meaning = [int(d) for d in re.findall(r'data-delta-meaning="(-?[0-9]+)"', html)]
+    assert meaning[:2] == [0, 0] and meaning[2] < 0
+    assert "MTL − STL surface: +1 edits" in html and f"MTL − STL meaning: {meaning[2]:+d} edits" in html
     assert "RUN &rarr; RAN" in html  # annotated: canonical RUN, said RAN
     assert (tmp_path / "report.html").read_text(encoding="utf-8").count("<audio ") == 3
 
@@ -128,6 +133,10 @@ def test_a_missing_model_is_one_error_line(recipe, tmp_path, capsys) -> None:
 
 
 def test_page_in_headless_chromium(recipe, tmp_path) -> None:
+    figures = recipe / "exp" / "analysis" / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    import matplotlib.pyplot as plt
+    plt.imsave(figures / "cka.png", np.zeros((4, 4)))
     page = _page(recipe, tmp_path / "page" / "report.html")
     dom = parse(dump_dom(page))
     rows = dom.find_all("tr", "utt")
@@ -141,5 +150,12 @@ def test_page_in_headless_chromium(recipe, tmp_path) -> None:
     shown = dom.find_all("span", "shown")
     assert shown and shown[0].all_text() == "3 of 3 utterances shown"  # the filter script ran
     assert dom.find_all("table")[0].find_all("td")  # the Markdown summary table
+    links = [a.attrs["href"] for a in dom.find_all("a")]
+    assert links and all((page.parent / h).resolve().is_file() for h in links), links  # from the page's folder
+    for img in dom.find_all("img"):
+        assert (page.parent / img.attrs["src"]).resolve().is_file()
+    html = page.read_text(encoding="utf-8")
+    assert html.index('<table class="utts">') < html.index('<section class="figures">')  # the table first
+    assert dom.find_all("select", "f-sort") and dom.find_all("select", "f-delta")
     shot = screenshot(page, tmp_path / "report.png")
     assert shot.stat().st_size > 10_000

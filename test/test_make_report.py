@@ -5,6 +5,7 @@ The results.json files and sclite trn files are written by stage 9's own code
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -210,7 +211,7 @@ def test_report_compares_entanglement_across_languages(tmp_path: Path) -> None:
     assert "## Korean vs English: entanglement (stage 10)" in md
     assert "| encoder CKA, STL-surface vs STL-meaning (last layer) | 0.300 | 0.970 |" in md
     assert "| gradient cosine surface vs meaning, whole encoder | -0.050 | skipped (--grad_batches 0) |" in md
-    assert "n/a" not in md
+    assert not re.search(r"\bn/a\b", md)  # (the links hold "l2en/asr1")
 
 
 def test_one_language_is_titled_by_itself_and_links_its_details_from_the_report_folder(tmp_path: Path) -> None:
@@ -219,7 +220,7 @@ def test_one_language_is_titled_by_itself_and_links_its_details_from_the_report_
     out = tmp_path / "exp" / "report"
     assert _run("--recipes", str(en), "--out_dir", str(out), analysis=True) == 0
     md = (out / "REPORT.md").read_text()
-    assert "## English: entanglement (stage 10)" in md and "Korean" not in md
+    assert "## English: entanglement (stage 10)" in md and "Korean vs" not in md
     link = md.split("Per-recipe details and figures: `en`: [")[1].split("](")[1].split(")")[0]
     assert not Path(link).is_absolute() and (out / link).resolve() == (en / "exp/analysis/REPORT.md").resolve()
 

@@ -571,7 +571,7 @@ def test_tiny_method_configs_build(tmp_path):
 
 
 def test_readme_method_example(tmp_path, monkeypatch):
-    """The 'Adding a method' example of README.md: its module, registration and config work."""
+    """The 'Adding a method' example of docs/configs-and-methods.md: its module, registration and config work."""
     import re
     import types
 
@@ -579,12 +579,12 @@ def test_readme_method_example(tmp_path, monkeypatch):
 
     from espnet_l2dual.tasks import l2dual
 
-    readme = (RECIPES.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Adding a method"):]
+    readme = (RECIPES.parent / "docs" / "configs-and-methods.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Adding a method"):]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     conf = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
     module = types.ModuleType("gated_projection")
-    exec(compile(code, "README.md", "exec"), module.__dict__)
+    exec(compile(code, "configs-and-methods.md", "exec"), module.__dict__)
     monkeypatch.setitem(l2dual.task_projection_choices.classes, "gated", module.GatedProjection)
     conf.pop("base")
     model = build(tmp_path, **conf)

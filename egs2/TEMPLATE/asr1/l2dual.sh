@@ -94,7 +94,7 @@ print_help() (
     fi
     cat <<EOF
 
-Stages (README.md: "One recipe, stage by stage"; what a re-run redoes: "Re-running: what is recomputed when"):
+Stages (docs/recipes-and-stages.md; what a re-run redoes: docs/rerunning-and-errors.md):
    1 data preparation (local/data.sh)       7 train one config (MTL or STL)
    2 speed perturbation (optional)          8 decode both outputs
    3 format audio into dump/raw             9 score: CER/WER per output, by divergence
