@@ -47,6 +47,22 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+def made_on() -> dict:
+    """When, where and with which stack the report was made (RESULTS.md prints it)."""
+    import datetime
+    import importlib.metadata as md
+    import platform
+
+    def version(name: str) -> str:
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return "not installed"
+    stack = ", ".join(f"{n} {version(n)}" for n in ("torch", "espnet"))
+    return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": platform.machine(),
+            "environment": f"Python {platform.python_version()}, {stack}"}
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     try:
@@ -66,6 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as e:
         print(f"make_report: error: {e}", file=sys.stderr)
         return 2
+    data["made"] = made_on()
     text = render_over_seeds(data) if args.seeds else render(data, out_dir=args.out_dir)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(args.out_dir / "report.json") as f:
