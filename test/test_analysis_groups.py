@@ -42,6 +42,18 @@ def test_groups_per_size_and_seed(tmp_path: Path) -> None:
     assert group_label("", 4) == "full_seed4"
 
 
+def test_ssl_models_are_a_group_of_their_own_as_make_report_reads_it(tmp_path: Path) -> None:
+    """``run_all.sh --size wavlm``: the _wavlm models beside the full-size ones form group "wavlm"."""
+    exp = tmp_path / "exp"
+    for kind in TASKS:
+        _model(exp, f"asr_{kind}_wavlm", kind)
+        _model(exp, f"asr_{kind}", kind)
+    groups = make_groups(discover(exp), exp)
+    assert sorted(groups) == ["full", "wavlm"]  # make_report --suffix _wavlm reads groups.wavlm
+    assert [m.tag for m in groups["wavlm"]["mtl"]] == ["asr_mtl_wavlm"]
+    assert [m.tag for m in groups["full"]["mtl"]] == ["asr_mtl"]
+
+
 def test_a_lone_seed_is_not_a_group(tmp_path: Path) -> None:
     exp = tmp_path / "exp"
     _model(exp, "asr_mtl_tiny_seed1", "mtl")
