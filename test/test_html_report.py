@@ -159,3 +159,29 @@ def test_page_in_headless_chromium(recipe, tmp_path) -> None:
     assert dom.find_all("select", "f-sort") and dom.find_all("select", "f-delta")
     shot = screenshot(page, tmp_path / "report.png")
     assert shot.stat().st_size > 10_000
+
+
+def test_transcribe_page_keeps_the_mispronunciation_column_inside_1200px(tmp_path) -> None:
+    """A long recording path and many mispronounced words: the table wraps instead of running off the page."""
+    from browser import _run
+
+    from espnet_l2dual.bin.transcribe import html_row
+    from espnet_l2dual.report.html_page import Section, render
+
+    wav = tmp_path / ("a_long_folder_name_of_recordings_" * 4) / "learner_0001_session_reading_passage.wav"
+    wav.parent.mkdir(parents=True)
+    soundfile.write(wav, np.zeros(1600), 16000)
+    words = " ".join(f"WORD{i}" for i in range(40))
+    errors = [{"expected": f"EXPECTED{i}", "said": f"SAID{i}"} for i in range(30)]
+    row = html_row(str(wav), {"meaning": words, "surface": words.replace("WORD", "WURD")}, errors, "prompted",
+                   True, tmp_path, "packed.zip")
+    header = [{"output": o, "metric": "", "models": ["packed.zip"]} for o in ("surface", "meaning")]
+    page = tmp_path / "page.html"
+    render(page, "transcriptions", [Section("recordings", [row], header)])
+    probe = ("<script>window.addEventListener('load', function () { var c = document.querySelector('td.mdd');"
+             " document.body.setAttribute('data-right', Math.round(c.getBoundingClientRect().right));"
+             " document.body.setAttribute('data-width', document.documentElement.clientWidth); });</script></body>")
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
+    dom = _run(["--window-size=1200,800", "--dump-dom", page.resolve().as_uri()]).stdout
+    right, width = (int(re.search(rf'data-{k}="([0-9]+)"', dom).group(1)) for k in ("right", "width"))
+    assert right <= width <= 1200, (right, width)
