@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -198,11 +199,11 @@ def test_cross_language_report_from_a_real_analysis_json(analysed):
     ent = data["languages"]["en"]["entanglement"]
     assert all(isinstance(v, float) for v in ent.values()), ent
     md = cross_language.render(data)
-    table = md.split("## Korean vs English: entanglement (stage 10)")[1].split("\n\n")[1].splitlines()[2:]
+    table = md.split("## English: entanglement (stage 10)")[1].split("\n\n")[1].splitlines()[2:]  # one language ran
     assert len(table) == len(ent)
     for row in table:
         float(row.strip("|").split("|")[-1])  # a number in every row
-    assert "n/a" not in md
+    assert not re.search(r"\bn/a\b", md)  # (the recipe's path holds "l2en/asr1")
     assert "| en | surface | CER |" in md
 
 
