@@ -110,7 +110,7 @@ def test_markdown_summary_escapes_raw_html() -> None:
     assert "<table>" in html and "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_rows_flag_mtl_worse_and_mispronunciations(recipe, tmp_path) -> None:
+def test_rows_show_mtl_minus_stl_and_mispronunciations(recipe, tmp_path) -> None:
     page = _page(recipe, tmp_path / "report.html")
     html = page.read_text(encoding="utf-8")
     assert SCRIPT not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # user data is escaped
