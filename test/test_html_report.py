@@ -185,3 +185,26 @@ def test_transcribe_page_keeps_the_mispronunciation_column_inside_1200px(tmp_pat
     dom = _run(["--window-size=1200,800", "--dump-dom", page.resolve().as_uri()]).stdout
     right, width = (int(re.search(rf'data-{k}="([0-9]+)"', dom).group(1)) for k in ("right", "width"))
     assert right <= width <= 1200, (right, width)
+
+
+def test_rows_sort_and_filter_by_mtl_minus_stl_in_a_browser(recipe, tmp_path) -> None:
+    """Ordering by MTL − STL surface (largest first) and keeping only rows where MTL made more edits."""
+    from browser import _run
+
+    page = _page(recipe, tmp_path / "report.html")
+    probe = ("<script>window.addEventListener('load', function () {"
+             " var box = document.querySelector('.filters');"
+             " var sort = box.querySelector('.f-sort'); sort.value = 'surface:desc';"
+             " sort.dispatchEvent(new Event('change'));"
+             " var order = Array.prototype.map.call(document.querySelectorAll('tr.utt'), function (r) {"
+             "   return r.cells[0].firstChild.textContent.trim(); }).join(',');"
+             " var f = box.querySelector('.f-delta[data-output=meaning]'); f.value = 'neg';"
+             " f.dispatchEvent(new Event('change'));"
+             " var shown = Array.prototype.filter.call(document.querySelectorAll('tr.utt'), function (r) {"
+             "   return r.style.display !== 'none'; }).length;"
+             " document.body.setAttribute('data-order', order); document.body.setAttribute('data-shown', shown);"
+             " });</script></body>")
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
+    dom = _run(["--dump-dom", page.resolve().as_uri()]).stdout
+    assert 'data-order="u2,u1,u3"' in dom  # surface deltas 4, 1, 0
+    assert 'data-shown="1"' in dom  # only u3: MTL's meaning has fewer edits
