@@ -250,7 +250,8 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, wit
                 "vs_mtl": compare(m.values[k], base["mtl"].values[k], m.errors[k], base["mtl"].errors[k], unit),
             }
     lang["provenance"] = provenance
-    spk = speakers_of(scored[("mtl", "surface")].errors)
+    mtl_surface = scored[("mtl", "surface")]
+    spk = speakers_of(mtl_surface.errors[mtl_surface.metric.kind])
     lang["mdd"] = _attempt(problems, f"{r.lang} MDD", lambda: mdd_rows(docs, configs, test_set, spk, unit))
     lang["families"] = adjust_language(r.lang, lang)
     if analysis is not None:

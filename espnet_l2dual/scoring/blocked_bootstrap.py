@@ -83,18 +83,20 @@ def _blocks(speakers: Sequence[str], unit: str) -> List[np.ndarray]:
 def block_weights(blocks: Sequence[np.ndarray], n_utt: int, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n x n_utt`` counts: blocks drawn with replacement, then utterances within each drawn block.
 
-    A block drawn ``c`` times contributes ``c`` independent within-block resamples, whose sum
-    is one multinomial of ``c * size`` draws over the block's utterances.
+    Each of a replicate's ``len(blocks)`` slots picks a block, then as many utterances of it,
+    with replacement, as the block holds; the counts say how often each utterance was drawn.
     """
-    k = len(blocks)
-    times = rng.multinomial(k, np.full(k, 1.0 / k), size=n)  # n x blocks
-    w = np.zeros((n, n_utt), dtype=np.int64)
-    for j, idx in enumerate(blocks):
-        if len(idx) == 1:
-            w[:, idx[0]] = times[:, j]
-        else:
-            w[:, idx] = rng.multinomial(times[:, j] * len(idx), np.full(len(idx), 1.0 / len(idx)))
-    return w
+    sizes = np.array([len(b) for b in blocks])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    order = np.concatenate(blocks)
+    k, longest = len(blocks), int(sizes.max())
+    picked = rng.integers(0, k, size=(n, k))                                  # n x slots
+    within = np.floor(rng.random((n, k, longest)) * sizes[picked][..., None]).astype(np.int64)
+    used = np.arange(longest) < sizes[picked][..., None]                      # slots of shorter blocks
+    utt = order[np.minimum(starts[picked][..., None] + within, len(order) - 1)]
+    rows = np.broadcast_to(np.arange(n)[:, None, None], utt.shape)
+    flat = (rows * n_utt + utt)[used]
+    return np.bincount(flat, minlength=n * n_utt).reshape(n, n_utt)
 
 
 def resample(cols: np.ndarray, speakers: Sequence[str], statistic: Callable[..., np.ndarray],

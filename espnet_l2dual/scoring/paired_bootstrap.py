@@ -18,34 +18,7 @@ import numpy as np
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.blocked_bootstrap import (DEFAULT_RESAMPLES, METHOD, SPEAKERS, Resampled, resample,
                                                      speaker_of, unit_label)
-from espnet_l2dual.scoring.by_divergence import edit_distance
 from espnet_l2dual.utils.fileio import PathLike, iter_utf8_lines
-
-
-def read_trn(path: PathLike) -> Dict[str, List[str]]:
-    """``u1 u2 ... (id)`` lines -> {id: units}; the units are what sclite scored."""
-    out: Dict[str, List[str]] = {}
-    for no, line in iter_utf8_lines(path):
-        line = line.strip()
-        if not line:
-            continue
-        start = line.rfind("(")
-        if start < 0 or not line.endswith(")"):
-            raise DataError(path, no, "a trn line must end with '(id)'")
-        utt = line[start + 1:-1]
-        if utt in out:
-            raise DataError(path, no, f"duplicate id '{utt}'")
-        out[utt] = line[:start].split()
-    return out
-
-
-def utterance_errors(ref_trn: PathLike, hyp_trn: PathLike) -> Dict[str, Tuple[int, int]]:
-    """{utt: (edits, reference length)}; a hypothesis id not in the reference is an error."""
-    ref, hyp = read_trn(ref_trn), read_trn(hyp_trn)
-    extra = [u for u in hyp if u not in ref]
-    if extra:
-        raise DataError(hyp_trn, None, f"{len(extra)} ids not in the reference {ref_trn}, e.g. '{extra[0]}'")
-    return {u: (edit_distance(r, hyp.get(u, [])), len(r)) for u, r in ref.items()}
 
 
 def sclite_utterance_errors(score_dir: PathLike) -> Dict[str, Tuple[int, int]]:
