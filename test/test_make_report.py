@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
 import pytest
 
 from espnet_l2dual.bin import score as score_cli
@@ -443,3 +444,42 @@ def test_grid_report_per_level_divergence_intervals_and_figure(tmp_path: Path, c
     assert (out / "grid.png").stat().st_size > 10000
     assert grid_report.main(["--recipes", str(tmp_path / "nothing"), "--out_dir", str(tmp_path / "g2")]) == 1
     assert "no grid levels" in capsys.readouterr().err
+
+
+def _walk(x, path=""):
+    """Every comparison record of report.json: a dict with an interval and its printed difference."""
+    if isinstance(x, dict):
+        if x.get("ci95") and ("abs" in x or "diff" in x):
+            yield path, x
+        for k, v in x.items():
+            yield from _walk(v, f"{path}.{k}")
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _walk(v, f"{path}[{i}]")
+
+
+def test_every_printed_difference_lies_inside_its_interval(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    _data(r)
+    d = r / "dump" / "raw" / "test"
+    (d / "utt2spk").write_text("".join(f"{u} spk{i // 5}\n" for i, u in enumerate(_ids())))
+    (d / "spk2utt").write_text("".join(f"spk{s} " + " ".join(_ids()[5 * s:5 * s + 5]) + "\n" for s in range(N // 5)))
+    errs = lambda hi: [int(x) for x in rng.integers(0, hi, N)]
+    _model(r, "asr_stl_surface_tiny", {"surface": errs(4)})
+    _model(r, "asr_stl_meaning_tiny", {"meaning": errs(4)})
+    _model(r, "asr_mtl_tiny", {"surface": errs(6), "meaning": errs(3)})
+    _model(r, "asr_partial_tiny", {"surface": errs(5), "meaning": errs(4)})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(r), "--configs", "stl_surface", "stl_meaning", "mtl", "partial",
+                "--out_dir", str(out)) == 0
+    data = json.loads((out / "report.json").read_text())
+    found = list(_walk(data["languages"]))
+    assert len(found) == 8                       # 4 MTL−STL rows (CER, WER per output), 4 method rows
+    for where, x in found:
+        v = x.get("abs", x.get("diff"))
+        assert x["ci95"][0] <= v <= x["ci95"][1], where
+        assert x["ci_adj"][0] <= v <= x["ci_adj"][1], where
+        assert x["n_spk"] == N // 5 and x["unit"] == "speakers x utterances", where
+    head = data["languages"]["en"]["outputs"]["surface"]["rows"][0]
+    assert head["mtl_minus_stl"]["abs"] == pytest.approx(head["mtl"] - head["stl"], abs=0.011)  # sclite's rates
