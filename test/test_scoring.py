@@ -342,5 +342,31 @@ def test_divergence_analysis_uses_the_headline_metric(tmp_path):
     d = div["mtl_minus_stl"]["mtl"]["surface"]
     assert d["overall"]["ter"] == pytest.approx(100 / 3)          # 1 of 3 phones
     assert d["overall"]["cer"] == pytest.approx(100 / 7)          # 1 of 7 characters (with spaces): not PER
-    assert d["interval"] == {"kind": "ter", "diff": pytest.approx(33.33, abs=0.01), "ci95": [33.33, 33.33],
-                             "n_utt": 6}
+    assert {k: d["interval"][k] for k in ("kind", "diff", "ci95", "n_utt", "unit")} == {
+        "kind": "ter", "diff": pytest.approx(33.33, abs=0.01), "ci95": [33.33, 33.33], "n_utt": 6, "unit": "utterances"}
+
+
+def test_divergence_bins_count_speakers_and_the_trend_is_read_within_speakers(tmp_path):
+    from espnet_l2dual.analysis import divergence_analysis
+
+    # speaker A: no divergence, MTL much worse on its voice; speaker B: diverges, MTL = STL.
+    # Pooled, the difference falls with divergence; inside each speaker nothing varies with it.
+    ids = [f"A{i}" for i in range(6)] + [f"B{i}" for i in range(6)]
+    ref = _write(tmp_path / "text_surface", [f"{u} abcdefghij" for u in ids])
+    stl = _write(tmp_path / "stl", [f"{u} abcdefghij" for u in ids])
+    mtl = _write(tmp_path / "mtl", [f"{u} {'xxx' if u[0] == 'A' and int(u[1]) % 2 else 'xx'}defghij"
+                                    if u[0] == "A" else f"{u} {'x' if int(u[1]) % 2 else 'a'}bcdefghij" for u in ids])
+    utt2div = {u: (0.0 if u[0] == "A" else 0.1 + 0.02 * int(u[1])) for u in ids}
+    div = divergence_analysis.analyse({"stl": {"surface": stl}, "mtl": {"surface": mtl}}, {"surface": ref},
+                                      utt2div, {"surface": "stl"}, ["mtl"], "en", "0,0.1,0.2,1",
+                                      utt2spk={u: u[0] for u in ids})
+    d = div["mtl_minus_stl"]["mtl"]["surface"]
+    assert [(b["bin"], b["n_utt"], b["n_spk"]) for b in d["bins"]] == [("0", 6, 1), ("(0,0.1]", 1, 1),
+                                                                        ("(0.1,0.2]", 5, 1), ("(0.2,1]", 0, 0)]
+    assert [b["n_spk"] for b in div["error"]["mtl"]["surface"]["bins"]] == [1, 1, 1, 0]
+    assert d["bins"][0]["interval"]["family"] == "bins" and d["bins"][0]["interval"]["ci_adj"] is not None
+    assert d["interval"]["unit"] == "speakers x utterances" and d["interval"]["n_spk"] == 2
+    sp = div["spearman"]["mtl"]["surface"]
+    assert sp["rho"] < -0.5 and sp["p"] < 0.05                          # pooled: a speaker effect
+    w = sp["within_speaker"]                                             # speaker A has no divergence spread
+    assert w["n_spk"] == 1 and w["n"] == 6 and w["p"] > 0.05
