@@ -2,9 +2,11 @@
 
 STL vs MTL per language and output, the rows of every other config (a disentangling
 method) against both, MDD F1, the task CKA of each model and the entanglement scalars
-of stage 10. Every difference carries its 95% paired-bootstrap interval over the test
-utterances (:mod:`espnet_l2dual.scoring.paired_bootstrap`), computed on each output's
-headline error rate (PER for phones, CER for characters). Rendering is
+of stage 10. Every difference carries its 95% paired-bootstrap interval over speakers, then
+utterances within them (:mod:`espnet_l2dual.scoring.paired_bootstrap`), computed from sclite's
+per-utterance counts of each output's headline error rate (PER for phones, CER for
+characters), and each language's comparisons form declared families (MTL−STL; the methods
+against STL and MTL; MDD F1), Holm-adjusted (:mod:`espnet_l2dual.scoring.multiplicity`). Rendering is
 :mod:`espnet_l2dual.report.cross_language`'s job; nothing here writes words.
 
 Inputs are read through :mod:`espnet_l2dual.analysis.access`: whatever the report needs
