@@ -83,20 +83,24 @@ def _blocks(speakers: Sequence[str], unit: str) -> List[np.ndarray]:
 def block_weights(blocks: Sequence[np.ndarray], n_utt: int, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n x n_utt`` counts: blocks drawn with replacement, then utterances within each drawn block.
 
-    Each of a replicate's ``len(blocks)`` slots picks a block, then as many utterances of it,
-    with replacement, as the block holds; the counts say how often each utterance was drawn.
+    A block drawn ``c`` times in a replicate contributes ``c`` within-block resamples of its
+    size, i.e. ``c * size`` utterances drawn uniformly, with replacement, from the block.
     """
-    sizes = np.array([len(b) for b in blocks])
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    order = np.concatenate(blocks)
-    k, longest = len(blocks), int(sizes.max())
-    picked = rng.integers(0, k, size=(n, k))                                  # n x slots
-    within = np.floor(rng.random((n, k, longest)) * sizes[picked][..., None]).astype(np.int64)
-    used = np.arange(longest) < sizes[picked][..., None]                      # slots of shorter blocks
-    utt = order[np.minimum(starts[picked][..., None] + within, len(order) - 1)]
-    rows = np.broadcast_to(np.arange(n)[:, None, None], utt.shape)
-    flat = (rows * n_utt + utt)[used]
-    return np.bincount(flat, minlength=n * n_utt).reshape(n, n_utt)
+    k = len(blocks)
+    picks = rng.integers(0, k, size=(n, k))
+    times = np.bincount((np.arange(n)[:, None] * k + picks).ravel(), minlength=n * k).reshape(n, k)
+    w = np.zeros((n, n_utt), dtype=np.int64)
+    single = [j for j, b in enumerate(blocks) if len(b) == 1]
+    if single:
+        w[:, np.array([blocks[j][0] for j in single])] = times[:, single]
+    for j, idx in enumerate(blocks):
+        if len(idx) == 1:
+            continue
+        draws = times[:, j] * len(idx)                      # utterances drawn from block j, per replicate
+        rows = np.repeat(np.arange(n), draws)
+        within = rng.integers(0, len(idx), size=len(rows))
+        w[:, idx] = np.bincount(rows * len(idx) + within, minlength=n * len(idx)).reshape(n, len(idx))
+    return w
 
 
 def resample(cols: np.ndarray, speakers: Sequence[str], statistic: Callable[..., np.ndarray],
