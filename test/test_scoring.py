@@ -198,6 +198,7 @@ def test_cli_korean(tmp_path):
     assert "ter" not in s
     assert [r["bin"] for r in s["by_divergence"]] == ["0", "(0,0.1]", "(0.1,0.2]", "(0.2,1]"]
     assert [r["n_utt"] for r in s["by_divergence"]] == [1, 1, 0, 1]
+    assert [r["n_spk"] for r in s["by_divergence"]] == [1, 1, 0, 1]      # how many voices a bin measures
     assert s["by_divergence"][1]["cer"] == 100.0
     for out in ("surface", "meaning"):
         for kind in ("cer", "wer", "jer"):
@@ -248,6 +249,7 @@ def test_cli_mdd_block_with_text_canonical(tmp_path):
     assert (p["precision"], p["recall"], p["f1"], p["frr"], p["der"]) == (50.0, 100.0, 66.67, 20.0, 0.0)
     assert mdd["units"] == "tokens" and "no lexicon" in mdd["prompt_free"]["note"]
     assert [r["bin"] for r in p["by_divergence"]] == ["0", "(0,0.1]", "(0.1,0.2]", "(0.2,1]"]
+    assert [r["n_spk"] for r in p["by_divergence"]] == [0, 1, 0, 1]
     assert "mispronunciation detection" in (exp / "RESULTS.md").read_text(encoding="utf-8")
 
 

@@ -354,6 +354,7 @@ def task_cka(g: Doc, tag: str) -> Dict[str, access.Value]:
 
 
 SPEARMAN = "Spearman rho, divergence vs MTL−STL surface error rate (headline metric)"
+WITHIN = "the same, ranked within each speaker (pooled): the speaker cannot confound it"
 
 
 def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
@@ -381,4 +382,6 @@ def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
         "gradient cosine surface vs meaning, whole encoder": g.number("gradient_conflict", mtl_tag, "all", "mean"),
         SPEARMAN: g.number(*sp, "rho"),
         "  (p-value)": g.number(*sp, "p"),
+        **({WITHIN: g.number(*sp, "within_speaker", "rho"), "  (within speakers: permutation p-value)":
+            g.number(*sp, "within_speaker", "p")} if g.has(*sp, "within_speaker") else {}),
     }

@@ -253,7 +253,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             meaning = read_table(hyp_paths["meaning"], allow_empty_value=True) if "meaning" in hyp_paths else None
             mdd = score_mdd(data_dir, read_table(hyp_paths["surface"], allow_empty_value=True), meaning,
                             args.lang, units.get("surface", "char"), utt2div, args.bins,
-                            out_dir=hyp_paths["surface"].parent / "score_mdd")
+                            out_dir=hyp_paths["surface"].parent / "score_mdd", utt2spk=utt2spk)
             if mdd is not None:
                 results[set_name]["surface"]["mdd"] = mdd
                 p = mdd["prompted"]
