@@ -73,7 +73,8 @@ def method_statement(data: Mapping[str, Any]) -> List[str]:
     fams = "; ".join(f"{name} ({n})" for d in data["languages"].values() for name, n in d.get("families", {}).items())
     return [f"- intervals: 95% CI over {iv.get('unit', 'utterances')} ({iv.get('method', 'percentile bootstrap')}, "
             f"{iv.get('n_resamples', 'n/a')} resamples, both systems resampled with the same draw); the differences "
-            "and their intervals come from the same per-utterance counts (sclite's alignments)",
+            "and their intervals come from the same per-utterance counts (sclite's alignments); a test set with a "
+            "single speaker is resampled over utterances (each record's `unit` in report.json says which)",
             f"- multiplicity: {iv.get('adjustment', 'none')}; families (comparisons): {fams or 'none'}; the adjusted "
             "column gives each comparison's Holm-level interval, raw and Holm-adjusted p-values; words "
             "(hurt/helped/higher/lower) only where the adjusted interval excludes 0, else \"not resolved\""]

@@ -76,7 +76,8 @@ def render_over_seeds(data: Dict[str, Any]) -> str:
     if data["with_analysis"]:
         lines += _entanglement_lines(data)
     lines += ["", "## Per seed", "",
-              "Each seed's own study (paired bootstrap over utterances only) is in report.json under `per_seed`."]
+              "Each seed's own study (paired bootstrap over speakers x utterances, one seed) is in report.json "
+              "under `per_seed`."]
     for s, sub in data["per_seed"].items():
         lines += ["", f"### seed {s}", ""] + provenance_lines(sub)[3:]
     return "\n".join(lines) + "\n"
