@@ -368,6 +368,7 @@ def test_divergence_bins_count_speakers_and_the_trend_is_read_within_speakers(tm
     assert [b["n_spk"] for b in div["error"]["mtl"]["surface"]["bins"]] == [1, 1, 1, 0]
     assert d["bins"][0]["interval"]["family"] == "bins" and d["bins"][0]["interval"]["ci_adj"] is not None
     assert d["interval"]["unit"] == "speakers x utterances" and d["interval"]["n_spk"] == 2
+    assert d["interval"]["family"] == "overall MTL−STL" and d["interval"]["ci_adj"] is not None
     sp = div["spearman"]["mtl"]["surface"]
     assert sp["rho"] < -0.5 and sp["p"] < 0.05                          # pooled: a speaker effect
     w = sp["within_speaker"]                                             # speaker A has no divergence spread

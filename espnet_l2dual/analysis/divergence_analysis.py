@@ -148,7 +148,7 @@ def analyse(models: Mapping[str, Mapping[str, Path]], ref_paths: Mapping[str, Pa
             e_s, e_m = utterance_errors(units[stl_tag][o], kind), utterance_errors(units[mtl][o], kind)
             diff.setdefault(mtl, {})[o] = {
                 "overall": {k: _sub(m[k], s[k]) for k in kinds},
-                "interval": {"kind": kind, **interval_record(_paired(e_s, e_m, utt2spk))},
+                "interval": {"kind": kind, "_raw": _paired(e_s, e_m, utt2spk)},
                 "bins": [{"bin": mb["bin"], "n_utt": mb["n_utt"], **{k: _sub(mb[k], sb[k]) for k in kinds}}
                          for mb, sb in zip(m["bins"], s["bins"])],
             }
@@ -160,6 +160,10 @@ def analyse(models: Mapping[str, Mapping[str, Path]], ref_paths: Mapping[str, Pa
                 spk_utts = [u for u in utts if u in utt2spk]
                 corr[mtl][o]["within_speaker"] = within_speaker_correlation(
                     [utt2div[u] for u in spk_utts], [rm[u] - rs[u] for u in spk_utts], [utt2spk[u] for u in spk_utts])
+    overall = [d["interval"] for outs in diff.values() for d in outs.values()]
+    families({"overall MTL−STL": [iv["_raw"] for iv in overall]})
+    for iv in overall:
+        iv.update(interval_record(iv.pop("_raw")))
     return {"bins": labels, "metric": {o: {"name": h.name, "kind": h.kind, "unit": h.unit} for o, h in metrics.items()},
             "error": errors, "mtl_minus_stl": diff, "spearman": corr}
 

@@ -92,7 +92,8 @@ def _unit_text(div: dict) -> str:
     ivs = [d["interval"] for outs in div["mtl_minus_stl"].values() for d in outs.values()]
     unit = next((iv["unit"] for iv in ivs if iv.get("unit")), "utterances")
     per_bin = any("interval" in b for outs in div["mtl_minus_stl"].values() for d in outs.values() for b in d["bins"])
-    return (f"paired percentile bootstrap over {unit}"
+    return (f"paired percentile bootstrap over {unit}; the sentences read the Holm-adjusted interval over "
+            "all outputs and MTL models"
             + ("; per bin: the same, Holm-adjusted over the bins of a row (brackets)" if per_bin
                else "; overall only, the per-bin differences have no interval"))
 
@@ -109,10 +110,12 @@ def divergence_sentence(mtl: str, o: str, metric: str, d: dict, sp: dict) -> str
     delta = iv["diff"]
     if delta is None:
         return f"{mtl} {o}: no {metric} to compare ({iv.get('no_ci', 'no shared utterance')})."
-    v = verdict(iv["ci95"], lower="lower", higher="higher", no_ci=f"no interval could be computed ({iv.get('no_ci')})")
+    label = f"Holm-adjusted {100 * iv['level_adj']:.1f}% CI" if iv.get("ci_adj") else "95% CI"
+    v = verdict(iv.get("ci_adj") or iv["ci95"], lower="lower", higher="higher",
+                no_ci=f"no interval could be computed ({iv.get('no_ci')})", label=label)
     if v.resolved:
         s = (f"{mtl} {o} {metric} is {v.text} than STL by {abs(delta):.2f} points "
-             f"(95% CI of MTL−STL {format_ci(iv['ci95'])})")
+             f"({label} of MTL−STL {format_ci(iv.get('ci_adj') or iv['ci95'])})")
     else:
         s = f"{mtl} {o} {metric}, MTL−STL {delta:+.2f} points: {v.text}"
     bins = [b for b in d["bins"] if b[iv["kind"]] is not None and b["n_utt"] > 0]
