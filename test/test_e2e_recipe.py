@@ -319,6 +319,9 @@ def test_stage10_analysis(recipes, lang) -> None:
         diff = mtl_minus_stl[o]["overall"]["cer"]
         expected = _results(recipe, "mtl")[o]["cer"] - _results(recipe, f"stl_{o}")[o]["cer"]
         assert abs(diff - expected) < 0.5, (o, diff, expected)
+        iv = mtl_minus_stl[o]["interval"]     # speaker-blocked; the printed difference lies inside it
+        assert iv["unit"] == "speakers x utterances" and iv["ci95"][0] <= iv["diff"] <= iv["ci95"][1], iv
+        assert all(b["n_spk"] >= (1 if b["n_utt"] else 0) for b in mtl_minus_stl[o]["bins"])
     report = (out / "REPORT.md").read_text(encoding="utf-8")
     for section in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5."):
         assert section in report

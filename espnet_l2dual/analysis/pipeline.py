@@ -29,6 +29,7 @@ from espnet_l2dual.analysis import task_vectors  # noqa: E402
 from espnet_l2dual.analysis.access import skipped  # noqa: E402
 from espnet_l2dual.outputs import PAIR, check_tasks, data_key  # noqa: E402
 from espnet_l2dual.scoring.by_divergence import read_divergence  # noqa: E402
+from espnet_l2dual.utils.fileio import read_table  # noqa: E402
 
 log = logging.getLogger("espnet_l2dual.analysis")
 
@@ -219,7 +220,8 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
         args.test_set)
     div = divergence_analysis.analyse(
         decoded, {o: data_dir / data_key(o) for o in PAIR}, read_divergence(div_path),
-        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins, metrics)
+        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins, metrics,
+        read_table(data_dir / "utt2spk") if (data_dir / "utt2spk").is_file() else None)
     div["results_json"] = {}
     for info in [s, m] + mtls:  # stage 9's totals, kept beside ours for a cross-check
         res = json.loads((info.dir / "results.json").read_text(encoding="utf-8"))[args.test_set]

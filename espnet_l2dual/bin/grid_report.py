@@ -3,9 +3,9 @@
 Each level ``<recipe>/grid/es<F>_ep<E>/`` is a complete study on a mini corpus whose learner
 error rates are scaled by F, trained for E epochs (``config``: the config's own budget).
 Per language and level: the test set's mean surface–meaning divergence (stage 4), MTL−STL
-of each output's headline error rate with its 95% interval (paired bootstrap over test
-utterances; with --seeds, seeds x utterances bootstrap and t over seeds, verdict where
-both exclude 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
+of each output's headline error rate with its 95% interval (paired bootstrap over speakers
+x utterances of the test set; with --seeds, crossed with seeds, and t over seeds; one Holm
+family per language, verdict where the adjusted interval excludes 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
 has an analysis. Writes GRID.md, grid.json and grid.png (MTL−STL against divergence, one
 line per budget, per language and output).
 """
@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from espnet_l2dual.analysis import access
-from espnet_l2dual.analysis.seed_study import seed_suffix, versus_over_seeds
-from espnet_l2dual.analysis.study import OUTPUTS, STL, MissingInputs, Recipe, compare, score_output, task_cka
+from espnet_l2dual.analysis.seed_study import finish_over_seeds, seed_suffix, versus_over_seeds
+from espnet_l2dual.analysis.study import (OUTPUTS, STL, MissingInputs, Recipe, compare, finish, interval_method,
+                                          score_output, task_cka)
+from espnet_l2dual.report.cross_language import judge
+from espnet_l2dual.scoring.multiplicity import families
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.report.verdict import format_ci, verdict
+from espnet_l2dual.report.verdict import format_ci
 from espnet_l2dual.scoring.by_divergence import read_divergence
 from espnet_l2dual.utils.fileio import atomic_write
 
@@ -73,7 +76,6 @@ def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence
             stl, mtl = scored_of(STL[o], suffix, o), scored_of("mtl", suffix, o)
             k = stl.metric.kind
             cmp_ = compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k])
-            cmp_["diff"] = cmp_.pop("abs")
             row["outputs"][o] = {"metric": stl.metric.name, "stl": stl.values[k], "mtl": mtl.values[k],
                                  "mtl_minus_stl": cmp_}
     analysis = d / "exp" / "analysis" / "analysis.json"
@@ -86,9 +88,22 @@ def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence
     return row
 
 
+def adjust_grid(lang: str, rows: List[Dict[str, Any]], over_seeds: bool) -> None:
+    """One family per language: MTL−STL of every level and output, Holm-adjusted; then the stored records."""
+    items = [r["outputs"][o]["mtl_minus_stl"] for r in rows for o in OUTPUTS]
+    families({f"{lang} grid MTL−STL": [d["_raw"] for d in items]})
+    for d in items:
+        if over_seeds:
+            finish_over_seeds(d)
+        else:
+            finish(d)
+            d["diff"] = d.pop("abs")
+
+
 def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Sequence[int]) -> Dict[str, Any]:
     problems: List[str] = []
-    out: Dict[str, Any] = {"suffix": suffix, "test_set": test_set, "seeds": list(seeds), "languages": {}}
+    out: Dict[str, Any] = {"suffix": suffix, "test_set": test_set, "seeds": list(seeds), "languages": {},
+                           "interval": interval_method("speakers", bool(seeds))}
     for r in recipes:
         lang = Recipe(r).lang
         found = levels(r)
@@ -102,6 +117,7 @@ def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Seq
             except DataError as e:
                 problems.append(f"{lang} {level['name']}: {e}")
         out["languages"][lang] = rows
+        adjust_grid(lang, rows, bool(seeds))
     if problems:
         raise MissingInputs(problems)
     return out
@@ -113,12 +129,14 @@ def _cell(c: Dict[str, Any]) -> str:
 
 
 def render_grid(data: Dict[str, Any]) -> str:
-    interval = ("seeds x utterances bootstrap and t over seeds (hull)" if data["seeds"]
-                else "paired bootstrap over test utterances (one seed: it does not cover training variation)")
+    unit = data["interval"]["unit"]
+    interval = (f"percentile bootstrap over {unit} and t over seeds (hull)" if data["seeds"]
+                else f"paired percentile bootstrap over {unit} (one seed: it does not cover training variation)")
     lines = ["# espnet-l2dual: the controlled-divergence grid", "",
              f"Each level: the mini corpus with every learner error rate x F (same sentences and voices), "
              f"trained for E epochs; MTL−STL in points of the headline error rate, 95% interval: {interval}. "
-             "Hurt/helped only where the interval excludes 0.", "",
+             "Family: every level and output of a language; Holm-adjusted. Hurt/helped only where the "
+             "Holm-adjusted interval excludes 0.", "",
              "![MTL−STL against divergence](grid.png)", "",
              "| language | level | error scale | epochs | test divergence | surface MTL−STL | meaning MTL−STL | "
              "MTL task CKA (contexts) | surface verdict |",
@@ -126,7 +144,7 @@ def render_grid(data: Dict[str, Any]) -> str:
     for lang, rows in data["languages"].items():
         for r in rows:
             s, m = r["outputs"]["surface"], r["outputs"]["meaning"]
-            v = verdict(s["mtl_minus_stl"].get("ci95"), lower="MTL helped surface", higher="MTL hurt surface")
+            v = judge(s["mtl_minus_stl"], lower="MTL helped surface", higher="MTL hurt surface")
             cka = "—" if r["task_cka_contexts"] is None else f"{r['task_cka_contexts']:.3f}"
             div = "—" if r["divergence"] is None else f"{r['divergence']:.4f}"
             lines.append(f"| {lang} | {r['name']} | {r['error_scale']:g} | {r['epochs']} | {div} | "

@@ -29,6 +29,7 @@ from espnet_l2dual.analysis.study import MissingInputs, Recipe, collect
 from espnet_l2dual.analysis.seed_study import collect_over_seeds
 from espnet_l2dual.report.cross_language import render
 from espnet_l2dual.report.over_seeds import render_over_seeds
+from espnet_l2dual.scoring.blocked_bootstrap import SPEAKERS, UNITS
 from espnet_l2dual.utils.fileio import atomic_write
 
 
@@ -43,6 +44,9 @@ def get_parser() -> argparse.ArgumentParser:
                    help="report stage 9 results only (no stage 10 entanglement section or task CKA)")
     p.add_argument("--seeds", nargs="+", type=int, default=None,
                    help="training seeds (run_all.sh --seeds): mean and sd over seeds, intervals over seeds and utterances")
+    p.add_argument("--bootstrap_unit", choices=UNITS, default=SPEAKERS,
+                   help="what the intervals resample: speakers, then utterances within them (default), "
+                        "or utterances only (too narrow where speakers differ)")
     p.add_argument("--out_dir", required=True, type=Path)
     return p
 
@@ -69,10 +73,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         recipes = [Recipe(r) for r in args.recipes]
         if args.seeds:
             data = collect_over_seeds(recipes, args.configs, args.suffix, args.test_set, args.seeds,
-                                      with_analysis=not args.without_analysis)
+                                      with_analysis=not args.without_analysis, unit=args.bootstrap_unit)
         else:
-            data = collect(recipes, args.configs, args.suffix, args.test_set,
-                           with_analysis=not args.without_analysis, allow_absent=True)
+            data = collect(recipes, args.configs, args.suffix, args.test_set, with_analysis=not args.without_analysis,
+                           unit=args.bootstrap_unit, allow_absent=True)
     except MissingInputs as e:
         print(f"make_report: error: {len(e.problems)} input(s) missing or unusable; no report written:",
               file=sys.stderr)

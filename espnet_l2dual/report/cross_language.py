@@ -17,6 +17,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 from espnet_l2dual.analysis.study import OUTPUTS
 from espnet_l2dual.report.verdict import Verdict, format_ci, verdict
 
+CHECKPOINT_RULE = ("checkpoints: every model averages its best checkpoints by validation loss; for MTL (and every "
+                   "two-output config) that is the weighted sum of both outputs' losses, for STL the loss of its one output, "
+                   "so MTL's surface and meaning checkpoints are not chosen per output")
+
 
 def _num(v: Optional[float], signed: bool = False, digits: int = 2) -> str:
     if v is None:
@@ -47,8 +51,35 @@ def diff(d: Mapping[str, Any]) -> str:
     return f"{_num(d['abs'], signed=True)} {interval(d)}"
 
 
+def adjusted_label(d: Mapping[str, Any]) -> str:
+    """``Holm-adjusted 99.2% CI`` for a comparison of an adjusted family, else ``95% CI``."""
+    return f"Holm-adjusted {100 * d['level_adj']:.1f}% CI" if d.get("ci_adj") else "95% CI"
+
+
 def judge(d: Mapping[str, Any], lower: str = "lower", higher: str = "higher") -> Verdict:
-    return verdict(d.get("ci95"), lower=lower, higher=higher, no_ci=_no_ci(d))
+    """Words from the family-adjusted interval where there is one (the raw 95% interval otherwise)."""
+    ci = d.get("ci_adj") or d.get("ci95")
+    return verdict(ci, lower=lower, higher=higher, no_ci=_no_ci(d), label=adjusted_label(d))
+
+
+def adjusted(d: Mapping[str, Any]) -> str:
+    """``[-3.10, +0.20] p=0.012 p_Holm=0.048``: the adjusted interval and both p-values."""
+    if not d.get("ci_adj"):
+        return "—"
+    return f"{format_ci(d['ci_adj'])} ({100 * d['level_adj']:.1f}%) p={d['p']:.3g} p_Holm={d['p_adj']:.3g}"
+
+
+def method_statement(data: Mapping[str, Any]) -> List[str]:
+    """The report's statistics, stated once: unit, method, families and their adjustment."""
+    iv = data.get("interval") or {}
+    fams = "; ".join(f"{name} ({n})" for d in data["languages"].values() for name, n in d.get("families", {}).items())
+    return [f"- intervals: 95% CI over {iv.get('unit', 'utterances')} ({iv.get('method', 'percentile bootstrap')}, "
+            f"{iv.get('n_resamples', 'n/a')} resamples, both systems resampled with the same draw); the differences "
+            "and their intervals come from the same per-utterance counts (sclite's alignments); a test set with a "
+            "single speaker is resampled over utterances (each record's `unit` in report.json says which)",
+            f"- multiplicity: {iv.get('adjustment', 'none')}; families (comparisons): {fams or 'none'}; the adjusted "
+            "column gives each comparison's Holm-level interval, raw and Holm-adjusted p-values; words "
+            "(hurt/helped/higher/lower) only where the adjusted interval excludes 0, else \"not resolved\""]
 
 
 def _rel(v: Optional[float]) -> str:
@@ -87,19 +118,19 @@ def render(data: Dict[str, Any], out_dir: Optional[Path] = None) -> str:
         f"- date: {now}; machine: {platform.machine()}, {platform.node()}; test set: `{data['test_set']}`",
         "- error rates in %, lower is better; each output is judged by its headline metric: CER for "
         "characters (Korean: syllables), PER for phones, TER for other tokens",
-        "- 95% CI: paired bootstrap of the difference over the test utterances (it does not cover "
-        "seed-to-seed training variation); a difference is called hurt/helped/higher/lower only where "
-        "its interval excludes 0",
+        *method_statement(data),
+        "- one training run per config: the intervals do not cover seed-to-seed training variation",
+        "- " + CHECKPOINT_RULE,
         "",
-        "| language | output | metric | STL | MTL | MTL−STL | 95% CI | relative |",
-        "|---|---|---|---|---|---|---|---|",
+        "| language | output | metric | STL | MTL | MTL−STL | 95% CI | Holm-adjusted | relative |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for lang, d in data["languages"].items():
         for o in OUTPUTS:
             for r in d["outputs"][o]["rows"]:
                 dd = r["mtl_minus_stl"]
                 lines.append(f"| {lang} | {o} | {r['metric']} | {_num(r['stl'])} | {_num(r['mtl'])} | "
-                             f"{_num(dd['abs'], signed=True)} | {interval(dd)} | {_rel(dd['rel'])} |")
+                             f"{_num(dd['abs'], signed=True)} | {interval(dd)} | {adjusted(dd)} | {_rel(dd['rel'])} |")
     lines += method_lines(data)
     lines += absent_lines(data)
     lines += ["", "## Reading the table", ""]
@@ -123,7 +154,7 @@ def mtl_sentence(o: str, row: Mapping[str, Any]) -> str:
     points = f"MTL−STL {_num(d['abs'], signed=True)} {row['metric']} points"
     v = judge(d, lower="helped", higher="hurt")
     if v.resolved:
-        return f"MTL {v.text} {o} ({points}, 95% CI {format_ci(d['ci95'])})"
+        return f"MTL {v.text} {o} ({points}, {adjusted_label(d)} {format_ci(d.get('ci_adj') or d['ci95'])})"
     return f"{o}: {points}, {v.text}"
 
 
@@ -136,7 +167,8 @@ def method_lines(data: Dict[str, Any]) -> List[str]:
                         f"{d['outputs']['meaning']['metric']['name']}" for lang, d in data["languages"].items())
     lines = ["", "## Disentangling methods", "",
              f"Headline error rate per output ({metrics}). Brackets: 95% paired-bootstrap interval "
-             "over the test utterances."]
+             f"over {(data.get('interval') or {}).get('unit', 'utterances')} (raw; the verdicts below read the "
+             "Holm-adjusted interval of the family of method comparisons)."]
     with_cka = data["with_analysis"]
     if with_cka:
         lines[-1] += (" Task CKA: how alike the two outputs' representations are inside one model (stage 10): "
@@ -162,7 +194,8 @@ def method_lines(data: Dict[str, Any]) -> List[str]:
         lines.append(f"| {lang} | {c} | {_num(s['value'])} | {diff(s['vs_stl'])} | {diff(s['vs_mtl'])} "
                      f"| {_num(m['value'])} | {diff(m['vs_stl'])} | {diff(m['vs_mtl'])} |" + cka(lang, c))
     lines += ["", "Did a method reduce the MTL surface degradation? (points of the surface headline metric; "
-              "brackets: 95% paired-bootstrap interval, which does not cover seed-to-seed training variation)", ""]
+              "brackets: raw 95% paired-bootstrap interval, which does not cover seed-to-seed training variation; "
+              "words follow the Holm-adjusted interval)", ""]
     lines += [f"- {line}" for line in surface_verdicts(data)]
     return lines
 
@@ -211,7 +244,9 @@ def mdd_lines(data: Dict[str, Any]) -> List[str]:
         return []
     lines = ["", "## Mispronunciation detection (surface output, F1 %)", "",
              "Prompted: canonical units from `text_canonical`; prompt-free: from the model's own meaning "
-             "hypothesis. Brackets: 95% paired-bootstrap interval over the test utterances.", "",
+             "hypothesis. Brackets: raw 95% paired-bootstrap interval over "
+             f"{(data.get('interval') or {}).get('unit', 'utterances')}; \"not resolved\" follows the Holm-adjusted "
+             "interval of the MDD family.", "",
              "| language | config | prompted F1 | vs STL-surface | vs MTL | prompt-free F1 | vs MTL |",
              "|---|---|---|---|---|---|---|"]
 
@@ -225,7 +260,7 @@ def mdd_lines(data: Dict[str, Any]) -> List[str]:
         d = block[key]
         if not d.get("ci95"):
             return f"no interval ({d.get('no_ci', 'unknown reason')})"
-        v = verdict(d["ci95"])
+        v = judge(d)
         return f"{_num(d['diff'], signed=True)} {format_ci(d['ci95'])}" + ("" if v.resolved else " (not resolved)")
 
     for lang, c, v in rows:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
+from espnet_l2dual.report.cross_language import CHECKPOINT_RULE
 from espnet_l2dual.report.verdict import format_ci, verdict
 
 _ESTIMATOR = {"linear": "biased HSIC (Kornblith et al. 2019)", "debiased": "unbiased HSIC (Song et al. 2012)"}
@@ -55,7 +56,8 @@ def _divergence(g: dict, figs: dict) -> List[str]:
     metric = div["metric"]
     lines = ["### 1. Error by surface–meaning divergence", "",
              "Each output is judged by its headline error rate (stage 9): "
-             + ", ".join(f"{o} {m['name']} ({m['unit']} units)" for o, m in metric.items()) + ".", "",
+             + ", ".join(f"{o} {m['name']} ({m['unit']} units)" for o, m in metric.items()) + ". "
+             + CHECKPOINT_RULE[0].upper() + CHECKPOINT_RULE[1:] + ".", "",
              "|model|output|metric|all|" + "|".join(div["bins"]) + "|",
              "|---|---|---|---|" + "---|" * len(div["bins"])]
     for tag, outs in div["error"].items():
@@ -63,10 +65,10 @@ def _divergence(g: dict, figs: dict) -> List[str]:
             k = metric[o]["kind"]
             lines.append(f"|{tag}|{o}|{metric[o]['name']}|{_f(e[k], 2)}|"
                          + "|".join(_f(b[k], 2) for b in e["bins"]) + "|")
-    lines += ["", "Error rate (%) per divergence bin; #utterances per bin: "
-              + ", ".join(f"{b['bin']}: {b['n_utt']}" for b in next(iter(next(iter(div['error'].values())).values()))["bins"]),
-              "", "MTL − STL (points; negative = MTL better; 95% CI: paired bootstrap over the test "
-              "utterances, overall only; the per-bin differences have no interval):", "",
+    first = next(iter(next(iter(div['error'].values())).values()))["bins"]
+    lines += ["", "Error rate (%) per divergence bin; #utterances (#speakers) per bin: "
+              + ", ".join(f"{b['bin']}: {b['n_utt']}" + (f" ({b['n_spk']})" if "n_spk" in b else "") for b in first),
+              "", "MTL − STL (points; negative = MTL better; 95% CI: " + _unit_text(div) + "):", "",
               "|MTL model|output|metric|all|95% CI|" + "|".join(div["bins"]) + "|Spearman ρ (divergence, Δ)|p|n|",
               "|---|---|---|---|---|" + "---|" * len(div["bins"]) + "---|---|---|"]
     text = []
@@ -77,12 +79,28 @@ def _divergence(g: dict, figs: dict) -> List[str]:
             ci = d["interval"]["ci95"]
             lines.append(f"|{mtl}|{o}|{metric[o]['name']}|{_pp(d['overall'][k])}|"
                          f"{format_ci(ci) if ci else 'none: ' + d['interval']['no_ci']}|"
-                         + "|".join(_pp(b[k]) for b in d["bins"])
+                         + "|".join(_pp(b[k]) + _bin_ci(b) for b in d["bins"])
                          + f"|{_f(sp['rho'])}|{_f(sp['p'], 4)}|{sp['n']}|")
             text.append(divergence_sentence(mtl, o, metric[o]["name"], d, sp))
     lines += [""] + _fig(figs, "divergence", "error by divergence bin")
     lines += [" ".join(text), ""]
     return lines
+
+
+def _unit_text(div: dict) -> str:
+    """What the divergence intervals resample, read from the records themselves."""
+    ivs = [d["interval"] for outs in div["mtl_minus_stl"].values() for d in outs.values()]
+    unit = next((iv["unit"] for iv in ivs if iv.get("unit")), "utterances")
+    per_bin = any("interval" in b for outs in div["mtl_minus_stl"].values() for d in outs.values() for b in d["bins"])
+    return (f"paired percentile bootstrap over {unit}; the sentences read the Holm-adjusted interval over "
+            "all outputs and MTL models"
+            + ("; per bin: the same, Holm-adjusted over the bins of a row (brackets)" if per_bin
+               else "; overall only, the per-bin differences have no interval"))
+
+
+def _bin_ci(b: dict) -> str:
+    iv = b.get("interval") or {}
+    return f" {format_ci(iv['ci_adj'])}" if iv.get("ci_adj") else ""
 
 
 def divergence_sentence(mtl: str, o: str, metric: str, d: dict, sp: dict) -> str:
@@ -92,10 +110,12 @@ def divergence_sentence(mtl: str, o: str, metric: str, d: dict, sp: dict) -> str
     delta = iv["diff"]
     if delta is None:
         return f"{mtl} {o}: no {metric} to compare ({iv.get('no_ci', 'no shared utterance')})."
-    v = verdict(iv["ci95"], lower="lower", higher="higher", no_ci=f"no interval could be computed ({iv.get('no_ci')})")
+    label = f"Holm-adjusted {100 * iv['level_adj']:.1f}% CI" if iv.get("ci_adj") else "95% CI"
+    v = verdict(iv.get("ci_adj") or iv["ci95"], lower="lower", higher="higher",
+                no_ci=f"no interval could be computed ({iv.get('no_ci')})", label=label)
     if v.resolved:
         s = (f"{mtl} {o} {metric} is {v.text} than STL by {abs(delta):.2f} points "
-             f"(95% CI of MTL−STL {format_ci(iv['ci95'])})")
+             f"({label} of MTL−STL {format_ci(iv.get('ci_adj') or iv['ci95'])})")
     else:
         s = f"{mtl} {o} {metric}, MTL−STL {delta:+.2f} points: {v.text}"
     bins = [b for b in d["bins"] if b[iv["kind"]] is not None and b["n_utt"] > 0]
@@ -103,9 +123,23 @@ def divergence_sentence(mtl: str, o: str, metric: str, d: dict, sp: dict) -> str
         sign = 1 if v.direction == "higher" else -1
         worst = max(bins, key=lambda b: sign * b[iv["kind"]])
         s += (f"; the largest per-bin difference in that direction is in the {worst['bin']} bin "
-              f"({worst[iv['kind']]:+.2f}, {_n(worst['n_utt'], 'utterance')}; no interval per bin)")
+              f"({worst[iv['kind']]:+.2f}, {_n(worst['n_utt'], 'utterance')}"
+              + (f" of {_n(worst['n_spk'], 'speaker')}" if "n_spk" in worst else "")
+              + (f", Holm-adjusted interval {format_ci(worst['interval']['ci_adj'])})"
+                 if (worst.get("interval") or {}).get("ci_adj") else "; no interval per bin)"))
     s += "."
-    if sp.get("rho") is not None:
+    w = sp.get("within_speaker")
+    if w is not None:  # the speaker confounds a pooled correlation: the within-speaker one is read
+        if w.get("rho") is None:
+            s += f" Within speakers: {w['skipped']}."
+        else:
+            trend = ("no trend with divergence resolved at 0.05" if w["p"] >= 0.05 else
+                     "the MTL−STL difference grows with divergence" if w["rho"] > 0
+                     else "the MTL−STL difference shrinks with divergence")
+            s += (f" Within speakers (ranks inside each speaker, pooled), ρ = {w['rho']:.3f} (permutation "
+                  f"p = {w['p']:.3g}, {w['n']} utterances of {w['n_spk']} speakers): {trend}; the pooled "
+                  f"Spearman ρ = {_f(sp['rho'])} mixes speakers and is not read.")
+    elif sp.get("rho") is not None:
         if sp["p"] < 0.05:
             trend = ("the MTL−STL difference grows with divergence" if sp["rho"] > 0
                      else "the MTL−STL difference shrinks with divergence")
