@@ -95,7 +95,7 @@ if [ "${status}" = true ]; then  # the store's state only: no install, no data, 
     . tools/python.sh
     # shellcheck disable=SC2086
     exec "${python}" -m espnet_l2dual.bin.study status --study "${study_dir}" --langs ${langs} --configs ${configs} \
-        --suffix "${suffix}" --seeds ${seeds} --error_scales ${grid_error_scales} --epochs ${grid_epochs} \
+        --suffix="${suffix}" --seeds ${seeds} --error_scales ${grid_error_scales} --epochs ${grid_epochs} \
         --eval_set "${eval_set}"
 fi
 
@@ -152,8 +152,8 @@ level_es=""; level_ep=""  # the grid level being run (empty outside the grid)
 study_cmd() {
     local cmd=$1 dir=$2; shift 2
     "${python}" -m espnet_l2dual.bin.study "${cmd}" --study "${study_dir}" --recipe "${dir}" --lang "${lang}" \
-        --suffix "${suffix}" --eval_set "${eval_set}" --train_args "${train_args}" --run_args "${run_args}" \
-        --corpus "$(corpus_of "${lang}")" --error_scale "${level_es}" --epochs "${level_ep:-}" "$@"
+        --suffix="${suffix}" --eval_set "${eval_set}" --train_args="${train_args}" --run_args="${run_args}" \
+        --corpus "$(corpus_of "${lang}")" --error_scale="${level_es}" --epochs="${level_ep:-}" "$@"
 }
 # study_model_opts <config> <seed|none>
 study_model_opts() { echo "--config $1 --config_file $2/conf/tuning/train_$1${suffix}.yaml --seed $3"; }
@@ -164,7 +164,7 @@ train_model() {
     run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
     if [ -n "${study_dir}" ] && [ "${stop_stage}" -ge 9 ]; then
         # shellcheck disable=SC2046
-        study_cmd save "${dir}" $(study_model_opts "${c}" "${dir}" "${s}") --command "${run_all_command}"
+        study_cmd save "${dir}" $(study_model_opts "${c}" "${dir}" "${s}") --command="${run_all_command}"
     fi
 }
 

@@ -121,9 +121,15 @@ def _stage10_report(source, out_dir: Path) -> None:
 
     analysis = source.load_analysis().data
     out_dir.mkdir(parents=True, exist_ok=True)
-    figures = plots.make_figures(analysis, out_dir)
+    try:
+        figures = plots.make_figures(analysis, out_dir)
+        text = stage10.render(analysis, figures)
+    except (KeyError, TypeError, IndexError) as e:
+        print(f"make_report: {source.path}: the stored analyses lack {e} (a stage 10 of another toolkit "
+              f"version?): no stage-10 report or figures in {out_dir}", file=sys.stderr)
+        return
     with atomic_write(out_dir / "REPORT.md") as f:
-        f.write(stage10.render(analysis, figures))
+        f.write(text)
     with atomic_write(out_dir / "analysis.json") as f:
         json.dump(analysis, f, ensure_ascii=False, indent=1)
 
