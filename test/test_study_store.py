@@ -89,8 +89,16 @@ def _numbers(report: dict) -> dict:
     return {**report, "languages": langs}
 
 
-def test_record_round_trip_rebuilds_the_same_report_on_a_fresh_tree(tmp_path: Path) -> None:
+def _deletions_and_insertions(ref: str, n_err: int, phones: bool) -> str:
+    """``n_err`` leading units deleted, ``n_err // 2`` inserted at the end: sclite counts D and I."""
+    return ref[n_err:] + "Z" * (n_err // 2)
+
+
+def test_record_round_trip_rebuilds_the_same_report_on_a_fresh_tree(tmp_path: Path, monkeypatch) -> None:
+    import test_make_report
+
     ko = _recipe(tmp_path / "run", "ko", (1, 2), (2, 1))
+    monkeypatch.setattr(test_make_report, "_hyp", _deletions_and_insertions)
     en = _recipe(tmp_path / "run", "en", (ALTERNATING, 1), (ALTERNATING_2, 1))
     for r in (ko, en):
         a = _analysis([0.5, 0.3], [0.2, 0.4], 0.1, -0.05, 0.1)
@@ -103,6 +111,13 @@ def test_record_round_trip_rebuilds_the_same_report_on_a_fresh_tree(tmp_path: Pa
     for lang, r in (("ko", ko), ("en", en)):
         _save_all(store, r, lang)
         assert study_cli.main(["save_groups", *_opts(store, r, lang, "stl_surface"), "--configs", *CONFIGS]) == 0
+    # the stored per-utterance counts are sclite's: they add up to its error rate
+    rec = next(x for x in Store(store).models("en") if x.meta["config"] == "mtl")
+    counts = [line.split("\t") for line in (rec.dir / "surface" / "counts_cer.tsv").read_text().splitlines()[1:]]
+    c, sub, dele, ins = (sum(int(x[k]) for x in counts) for k in (1, 2, 3, 4))
+    assert dele > 0 and ins > 0
+    cer = json.loads((rec.dir / "results.json").read_text())["test"]["surface"]["cer"]
+    assert 100.0 * (sub + dele + ins) / (c + sub + dele) == pytest.approx(cer)
     fresh = tmp_path / "clone" / "studies" / "s1"  # a fresh tree: the store alone, no exp/, no data
     shutil.copytree(store, fresh)
     shutil.rmtree(tmp_path / "run")
