@@ -247,3 +247,118 @@ def test_status_prints_done_and_missing_per_model_and_seed_group(tmp_path: Path)
     assert any(x.startswith("done     group en main tiny_seed1: ") for x in lines)
     assert any(x.startswith("missing  group en main tiny_seed2: stage-10 analysis (models missing: ") for x in lines)
     assert lines[-1] == f"3 of 12 models and 1 of 4 seed groups in {store}"
+
+
+# ------------------------------------------------------------------ run_all.sh --study, with a stub recipe
+
+STUB = r'''
+"""A recipe's run.sh stand-in: stages 1-6 write data dirs, 7-9 a scored model, 10 an analysis."""
+import argparse, json, sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stub_lib
+
+p = argparse.ArgumentParser()
+for o in ("stage", "stop_stage", "seed"):
+    p.add_argument("--" + o, type=int, default=None)
+for o in ("train_config", "train_args", "analysis_args", "corpus", "local_data_opts", "ngpu", "nj", "inference_nj"):
+    p.add_argument("--" + o, default="")
+a = p.parse_args()
+here = Path.cwd()
+stages = range(a.stage, a.stop_stage + 1)
+if 1 in stages:
+    stub_lib.data(here)
+if 7 in stages:
+    config = Path(a.train_config).stem[len("train_"):]
+    tag = f"asr_{config}" + ("" if a.seed is None else f"_seed{a.seed}")
+    stub_lib.model(here, tag, config)
+    with open(here / "trained.log", "a") as f:
+        f.write(tag + "\n")
+if 10 in stages:
+    stub_lib.analysis(here)
+'''
+
+
+def _stub_tree(tmp_path: Path) -> Path:
+    """run_all.sh in a tree whose one recipe (en) is a stub: no training, same files as stages 1-10 write."""
+    (tmp_path / "tools").symlink_to(ROOT / "tools")
+    (tmp_path / "espnet_l2dual").symlink_to(ROOT / "espnet_l2dual")
+    (tmp_path / "setup.py").symlink_to(ROOT / "setup.py")
+    (tmp_path / "egs2").mkdir()
+    (tmp_path / "egs2" / "TEMPLATE").symlink_to(ROOT / "egs2" / "TEMPLATE")
+    shutil.copy2(ROOT / "run_all.sh", tmp_path / "run_all.sh")
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    r.mkdir(parents=True)
+    _data_dirs(r)
+    shutil.rmtree(r / "data")  # stage 1 makes them
+    shutil.rmtree(r / "dump")
+    (r / "stub.py").write_text(STUB)
+    shutil.copy2(Path(__file__).resolve().parent / "test_make_report.py", r / "test_make_report.py")
+    a = _analysis([0.5, 0.3], [0.2, 0.4], 0.1, -0.05, 0.1)
+    a["groups"]["tiny"].update(stl_surface="asr_stl_surface_tiny", stl_meaning="asr_stl_meaning_tiny")
+    (r / "analysis.json").write_text(json.dumps(a))
+    (r / "stub_lib.py").write_text(r'''
+import json, shutil
+from pathlib import Path
+import test_make_report as t
+
+def data(r):
+    for s in ("train", "dev", "test"):
+        d = r / "data" / s
+        d.mkdir(parents=True, exist_ok=True)
+        ids = t._ids() if s == "test" else [f"{s}{i}" for i in range(3)]
+        (d / "wav.scp").write_text("".join(f"{u} /a/{u}.wav\n" for u in ids))
+        (d / "text_surface").write_text("".join(f"{u} abcdefghij\n" for u in ids))
+        (d / "text_meaning").write_text("".join(f"{u} abcdefghij\n" for u in ids))
+        (d / "utt2spk").write_text("".join(f"{u} spk{i % 4}\n" for i, u in enumerate(ids)))
+    t._data(r)
+    dump = r / "dump" / "raw" / "test"
+    shutil.copy(r / "data" / "test" / "utt2spk", dump / "utt2spk")
+    (dump / "utt2divergence").write_text("".join(f"{u} 0.1\n" for u in t._ids()))
+
+def model(r, tag, config):
+    errors = {"stl_surface_tiny": {"surface": 1}, "stl_meaning_tiny": {"meaning": 1},
+              "mtl_tiny": {"surface": 2, "meaning": 1}}[config]
+    t._model(r, tag, errors, lang="en")
+
+def analysis(r):
+    (r / "exp" / "analysis").mkdir(parents=True, exist_ok=True)
+    shutil.copy(r / "analysis.json", r / "exp" / "analysis" / "analysis.json")
+''')
+    (r / "run.sh").write_text('#!/usr/bin/env bash\nset -euo pipefail\nexec "${python}" "$(dirname "$0")/stub.py" "$@"\n')
+    (r / "run.sh").chmod(0o755)
+    return tmp_path
+
+
+def _run_all(tree: Path, *opts: str) -> subprocess.CompletedProcess:
+    cmd = ["./run_all.sh", "--langs", "en", "--parallel", "false", "--nj", "1", "--stop_stage", "10", *opts]
+    env = {k: v for k, v in os.environ.items() if k != "python"}
+    env["PATH"] = "/usr/lib/sctk/bin:" + env.get("PATH", "")
+    return subprocess.run(cmd, cwd=tree, capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.mark.slow  # three run_all.sh runs (a stub recipe: no training), ~2-3 min on 2 loaded cores
+def test_run_all_study_records_models_and_skips_them_on_a_fresh_clone(tmp_path: Path) -> None:
+    tree = _stub_tree(tmp_path)
+    r = tree / "egs2" / "l2en" / "asr1"
+    first = _run_all(tree, "--study", "s1")
+    assert first.returncode == 0, first.stderr[-3000:]
+    store = Store(tree / "studies" / "s1")
+    assert sorted(x.meta["tag"] for x in store.models()) == ["asr_mtl_tiny", "asr_stl_meaning_tiny",
+                                                             "asr_stl_surface_tiny"]
+    assert [g.meta["group"] for g in store.groups()] == ["tiny"]
+    assert (r / "RESULTS.md").read_text().startswith("<!-- Generated by `python -m espnet_l2dual.bin.study results_md")
+    report = json.loads((tree / "exp" / "report" / "report.json").read_text())
+    assert report["languages"]["en"]["outputs"]["surface"]["rows"][0]["mtl_minus_stl"]["abs"] == 10.0
+    assert len((r / "trained.log").read_text().splitlines()) == 3
+    # a fresh clone: no exp/ (no models); the same keys are found in the store, nothing is trained
+    shutil.rmtree(r / "exp")
+    shutil.rmtree(tree / "exp")
+    again = _run_all(tree, "--study", "s1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stderr.count("is in the study store") == 3
+    assert "stages 10-11 skipped: some models came from the study store" in again.stderr
+    assert len((r / "trained.log").read_text().splitlines()) == 3
+    assert json.loads((tree / "exp" / "report" / "report.json").read_text())["languages"] == report["languages"]
+    status = _run_all(tree, "--study", "s1", "--status")
+    assert status.stdout.splitlines()[-1] == f"3 of 3 models and 1 of 1 seed groups in {tree / 'studies' / 's1'}"
