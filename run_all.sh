@@ -85,7 +85,7 @@ done
 
 study_dir=""
 if [ -n "${study}" ]; then
-    case "${study}" in */*) study_dir=${study} ;; *) study_dir="${root}/studies/${study}" ;; esac
+    case "${study}" in */*) study_dir=${study} ;; *) study_dir="studies/${study}" ;; esac  # run_all.sh runs in the repo root
 fi
 [[ "${eval_set}" =~ ^[A-Za-z0-9_.-]+$ ]] || { log "--eval_set must be a data set name, got '${eval_set}'"; exit 1; }
 [ "${eval_set}" = test ] || run_args="${run_args} --test_sets ${eval_set}"
