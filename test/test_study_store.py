@@ -361,4 +361,4 @@ def test_run_all_study_records_models_and_skips_them_on_a_fresh_clone(tmp_path: 
     assert len((r / "trained.log").read_text().splitlines()) == 3
     assert json.loads((tree / "exp" / "report" / "report.json").read_text())["languages"] == report["languages"]
     status = _run_all(tree, "--study", "s1", "--status")
-    assert status.stdout.splitlines()[-1] == f"3 of 3 models and 1 of 1 seed groups in {tree / 'studies' / 's1'}"
+    assert status.stdout.splitlines()[-1] == "3 of 3 models and 1 of 1 seed groups in studies/s1"
