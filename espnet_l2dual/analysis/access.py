@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.scoring import sclite_alignment
 from espnet_l2dual.scoring.units import Headline, headline_from_json
 
 Value = Union[float, Dict[str, str]]  # a number, {"skipped": reason} or {"not_applicable": reason}
@@ -146,9 +147,18 @@ def utterance_errors(entry: Doc, kind: str) -> Dict[str, Tuple[int, int]]:
             c, s, d, i = (int(x) for x in cells[1:])
             out[cells[0]] = (s + d + i, c + s + d)
         return out
-    from espnet_l2dual.study.record import sclite_counts  # the one reader of sclite's alignments
-
     return {uid: (s + d + i, c + s + d) for uid, (c, s, d, i) in sclite_counts(base / f"score_{kind}").items()}
+
+
+def sclite_counts(score_dir: Path) -> Dict[str, Tuple[int, int, int, int]]:
+    """{trn id: (C, S, D, I)} of one sclite run of stage 9; DataError naming what is missing or wrong."""
+    try:
+        return sclite_alignment.utterance_counts(score_dir)
+    except FileNotFoundError as e:
+        raise DataError(e.filename, None, "not found: stage 9 leaves sclite's per-utterance files here "
+                        "(the paired bootstrap needs them); re-run stage 9") from None
+    except ValueError as e:
+        raise DataError(Path(score_dir) / "result.txt", None, str(e)) from None
 
 
 # ------------------------------------------------------------------ analysis.json (stage 10)

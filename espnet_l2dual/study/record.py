@@ -25,8 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, Mapping, Optional, Sequence
 
+from espnet_l2dual.analysis.access import sclite_counts
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.scoring.sclite_alignment import read_alignments
 from espnet_l2dual.utils.fileio import PathLike, read_table
 
 RECORD = "record.json"
@@ -50,17 +50,6 @@ def environment() -> Dict[str, str]:
         except Exception:  # noqa: BLE001 - a missing package is simply not recorded
             env[name] = "not installed"
     return env
-
-
-def sclite_counts(score_dir: Path) -> Dict[str, tuple]:
-    """``{trn id: (C, S, D, I)}`` of one sclite run, as sclite aligned it."""
-    try:
-        cols = read_alignments(score_dir)
-    except FileNotFoundError as e:
-        raise DataError(e.filename, None, "not found: stage 9 leaves sclite's files here; re-run stage 9") from None
-    except ValueError as e:
-        raise DataError(score_dir / "result.txt", None, str(e)) from None
-    return {uid: tuple(sum(c.op == op for c in cs) for op in "CSDI") for uid, cs in cols.items()}
 
 
 def write_counts(path: Path, counts: Mapping[str, tuple]) -> None:
