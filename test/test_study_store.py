@@ -141,6 +141,20 @@ def test_record_round_trip_rebuilds_the_same_report_on_a_fresh_tree(tmp_path: Pa
     assert len(sizes) == 6 and max(sizes) < 64_000
 
 
+def test_round_trip_over_seeds(tmp_path: Path) -> None:
+    """Seed groups come from the records' metadata: the report over seeds is the same from the store."""
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    for seed, mtl in ((1, ALTERNATING), (2, 2)):
+        _recipe(tmp_path, "en", (1, 1), (mtl, 1), seed=seed)
+        _save_all(tmp_path / "studies" / "s", r, "en", seed=seed)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert make_report.main(["--recipes", str(r), "--seeds", "1", "2", "--without_analysis", "--out_dir", str(a)]) == 0
+    assert make_report.main(["--study", str(tmp_path / "studies" / "s"), "--out_dir", str(b)]) == 0
+    ra, rb = (json.loads((x / "report.json").read_text()) for x in (a, b))
+    assert rb["seeds"] == [1, 2] and _numbers(rb)["languages"] == _numbers(ra)["languages"]
+    assert rb["languages"]["en"]["outputs"]["surface"]["rows"][0]["mtl_minus_stl"]["per_seed"] == [0.0, 10.0]
+
+
 def test_grid_report_from_the_store_matches_exp(tmp_path: Path) -> None:
     base = tmp_path / "egs2" / "l2en" / "asr1"
     store = tmp_path / "studies" / "g"
