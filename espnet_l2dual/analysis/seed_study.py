@@ -16,7 +16,6 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 from scipy import stats
 
-from espnet_l2dual.analysis import access
 from espnet_l2dual.analysis.study import (BASE_CONFIGS, OUTPUTS, STL, MissingInputs, Recipe, Scored, collect,
                                           comparison_families, interval_method, kinds_shown, metric_name,
                                           score_output, tasks_of)
@@ -104,7 +103,7 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, see
     scored: Dict[tuple, List[Scored]] = {}
     for c in configs:
         for s in seeds:
-            doc = access.load_results(r.results_path(c, seed_suffix(suffix, s)))
+            doc = r.load_results(c, seed_suffix(suffix, s))
             for o in tasks_of(c):
                 scored.setdefault((c, o), []).append(score_output(doc, test_set, o))
     lang: Dict[str, Any] = {"recipe": str(r.path), "outputs": {}, "methods": {}}

@@ -26,7 +26,7 @@ from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.blocked_bootstrap import DEFAULT_RESAMPLES, METHOD, SPEAKERS, speaker_of, unit_label
 from espnet_l2dual.scoring.multiplicity import ADJUSTMENT, families
 from espnet_l2dual.scoring.paired_bootstrap import (interval_record, paired_difference, paired_f1_difference,
-                                                    read_mdd_counts, sclite_utterance_errors)
+                                                    read_mdd_counts)
 from espnet_l2dual.scoring.units import Headline
 
 from espnet_l2dual.outputs import PAIR as OUTPUTS  # noqa: E402  (the study compares this pair)
@@ -61,6 +61,20 @@ class Recipe:
     @property
     def analysis_path(self) -> Path:
         return self.path / "exp" / "analysis" / "analysis.json"
+
+    # the reader interface the reports use (the study store's side: espnet_l2dual.study.store.StoreRecipe)
+
+    def load_results(self, config: str, suffix: str) -> Doc:
+        return access.load_results(self.results_path(config, suffix))
+
+    def load_analysis(self) -> Doc:
+        return access.load_analysis(self.analysis_path)
+
+    def eval_divergence(self, test_set: str) -> Dict[str, float]:
+        """{utt: divergence} of the evaluation set (stage 4's utt2divergence)."""
+        from espnet_l2dual.scoring.by_divergence import read_divergence
+
+        return read_divergence(self.path / "dump" / "raw" / test_set / "utt2divergence")
 
 
 def tasks_of(config: str) -> Tuple[str, ...]:
@@ -143,19 +157,10 @@ def score_output(results: Doc, test_set: str, output: str) -> Scored:
     metric = access.headline_of(entry)
     values = {metric.kind: access.headline_value(entry)}
     errors: Dict[str, UtteranceErrors] = {}
-    base = access.score_dir(entry)
     for kind in kinds_shown(metric):
         if kind != metric.kind:
             values[kind] = entry.need(kind)
-        d = base / f"score_{kind}"
-        for f in (d / "ref.trn", d / "hyp.trn", d / "result.txt"):
-            if not f.is_file():
-                raise DataError(f, None, "not found: stage 9 leaves the per-utterance sclite files here "
-                                "(the paired bootstrap needs them); re-run stage 9")
-        try:
-            errors[kind] = sclite_utterance_errors(d)
-        except ValueError as e:
-            raise DataError(d / "result.txt", None, str(e)) from None
+        errors[kind] = access.utterance_errors(entry, kind)  # sclite's per-utterance counts (exp/ or store)
     return Scored(metric, values, errors)
 
 
@@ -218,7 +223,7 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, wit
     scored: Dict[Tuple[str, str], Scored] = {}
     provenance: Dict[str, Any] = {}
     for c in configs:
-        doc = _attempt(problems, f"{r.lang} {c}", lambda c=c: access.load_results(r.results_path(c, suffix)))
+        doc = _attempt(problems, f"{r.lang} {c}", lambda c=c: r.load_results(c, suffix))
         if doc is None:
             continue
         docs[c] = doc
@@ -235,7 +240,7 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, wit
                             + "): train them with the same token type, or score them with the same --unit_" + o)
     analysis = None
     if with_analysis:
-        analysis = _attempt(problems, f"{r.lang} analysis", lambda: access.load_analysis(r.analysis_path))
+        analysis = _attempt(problems, f"{r.lang} analysis", lambda: r.load_analysis())
     if len(problems) > n_before:
         return None
     lang: Dict[str, Any] = {"recipe": str(r.path), "outputs": {}, "methods": {}}

@@ -94,9 +94,8 @@ def language_title(langs: Sequence[str]) -> str:
     return " vs ".join(LANGUAGE_NAMES.get(lang, lang) for lang in langs)
 
 
-def details_link(recipe: str, out_dir: Optional[Path]) -> str:
-    """A Markdown link to a recipe's stage-10 REPORT.md, relative to the report's own folder."""
-    target = Path(recipe) / "exp" / "analysis" / "REPORT.md"
+def details_link(target: Path, out_dir: Optional[Path]) -> str:
+    """A Markdown link to a stage-10 REPORT.md, relative to the report's own folder."""
     href = os.path.relpath(target, out_dir) if out_dir is not None else str(target)
     return f"[{Path(href).as_posix()}]({Path(href).as_posix()})"
 
@@ -109,7 +108,7 @@ def absent_lines(data: Dict[str, Any]) -> List[str]:
             + "; ".join(f"{lang}: {', '.join(cs)}" for lang, cs in absent.items()) + "."]
 
 
-def render(data: Dict[str, Any], out_dir: Optional[Path] = None) -> str:
+def render(data: Dict[str, Any], out_dir: Optional[Path] = None, details: Optional[Mapping[str, Path]] = None) -> str:
     """REPORT.md: the headline table, method rows, verdicts, entanglement, MDD, provenance."""
     now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     lines = [
@@ -140,7 +139,8 @@ def render(data: Dict[str, Any], out_dir: Optional[Path] = None) -> str:
     if data["with_analysis"]:
         lines += ["", f"## {language_title(list(data['languages']))}: entanglement (stage 10)", ""]
         lines += comparison_lines({lang: d["entanglement"] for lang, d in data["languages"].items()},
-                                  {lang: details_link(d["recipe"], out_dir) for lang, d in data["languages"].items()})
+                                  {lang: details_link((details or {}).get(lang, Path(d["recipe"]) / "exp" / "analysis" / "REPORT.md"),
+                                                       out_dir) for lang, d in data["languages"].items()})
     else:
         lines += ["", "Stage 10 (entanglement) is not in this report: made with --without_analysis."]
     lines += mdd_lines(data)

@@ -26,10 +26,9 @@ def sclite_utterance_errors(score_dir: PathLike) -> Dict[str, Tuple[int, int]]:
 
     The sums are sclite's totals, so a rate computed from them is the one results.json reports.
     """
-    from espnet_l2dual.scoring.sclite_alignment import read_alignments
+    from espnet_l2dual.scoring.sclite_alignment import utterance_counts
 
-    return {u: (sum(c.op != "C" for c in cols), sum(c.ref is not None for c in cols))
-            for u, cols in read_alignments(score_dir).items()}
+    return {u: (s + d + i, c + s + d) for u, (c, s, d, i) in utterance_counts(score_dir).items()}
 
 
 def _speakers(utts: Sequence[str], speakers: Optional[Mapping[str, str]]) -> List[str]:
