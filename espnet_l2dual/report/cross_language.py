@@ -138,9 +138,10 @@ def render(data: Dict[str, Any], out_dir: Optional[Path] = None, details: Option
         lines.append(f"- **{lang}**: " + "; ".join(parts) + ".")
     if data["with_analysis"]:
         lines += ["", f"## {language_title(list(data['languages']))}: entanglement (stage 10)", ""]
+        stage10 = {lang: (details or {}).get(lang, Path(d["recipe"]) / "exp" / "analysis" / "REPORT.md")
+                   for lang, d in data["languages"].items()}
         lines += comparison_lines({lang: d["entanglement"] for lang, d in data["languages"].items()},
-                                  {lang: details_link((details or {}).get(lang, Path(d["recipe"]) / "exp" / "analysis" / "REPORT.md"),
-                                                       out_dir) for lang, d in data["languages"].items()})
+                                  {lang: details_link(p, out_dir) for lang, p in stage10.items()})
     else:
         lines += ["", "Stage 10 (entanglement) is not in this report: made with --without_analysis."]
     lines += mdd_lines(data)
