@@ -143,21 +143,25 @@ class _Resamples:
     def __init__(self, row_utt: np.ndarray, weights: np.ndarray) -> None:
         self.row_utt = row_utt
         self.n_utts = weights.shape[1]
-        self.present, self.starts = np.unique(row_utt, return_index=True)
         self.wu = np.zeros((weights.shape[0], self.n_utts))
         self.wu[:] = weights
         self.wr = self.wu[:, row_utt]  # [B, n] weight of each row
         self.n = self.wr.sum(axis=1)
+        self.present, starts, counts = np.unique(row_utt, return_index=True, return_counts=True)
+        # [present utterances, most rows]: the rows of each utterance, padded with an all-zero row (index n)
+        pos = np.arange(counts.max())
+        self.gather = np.where(pos < counts[:, None], starts[:, None] + pos, len(row_utt))
 
-    def blocks(self, m: np.ndarray, axis: int) -> np.ndarray:
-        """Sums of ``m`` over the rows (axis 0) of each utterance, as a [U, ...] array."""
+    def blocks(self, m: np.ndarray) -> np.ndarray:
+        """``[U, ...]``: ``m`` summed over the rows of each utterance (rows are grouped by utterance)."""
+        padded = np.concatenate([m, np.zeros((1,) + m.shape[1:])])
         out = np.zeros((self.n_utts,) + m.shape[1:])
-        out[self.present] = np.add.reduceat(m, self.starts, axis=0)
+        out[self.present] = padded[self.gather].sum(axis=1)
         return out
 
     def row_sums(self, k: np.ndarray) -> np.ndarray:
         """``[B, n]``: for each row, the kernel summed over the other rows' copies (K~ 1 of the resample)."""
-        return self.wu @ self.blocks(k, 0) - self.wr * np.diag(k)
+        return self.wu @ self.blocks(k) - self.wr * np.diag(k)
 
     def hsic(self, k: np.ndarray, l: np.ndarray, rk: np.ndarray, rl: np.ndarray) -> np.ndarray:
         """Unbiased HSIC (Song et al. 2012) of each resample, from the Gram matrices of the originals.
@@ -168,9 +172,9 @@ class _Resamples:
         with all weights 1 it equals :func:`hsic_unbiased`.  Computed through ``U x U``
         block sums, never expanding the rows.
         """
-        g = self.blocks(self.blocks(k * l, 0).T, 0).T  # [U, U]: sum_{i in u, j in v} K_ij L_ij
+        g = self.blocks(self.blocks(k * l).T)  # [U, U]: sum_{i in u, j in v} K_ij L_ij (symmetric)
         d = np.bincount(self.row_utt, weights=np.diag(k) * np.diag(l), minlength=self.n_utts)
-        a = np.einsum("bu,uv,bv->b", self.wu, g, self.wu) - (self.wu ** 2) @ d
+        a = np.sum((self.wu @ g) * self.wu, axis=1) - (self.wu ** 2) @ d
         tk, tl = np.sum(self.wr * rk, axis=1), np.sum(self.wr * rl, axis=1)
         c = np.sum(self.wr * rk * rl, axis=1)
         n = self.n
