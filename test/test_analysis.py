@@ -214,7 +214,7 @@ def test_cross_language_report_from_a_real_analysis_json(analysed):
     """The stage-10 analysis.json and stage-9 results.json, as written, fill every table cell."""
     recipe = analysed.parent.parent
     data = study.collect([study.Recipe(recipe)], ["stl_surface", "stl_meaning", "mtl"], "_tiny", "test")
-    ent = data["languages"]["en"]["entanglement"]
+    ent = dict(data["languages"]["en"]["entanglement"])
     grad = ent.pop("gradient cosine surface vs meaning, whole encoder")
     assert grad == {"skipped": "no interval over batches: 2 batches, an interval needs 10"}  # no number without it
     assert all(isinstance(v, float) for v in ent.values()), ent
