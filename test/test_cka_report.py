@@ -70,7 +70,8 @@ def test_decoder_sentence_follows_the_interval():
 
 
 def test_gradient_cosine_gets_words_only_with_an_interval():
-    few = {"n_batches": 4, "batch_size": 8, "all": {"mean": -0.2, "ci95": None, "no_ci": "4 batches, an interval needs 10"},
+    few = {"n_batches": 4, "batch_size": 8,
+           "all": {"mean": -0.2, "ci95": None, "no_ci": "4 batches, an interval needs 10"},
            "layers": [{"layer": "block0", "mean": -0.3, "ci95": None}]}
     assert "no statement is made" in gradient_sentence("m", few) and "conflict" not in gradient_sentence("m", few)
     assert batch_interval([0.1] * 9, 0) is None

@@ -173,7 +173,8 @@ def comparison_sentence(c: dict, mtl: str) -> str:
     if c["name"].startswith("encoder"):
         where = "last layer" if c["name"] == "encoder_last" else "encoder (mean over layers)"
         if v is None:
-            return f"Whether the {mtl} {where} resembles STL-surface or STL-meaning more: not resolved ({_diff_words(c)})."
+            return (f"Whether the {mtl} {where} resembles STL-surface or STL-meaning more: not resolved "
+                    f"({_diff_words(c)}).")
         more, less = ("STL-surface", "STL-meaning") if v == "higher" else ("STL-meaning", "STL-surface")
         return f"The {mtl} {where} resembles {more} more than {less} ({_diff_words(c)})."
     if v is None:
@@ -189,7 +190,8 @@ def _encoder(g: dict, figs: dict, est: str) -> List[str]:
     pairs = enc["pairs"]
     cs = g.get("cka_settings", {})
     lines = ["### 2. Encoder entanglement (CKA per layer)", "",
-             f"Estimator: linear-kernel CKA, {_ESTIMATOR[est]}, on {g['n_encoder_frames']} encoder frames (seeded subsample); "
+             f"Estimator: linear-kernel CKA, {_ESTIMATOR[est]}, on {g['n_encoder_frames']} encoder frames "
+             "(seeded subsample); "
              "the last column is the biased estimator (last layer), for comparison only."
              + (f" Brackets: 95% CI, {cs['interval']}. Null: {cs['null']}." if est == "debiased" and cs else ""), "",
              f"|pair ({est} CKA)|" + "|".join(f"layer {l}" for l in enc["layers"])
@@ -309,7 +311,8 @@ def _gradient(g: dict, figs: dict) -> List[str]:
     for mtl, r in done.items():
         for row in list(r["layers"]) + list(r["parts"]) + [r["all"]]:
             ci = row.get("ci95")
-            lines.append(f"|{mtl}|{row['layer']}|{_f(row['mean'])}|{_ci(ci).strip() or 'none: ' + row.get('no_ci', '')}|"
+            ci_text = _ci(ci).strip() or "none: " + row.get("no_ci", "")
+            lines.append(f"|{mtl}|{row['layer']}|{_f(row['mean'])}|{ci_text}|"
                          f"{_f(row['std'])}|{', '.join(_f(x) for x in row['per_batch'])}|")
         text.append(gradient_sentence(mtl, r))
     lines.append("")
