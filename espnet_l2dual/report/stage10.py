@@ -2,7 +2,8 @@
 
 Rendering only: every number comes from analysis.json, every sentence is generated
 from those numbers (no canned conclusions), and a difference is called higher or
-lower only where its interval says so (:mod:`espnet_l2dual.report.verdict`).
+lower only where its interval says so (:mod:`espnet_l2dual.report.verdict`; CKA
+differences by :func:`cka_verdict`, on their Bonferroni-adjusted interval as printed).
 """
 
 from __future__ import annotations
