@@ -82,3 +82,48 @@ def test_gradient_cosine_gets_words_only_with_an_interval():
                                                                           "ci95": [-0.1, 0.1]}]}
     s = gradient_sentence("m", many)
     assert "below 0 (the tasks conflict) in block0." in s and "block1" not in s
+
+
+def test_over_seeds_interval_holds_both_seed_and_utterance_variation():
+    rng = np.random.default_rng(7)
+    # three seeds whose differences sit at 0.01, 0.03, 0.05, each with a tight within-seed bootstrap
+    reps = [p + 0.001 * rng.standard_normal(1000) for p in (0.01, 0.03, 0.05)]
+    rec = cka_pairs.over_seeds([0.01, 0.03, 0.05], reps, 2000, 0, family_size=3)
+    assert rec["mean"] == pytest.approx(0.03) and rec["n_seeds"] == 3
+    lo, hi = rec["ci95"]
+    assert lo < 0.02 and hi > 0.04  # wider than any one seed's interval: seeds vary
+    assert rec["ci_adjusted"][0] <= lo and rec["ci_adjusted"][1] >= hi
+    # one seed: its own bootstrap interval
+    one = cka_pairs.over_seeds([0.03], [reps[1]], 2000, 0)
+    assert one["ci95"][0] == pytest.approx(0.03, abs=0.003) and one["ci95"][1] - one["ci95"][0] < 0.01
+    assert cka_pairs.over_seeds([None, None], [None, None], 100, 0)["ci95"] is None
+
+
+def test_over_seeds_section_words_follow_the_interval():
+    from espnet_l2dual.report.stage10 import _over_seeds
+
+    row = {"mtl": "asr_mtl_tiny", "name": "encoder_last", "what": "last layer", "per_seed": [0.001, 0.003],
+           "mean": 0.002, "ci95": [-0.004, 0.008], "ci_adjusted": [-0.006, 0.01], "family_size": 3}
+    text = "\n".join(_over_seeds({"tiny": {"groups": ["tiny_seed1", "tiny_seed2"], "method": "m",
+                                           "comparisons": [row]}}))
+    assert "not resolved" in text and "resembles STL-surface more" not in text
+
+
+def test_stage10_combines_the_seed_groups_of_one_size():
+    from pathlib import Path
+
+    from espnet_l2dual.analysis.pipeline import ModelInfo, cka_over_seeds
+
+    def group(seed):
+        return {"stl_surface": ModelInfo(f"asr_stl_surface_tiny_seed{seed}", Path("."), ["surface"], "tiny", seed)}
+
+    rng = np.random.default_rng(0)
+    kept = {f"tiny_seed{s}": {("asr_mtl_tiny", "encoder_last"): (d, d + 0.002 * rng.standard_normal(500), "w")}
+            for s, d in ((1, 0.02), (2, 0.04))}
+    groups = {"tiny_seed1": group(1), "tiny_seed2": group(2), "tiny": {"stl_surface": ModelInfo(
+        "asr_stl_surface_tiny", Path("."), ["surface"], "tiny", None)}}
+    out = cka_over_seeds(groups, kept, 500, 0)
+    assert list(out) == ["tiny"] and out["tiny"]["groups"] == ["tiny_seed1", "tiny_seed2"]
+    (row,) = out["tiny"]["comparisons"]
+    assert row["mtl"] == "asr_mtl_tiny" and row["mean"] == pytest.approx(0.03) and row["per_seed"] == [0.02, 0.04]
+    assert cka_over_seeds({"tiny_seed1": group(1)}, kept, 500, 0) == {}  # one seed: nothing to combine

@@ -201,7 +201,8 @@ def _at(rec: dict, layer: Optional[int]) -> Optional[float]:
     return diag[layer]
 
 
-def _comparisons(pairs: _Pairs, encoder: dict, decoder: dict, mtls: Sequence[ModelInfo]) -> List[dict]:
+def _comparisons(pairs: _Pairs, encoder: dict, decoder: dict, mtls: Sequence[ModelInfo],
+                 keep: Optional[dict] = None) -> List[dict]:
     """The CKA differences REPORT.md words: per MTL model, its encoder vs each STL encoder (last
     layer, mean over layers) and its decoders vs their STL counterparts (mean over layers); one
     family, Bonferroni-adjusted."""
@@ -224,6 +225,9 @@ def _comparisons(pairs: _Pairs, encoder: dict, decoder: dict, mtls: Sequence[Mod
             reps_a, reps_b = cka_pairs.mean_over_layers(reps_a), cka_pairs.mean_over_layers(reps_b)
         rec = cka_pairs.difference(_at(ra, layer), _at(rb, layer), reps_a, reps_b, len(wanted), what)
         out.append({"mtl": tag, "name": name, **rec})
+        if keep is not None:  # for the interval over seeds: the same comparison of every seed's group
+            keep[(seed_of(tag)[0], name)] = (rec["diff"], None if reps_a is None or reps_b is None
+                                             else reps_a - reps_b, what)
     return out
 
 
@@ -231,7 +235,9 @@ def _comparisons(pairs: _Pairs, encoder: dict, decoder: dict, mtls: Sequence[Mod
 
 
 def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: Callable,
-                  speakers: Optional[Sequence[str]] = None) -> dict:
+                  speakers: Optional[Sequence[str]] = None, keep: Optional[dict] = None) -> dict:
+    """Everything stage 10 reports on one group; ``keep`` receives the CKA differences' bootstrap
+    replicates (for :func:`cka_over_seeds`)."""
     s, m, mtls = group["stl_surface"], group["stl_meaning"], group["mtl"]
     t0 = time.time()
     # 4 first: a θ0 mismatch must fail before minutes of forwarding
@@ -317,7 +323,7 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
                 f"dec:{x.tag}:{o}", _layers(states[x.tag], f"dec.{o}."), _layers(states[stl.tag], f"dec.{o}."),
                 f"{x.tag}:{o}", f"{stl.tag}:{o}", pairs.rows(x.tag, f"dec.{o}"), pairs.rows(stl.tag, f"dec.{o}"))
             decoder_cka[x.tag][o]["unit"] = "token position (teacher forcing)"
-    comparisons = _comparisons(pairs, encoder_cka["pairs"], decoder_cka, mtls)
+    comparisons = _comparisons(pairs, encoder_cka["pairs"], decoder_cka, mtls, keep)
     cka_settings = {"estimator": "debiased linear CKA (unbiased HSIC, Song et al. 2012)",
                     "interval": st.method, "n_speakers": len(set(speakers)), "n_utts": len(speakers),
                     "null": f"{st.n_perm} permutations of the utterance pairing, at the last layer of each pair",
@@ -343,3 +349,25 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
             "task_vectors": tv, "gradient_conflict": grad,
             **({"ssl_cka": ssl_cka} if ssl_cka else {}),
             "n_encoder_frames": int(enc[s.tag][0].shape[0]) if enc[s.tag] else 0}
+
+
+def cka_over_seeds(groups: Dict[str, dict], kept: Dict[str, dict], n_boot: int, seed: int) -> Dict[str, dict]:
+    """Per size trained with several seeds: each CKA difference's mean over seeds, with an interval
+    that resamples seeds, then speakers x utterances within each (one family per size, Bonferroni)."""
+    by_size: Dict[str, List[str]] = {}
+    for label, g in groups.items():
+        if g["stl_surface"].seed is not None:
+            by_size.setdefault(g["stl_surface"].size or "full", []).append(label)
+    out = {}
+    for size, labels in by_size.items():
+        if len(labels) < 2:
+            continue
+        keys = sorted({k for label in labels for k in kept.get(label, {})})
+        rows = []
+        for k in keys:
+            got = [kept.get(label, {}).get(k, (None, None, "")) for label in labels]
+            rec = cka_pairs.over_seeds([x[0] for x in got], [x[1] for x in got], n_boot, seed, len(keys))
+            rows.append({"mtl": k[0], "name": k[1], "what": next((x[2] for x in got if x[2]), ""), **rec})
+        out[size] = {"groups": labels, "method": "seeds resampled, then one speakers x utterances bootstrap "
+                     f"replicate of each drawn seed; {n_boot} resamples, percentile", "comparisons": rows}
+    return out

@@ -37,8 +37,8 @@ offline.guard()
 
 from espnet_l2dual.analysis import hidden_states, plots  # noqa: E402
 from espnet_l2dual.report import stage10  # noqa: E402
-from espnet_l2dual.analysis.pipeline import (MissingModels, analyse_group, discover, estimators,  # noqa: E402
-                                             make_groups, read_speakers)
+from espnet_l2dual.analysis.pipeline import (MissingModels, analyse_group, cka_over_seeds, discover,  # noqa: E402
+                                             estimators, make_groups, read_speakers)
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins  # noqa: E402
 
 log = logging.getLogger("espnet_l2dual.analysis")
@@ -120,10 +120,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                          "bins": args.bins},
             "groups": {},
         }
+        kept: dict = {}
         for name, group in groups.items():
             log.info("group '%s': STL-surface %s, STL-meaning %s, MTL %s", name, group["stl_surface"].tag,
                      group["stl_meaning"].tag, ", ".join(x.tag for x in group["mtl"]))
-            analysis["groups"][name] = analyse_group(name, group, args, utt_ids, load_utts, speakers)
+            kept[name] = {}
+            analysis["groups"][name] = analyse_group(name, group, args, utt_ids, load_utts, speakers, kept[name])
+        seeds = cka_over_seeds(groups, kept, args.cka_bootstrap, args.seed)
+        if seeds:
+            analysis["cka_over_seeds"] = seeds
     except MissingModels as e:
         if args.if_incomplete == "skip":
             log.warning("%s -- stage 10 skipped (train the other configs, then re-run it)", e)

@@ -8,7 +8,7 @@ differences by :func:`cka_verdict`, on their Bonferroni-adjusted interval as pri
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from espnet_l2dual.report.verdict import format_ci, verdict
 
@@ -336,6 +336,23 @@ def gradient_sentence(mtl: str, r: dict) -> str:
     return s
 
 
+def _over_seeds(block: Dict[str, dict]) -> List[str]:
+    """CKA differences over the seeds of one size: mean over seeds, interval over seeds and utterances."""
+    lines = ["## CKA differences over seeds", ""]
+    for size, b in block.items():
+        lines += [f"Size `{size}`, groups {', '.join(f'`{g}`' for g in b['groups'])}. Mean over seeds of each "
+                  f"debiased CKA difference; 95% CI: {b['method']}; adjusted: Bonferroni over "
+                  f"{len(b['comparisons'])} comparisons.", "",
+                  "|MTL model|difference|per seed|mean|95% CI|adjusted CI|", "|---|---|---|---|---|---|"]
+        text = []
+        for c in b["comparisons"]:
+            lines.append(f"|{c['mtl']}|{c['what']}|{', '.join(_f(x) for x in c['per_seed'])}|{_f(c['mean'])}|"
+                         f"{_ci(c['ci95']).strip() or '-'}|{_ci(c['ci_adjusted']).strip() or '-'}|")
+            text.append(comparison_sentence({**c, "diff": c["mean"]}, c["mtl"]))
+        lines += ["", " ".join(text), ""]
+    return lines
+
+
 def render(analysis: dict, figures: dict) -> str:
     st = analysis["settings"]
     est = st["estimator"]
@@ -361,4 +378,6 @@ def render(analysis: dict, figures: dict) -> str:
         lines += _decoders(g, figs, est)
         lines += _task_vectors(g, figs)
         lines += _gradient(g, figs)
+    if analysis.get("cka_over_seeds"):
+        lines += _over_seeds(analysis["cka_over_seeds"])
     return "\n".join(lines) + "\n"
