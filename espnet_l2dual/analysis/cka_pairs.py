@@ -163,3 +163,30 @@ def difference(a: Optional[float], b: Optional[float], reps_a: Optional[np.ndarr
     rec["ci_adjusted"] = None if adj is None else list(adj)
     rec["level_adjusted"] = 1.0 - 0.05 / max(1, family_size)
     return rec
+
+
+def over_seeds(points: Sequence[Optional[float]], reps: Sequence[Optional[np.ndarray]], n_boot: int,
+               seed: int, family_size: int = 1) -> dict:
+    """One quantity measured in several seeds' groups: the mean over seeds and an interval that
+    resamples seeds, then, for each drawn seed, one of its speakers x utterances replicates, so
+    both sources of variation are in it (95%, and Bonferroni-adjusted over ``family_size``)."""
+    pairs = [(p, np.asarray(r, dtype=np.float64)) for p, r in zip(points, reps) if p is not None and r is not None]
+    out: dict = {"per_seed": [None if p is None else float(p) for p in points], "n_seeds": len(pairs),
+                 "family_size": family_size}
+    if not pairs:
+        out.update(mean=None, ci95=None, ci_adjusted=None, no_ci="no seed has this quantity")
+        return out
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(pairs), size=(n_boot, len(pairs)))  # seeds drawn with replacement
+    vals = np.empty(draws.shape)
+    for j, (_, rep) in enumerate(pairs):
+        mask = draws == j
+        vals[mask] = rep[rng.integers(0, rep.size, size=int(mask.sum()))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(vals, axis=1)
+    out["mean"] = float(np.mean([p for p, _ in pairs]))
+    out["ci95"] = _ci(means)
+    adj = percentile_interval(means, 1.0 - 0.05 / max(1, family_size))
+    out["ci_adjusted"] = None if adj is None else list(adj)
+    return out
