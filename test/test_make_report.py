@@ -179,7 +179,7 @@ def test_an_unresolved_mtl_difference_gets_no_verdict_word(tmp_path: Path) -> No
 
 
 def _cka(diag: list) -> dict:
-    return {"linear": {"diag": diag}}
+    return {"debiased": {"diag": diag}, "null": {"p95": 0.05}}
 
 
 def _analysis(enc_diag: list, ctx_diag: list, tv: float, grad: Optional[float], rho: float) -> dict:
@@ -193,7 +193,8 @@ def _analysis(enc_diag: list, ctx_diag: list, tv: float, grad: Optional[float], 
         "context_cka": {"asr_mtl_tiny": _cka(ctx_diag)},
         "decoder_cka": {"asr_mtl_tiny": {"surface": _cka([0.7]), "meaning": _cka([0.4])}},
         "task_vectors": {"all": {"cosine": tv}},
-        "gradient_conflict": {"asr_mtl_tiny": {"all": {"mean": grad}} if grad is not None
+        "gradient_conflict": {"asr_mtl_tiny": {"all": {"mean": grad, "ci95": [grad - 0.1, grad + 0.1]}}
+                              if grad is not None
                               else {"skipped": "--grad_batches 0"}},
         "divergence": {"spearman": {"asr_mtl_tiny": {"surface": {"rho": rho, "p": 0.01, "n": 20}}}},
     }}}
@@ -213,12 +214,12 @@ def test_report_compares_entanglement_across_languages(tmp_path: Path) -> None:
     assert _run("--recipes", str(ko), str(en), "--out_dir", str(out), analysis=True) == 0
     data = json.loads((out / "report.json").read_text())
     en_e = data["languages"]["en"]["entanglement"]
-    assert en_e["encoder CKA, STL-surface vs STL-meaning (last layer)"] == 0.97
-    assert en_e["MTL surface vs meaning decoder contexts, CKA (mean over layers)"] == pytest.approx(0.93)
+    assert en_e["encoder debiased CKA, STL-surface vs STL-meaning (last layer)"] == 0.97
+    assert en_e["MTL surface vs meaning decoder contexts, debiased CKA (mean over layers)"] == pytest.approx(0.93)
     assert en_e["gradient cosine surface vs meaning, whole encoder"] == {"skipped": "--grad_batches 0"}
     md = (out / "REPORT.md").read_text()
     assert "## Korean vs English: entanglement (stage 10)" in md
-    assert "| encoder CKA, STL-surface vs STL-meaning (last layer) | 0.300 | 0.970 |" in md
+    assert "| encoder debiased CKA, STL-surface vs STL-meaning (last layer) | 0.300 | 0.970 |" in md
     assert "| gradient cosine surface vs meaning, whole encoder | -0.050 | skipped (--grad_batches 0) |" in md
     assert not re.search(r"\bn/a\b", md)  # (the links hold "l2en/asr1")
 
@@ -440,7 +441,7 @@ def test_entanglement_over_seeds_has_t_and_welch_intervals(tmp_path: Path) -> No
     assert _run("--recipes", str(recipes["ko"]), str(recipes["en"]), "--seeds", "1", "2", "3",
                 "--out_dir", str(out), analysis=True) == 0
     data = json.loads((out / "report.json").read_text())
-    key = "encoder CKA, STL-surface vs STL-meaning (last layer)"
+    key = "encoder debiased CKA, STL-surface vs STL-meaning (last layer)"
     ko = data["languages"]["ko"]["entanglement"][key]
     assert ko["per_seed"] == [0.5, 0.6, 0.7] and ko["mean"] == 0.6 and ko["sd"] == 0.1
     assert ko["ci95_t"] == [round(0.6 - 4.302653 * 0.1 / 3 ** 0.5, 3), round(0.6 + 4.302653 * 0.1 / 3 ** 0.5, 3)]

@@ -495,6 +495,11 @@ def test_hidden_states_of_a_dual_attention_model_run_both_decoders_together(tmp_
     assert len(calls) == 2  # once per utterance, both decoders
     assert "enc.surface.0" not in states  # one shared encoder path
     assert states["dec.surface.0"].shape[0] > 0 and states["ctxmean.meaning.0"].shape[0] == 2
+    # the row index CKA aligns and resamples by: rows kept per utterance, of each sequence's length
+    for kind, layer in (("enc", "enc.0"), ("dec.surface", "dec.surface.0"), ("dec.meaning", "dec.meaning.0")):
+        rows = states[f"index.rows.{kind}"]
+        assert rows.shape == (1, 2) and rows.sum() == states[layer].shape[0]
+    assert states["index.len.dec.surface"].tolist() == [[4.0, 4.0]]  # <sos> + 3 tokens, teacher-forced
 
 
 # ---------------------------------------------------------------- inference and configs

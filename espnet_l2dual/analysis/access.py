@@ -172,8 +172,8 @@ def group(analysis: Doc, size: str) -> Doc:
     return analysis.at("groups", size)
 
 
-def cka_diag(pair: Doc, estimator: str = "linear") -> Union[List[Optional[float]], Dict[str, str]]:
-    """The per-layer CKA of one pair, or its ``skipped`` block."""
+def cka_diag(pair: Doc, estimator: str = "debiased") -> Union[List[Optional[float]], Dict[str, str]]:
+    """The per-layer CKA of one pair (debiased unless asked), or its ``skipped`` block."""
     if isinstance(pair.data, dict) and "skipped" in pair.data:
         return skipped(str(pair.data["skipped"]))
     if pair.need(estimator) is None:

@@ -357,8 +357,8 @@ def mdd_rows(docs: Mapping[str, Doc], configs: Sequence[str], test_set: str,
 
 
 def task_cka(g: Doc, tag: str) -> Dict[str, access.Value]:
-    """How alike the two outputs' representations are inside model ``tag``: decoder contexts
-    (mean over layers) and, for models with an encoder path per output, their last layer."""
+    """How alike the two outputs' representations are inside model ``tag`` (debiased CKA): decoder
+    contexts (mean over layers) and, for models with an encoder path per output, their last layer."""
     contexts = access.layer_mean(access.cka_diag(g.at("context_cka", tag)))
     if g.need("encoder_cka", "own_paths", tag):
         encoder = access.last_layer(access.cka_diag(g.at("encoder_cka", "pairs", f"{tag}:surface_vs_{tag}:meaning")))
@@ -383,17 +383,27 @@ def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
     def dec(o: str) -> access.Value:
         return access.last_layer(access.cka_diag(g.at("decoder_cka", mtl_tag, o)))
 
+    def grad() -> access.Value:
+        """The whole-encoder gradient cosine, only with its interval over batches."""
+        v = g.number("gradient_conflict", mtl_tag, "all", "mean")
+        if isinstance(v, dict) or g.at("gradient_conflict", mtl_tag, "all").data.get("ci95"):
+            return v
+        return access.skipped("no interval over batches: "
+                              + str(g.at("gradient_conflict", mtl_tag, "all").data.get("no_ci", "too few batches")))
+
     sp = ("divergence", "spearman", mtl_tag, "surface")
     return {
-        "encoder CKA, STL-surface vs STL-meaning (last layer)": enc("stl_surface_vs_stl_meaning"),
-        "encoder CKA, MTL vs STL-surface (last layer)": enc(f"{mtl_tag}_vs_stl_surface"),
-        "encoder CKA, MTL vs STL-meaning (last layer)": enc(f"{mtl_tag}_vs_stl_meaning"),
-        "MTL surface vs meaning decoder contexts, CKA (mean over layers)":
+        "encoder debiased CKA, STL-surface vs STL-meaning (last layer)": enc("stl_surface_vs_stl_meaning"),
+        "  permutation null, 95th percentile (same pair, last layer)":
+            g.number("encoder_cka", "pairs", "stl_surface_vs_stl_meaning", "null", "p95"),
+        "encoder debiased CKA, MTL vs STL-surface (last layer)": enc(f"{mtl_tag}_vs_stl_surface"),
+        "encoder debiased CKA, MTL vs STL-meaning (last layer)": enc(f"{mtl_tag}_vs_stl_meaning"),
+        "MTL surface vs meaning decoder contexts, debiased CKA (mean over layers)":
             access.layer_mean(access.cka_diag(g.at("context_cka", mtl_tag))),
-        "decoder CKA, MTL vs STL surface decoder (last layer)": dec("surface"),
-        "decoder CKA, MTL vs STL meaning decoder (last layer)": dec("meaning"),
+        "decoder debiased CKA, MTL vs STL surface decoder (last layer)": dec("surface"),
+        "decoder debiased CKA, MTL vs STL meaning decoder (last layer)": dec("meaning"),
         "task-vector cosine, whole encoder": g.number("task_vectors", "all", "cosine"),
-        "gradient cosine surface vs meaning, whole encoder": g.number("gradient_conflict", mtl_tag, "all", "mean"),
+        "gradient cosine surface vs meaning, whole encoder": grad(),
         SPEARMAN: g.number(*sp, "rho"),
         "  (p-value)": g.number(*sp, "p"),
         **({WITHIN: g.number(*sp, "within_speaker", "rho"), "  (within speakers: permutation p-value)":

@@ -164,7 +164,7 @@ def render_grid(data: Dict[str, Any]) -> str:
              "Holm-adjusted interval excludes 0.", "",
              "![MTL−STL against divergence](grid.png)", "",
              "| language | level | error scale | epochs | test divergence | surface MTL−STL | meaning MTL−STL | "
-             "MTL task CKA (contexts) | surface verdict |",
+             "MTL task CKA (contexts, debiased) | surface verdict |",
              "|---|---|---|---|---|---|---|---|---|"]
     for lang, rows in data["languages"].items():
         for r in rows:

@@ -175,7 +175,7 @@ def method_lines(data: Dict[str, Any]) -> List[str]:
         lines[-1] += (" Task CKA: how alike the two outputs' representations are inside one model (stage 10): "
                       "decoder source-attention contexts (mean over layers) and, where the outputs have encoder "
                       "paths of their own, the last encoder layer of the two paths; plain MTL for reference.")
-    cka_head = " task CKA: contexts | task CKA: encoder |" if with_cka else ""
+    cka_head = " task CKA (debiased): contexts | task CKA (debiased): encoder |" if with_cka else ""
     lines += ["", "| language | config | surface | vs STL | vs MTL | meaning | vs STL | vs MTL |" + cka_head,
               "|---|---|---|---|---|---|---|---|" + ("---|---|" if with_cka else "")]
 
@@ -305,7 +305,9 @@ def comparison_lines(summaries: Dict[str, Dict[str, Any]], links: Optional[Mappi
         out.append(f"| {k} | " + " | ".join(value(summaries[lang][k]) for lang in langs) + " |")
     out += ["", "CKA near 1 = the two representations are the same up to rotation and scale (entangled); "
             "negative gradient cosines = the tasks pull the shared encoder in conflicting directions. "
-            "These are single estimates without intervals.",
+            "CKA is the debiased estimator (unbiased HSIC). These are single estimates: their intervals "
+            "(speakers x utterances), permutation nulls and worded comparisons are in each recipe's REPORT.md; "
+            "no difference between the languages is worded here.",
             "Per-recipe details and figures: " + ", ".join(
                 f"`{lang}`: {(links or {}).get(lang, 'exp/analysis/REPORT.md')}" for lang in langs)]
     return out
