@@ -1,6 +1,7 @@
 """The mini corpus's held-out ``eval`` set: new sentences, unseen voices, nothing else changed."""
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -133,3 +134,46 @@ def test_eval_size_changes_no_other_file_or_wav(lang, tmp_path):
     spk = set(read_table(ev / "utt2spk").values())
     for s in SETS:
         assert not spk & set(read_table(dirs["large"] / s / "utt2spk").values())
+
+
+def _add_eval(recipe: Path, lang: str) -> None:
+    """Give every model of a made-up recipe (test_make_report's) an eval set: test's copy, rescored."""
+    from espnet_l2dual.bin import score as score_cli
+
+    shutil.copytree(recipe / "dump" / "raw" / "test", recipe / "dump" / "raw" / "eval")
+    for exp in sorted((recipe / "exp").iterdir()):
+        dec = exp / "decode_beam5"
+        outputs = sorted(p.name for p in (dec / "test").iterdir())
+        for o in outputs:
+            (dec / "eval" / o).mkdir(parents=True)
+            shutil.copy(dec / "test" / o / "text", dec / "eval" / o / "text")
+        assert score_cli.main(["--lang", lang, "--decode_dir", str(dec), "--data_root", str(recipe / "dump" / "raw"),
+                               "--sets", "test eval", "--outputs", " ".join(outputs),
+                               "--results_md", str(exp / "RESULTS.md"), "--results_json", str(exp / "results.json")]) == 0
+
+
+def test_reports_use_eval_where_every_model_has_it(tmp_path, capsys):
+    """make_report and html_report: eval when every model scored it; a recipe without it puts all on test."""
+    from test_make_report import _recipe
+
+    from espnet_l2dual.bin import html_report, make_report
+
+    ko = _recipe(tmp_path, "ko", (1, 2), (2, 1))
+    en = _recipe(tmp_path, "en", (1, 1), (1, 1))
+    _add_eval(ko, "ko")
+    out = tmp_path / "ko_only"
+    assert make_report.main(["--recipes", str(ko), "--out_dir", str(out), "--without_analysis"]) == 0
+    assert json.loads((out / "report.json").read_text())["test_set"] == "eval"
+    assert "test set: `eval`" in (out / "REPORT.md").read_text()
+    page = tmp_path / "page.html"
+    assert html_report.main(["--recipes", str(ko), "--configs", "mtl", "--out", str(page)]) == 0
+    assert "test sets: eval" in page.read_text()
+    capsys.readouterr()
+    out = tmp_path / "both"
+    assert make_report.main(["--recipes", str(ko), str(en), "--out_dir", str(out), "--without_analysis"]) == 0
+    assert json.loads((out / "report.json").read_text())["test_set"] == "test"
+    assert "reporting on 'test' (the tuning set): 3 of 6 results.json lack an 'eval' set" in capsys.readouterr().err
+    out = tmp_path / "asked"
+    assert make_report.main(["--recipes", str(ko), "--out_dir", str(out), "--without_analysis",
+                             "--test_set", "test"]) == 0
+    assert json.loads((out / "report.json").read_text())["test_set"] == "test"

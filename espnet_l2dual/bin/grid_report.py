@@ -2,9 +2,10 @@
 
 Each level ``<recipe>/grid/es<F>_ep<E>/`` is a complete study on a mini corpus whose learner
 error rates are scaled by F, trained for E epochs (``config``: the config's own budget).
-Per language and level: the test set's mean surface–meaning divergence (stage 4), MTL−STL
-of each output's headline error rate with its 95% interval (paired bootstrap over test
-utterances; with --seeds, seeds x utterances bootstrap and t over seeds, verdict where
+Per language and level, on the report set (``--test_set auto``: ``eval``, the mini corpus's
+held-out set, where every model scored it, else ``test``): its mean surface–meaning divergence
+(stage 4), MTL−STL of each output's headline error rate with its 95% interval (paired bootstrap
+over its utterances; with --seeds, seeds x utterances bootstrap and t over seeds, verdict where
 both exclude 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
 has an analysis. Writes GRID.md, grid.json and grid.png (MTL−STL against divergence, one
 line per budget, per language and output).
@@ -22,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from espnet_l2dual.analysis import access
 from espnet_l2dual.analysis.seed_study import seed_suffix, versus_over_seeds
 from espnet_l2dual.analysis.study import OUTPUTS, STL, MissingInputs, Recipe, compare, score_output, task_cka
+from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.report.verdict import format_ci, verdict
 from espnet_l2dual.scoring.by_divergence import read_divergence
@@ -113,14 +115,16 @@ def _cell(c: Dict[str, Any]) -> str:
 
 
 def render_grid(data: Dict[str, Any]) -> str:
+    ts = data["test_set"]
     interval = ("seeds x utterances bootstrap and t over seeds (hull)" if data["seeds"]
-                else "paired bootstrap over test utterances (one seed: it does not cover training variation)")
+                else f"paired bootstrap over `{ts}` utterances (one seed: it does not cover training variation)")
     lines = ["# espnet-l2dual: the controlled-divergence grid", "",
              f"Each level: the mini corpus with every learner error rate x F (same sentences and voices), "
-             f"trained for E epochs; MTL−STL in points of the headline error rate, 95% interval: {interval}. "
+             f"trained for E epochs; MTL−STL in points of the headline error rate on the set `{ts}`, "
+             f"95% interval: {interval}. "
              "Hurt/helped only where the interval excludes 0.", "",
              "![MTL−STL against divergence](grid.png)", "",
-             "| language | level | error scale | epochs | test divergence | surface MTL−STL | meaning MTL−STL | "
+             f"| language | level | error scale | epochs | {ts} divergence | surface MTL−STL | meaning MTL−STL | "
              "MTL task CKA (contexts) | surface verdict |",
              "|---|---|---|---|---|---|---|---|---|"]
     for lang, rows in data["languages"].items():
@@ -136,7 +140,7 @@ def render_grid(data: Dict[str, Any]) -> str:
 
 
 def plot_grid(data: Dict[str, Any], path: Path) -> Path:
-    """MTL−STL (with interval bars) against test divergence; a line per budget; languages x outputs."""
+    """MTL−STL (with interval bars) against the report set's divergence; a line per budget; languages x outputs."""
     from espnet_l2dual.analysis import plots  # Agg backend, atomic save
 
     plt = plots.plt
@@ -156,7 +160,7 @@ def plot_grid(data: Dict[str, Any], path: Path) -> Path:
                 ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=f"{ep} epochs")
             ax.axhline(0.0, color="grey", linewidth=0.8, linestyle="--")
             ax.set_title(f"{lang} {o}")
-            ax.set_xlabel("test surface–meaning divergence (mean)")
+            ax.set_xlabel(f"{data['test_set']} surface–meaning divergence (mean)")
             ax.set_ylabel("MTL − STL (points)")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
@@ -168,10 +172,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipes", nargs="+", type=Path, required=True)
     p.add_argument("--suffix", default="_tiny")
-    p.add_argument("--test_set", default="test")
+    p.add_argument("--test_set", default=AUTO,
+                   help="the set reported on (default auto: eval where every model scored it, else test)")
     p.add_argument("--seeds", nargs="*", type=int, default=[])
     p.add_argument("--out_dir", type=Path, required=True)
     args = p.parse_args(argv)
+    suffixes = [seed_suffix(args.suffix, s) for s in args.seeds] or [args.suffix]
+    results = [lv["dir"] / "exp" / f"asr_{c}{x}" / "results.json" for r in args.recipes for lv in levels(r)
+               for c in ("stl_surface", "stl_meaning", "mtl") for x in suffixes]
+    args.test_set, note = resolve_report_set(args.test_set, results)
+    if note:
+        print(f"grid_report: {note}", file=sys.stderr)
     try:
         data = collect_grid(args.recipes, args.suffix, args.test_set, args.seeds)
     except MissingInputs as e:

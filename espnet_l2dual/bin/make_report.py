@@ -6,6 +6,9 @@ Needs, per recipe: ``exp/asr_<config><suffix>/results.json`` of every --configs 
 ``asr_<config><suffix>_seed<N>`` and stage-10 groups ``<size>_seed<N>`` of every seed, and the
 report over seeds (:mod:`espnet_l2dual.analysis.seed_study`). Anything missing stops it with
 exit status 1 and one line per missing thing; no partial report is written.
+
+The set reported on (``--test_set auto``): ``eval``, the held-out set of the mini corpus, when
+every model scored it, else ``test``; report.json and REPORT.md name it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from espnet_l2dual.analysis.study import MissingInputs, Recipe, collect
-from espnet_l2dual.analysis.seed_study import collect_over_seeds
+from espnet_l2dual.analysis.seed_study import collect_over_seeds, seed_suffix
+from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
 from espnet_l2dual.report.cross_language import render
 from espnet_l2dual.report.over_seeds import render_over_seeds
 from espnet_l2dual.utils.fileio import atomic_write
@@ -29,7 +33,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--configs", nargs="+", default=["stl_surface", "stl_meaning", "mtl"],
                    help="must include stl_surface stl_meaning mtl; others get method rows")
     p.add_argument("--suffix", default="_tiny", help="config size suffix: _tiny or empty for full")
-    p.add_argument("--test_set", default="test")
+    p.add_argument("--test_set", default=AUTO,
+                   help="the set reported on (default auto: eval where every model scored it, else test)")
     p.add_argument("--without_analysis", action="store_true",
                    help="report stage 9 results only (no stage 10 entanglement section or task CKA)")
     p.add_argument("--seeds", nargs="+", type=int, default=None,
@@ -42,6 +47,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     try:
         recipes = [Recipe(r) for r in args.recipes]
+        suffixes = [seed_suffix(args.suffix, s) for s in args.seeds] if args.seeds else [args.suffix]
+        args.test_set, note = resolve_report_set(
+            args.test_set, [r.results_path(c, x) for r in recipes for c in args.configs for x in suffixes])
+        if note:
+            print(f"make_report: {note}", file=sys.stderr)
         if args.seeds:
             data = collect_over_seeds(recipes, args.configs, args.suffix, args.test_set, args.seeds,
                                       with_analysis=not args.without_analysis)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple, Union
+from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 PathLike = Union[str, Path]
 
@@ -48,3 +48,20 @@ def report_set_of_results(results: Sequence[PathLike]) -> Tuple[str, List[Path]]
     if not found:
         return TUNING_SET, lacking
     return (EVAL_SET, []) if not lacking else (TUNING_SET, lacking)
+
+
+def resolve_report_set(requested: str, results: Sequence[PathLike]) -> Tuple[str, Optional[str]]:
+    """``requested`` unless it is ``auto``: then :func:`report_set_of_results` of ``results``.
+
+    Also returns a note for the user when ``auto`` fell back to ``test`` although some
+    models scored ``eval`` (a mix of corpora, or models decoded before eval existed).
+    """
+    if requested != AUTO:
+        return requested, None
+    chosen, lacking = report_set_of_results(results)
+    some_eval = any(Path(p).is_file() and EVAL_SET in scored_sets(p) for p in results)
+    if chosen == TUNING_SET and some_eval:
+        return chosen, (f"reporting on '{TUNING_SET}' (the tuning set): {len(lacking)} of {len(results)} "
+                        f"results.json lack an '{EVAL_SET}' set (e.g. {lacking[0]}); run stages 1-9 there "
+                        f"with the eval set to report on '{EVAL_SET}'")
+    return chosen, None
