@@ -40,7 +40,9 @@ help_message="Usage: ./run_all.sh [options]
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call
   --train_args \"\"                 extra trainer options for every config (e.g. \"--max_epoch 6\")
-  --report_dir ${report_dir}        where REPORT.md, report.json and report.html (every test utterance) go
+  --report_dir ${report_dir}        where REPORT.md, report.json and report.html (every utterance of the report
+                                  set) go; the report set is eval (the mini corpus's held-out set) where every
+                                  model scored it, else test
   --parallel ${parallel}              run the languages side by side (log: egs2/l2<lang>/asr1/exp/run_all/run_all.log)
   --config_jobs ${config_jobs}           train this many models of one language side by side (stages 7-9, one
                                   thread each; log per model: exp/run_all/<config>[_seed<N>].7-9.log)
@@ -241,7 +243,7 @@ log "cross-language report -> ${report_dir}"
 "${python}" -m espnet_l2dual.bin.make_report --recipes "${recipes[@]}" --configs ${configs} \
     --suffix "${suffix}" --out_dir "${report_dir}" "${report_opts[@]}"
 cat "${report_dir}/REPORT.md"
-# the same summary as a page, with every test utterance (audio, edits); with seeds, the first seed's models
+# the same summary as a page, with every utterance of the report set (audio, edits); with seeds, the first seed's models
 html_suffix=${suffix}; [ -z "${seeds}" ] || html_suffix="${suffix}_seed${seeds%% *}"
 # shellcheck disable=SC2086
 "${python}" -m espnet_l2dual.bin.html_report --recipes "${recipes[@]}" --configs ${configs} \

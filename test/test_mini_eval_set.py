@@ -177,3 +177,19 @@ def test_reports_use_eval_where_every_model_has_it(tmp_path, capsys):
     assert make_report.main(["--recipes", str(ko), "--out_dir", str(out), "--without_analysis",
                              "--test_set", "test"]) == 0
     assert json.loads((out / "report.json").read_text())["test_set"] == "test"
+
+
+@pytest.mark.parametrize("corpus, sets, analysed", [("mini", "test eval", "eval"), ("manifest", "test", "test"),
+                                                    ("l2arctic", "test", "test")])
+def test_recipe_decodes_eval_for_the_mini_corpus_only(corpus, sets, analysed):
+    """l2dual.sh: --test_sets defaults to "test eval" for mini (stage 10 on eval), "test" for other corpora."""
+    import subprocess
+
+    recipe = Path(__file__).resolve().parents[1] / "egs2" / "l2en" / "asr1"
+    out = subprocess.run(["./run.sh", "--corpus", corpus, "--help"], cwd=recipe, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert f'--test_sets ("{sets}": decoded and scored;' in out.stdout
+    assert f"stage 10 analyses {analysed}:" in out.stdout
+    out = subprocess.run(["./run.sh", "--test_sets", "test other eval", "--help"], cwd=recipe,
+                         capture_output=True, text=True)
+    assert '--test_sets ("test other eval"' in out.stdout and "stage 10 analyses eval:" in out.stdout
