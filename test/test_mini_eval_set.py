@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from espnet_l2dual.bin.make_mini_corpus import main, make_eval_utterances, make_utterances
-from espnet_l2dual.corpus.eval_set import (EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER, report_set,
-                                           report_set_of_results)
+from espnet_l2dual.corpus.eval_set import (EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER, report_set_of_results,
+                                           resolve_report_set)
 from espnet_l2dual.corpus.speakers import make_held_out_speakers, make_speakers
 from espnet_l2dual.data.validate import validate_data_dir
 from espnet_l2dual.utils.fileio import read_table
@@ -99,14 +99,17 @@ def test_cli_refuses_an_empty_eval_set(tmp_path, capsys):
 
 
 def test_report_set(tmp_path):
-    assert report_set(["train", "dev", "test", "eval"]) == "eval"
-    assert report_set(["train", "dev", "test"]) == "test"
     both, only_test = tmp_path / "a.json", tmp_path / "b.json"
     both.write_text('{"test": {}, "eval": {}, "provenance": {}}')
     only_test.write_text('{"test": {}, "provenance": {}}')
     assert report_set_of_results([both, both]) == ("eval", [])
     assert report_set_of_results([both, only_test]) == ("test", [only_test])
     assert report_set_of_results([tmp_path / "missing.json"])[0] == "test"
+    assert resolve_report_set("auto", [both]) == ("eval", None)
+    assert resolve_report_set("test", [both]) == ("test", None)
+    assert resolve_report_set("auto", [only_test]) == ("test", None)  # no eval anywhere: nothing to say
+    chosen, note = resolve_report_set("auto", [both, only_test])
+    assert chosen == "test" and f"1 of 2 results.json lack an 'eval' set (e.g. {only_test})" in note
 
 
 @needs_espeak
@@ -193,3 +196,9 @@ def test_recipe_decodes_eval_for_the_mini_corpus_only(corpus, sets, analysed):
     out = subprocess.run(["./run.sh", "--test_sets", "test other eval", "--help"], cwd=recipe,
                          capture_output=True, text=True)
     assert '--test_sets ("test other eval"' in out.stdout and "stage 10 analyses eval:" in out.stdout
+
+
+def test_an_unreadable_results_json_is_left_to_the_report(tmp_path):
+    bad = tmp_path / "results.json"
+    bad.write_text("{not json")
+    assert report_set_of_results([bad]) == ("test", [bad])

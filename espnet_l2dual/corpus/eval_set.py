@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 PathLike = Union[str, Path]
 
@@ -24,15 +24,18 @@ EVAL_SPEAKERS = 20
 EVAL_UTTS_PER_SPEAKER = 15
 
 
-def report_set(available: Iterable[str]) -> str:
-    """``eval`` when it is among the sets ``available``, else ``test``."""
-    return EVAL_SET if EVAL_SET in set(available) else TUNING_SET
-
-
 def scored_sets(results_json: PathLike) -> List[str]:
-    """The sets a stage-9 ``results.json`` scored (its top-level keys that are set blocks)."""
-    doc = json.loads(Path(results_json).read_text(encoding="utf-8"))
-    return [k for k, v in doc.items() if isinstance(v, dict) and k not in ("provenance",)]
+    """The sets a stage-9 ``results.json`` scored (its top-level keys that are set blocks).
+
+    An unreadable file scored nothing here: the report that reads it names what is wrong.
+    """
+    try:
+        doc = json.loads(Path(results_json).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(doc, dict):
+        return []
+    return [k for k, v in doc.items() if isinstance(v, dict) and k != "provenance"]
 
 
 def report_set_of_results(results: Sequence[PathLike]) -> Tuple[str, List[Path]]:
