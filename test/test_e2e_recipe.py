@@ -231,8 +231,9 @@ def test_shipped_defaults_reached_the_models(recipes, lang) -> None:
     for config in CONFIGS:
         prov = json.loads((_exp(recipe, config) / "results.json").read_text())["provenance"]
         assert prov["config"] == f"conf/tuning/train_{config}_tiny.yaml"
-        (decode,) = prov["decode"].values()
-        assert decode["options"]["ctc_weight"] == CTC_WEIGHT and decode["options"]["beam_size"] == str(BEAM)
+        assert sorted(Path(d).name for d in prov["decode"]) == ["eval", "test"]
+        for decode in prov["decode"].values():
+            assert decode["options"]["ctc_weight"] == CTC_WEIGHT and decode["options"]["beam_size"] == str(BEAM)
         for o in TASKS[config]:
             assert prov["token_setup"][o]["dir"] == f"data/token_list/{o}/{ttype}"
     assert {o: setup[o]["dir"] for o in TASKS["mtl"]} == {o: f"data/token_list/{o}/{ttype}" for o in TASKS["mtl"]}

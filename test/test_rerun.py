@@ -101,8 +101,9 @@ def test_provenance_and_replayable_run_sh(base: Path) -> None:
     assert prov["commit"] and prov["config_sha1"] == config_digest(base / CONFIG)  # resolved content
     assert prov["config_files"] == {CONFIG: sha(base / CONFIG)}  # no base: the chain is the file
     assert prov["seed"] == 0 and prov["token_setup"]["surface"]["dir"] == "data/token_list/surface/char"
-    (decode,) = prov["decode"].values()
-    assert decode["options"]["beam_size"] == "2" and decode["inputs_digest"]
+    assert sorted(Path(d).name for d in prov["decode"]) == ["eval", "test"]  # one record per decoded set
+    for decode in prov["decode"].values():
+        assert decode["options"]["beam_size"] == "2" and decode["inputs_digest"]
     assert "toolkit commit" in (exp / "RESULTS.md").read_text(encoding="utf-8")
     # config.yaml names only the model's own files, never data/token_list or the stats dir
     conf = yaml.safe_load((exp / "config.yaml").read_text())
