@@ -29,7 +29,7 @@ grid_error_scales=""      # controlled-divergence grid (mini corpus): e.g. "0 0.
 grid_epochs=""            # and/or training budgets: e.g. "4 16" (--max_epoch); each level in grid/es<F>_ep<E>/
 study=""                  # a study store: studies/<name> (committed records; a stored model is not trained again)
 status=false              # with --study: print done/missing per model and seed group, and stop
-eval_set=test             # the set every model is scored on and the reports compare on
+eval_set=auto             # the set the reports compare on: auto = eval for the mini corpus, else test
 
 help_message="Usage: ./run_all.sh [options]
   --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
@@ -43,7 +43,9 @@ help_message="Usage: ./run_all.sh [options]
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call
   --train_args \"\"                 extra trainer options for every config (e.g. \"--max_epoch 6\")
-  --report_dir ${report_dir}        where REPORT.md, report.json and report.html (every test utterance) go
+  --report_dir ${report_dir}        where REPORT.md, report.json and report.html (every utterance of the report
+                                  set) go; the report set is eval (the mini corpus's held-out set) where every
+                                  model scored it, else test
   --parallel ${parallel}              run the languages side by side (log: egs2/l2<lang>/asr1/exp/run_all/run_all.log)
   --config_jobs ${config_jobs}           train this many models of one language side by side (stages 7-9, one
                                   thread each; log per model: exp/run_all/<config>[_seed<N>].7-9.log)
@@ -56,7 +58,7 @@ help_message="Usage: ./run_all.sh [options]
                                   data, evaluation set) is stored is not trained again, even on a fresh clone;
                                   the reports and each recipe's RESULTS.md are then made from the store
   --status                        with --study: print done/missing per model and per seed group, then stop
-  --eval_set ${eval_set}                 the set the models are scored on and the reports compare on"
+  --eval_set ${eval_set}                 the set the reports compare on (auto: eval for the mini corpus, else test)"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "${root}"
@@ -88,7 +90,9 @@ if [ -n "${study}" ]; then
     case "${study}" in */*) study_dir=${study} ;; *) study_dir="studies/${study}" ;; esac  # run_all.sh runs in the repo root
 fi
 [[ "${eval_set}" =~ ^[A-Za-z0-9_.-]+$ ]] || { log "--eval_set must be a data set name, got '${eval_set}'"; exit 1; }
-[ "${eval_set}" = test ] || run_args="${run_args} --test_sets ${eval_set}"
+case "${eval_set}" in auto | test | eval) ;; *) run_args="${run_args} --test_sets ${eval_set}" ;; esac
+# eval_set_of <corpus>: the set a language's models are compared on (auto: the mini corpus has eval)
+eval_set_of() { if [ "${eval_set}" != auto ]; then echo "${eval_set}"; elif [ "$1" = mini ]; then echo eval; else echo test; fi; }
 if [ "${status}" = true ]; then  # the store's state only: no install, no data, no training
     [ -n "${study_dir}" ] || { log "--status needs --study NAME"; exit 1; }
     # shellcheck disable=SC1091
@@ -96,7 +100,7 @@ if [ "${status}" = true ]; then  # the store's state only: no install, no data, 
     # shellcheck disable=SC2086
     exec "${python}" -m espnet_l2dual.bin.study status --study "${study_dir}" --langs ${langs} --configs ${configs} \
         --suffix="${suffix}" --seeds ${seeds} --error_scales ${grid_error_scales} --epochs ${grid_epochs} \
-        --eval_set "${eval_set}"
+        --eval_set "$(eval_set_of "${corpus}")"
 fi
 
 bash tools/install.sh
@@ -152,7 +156,7 @@ level_es=""; level_ep=""  # the grid level being run (empty outside the grid)
 study_cmd() {
     local cmd=$1 dir=$2; shift 2
     "${python}" -m espnet_l2dual.bin.study "${cmd}" --study "${study_dir}" --recipe "${dir}" --lang "${lang}" \
-        --suffix="${suffix}" --eval_set "${eval_set}" --train_args="${train_args}" --run_args="${run_args}" \
+        --suffix="${suffix}" --eval_set "$(eval_set_of "$(corpus_of "${lang}")")" --train_args="${train_args}" --run_args="${run_args}" \
         --corpus "$(corpus_of "${lang}")" --error_scale="${level_es}" --epochs="${level_ep:-}" "$@"
 }
 # study_model_opts <config> <seed|none>
@@ -319,7 +323,7 @@ report_source=(--recipes "${recipes[@]}"); [ -z "${study_dir}" ] || report_sourc
 "${python}" -m espnet_l2dual.bin.make_report "${report_source[@]}" --configs ${configs} \
     --suffix "${suffix}" --test_set "${eval_set}" --out_dir "${report_dir}" "${report_opts[@]}"
 cat "${report_dir}/REPORT.md"
-# the same summary as a page, with every test utterance (audio, edits); with seeds, the first seed's models
+# the same summary as a page, with every utterance of the report set (audio, edits); with seeds, the first seed's models
 html_suffix=${suffix}; [ -z "${seeds}" ] || html_suffix="${suffix}_seed${seeds%% *}"
 # shellcheck disable=SC2086
 "${python}" -m espnet_l2dual.bin.html_report --recipes "${recipes[@]}" --configs ${configs} \

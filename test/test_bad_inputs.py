@@ -136,7 +136,8 @@ def prepared(tmp_path_factory) -> Path:
     recipe = make_recipe(tmp_path_factory.mktemp("pre"), "l2en")
     write_tiny_config(recipe)
     proc = run_recipe(["./run.sh", "--stage", "1", "--stop_stage", "6", "--nj", "1",
-                       "--local_data_opts", "--num_train 8 --num_dev 4 --num_test 4",
+                       "--local_data_opts", "--num_train 8 --num_dev 4 --num_test 4"
+                       " --eval_speakers 2 --eval_utts_per_speaker 2",
                        "--train_config", "conf/train_mtl_test.yaml"], cwd=recipe, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return recipe

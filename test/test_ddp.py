@@ -35,7 +35,7 @@ from espnet_l2dual.utils.config_file import load_config
 
 pytestmark = pytest.mark.slow
 
-DATA_OPTS = "--num_train 16 --num_dev 4 --num_test 4"
+DATA_OPTS = "--num_train 16 --num_dev 4 --num_test 4 --eval_speakers 2 --eval_utts_per_speaker 2"
 CONFIGS = ("stl_surface", "stl_meaning", "mtl", "pcgrad", "cagrad", "dual_attention", "moe", "ortho", "partial")
 DROPOUT_KEYS = ("dropout_rate", "positional_dropout_rate", "attention_dropout_rate",
                 "self_attention_dropout_rate", "src_attention_dropout_rate")

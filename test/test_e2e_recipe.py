@@ -12,7 +12,8 @@ The checks are ones a broken pipeline fails:
 - every model beats a no-audio baseline computed here, by a wide margin;
 - the outputs are not swapped (surface hypotheses are nearer text_surface than text_meaning);
 - mispronunciation detection beats the trivial detectors;
-- stage 10's analysis.json holds finite numbers, its REPORT.md names drawn figures;
+- stage 10's analysis.json holds finite numbers, its REPORT.md names drawn figures; it (and the
+  run_all.sh page) report on the held-out eval set, the quality checks above use test;
 - stage 11's packed.zip decodes a test utterance to stage 8's hypothesis.
 """
 
@@ -42,6 +43,8 @@ OTHER = {"surface": "meaning", "meaning": "surface"}
 
 # Corpus and schedule, sized for CI on 2 cores (see the measurements below).
 NUM_TRAIN, NUM_DEV, NUM_TEST = 200, 20, 30
+EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER = 5, 6  # the held-out eval set stage 10 analyses (default 20 x 15)
+NUM_EVAL = EVAL_SPEAKERS * EVAL_UTTS_PER_SPEAKER
 MAX_EPOCH = {"en": 10, "ko": 8}
 # The tiny configs warm up over 400 steps (~1.3 epochs of the default 1200-utterance corpus);
 # with NUM_TRAIN utterances (~50 steps/epoch) that would be most of the run, so the schedule
@@ -85,7 +88,8 @@ def _train_args(lang: str) -> str:
 
 def _steps(lang: str) -> List[Tuple[str, List[str]]]:
     """(name, ./run.sh options) in run_all.sh's order; the config default is run.sh's (MTL)."""
-    common = ["--local_data_opts", f"--num_train {NUM_TRAIN} --num_dev {NUM_DEV} --num_test {NUM_TEST}",
+    common = ["--local_data_opts", f"--num_train {NUM_TRAIN} --num_dev {NUM_DEV} --num_test {NUM_TEST} "
+              f"--eval_speakers {EVAL_SPEAKERS} --eval_utts_per_speaker {EVAL_UTTS_PER_SPEAKER}",
               "--beam_size", str(BEAM)]
     conf = {c: ["--train_config", f"conf/tuning/train_{c}_tiny.yaml"] for c in ("stl_surface", "stl_meaning")}
     train = ["--train_args", _train_args(lang)]
@@ -130,12 +134,12 @@ def _exp(recipe: Path, config: str) -> Path:
     return recipe / "exp" / f"asr_{config}_tiny"
 
 
-def _results(recipe: Path, config: str) -> dict:
-    return json.loads((_exp(recipe, config) / "results.json").read_text(encoding="utf-8"))["test"]
+def _results(recipe: Path, config: str, dset: str = "test") -> dict:
+    return json.loads((_exp(recipe, config) / "results.json").read_text(encoding="utf-8"))[dset]
 
 
-def _hyp_path(recipe: Path, config: str, output: str) -> Path:
-    return _exp(recipe, config) / INFER / "test" / output / "text"
+def _hyp_path(recipe: Path, config: str, output: str, dset: str = "test") -> Path:
+    return _exp(recipe, config) / INFER / dset / output / "text"
 
 
 # ---------------------------------------------------------------- the no-audio baseline
@@ -189,6 +193,11 @@ def _mean_ned(hyps: Dict[str, str], refs: Dict[str, str], utts: List[str], lang:
 def test_every_stage_wrote_its_outputs(recipes, lang) -> None:
     recipe = recipes[lang]
     assert (recipe / "dump/raw/test/utt2divergence").is_file()
+    assert (recipe / "dump/raw/eval/utt2divergence").is_file()
+    eval_spk = set(read_table(recipe / "data/eval/utt2spk").values())
+    assert len(eval_spk) == EVAL_SPEAKERS
+    for dset in ("train", "dev", "test"):
+        assert not eval_spk & set(read_table(recipe / f"data/{dset}/utt2spk").values())
     assert json.loads((recipe / "data/token_list/setup.json").read_text())  # stage 5's record
     for config in CONFIGS:
         exp = _exp(recipe, config)
@@ -209,6 +218,7 @@ def test_every_stage_wrote_its_outputs(recipes, lang) -> None:
             assert r["n_utt"] == NUM_TEST and r["n_missing_hyp"] == 0
             assert sum(b["n_utt"] for b in r["by_divergence"]) == NUM_TEST
             assert f"|{o}|{NUM_TEST}|" in md
+            assert _results(recipe, config, "eval")[o]["n_utt"] == NUM_EVAL  # decoded and scored too
         for o in set(TASKS["mtl"]) - set(TASKS[config]):  # an STL model decodes only its own output
             assert not _hyp_path(recipe, config, o).exists()
 
@@ -221,8 +231,9 @@ def test_shipped_defaults_reached_the_models(recipes, lang) -> None:
     for config in CONFIGS:
         prov = json.loads((_exp(recipe, config) / "results.json").read_text())["provenance"]
         assert prov["config"] == f"conf/tuning/train_{config}_tiny.yaml"
-        (decode,) = prov["decode"].values()
-        assert decode["options"]["ctc_weight"] == CTC_WEIGHT and decode["options"]["beam_size"] == str(BEAM)
+        assert sorted(Path(d).name for d in prov["decode"]) == ["eval", "test"]
+        for decode in prov["decode"].values():
+            assert decode["options"]["ctc_weight"] == CTC_WEIGHT and decode["options"]["beam_size"] == str(BEAM)
         for o in TASKS[config]:
             assert prov["token_setup"][o]["dir"] == f"data/token_list/{o}/{ttype}"
     assert {o: setup[o]["dir"] for o in TASKS["mtl"]} == {o: f"data/token_list/{o}/{ttype}" for o in TASKS["mtl"]}
@@ -297,6 +308,7 @@ def test_stage10_analysis(recipes, lang) -> None:
     recipe = recipes[lang]
     out = recipe / "exp" / "analysis"
     a = json.loads((out / "analysis.json").read_text(encoding="utf-8"))
+    assert a["settings"]["test_set"] == "eval"  # the held-out set, not the tuning set
     g = a["groups"]["tiny"]
     assert set(g) >= {"divergence", "encoder_cka", "context_cka", "decoder_cka", "task_vectors", "gradient_conflict"}
     assert g["mtl"] == ["asr_mtl_tiny"]
@@ -322,11 +334,11 @@ def test_stage10_analysis(recipes, lang) -> None:
     # stage 10 recomputes the error rates from the decoded texts: they agree with stage 9's
     for tag, outs in g["divergence"]["results_json"].items():
         for o, r in outs.items():
-            assert r["cer"] == _results(recipe, tag[len("asr_"):-len("_tiny")])[o]["cer"]
+            assert r["cer"] == _results(recipe, tag[len("asr_"):-len("_tiny")], "eval")[o]["cer"]
     mtl_minus_stl = g["divergence"]["mtl_minus_stl"]["asr_mtl_tiny"]
     for o in TASKS["mtl"]:
         diff = mtl_minus_stl[o]["overall"]["cer"]
-        expected = _results(recipe, "mtl")[o]["cer"] - _results(recipe, f"stl_{o}")[o]["cer"]
+        expected = _results(recipe, "mtl", "eval")[o]["cer"] - _results(recipe, f"stl_{o}", "eval")[o]["cer"]
         assert abs(diff - expected) < 0.5, (o, diff, expected)
         iv = mtl_minus_stl[o]["interval"]     # speaker-blocked; the printed difference lies inside it
         assert iv["unit"] == "speakers x utterances" and iv["ci95"][0] <= iv["diff"] <= iv["ci95"][1], iv
@@ -368,7 +380,7 @@ def test_html_report_of_the_tiny_run_in_a_browser(recipes, lang, tmp_path) -> No
     assert html_report.main(["--recipes", str(recipes[lang]), "--configs", *CONFIGS, "--out", str(page)]) == 0
     dom = parse(dump_dom(page))
     rows = dom.find_all("tr", "utt")
-    assert len(rows) == NUM_TEST and all(len(r.find_all("audio")) == 1 for r in rows)
+    assert len(rows) == NUM_EVAL and all(len(r.find_all("audio")) == 1 for r in rows)  # the report set: eval
     assert dom.find_all("span", "edit")  # tiny models make errors; each is highlighted
     for o in ("surface", "meaning"):  # the signed MTL − STL of every row, as the filter and the order read it
         assert all(f"MTL − STL {o}: {int(r.attrs[f'data-delta-{o}']):+d} edits" in r.all_text() for r in rows)

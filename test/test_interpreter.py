@@ -140,7 +140,8 @@ def test_run_slurm_maps_its_options_with_a_broken_python3_first_on_path(tmp_path
 def test_mini_data_sh_with_a_broken_python3_first_on_path(tmp_path: Path, broken_python3_env) -> None:
     r = subprocess.run(["scripts/mini_data.sh", "--lang", "en", "--corpus_dir", str(tmp_path / "mini"),
                         "--data_dir", str(tmp_path / "data"), "--nj", "1",
-                        "--num_train", "1", "--num_dev", "1", "--num_test", "1"],
+                        "--num_train", "1", "--num_dev", "1", "--num_test", "1",
+                        "--eval_speakers", "1", "--eval_utts_per_speaker", "1"],
                        cwd=ROOT / "egs2" / "l2en" / "asr1", env=broken_python3_env, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr

@@ -18,7 +18,7 @@ from espnet_l2dual.utils.fileio import read_table
 
 pytestmark = pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")),
                                 reason="needs espeak-ng and sox")
-SETS = ("train", "dev", "test")
+SETS = ("train", "dev", "test", "eval")
 FILES = ("wav.scp", "utt2spk", "spk2utt", "text_surface", "text_meaning", "utt2lang", "utt2l1",
          "utt2rules", "transcript.dual")
 UNIT = {"ko": "jamo", "en": "char"}
@@ -26,7 +26,8 @@ UNIT = {"ko": "jamo", "en": "char"}
 
 def _make(out: Path, lang: str, seed: int = 1) -> None:
     rc = main(["--lang", lang, "--out", str(out), "--seed", str(seed), "--num_train", "6",
-               "--num_dev", "2", "--num_test", "2", "--nj", "2"])
+               "--num_dev", "2", "--num_test", "2", "--eval_speakers", "2", "--eval_utts_per_speaker", "1",
+               "--nj", "2"])
     assert rc == 0
 
 
@@ -46,7 +47,7 @@ def _read_wav(path):
 
 def test_files_exist_sorted_and_consistent(corpus):
     lang, out = corpus
-    for s, n in zip(SETS, (6, 2, 2)):
+    for s, n in zip(SETS, (6, 2, 2, 2)):
         ids = None
         for name in FILES:
             path = out / s / name
@@ -84,9 +85,9 @@ def test_texts_parse_back_from_transcript_dual(corpus):
 def test_speakers_disjoint(corpus):
     _, out = corpus
     spks = [set(read_table(out / s / "utt2spk").values()) for s in SETS]
-    assert not (spks[0] & spks[1] or spks[0] & spks[2] or spks[1] & spks[2])
+    assert all(not (spks[i] & spks[j]) for i in range(len(SETS)) for j in range(i + 1, len(SETS)))
     voices = make_speakers("ko", {"train": 40, "dev": 5, "test": 5}, 1)
-    by_set = [{sp.voice for sp in voices[s]} for s in SETS]
+    by_set = [{sp.voice for sp in voices[s]} for s in SETS[:3]]
     assert sum(map(len, by_set)) == len(set.union(*by_set)) == 50
 
 

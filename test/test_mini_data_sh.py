@@ -23,15 +23,18 @@ def test_mini_data_sh_makes_data_dirs(lang, tmp_path):
     recipe = ROOT / "egs2" / f"l2{lang}" / "asr1"
     cmd = ["scripts/mini_data.sh", "--lang", lang, "--corpus_dir", str(tmp_path / "mini"),
            "--data_dir", str(tmp_path / "data"), "--nj", "2",
-           "--num_train", "3", "--num_dev", "1", "--num_test", "1"]
+           "--num_train", "3", "--num_dev", "1", "--num_test", "1",
+           "--eval_speakers", "2", "--eval_utts_per_speaker", "1"]
     proc = subprocess.run(cmd, cwd=recipe, env=_env(), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    for s, n in (("train", 3), ("dev", 1), ("test", 1)):
+    for s, n in (("train", 3), ("dev", 1), ("test", 1), ("eval", 2)):
         d = tmp_path / "data" / s
         assert len((d / "wav.scp").read_text().splitlines()) == n
         for name in ("text_surface", "text_meaning", "utt2spk", "spk2utt", "utt2lang"):
             assert (d / name).is_file()
     assert not list((tmp_path / "data").glob(".*.tmp"))
+    eval_spk = set((tmp_path / "data" / "eval" / "utt2spk").read_text().split()[1::2])
+    assert len(eval_spk) == 2 and all(s.startswith(f"{lang}eval") for s in eval_spk)
 
 
 @pytest.mark.skipif(not (ROOT / "tools" / "venv" / "bin" / "activate").is_file(), reason="needs tools/venv")

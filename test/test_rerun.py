@@ -32,7 +32,8 @@ from espnet_l2dual.utils.config_file import config_digest
 
 pytestmark = pytest.mark.slow
 
-DATA_OPTS = "--num_train 16 --num_dev 4 --num_test 4"
+TINY_EVAL = "--eval_speakers 2 --eval_utts_per_speaker 2"  # the held-out set, as small as the others
+DATA_OPTS = f"--num_train 16 --num_dev 4 --num_test 4 {TINY_EVAL}"
 CONFIG = "conf/train_mtl_test.yaml"
 TAG = "asr_mtl_test"
 COMMON = ["--nj", "1", "--inference_nj", "1", "--local_data_opts", DATA_OPTS, "--train_config", CONFIG,
@@ -100,8 +101,9 @@ def test_provenance_and_replayable_run_sh(base: Path) -> None:
     assert prov["commit"] and prov["config_sha1"] == config_digest(base / CONFIG)  # resolved content
     assert prov["config_files"] == {CONFIG: sha(base / CONFIG)}  # no base: the chain is the file
     assert prov["seed"] == 0 and prov["token_setup"]["surface"]["dir"] == "data/token_list/surface/char"
-    (decode,) = prov["decode"].values()
-    assert decode["options"]["beam_size"] == "2" and decode["inputs_digest"]
+    assert sorted(Path(d).name for d in prov["decode"]) == ["eval", "test"]  # one record per decoded set
+    for decode in prov["decode"].values():
+        assert decode["options"]["beam_size"] == "2" and decode["inputs_digest"]
     assert "toolkit commit" in (exp / "RESULTS.md").read_text(encoding="utf-8")
     # config.yaml names only the model's own files, never data/token_list or the stats dir
     conf = yaml.safe_load((exp / "config.yaml").read_text())
@@ -303,9 +305,9 @@ def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.stderr
 
-    run_all("--num_train 16 --num_dev 4 --num_test 4")
-    assert "already done" in run_all("--num_train 16 --num_dev 4 --num_test 4")
-    log = run_all("--num_train 12 --num_dev 4 --num_test 4")
+    run_all(f"--num_train 16 --num_dev 4 --num_test 4 {TINY_EVAL}")
+    assert "already done" in run_all(f"--num_train 16 --num_dev 4 --num_test 4 {TINY_EVAL}")
+    log = run_all(f"--num_train 12 --num_dev 4 --num_test 4 {TINY_EVAL}")
     assert "already done" not in log
     assert len((recipe / "data/train/wav.scp").read_text().splitlines()) == 12
     assert len((recipe / "dump/raw/train/wav.scp").read_text().splitlines()) <= 12
@@ -313,7 +315,7 @@ def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
     assert (recipe / "conf/tuning/train_mtl_tiny.yaml").is_symlink()
     conf = tmp_path / "egs2/TEMPLATE/asr1/conf/tuning/train_mtl_tiny.yaml"
     conf.write_text(conf.read_text().replace("n_mels: 80", "n_mels: 40"))
-    log = run_all("--num_train 12 --num_dev 4 --num_test 4")
+    log = run_all(f"--num_train 12 --num_dev 4 --num_test 4 {TINY_EVAL}")
     assert "already done" not in log and "Stage 6: inputs changed: config:" in log
 
 
@@ -326,7 +328,7 @@ def test_run_all_grid_resumes_after_a_kill(tmp_path) -> None:
     shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
     (tmp_path / "setup.py").symlink_to(root / "setup.py")
     cmd = ["./run_all.sh", "--langs", "en", "--configs", "mtl", "--stop_stage", "4", "--nj", "1", "--parallel", "false",
-           "--grid_error_scales", "0 2", "--local_data_opts", "--num_train 16 --num_dev 4 --num_test 4"]
+           "--grid_error_scales", "0 2", "--local_data_opts", f"--num_train 16 --num_dev 4 --num_test 4 {TINY_EVAL}"]
     first_done = lambda: list((recipe / "grid" / "es0_epconfig" / "exp" / "run_all").glob("data.1-4.*.done"))  # noqa: E731
     env = dict(os.environ)
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -33,7 +33,7 @@ RUN_SLURM = UTILS / "run_slurm.sh"
 RUN_LOCAL = UTILS / "run_local.sh"
 TEMPLATE = ROOT / "egs2" / "TEMPLATE" / "asr1"
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo")
-MINI_OPTS = "--num_train 8 --num_dev 4 --num_test 4"
+MINI_OPTS = "--num_train 8 --num_dev 4 --num_test 4 --eval_speakers 2 --eval_utts_per_speaker 2"
 
 
 def _tail(path: Path, n: int = 8) -> str:

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.slow
 def test_ssl_frontend_recipe_stages_1_to_10(tmp_path, monkeypatch) -> None:
     recipe = make_recipe(tmp_path, "l2en")
     ssl_dir = make_tiny_ssl(tmp_path / "downloads" / "tiny-wavlm")
-    common = ["--local_data_opts", "--num_train 40 --num_dev 8 --num_test 8", "--beam_size", "2", "--nj", "1",
+    common = ["--local_data_opts", "--num_train 40 --num_dev 8 --num_test 8"
+              " --eval_speakers 2 --eval_utts_per_speaker 2", "--beam_size", "2", "--nj", "1",
               "--inference_nj", "1"]
     fbank = write_tiny_config(recipe, "train_fbank_test.yaml")
     conf = yaml.safe_load(fbank.read_text())

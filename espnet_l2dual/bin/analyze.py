@@ -49,7 +49,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", required=True, choices=["ko", "en"])
     p.add_argument("--exp_dir", type=Path, default=Path("exp"))
     p.add_argument("--data_root", type=Path, default=Path("dump/raw"))
-    p.add_argument("--test_set", default="test")
+    p.add_argument("--test_set", default="test",
+                   help="the decoded set analysed (l2dual.sh stage 10: eval where --test_sets has it)")
     p.add_argument("--train_set", default="train", help="batches for the gradient-conflict analysis")
     p.add_argument("--inference_tag", required=True, help="decode dir name, e.g. decode_beam5_ctc0.3")
     p.add_argument("--out_dir", type=Path, default=Path("exp/analysis"))

@@ -2,9 +2,10 @@
 
 Each level ``<recipe>/grid/es<F>_ep<E>/`` is a complete study on a mini corpus whose learner
 error rates are scaled by F, trained for E epochs (``config``: the config's own budget).
-Per language and level: the test set's mean surface–meaning divergence (stage 4), MTL−STL
-of each output's headline error rate with its 95% interval (paired bootstrap over speakers
-x utterances of the test set; with --seeds, crossed with seeds, and t over seeds; one Holm
+Per language and level, on the report set (``--test_set auto``: ``eval``, the mini corpus's
+held-out set, where every model scored it, else ``test``): its mean surface–meaning divergence
+(stage 4), MTL−STL of each output's headline error rate with its 95% interval (paired bootstrap
+over speakers x utterances; with --seeds, crossed with seeds, and t over seeds; one Holm
 family per language, verdict where the adjusted interval excludes 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
 has an analysis. Writes GRID.md, grid.json and grid.png (MTL−STL against divergence, one
 line per budget, per language and output).
@@ -25,10 +26,11 @@ from espnet_l2dual.analysis.study import (OUTPUTS, STL, MissingInputs, Recipe, c
                                           score_output, task_cka)
 from espnet_l2dual.report.cross_language import judge
 from espnet_l2dual.scoring.multiplicity import families
+from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.report.verdict import format_ci
 from espnet_l2dual.study.record import level_name
-from espnet_l2dual.study.store import Store, StoreRecipe, study_seeds, study_suffixes
+from espnet_l2dual.study.store import Store, StoreRecipe, study_eval_sets, study_seeds, study_suffixes
 from espnet_l2dual.utils.fileio import atomic_write
 
 _LEVEL = re.compile(r"es([0-9.]+)_ep([0-9]+|config)")
@@ -154,16 +156,18 @@ def _cell(c: Dict[str, Any]) -> str:
 
 
 def render_grid(data: Dict[str, Any]) -> str:
+    ts = data["test_set"]
     unit = data["interval"]["unit"]
     interval = (f"percentile bootstrap over {unit} and t over seeds (hull)" if data["seeds"]
                 else f"paired percentile bootstrap over {unit} (one seed: it does not cover training variation)")
     lines = ["# espnet-l2dual: the controlled-divergence grid", "",
              f"Each level: the mini corpus with every learner error rate x F (same sentences and voices), "
-             f"trained for E epochs; MTL−STL in points of the headline error rate, 95% interval: {interval}. "
+             f"trained for E epochs; MTL−STL in points of the headline error rate on the set `{ts}`, "
+             f"95% interval: {interval}. "
              "Family: every level and output of a language; Holm-adjusted. Hurt/helped only where the "
              "Holm-adjusted interval excludes 0.", "",
              "![MTL−STL against divergence](grid.png)", "",
-             "| language | level | error scale | epochs | test divergence | surface MTL−STL | meaning MTL−STL | "
+             f"| language | level | error scale | epochs | {ts} divergence | surface MTL−STL | meaning MTL−STL | "
              "MTL task CKA (contexts, debiased) | surface verdict |",
              "|---|---|---|---|---|---|---|---|---|"]
     for lang, rows in data["languages"].items():
@@ -179,7 +183,7 @@ def render_grid(data: Dict[str, Any]) -> str:
 
 
 def plot_grid(data: Dict[str, Any], path: Path) -> Path:
-    """MTL−STL (with interval bars) against test divergence; a line per budget; languages x outputs."""
+    """MTL−STL (with interval bars) against the report set's divergence; a line per budget; languages x outputs."""
     from espnet_l2dual.analysis import plots  # Agg backend, atomic save
 
     plt = plots.plt
@@ -199,7 +203,7 @@ def plot_grid(data: Dict[str, Any], path: Path) -> Path:
                 ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=f"{ep} epochs")
             ax.axhline(0.0, color="grey", linewidth=0.8, linestyle="--")
             ax.set_title(f"{lang} {o}")
-            ax.set_xlabel("test surface–meaning divergence (mean)")
+            ax.set_xlabel(f"{data['test_set']} surface–meaning divergence (mean)")
             ax.set_ylabel("MTL − STL (points)")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
@@ -213,7 +217,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     src.add_argument("--recipes", nargs="+", type=Path, help="read each recipe's grid/ levels (exp/ of each)")
     src.add_argument("--study", type=Path, help="read a study store (studies/<name>) instead: no models needed")
     p.add_argument("--suffix", default=None, help="config size suffix (default: _tiny; with --study: the store's)")
-    p.add_argument("--test_set", default="test")
+    p.add_argument("--test_set", default=AUTO,
+                   help="the set reported on (default auto: eval where every model scored it, else test; "
+                        "with --study: the stored one)")
     p.add_argument("--seeds", nargs="*", type=int, default=None,
                    help="default: none (with --study: the store's seeds)")
     p.add_argument("--out_dir", type=Path, required=True)
@@ -226,6 +232,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     suffix = args.suffix if args.suffix is not None else (
         (study_suffixes(store) or ["_tiny"])[0] if store is not None else "_tiny")
     seeds = args.seeds if args.seeds is not None else (study_seeds(store) if store is not None else [])
+    if store is not None:
+        if args.test_set == AUTO:
+            args.test_set = study_eval_sets(store)[0]
+    else:
+        suffixes = [seed_suffix(suffix, s) for s in seeds] or [suffix]
+        results = [lv["dir"] / "exp" / f"asr_{c}{x}" / "results.json" for r in args.recipes for lv in levels(r)
+                   for c in ("stl_surface", "stl_meaning", "mtl") for x in suffixes]
+        args.test_set, note = resolve_report_set(args.test_set, results)
+        if note:
+            print(f"grid_report: {note}", file=sys.stderr)
     try:
         data = collect_grid(args.recipes or [], suffix, args.test_set, seeds, store)
     except MissingInputs as e:

@@ -1,4 +1,4 @@
-"""Write the static HTML report: summary tables, figures, and a per-utterance table of the test set.
+"""Write the static HTML report: summary tables, figures, and a per-utterance table of the report set.
 
     # run_all.sh's report, beside REPORT.md (every recipe, every config):
     python -m espnet_l2dual.bin.html_report --recipes egs2/l2ko/asr1 egs2/l2en/asr1 \\
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from espnet_l2dual.analysis.study import Recipe
+from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.report.html_page import Section, copy_figures, render
 from espnet_l2dual.report.utterance_rows import ModelRun, build_rows
@@ -39,7 +40,9 @@ def get_parser() -> argparse.ArgumentParser:
     models.add_argument("--configs", nargs="+", help="models exp/asr_<config><suffix> of every recipe")
     models.add_argument("--tags", nargs="+", help="models exp/<tag> of every recipe (named by tag)")
     p.add_argument("--suffix", default="_tiny", help="with --configs: config size suffix (and _seed<N>)")
-    p.add_argument("--test_sets", nargs="+", default=["test"], help="a table per set (stage 9 scored them)")
+    p.add_argument("--test_sets", nargs="+", default=[AUTO],
+                   help="a table per set (stage 9 scored them); default auto: per recipe, eval where every "
+                        "model scored it, else test")
     p.add_argument("--data_root", default="dump/raw", help="data dirs, relative to each recipe")
     p.add_argument("--bins", default=DEFAULT_BINS, help="divergence bin edges (stage 9's --bins)")
     p.add_argument("--summary_md", type=Path, default=None, help="REPORT.md or RESULTS.md shown on top")
@@ -67,12 +70,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         names, dirs = list(args.tags), list(args.tags)
     out_dir = args.out.parent
-    sections, figures = [], []
+    sections, figures, used_sets = [], [], []
     try:
         for r in args.recipes:
             recipe = Recipe(r)
             results = _results(recipe, dirs)
-            for test_set in args.test_sets:
+            test_sets = list(args.test_sets)
+            if test_sets == [AUTO]:
+                chosen, note = resolve_report_set(AUTO, [recipe.path / "exp" / d / "results.json" for d in dirs])
+                test_sets = [chosen]
+                if note:
+                    print(f"html_report: {note}", file=sys.stderr)
+            used_sets += [t for t in test_sets if t not in used_sets]
+            for test_set in test_sets:
                 models = [ModelRun.load(recipe.path / "exp" / d, name, res, test_set)
                           for name, d, res in zip(names, dirs, results)]
                 rows, header = build_rows(recipe.path / args.data_root / test_set, models, out_dir,
@@ -87,7 +97,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"html_report: error: {e}", file=sys.stderr)
         return 1
     render(args.out, args.title, sections, summary, figures,
-           provenance=f"models: {', '.join(dirs)}; test sets: {', '.join(args.test_sets)}",
+           provenance=f"models: {', '.join(dirs)}; test sets: {', '.join(used_sets)}",
            summary_dir=args.summary_md.parent if args.summary_md else None)
     print(f"html_report: wrote {args.out} ({sum(len(s.rows) for s in sections)} utterances)", file=sys.stderr)
     return 0

@@ -7,17 +7,23 @@ a sentence (the *meaning*) is generated, turned into what a synthetic learner
 says (the *surface*: Korean standard pronunciation plus learner errors, or
 English learner respellings) and spoken by espeak-ng from the surface.
 
-Output: ``OUT/wav/<utt>.wav`` and Kaldi data dirs ``OUT/{train,dev,test}/`` with
+Output: ``OUT/wav/<utt>.wav`` and Kaldi data dirs ``OUT/{train,dev,test,eval}/`` with
 transcript.dual (``utt (meaning)/(surface) ...``), and, parsed back from it,
 text_surface and text_meaning; text_canonical (the expected pronunciation in surface
 units: Korean standard pronunciation without the learner errors, English the spelling of the
 meaning), for mispronunciation detection; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
 and utt2rules (rules/errors that fired, ``-`` if none).
 
+Sets: ``train``, ``dev``, ``test`` (the tuning set: the tiny defaults were chosen on it)
+and ``eval`` (final numbers): ``--eval_speakers`` speakers whose voices no other set
+has, ``--eval_utts_per_speaker`` utterances each, sentences that no other set holds.
+
 Deterministic per seed: an utterance's text depends only on (lang, seed, set,
 index), so changing ``--num_train`` keeps the other utterances (and their
-wavs) as they were. Resumable: existing wavs are kept; every table is written
-atomically. An OUT made with another seed or language is refused.
+wavs) as they were. ``eval`` draws from RNGs of its own (its speakers and
+sentences are keyed by the set name), so adding or resizing it leaves
+train/dev/test exactly as they were. Resumable: existing wavs are kept; every
+table is written atomically. An OUT made with another seed or language is refused.
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import AbstractSet, Dict, List, Optional, Sequence, Tuple
 
 from espnet_l2dual.corpus import grammar_en, grammar_ko
-from espnet_l2dual.corpus.speakers import Speaker, make_speakers, scale_rates
+from espnet_l2dual.corpus.eval_set import EVAL_SET, EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER
+from espnet_l2dual.corpus.speakers import Speaker, make_held_out_speakers, make_speakers, scale_rates
 from espnet_l2dual.corpus.synthesize import SynthesisJob, synthesize_all
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.text.dual_transcript import format_dual_transcript, parse_dual_transcript
@@ -42,7 +49,7 @@ from espnet_l2dual.text.korean_pronunciation import korean_l2_errors, pronounce_
 from espnet_l2dual.text.normalize import normalize
 from espnet_l2dual.utils.fileio import atomic_write, iter_table, write_table
 
-SETS = ("train", "dev", "test")
+SETS = ("train", "dev", "test")  # the sets of --num_<set>; then EVAL_SET
 _GRAMMARS = {"ko": grammar_ko, "en": grammar_en}
 
 
@@ -56,10 +63,16 @@ class Utterance:
     canonical: List[str]  # the expected pronunciation, in surface units, without learner errors
 
 
-def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speaker) -> Utterance:
-    """One utterance; its own RNG makes it independent of how many others there are."""
+def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speaker,
+                   avoid: AbstractSet[Tuple[str, ...]] = frozenset()) -> Utterance:
+    """One utterance; its own RNG makes it independent of how many others there are.
+
+    A sentence in ``avoid`` is drawn again from the same RNG (empty ``avoid``: the first draw).
+    """
     rng = random.Random(f"mini-{lang}-{seed}-{split}-{index}")
     meaning = _GRAMMARS[lang].generate_sentences(1, rng)[0]
+    while tuple(meaning) in avoid:
+        meaning = _GRAMMARS[lang].generate_sentences(1, rng)[0]
     if lang == "ko":
         pronounced, rules = [], []
         for word in meaning:
@@ -85,6 +98,19 @@ def make_utterances(lang: str, seed: int, num_utts: Dict[str, int],
         utts = [make_utterance(lang, seed, split, i, spks[i % len(spks)]) for i in range(num_utts[split])]
         out[split] = sorted(utts, key=lambda u: u.utt_id)
     return out
+
+
+def make_eval_utterances(lang: str, seed: int, speakers: List[Speaker], per_speaker: int,
+                         others: Dict[str, List[Utterance]]) -> List[Utterance]:
+    """``per_speaker`` utterances of each eval speaker, sorted by id; no sentence of ``others`` or
+    an earlier eval utterance is used again."""
+    taken = {tuple(u.meaning) for utts in others.values() for u in utts}
+    out = []
+    for i in range(len(speakers) * per_speaker):
+        u = make_utterance(lang, seed, EVAL_SET, i, speakers[i % len(speakers)], avoid=taken)
+        taken.add(tuple(u.meaning))
+        out.append(u)
+    return sorted(out, key=lambda u: u.utt_id)
 
 
 def _check_config(out: Path, lang: str, seed: int, error_scale: float = 1.0) -> None:
@@ -140,17 +166,20 @@ def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optio
 
 def make_mini_corpus(lang: str, out: Path, seed: int = 1, num_utts: Optional[Dict[str, int]] = None,
                      num_spk: Optional[Dict[str, int]] = None, nj: Optional[int] = None,
-                     error_scale: float = 1.0) -> None:
+                     error_scale: float = 1.0, eval_speakers: int = EVAL_SPEAKERS,
+                     eval_utts_per_speaker: int = EVAL_UTTS_PER_SPEAKER) -> None:
     num_utts = num_utts or {"train": 1200, "dev": 150, "test": 150}
     num_spk = num_spk or {"train": 40, "dev": 5, "test": 5}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _check_config(out, lang, seed, error_scale)
     speakers = make_speakers(lang, num_spk, seed)
+    speakers[EVAL_SET] = make_held_out_speakers(lang, EVAL_SET, eval_speakers, speakers, seed)
     if error_scale != 1.0:
         speakers = scale_rates(speakers, error_scale)
     utts = make_utterances(lang, seed, num_utts, speakers)
-    for split in SETS:
+    utts[EVAL_SET] = make_eval_utterances(lang, seed, speakers[EVAL_SET], eval_utts_per_speaker, utts)
+    for split in (*SETS, EVAL_SET):
         write_set(out, lang, split, utts[split], nj)
 
 
@@ -158,13 +187,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m espnet_l2dual.bin.make_mini_corpus",
         description="Make the synthetic mini L2 corpus (espeak-ng audio of learner pronunciations) "
-                    "as Kaldi data dirs OUT/{train,dev,test} and wavs in OUT/wav.")
+                    "as Kaldi data dirs OUT/{train,dev,test,eval} and wavs in OUT/wav. test is the tuning set; "
+                    "eval (new sentences, unseen voices) is for final numbers.")
     p.add_argument("--lang", required=True, choices=sorted(_GRAMMARS), help="language learned")
     p.add_argument("--out", required=True, type=Path, help="output directory")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     for split, n_utt, n_spk in (("train", 1200, 40), ("dev", 150, 5), ("test", 150, 5)):
         p.add_argument(f"--num_{split}", type=int, default=n_utt, help=f"{split} utterances (default {n_utt})")
         p.add_argument(f"--num_{split}_spk", type=int, default=n_spk, help=f"{split} speakers (default {n_spk})")
+    p.add_argument("--eval_speakers", type=int, default=EVAL_SPEAKERS,
+                   help=f"eval speakers, voices no other set has (default {EVAL_SPEAKERS})")
+    p.add_argument("--eval_utts_per_speaker", type=int, default=EVAL_UTTS_PER_SPEAKER,
+                   help=f"eval utterances per speaker (default {EVAL_UTTS_PER_SPEAKER})")
     p.add_argument("--nj", type=int, default=os.cpu_count() or 1, help="parallel synthesis jobs (default: nproc)")
     p.add_argument("--error_scale", type=float, default=1.0,
                    help="every learner error rate times this (capped at 1); same sentences and voices "
@@ -177,13 +211,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for s in SETS:
         if num_utts[s] < 1 or num_spk[s] < 1:
             p.error(f"--num_{s} and --num_{s}_spk must be at least 1")
+    if args.eval_speakers < 1 or args.eval_utts_per_speaker < 1:
+        p.error("--eval_speakers and --eval_utts_per_speaker must be at least 1")
     start = time.time()
     try:
-        make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj, args.error_scale)
+        make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj, args.error_scale,
+                         args.eval_speakers, args.eval_utts_per_speaker)
     except (DataError, RuntimeError, ValueError) as e:
         print(f"make_mini_corpus: {e}", file=sys.stderr)
         return 1
-    print(f"make_mini_corpus: {args.lang} corpus in {args.out} ({sum(num_utts.values())} utterances, "
+    n_eval = args.eval_speakers * args.eval_utts_per_speaker
+    print(f"make_mini_corpus: {args.lang} corpus in {args.out} ({sum(num_utts.values()) + n_eval} utterances, "
           f"{time.time() - start:.0f} s)", file=sys.stderr)
     return 0
 

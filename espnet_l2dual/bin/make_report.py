@@ -6,6 +6,9 @@ Needs, per recipe: ``exp/asr_<config><suffix>/results.json`` of every --configs 
 ``asr_<config><suffix>_seed<N>`` and stage-10 groups ``<size>_seed<N>`` of every seed, and the
 report over seeds (:mod:`espnet_l2dual.analysis.seed_study`).
 
+The set reported on (``--test_set auto``): ``eval``, the held-out set of the mini corpus, when
+every model scored it, else ``test``; report.json and REPORT.md name it.
+
 With ``--study studies/<name>`` the same report is rebuilt from the study store alone (no
 exp/, no models): languages, configs, seeds, size and evaluation set default to what its
 records say, and each language's stage-10 report and figures are redrawn from the stored
@@ -32,7 +35,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from espnet_l2dual.analysis.study import MissingInputs, Recipe, collect
-from espnet_l2dual.analysis.seed_study import collect_over_seeds
+from espnet_l2dual.analysis.seed_study import collect_over_seeds, seed_suffix
+from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
 from espnet_l2dual.report.cross_language import render
 from espnet_l2dual.report.over_seeds import render_over_seeds
 from espnet_l2dual.scoring.blocked_bootstrap import SPEAKERS, UNITS
@@ -50,7 +54,9 @@ def get_parser() -> argparse.ArgumentParser:
                         "with --study: every stored config)")
     p.add_argument("--suffix", default=None, help="config size suffix: _tiny or empty for full (default: _tiny; "
                    "with --study: the stored one)")
-    p.add_argument("--test_set", default=None, help="evaluation set (default: test; with --study: the stored one)")
+    p.add_argument("--test_set", default=AUTO,
+                   help="the set reported on (default auto: eval where every model scored it, else test; "
+                        "with --study: the stored one)")
     p.add_argument("--without_analysis", action="store_true",
                    help="report stage 9 results only (no stage 10 entanglement section or task CKA)")
     p.add_argument("--seeds", nargs="+", type=int, default=None,
@@ -87,7 +93,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             recipes = [Recipe(r) for r in args.recipes]
             args.configs = args.configs or ["stl_surface", "stl_meaning", "mtl"]
             args.suffix = "_tiny" if args.suffix is None else args.suffix
-            args.test_set = args.test_set or "test"
+            suffixes = [seed_suffix(args.suffix, s) for s in args.seeds] if args.seeds else [args.suffix]
+            args.test_set, note = resolve_report_set(
+                args.test_set, [r.results_path(c, x) for r in recipes for c in args.configs for x in suffixes])
+            if note:
+                print(f"make_report: {note}", file=sys.stderr)
         if args.seeds:
             data = collect_over_seeds(recipes, args.configs, args.suffix, args.test_set, args.seeds,
                                       with_analysis=not args.without_analysis, unit=args.bootstrap_unit)
@@ -134,11 +144,11 @@ def _from_store(args: argparse.Namespace) -> list:
     if not store.models():
         raise ValueError(f"{args.study}: no model records (run_all.sh --study {args.study.name} ...)")
     for name, values in (("--suffix", study_suffixes(store)), ("--test_set", study_eval_sets(store))):
-        if len(values) > 1 and getattr(args, name[2:]) is None:
+        if len(values) > 1 and getattr(args, name[2:]) in (None, AUTO):
             raise ValueError(f"{args.study} holds several {name[2:]} values ({', '.join(values)}): choose one with {name}")
     args.configs = args.configs or study_configs(store)
     args.suffix = study_suffixes(store)[0] if args.suffix is None else args.suffix
-    args.test_set = args.test_set or study_eval_sets(store)[0]
+    args.test_set = study_eval_sets(store)[0] if args.test_set in (None, AUTO) else args.test_set
     if args.seeds is None and study_seeds(store):
         args.seeds = study_seeds(store)
     langs = args.langs or store.langs()

@@ -3,7 +3,7 @@
 Why: surface/meaning divergence should vary across speakers as in real L2
 data (near-native speakers with almost no errors up to beginners), and test
 voices must be unseen in training. Each speaker gets an espeak-ng voice
-variant of its own (train/dev/test never share a variant), a pitch and a
+variant of its own (no two sets share a variant), a pitch and a
 speed, a synthetic first language (L1) and per-pattern error rates scaled by a
 proficiency ``severity`` in [0, 1]; the L1 reweights which patterns dominate.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from espnet_l2dual.text.english_l2_errors import ENGLISH_L2_ERROR_KINDS
 from espnet_l2dual.text.korean_pronunciation import KOREAN_L2_ERROR_KINDS
@@ -75,37 +75,67 @@ def scale_rates(speakers: Dict[str, List[Speaker]], factor: float) -> Dict[str, 
                     for sp in spks] for split, spks in speakers.items()}
 
 
+def _shuffled_variants(lang: str, seed: int) -> Tuple[random.Random, List[str]]:
+    """The speaker RNG of (lang, seed) and the voice variants in the order it deals them."""
+    rng = random.Random(f"speakers-{lang}-{seed}")
+    variants = list(VOICE_VARIANTS)
+    rng.shuffle(variants)
+    return rng, variants
+
+
+def _make_speaker(lang: str, split: str, i: int, variant: str, rng: random.Random) -> Speaker:
+    """Speaker ``i`` of ``split``; every ``i % 8 == 0`` is near-native (severity 0, L1 = ``lang``)."""
+    native = i % 8 == 0
+    severity = 0.0 if native else round(rng.uniform(0.15, 1.0), 3)
+    l1 = lang if native else rng.choice(sorted(_L1_WEIGHTS[lang]))
+    weights = _L1_WEIGHTS[lang].get(l1, {})
+    rates = {k: round(min(1.0, _BASE_RATES[lang][k] * severity * weights.get(k, 1.0)), 3)
+             for k in _KINDS[lang]}
+    return Speaker(
+        spk_id=f"{lang}{split}{i + 1:03d}", lang=lang, split=split, l1=l1,
+        voice=f"{BASE_VOICE[lang]}+{variant}", pitch=rng.randint(25, 75),
+        speed=rng.randint(140, 185), severity=severity, rates=rates,
+    )
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in _BASE_RATES:
+        raise ValueError(f"unknown language '{lang}' (known: {', '.join(_BASE_RATES)})")
+
+
 def make_speakers(lang: str, counts: Dict[str, int], seed: int) -> Dict[str, List[Speaker]]:
     """Speakers per split (e.g. ``{"train": 40, "dev": 5, "test": 5}``), disjoint in id and voice.
 
     About one speaker in eight is near-native (severity 0, L1 = ``lang``).
     Deterministic per (lang, counts, seed).
     """
-    if lang not in _BASE_RATES:
-        raise ValueError(f"unknown language '{lang}' (known: {', '.join(_BASE_RATES)})")
+    _check_lang(lang)
     total = sum(counts.values())
     if total > len(VOICE_VARIANTS):
         raise ValueError(f"{total} speakers requested but only {len(VOICE_VARIANTS)} voice variants exist")
-    rng = random.Random(f"speakers-{lang}-{seed}")
-    variants = list(VOICE_VARIANTS)
-    rng.shuffle(variants)
-    l1s = sorted(_L1_WEIGHTS[lang])
+    rng, variants = _shuffled_variants(lang, seed)
     out: Dict[str, List[Speaker]] = {}
     n = 0
     for split, count in counts.items():
-        speakers = []
-        for i in range(count):
-            native = i % 8 == 0
-            severity = 0.0 if native else round(rng.uniform(0.15, 1.0), 3)
-            l1 = lang if native else rng.choice(l1s)
-            weights = _L1_WEIGHTS[lang].get(l1, {})
-            rates = {k: round(min(1.0, _BASE_RATES[lang][k] * severity * weights.get(k, 1.0)), 3)
-                     for k in _KINDS[lang]}
-            speakers.append(Speaker(
-                spk_id=f"{lang}{split}{i + 1:03d}", lang=lang, split=split, l1=l1,
-                voice=f"{BASE_VOICE[lang]}+{variants[n]}", pitch=rng.randint(25, 75),
-                speed=rng.randint(140, 185), severity=severity, rates=rates,
-            ))
-            n += 1
-        out[split] = speakers
+        out[split] = [_make_speaker(lang, split, i, variants[n + i], rng) for i in range(count)]
+        n += count
     return out
+
+
+def make_held_out_speakers(lang: str, split: str, count: int, used: Dict[str, List[Speaker]],
+                           seed: int) -> List[Speaker]:
+    """``count`` speakers for a held-out set, with voices none of ``used`` has.
+
+    Their own RNG (keyed by ``split``) draws pitch, speed, L1 and severity, so adding
+    or resizing this set leaves every speaker of ``used`` as it was; the voices are
+    the variants ``make_speakers`` left unused, in the order it would have dealt them.
+    """
+    _check_lang(lang)
+    taken = {sp.voice.split("+", 1)[1] for spks in used.values() for sp in spks}
+    free = [v for v in _shuffled_variants(lang, seed)[1] if v not in taken]
+    if count > len(free):
+        n_used = sum(len(s) for s in used.values())
+        raise ValueError(f"{count} {split} speakers requested but only {len(free)} of the "
+                         f"{len(VOICE_VARIANTS)} voice variants are left by the other {n_used} speakers")
+    rng = random.Random(f"speakers-{lang}-{seed}-{split}")
+    return [_make_speaker(lang, split, i, free[i], rng) for i in range(count)]

@@ -28,7 +28,7 @@ corpus=mini             # local/data.sh --corpus
 local_data_opts=""      # extra options for local/data.sh
 train_set=train
 valid_set=dev
-test_sets="test"
+test_sets=""            # decoded and scored; default: "test eval" for the mini corpus, else "test"
 
 speed_perturb_factors=""  # e.g. "0.9 1.0 1.1"
 fs=16000
@@ -71,6 +71,18 @@ token_defaults() {  # what stage 5 uses where no --*_token_type / --nbpe_* / --b
     esac
     : "${nbpe_surface:=100}"; : "${nbpe_meaning:=100}"; : "${bpemode:=unigram}"
 }
+set_defaults() {  # the sets decoded and scored, and the one stage 10 analyses (report_set)
+    # the mini corpus: test is the tuning set (the tiny defaults were chosen on it), eval the
+    # held-out set for final numbers; a corpus without eval reports on test
+    if [ -z "${test_sets// /}" ]; then
+        if [ "${corpus}" = mini ]; then test_sets="test eval"; else test_sets="test"; fi
+    fi
+    local s; report_set=""
+    for s in ${test_sets}; do
+        [ -n "${report_set}" ] || report_set=${s}
+        [ "${s}" != eval ] || report_set=eval
+    done
+}
 name_defaults() {  # the model tag and the decode dir name
     if [ -n "${train_config}" ]; then
         config_name=$(basename "${train_config}" .yaml)
@@ -86,7 +98,7 @@ script_name() { echo "${L2DUAL_CALLER:-$0}"; }
 # --help (called by parse_options.sh): the values in use, i.e. the defaults once the options
 # before --help are applied (run.sh passes its own first). A subshell: nothing leaks.
 print_help() (
-    token_defaults; name_defaults
+    token_defaults; name_defaults; set_defaults
     if [ -n "${L2DUAL_CALLER:-}" ]; then
         echo "Usage: $(script_name) [options]   (this recipe's settings for l2dual.sh are in the values below)"
     else
@@ -107,7 +119,9 @@ Options (value in use):
   --inference_batch_size (${inference_batch_size}: utterances decoded together, same n-best as one at a time)
   --ngpu (${ngpu}) --num_nodes (${num_nodes}) --wait_lock (${wait_lock}) --python (${python})
   --lang (${lang:-required: ko|en}) --corpus (${corpus}) --local_data_opts ("${local_data_opts}")
-  --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}")
+  --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}": decoded and scored;
+      stage 10 analyses ${report_set}: eval where --test_sets has it, else the first; the mini corpus has
+      test, the tuning set the tiny defaults were chosen on, and eval, held out for final numbers)
   --speed_perturb_factors ("${speed_perturb_factors}") --fs (${fs}) --audio_format (${audio_format})
   --min_wav_duration (${min_wav_duration}) --max_wav_duration (${max_wav_duration}) --max_tokens (${max_tokens})
   --min_level_db (${min_level_db}: train/dev recordings quieter than this RMS dBFS are dropped as silent)
@@ -164,7 +178,7 @@ for o in surface meaning; do
 done
 [ -z "${bpemode}" ] || need_choice bpemode "${bpemode}" unigram bpe
 for f in ${speed_perturb_factors}; do need_num speed_perturb_factors "${f}"; done
-[ -n "${test_sets}" ] || bad_option test_sets "" "must name at least one set"
+set_defaults
 [ "${stage}" -le "${stop_stage}" ] || bad_option stage "${stage}" "must not be after --stop_stage ${stop_stage}"
 if [ -n "${train_config}" ] && [ ! -f "${train_config}" ] && [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
     bad_option train_config "${train_config}" "must be an existing YAML file (e.g. conf/tuning/train_mtl_tiny.yaml)"
@@ -551,20 +565,20 @@ fi
 
 # ---- 10: analysis --------------------------------------------------------------------
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
-    analysis_inputs=(--files "${data_feats}/${test_sets%% *}" "${data_feats}/${train_set_used}")
-    for d in exp/*/; do  # every trained model: its weights, config and decoded test set
+    analysis_inputs=(--files "${data_feats}/${report_set}" "${data_feats}/${train_set_used}")
+    for d in exp/*/; do  # every trained model: its weights, config and decoded report set
         [ -f "${d}config.yaml" ] && [ -e "${d}${inference_model}" ] || continue
         analysis_inputs+=(--files "${d}config.yaml" "${d}${inference_model}" "${d}results.json")
-        for o in ${outputs}; do analysis_inputs+=(--files "${d}${inference_tag}/${test_sets%% *}/${o}/text"); done
+        for o in ${outputs}; do analysis_inputs+=(--files "${d}${inference_tag}/${report_set}/${o}/text"); done
     done
     # analysis_schema: the analysis.json layout (2: skipped quantities recorded, MTL−STL intervals;
     # 3: debiased CKA with permutation null and speaker-blocked intervals)
     if ! guard 10 exp/analysis "${analysis_inputs[@]}" --opt lang="${lang}" --opt analysis_args="${analysis_args}" \
         --opt inference_tag="${inference_tag}" --opt inference_model="${inference_model}" --opt analysis_schema=3; then
-        log "Stage 10: analysis of the configs in exp/ -> exp/analysis"
+        log "Stage 10: analysis of the configs in exp/ on ${data_feats}/${report_set} -> exp/analysis"
         # shellcheck disable=SC2086
         ${python} -m espnet_l2dual.bin.analyze --lang "${lang}" --exp_dir exp --data_root "${data_feats}" \
-            --test_set "${test_sets%% *}" --train_set "${train_set_used}" --inference_tag "${inference_tag}" \
+            --test_set "${report_set}" --train_set "${train_set_used}" --inference_tag "${inference_tag}" \
             --out_dir exp/analysis --if_incomplete skip ${analysis_args}
         finish 10 exp/analysis
     fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stage 1 corpus adapters shared by every recipe (each recipe's local/data.sh calls this
-# with its --lang): data/{train,dev,test} from the corpus chosen with --corpus.
+# with its --lang): data/{train,dev,test} from the corpus chosen with --corpus (mini also
+# data/eval, the held-out evaluation set; test is then the tuning set).
 # Each adapter is one Python call; run.sh passes options through --local_data_opts, e.g.
 #   ./run.sh --stage 1 --stop_stage 1 --corpus manifest --local_data_opts "--manifest x.tsv"
 set -euo pipefail
@@ -15,6 +16,8 @@ num_train=1200
 num_dev=150
 num_test=150
 error_scale=1
+eval_speakers=""
+eval_utts_per_speaker=""
 corpus_dir=""
 trn=""
 speaker_pattern=""
@@ -26,7 +29,8 @@ skip_bad=false
 dev_fraction=0.1
 help_message="Usage: $0 --lang ko|en [--corpus mini|dual|l2arctic|speechocean762|manifest] [options]
   --corpus mini      synthetic espeak-ng corpus (--num_train/--num_dev/--num_test N, --seed S, --nj N, --error_scale F,
-                     --corpus_dir DIR where it is made); see scripts/mini_data.sh --help
+                     --corpus_dir DIR where it is made) and its held-out eval set (--eval_speakers N
+                     --eval_utts_per_speaker N); see scripts/mini_data.sh --help
   --corpus dual      .trn lists '<audio path> :: <(meaning)/(surface) transcript>'
                      --corpus_dir DIR  audio root (default \$KSPON for ko, \$L2EN_DUAL for en, of db.sh)
                      --trn \"A.trn B.trn\" (default: DIR/*.trn)  --speaker_pattern REGEX
@@ -68,7 +72,9 @@ case "${corpus}" in
     mini)
         scripts/mini_data.sh --lang "${lang}" --nj "${nj}" --seed "${seed}" \
             ${corpus_dir:+--corpus_dir "${corpus_dir}"} \
-            --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --error_scale "${error_scale}" ;;
+            --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --error_scale "${error_scale}" \
+            ${eval_speakers:+--eval_speakers "${eval_speakers}"} \
+            ${eval_utts_per_speaker:+--eval_utts_per_speaker "${eval_utts_per_speaker}"} ;;
     dual)
         root=${corpus_dir:-${dual_root}}
         [ -d "${root}" ] || { log "corpus root '${root}' not found: set ${dual_var} in db.sh or pass --corpus_dir"; exit 1; }

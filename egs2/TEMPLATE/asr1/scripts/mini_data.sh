@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The synthetic `mini` corpus as data/{train,dev,test}: generated (or finished, if a run was
+# The synthetic `mini` corpus as data/{train,dev,test,eval}: generated (or finished, if a run was
 # killed) under --corpus_dir, then its data-dir files copied; the audio stays in corpus_dir/wav.
+# test is the tuning set; eval (new sentences, unseen voices) is for final numbers.
 # Called by local/data.sh of each recipe; only --lang differs between recipes.
 set -euo pipefail
 
@@ -15,13 +16,19 @@ num_train=1200
 num_dev=150
 num_test=150
 error_scale=1
+eval_speakers=""          # empty: make_mini_corpus's default
+eval_utts_per_speaker=""
 help_message="Usage: $0 --lang ko|en [options]
   --lang LANG          ko or en (required)
   --corpus_dir DIR     where the corpus and its audio are made (default ${corpus_dir})
-  --data_dir DIR       where train/dev/test data dirs go (default ${data_dir})
+  --data_dir DIR       where train/dev/test/eval data dirs go (default ${data_dir})
   --nj N               parallel synthesis jobs (default: nproc = ${nj})
   --seed S             random seed (default ${seed}); a new seed needs a new --corpus_dir
-  --num_train N --num_dev N --num_test N   utterances per set (default ${num_train}/${num_dev}/${num_test})
+  --num_train N --num_dev N --num_test N   utterances per set (default ${num_train}/${num_dev}/${num_test});
+                       test is the tuning set
+  --eval_speakers N --eval_utts_per_speaker N   the held-out eval set: N speakers with voices no other set
+                       has, N utterances each, sentences no other set holds (defaults: those of
+                       espnet_l2dual.bin.make_mini_corpus, whose --help shows them)
   --error_scale F      every learner error rate times F (default ${error_scale}; 0: none); same sentences and
                        voices; a new scale needs a new --corpus_dir (the controlled-divergence grid)"
 
@@ -32,12 +39,15 @@ help_message="Usage: $0 --lang ko|en [options]
 [ $# -eq 0 ] || { echo "${help_message}" >&2; exit 1; }
 [ -n "${lang}" ] || { log "--lang is required"; echo "${help_message}" >&2; exit 1; }
 
-log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, error scale ${error_scale}, ${num_train}/${num_dev}/${num_test} utterances, nj ${nj})"
+eval_opts=()  # only what was given: the defaults live in make_mini_corpus
+if [ -n "${eval_speakers}" ]; then eval_opts+=(--eval_speakers "${eval_speakers}"); fi
+if [ -n "${eval_utts_per_speaker}" ]; then eval_opts+=(--eval_utts_per_speaker "${eval_utts_per_speaker}"); fi
+log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, error scale ${error_scale}, ${num_train}/${num_dev}/${num_test} utterances, eval ${eval_speakers:-default} speakers x ${eval_utts_per_speaker:-default}, nj ${nj})"
 "${python}" -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --seed "${seed}" \
     --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --nj "${nj}" \
-    --error_scale "${error_scale}"
+    --error_scale "${error_scale}" "${eval_opts[@]}"
 
-for dset in train dev test; do
+for dset in train dev test eval; do
     mkdir -p "${data_dir}"
     tmp=$(mktemp -d "${data_dir}/.${dset}.XXXXXX.tmp")  # a name of its own: concurrent runs never share it
     cp "${corpus_dir}/${dset}"/* "${tmp}/"
