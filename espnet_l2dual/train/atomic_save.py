@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Optional
 
 import torch
 
-from espnet_l2dual.utils.fileio import _umask
+from espnet_l2dual.utils.fileio import _umask, remove_earlier_temps
 
 
 def _atomic(save: Callable) -> Callable:
@@ -28,6 +28,7 @@ def _atomic(save: Callable) -> Callable:
         if not isinstance(f, (str, os.PathLike)):
             return save(obj, f, *args, **kwargs)
         target = Path(f)
+        remove_earlier_temps(target)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
         try:

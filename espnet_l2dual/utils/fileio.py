@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple, Union
 
 from espnet_l2dual.errors import DataError
 
@@ -71,11 +74,44 @@ def read_table(path: PathLike, allow_empty_value: bool = False) -> Dict[str, str
     return out
 
 
+_STARTED = time.time()  # temp files older than this process were left by an earlier (killed) run
+_CLEANED: set = set()
+
+
+def remove_earlier_temps(path: PathLike, patterns: Sequence[str] = ()) -> List[Path]:
+    """Delete the temp files and dirs an earlier, killed run left beside ``path``; returns them.
+
+    ``.<name>.*.tmp`` (the temp names of ``atomic_write``) and any ``patterns`` (globs in
+    ``path``'s directory). Only entries last changed before this process started count: a
+    writer running now (none can, under the recipe locks) keeps its own.
+    """
+    path = Path(path)
+    removed: List[Path] = []
+    key = (str(path.absolute()), tuple(patterns))
+    if key in _CLEANED or not path.parent.is_dir():
+        return removed
+    _CLEANED.add(key)  # once per process: what this process leaves behind is its own business
+    for pattern in (f".{glob.escape(path.name)}.*.tmp", *patterns):
+        for tmp in path.parent.glob(pattern):
+            try:
+                if tmp.lstat().st_mtime >= _STARTED:
+                    continue
+                if tmp.is_dir() and not tmp.is_symlink():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    tmp.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(tmp)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_write(path: PathLike, mode: str = "w", encoding: str = "utf-8"):
     """Write to a temp file beside ``path`` and rename it into place only on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_earlier_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         kwargs = {} if "b" in mode else {"encoding": encoding}

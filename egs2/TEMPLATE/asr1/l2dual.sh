@@ -144,6 +144,9 @@ need_choice() {
     bad_option "${name}" "${value}" "must be one of: $*"
 }
 need_int stage "${stage}" 1; need_int stop_stage "${stop_stage}" 1
+last_stage=11
+[ "${stage}" -le "${last_stage}" ] || bad_option stage "${stage}" "must be a stage from 1 to ${last_stage}"
+[ "${stop_stage}" -le "${last_stage}" ] || bad_option stop_stage "${stop_stage}" "must be a stage from 1 to ${last_stage}"
 need_int nj "${nj}" 1; need_int inference_nj "${inference_nj}" 1; need_int ngpu "${ngpu}" 0
 need_int inference_batch_size "${inference_batch_size}" 1
 need_int num_nodes "${num_nodes}" 1; need_int fs "${fs}" 1; need_int beam_size "${beam_size}" 1
@@ -229,6 +232,14 @@ guard() {
     esac
 }
 finish() { ${python} -m espnet_l2dual.bin.stage_guard commit --stage "$1" --out "$2"; }
+# need_done <stage> <reading stage> [--strict] <dir>...: refuse (one line each) every <dir> that
+# <stage> started and did not finish; --strict: also one it never made
+need_done() {
+    local made_by=$1 reader=$2 opts=() d; shift 2
+    if [ "${1:-}" = --strict ]; then opts+=(--strict); shift; fi
+    for d in "$@"; do opts+=(--out "${d}"); done
+    ${python} -m espnet_l2dual.bin.stage_guard require --stage "${made_by}" --for_stage "${reader}" "${opts[@]}" || exit 1
+}
 
 # token options for the task (type, list, bpe model) of one output; $2: the token dir
 token_args() {
@@ -243,13 +254,22 @@ token_dir_of() { eval echo "\${${1}_token_dir}"; }
 # outputs a config trains: model_conf.tasks of the YAML (one line naming the problem if it is bad)
 config_tasks() { ${python} -m espnet_l2dual.bin.config_tasks "$1"; }
 
+# shell_words <option> <value> <array>: the value split into words with shell quoting
+# ("--manifest '/dir with space/m.tsv'" is two words), without expanding or running anything
+shell_words() {
+    local -n _words=$3
+    mapfile -d '' -t _words < <(${python} -m espnet_l2dual.bin.shell_words --option "$1" -- "$2")
+    wait $! || exit 1  # the one-line reason (an unclosed quote) is already printed
+}
+
 need_config() { [ -n "${train_config}" ] || { log "--train_config is required for stage $1"; exit 1; }; }
 
 # ---- 1: data preparation -------------------------------------------------------------
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     log "Stage 1: data preparation (corpus=${corpus}) -> data/{${train_set},${valid_set},${test_sets// /,}}"
-    # shellcheck disable=SC2086
-    local/data.sh --corpus "${corpus}" --nj "${nj}" ${local_data_opts}
+    local_data_args=()
+    shell_words local_data_opts "${local_data_opts}" local_data_args
+    local/data.sh --corpus "${corpus}" --nj "${nj}" "${local_data_args[@]}"
     for dset in ${train_set} ${valid_set} ${test_sets}; do validate "data/${dset}"; done
 fi
 
@@ -297,6 +317,7 @@ fi
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     for dset in ${train_set_used} ${valid_set} ${test_sets}; do
         src="${data_feats}/org/${dset}"; dst="${data_feats}/${dset}"
+        need_done 3 4 "${src}"
         validate "${src}"
         if [ "${dset}" = "${train_set_used}" ] || [ "${dset}" = "${valid_set}" ]; then
             filter=(--min_wav_duration "${min_wav_duration}" --max_wav_duration "${max_wav_duration}"
@@ -322,6 +343,8 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     chosen=(--token_list_dir "${token_list_dir}" --surface_token_type "${surface_token_type}"
             --meaning_token_type "${meaning_token_type}" --nbpe_surface "${nbpe_surface}"
             --nbpe_meaning "${nbpe_meaning}" --bpemode "${bpemode}")
+    # shellcheck disable=SC2046
+    need_done 4 5 $(for dset in ${train_set_used} ${valid_set} ${test_sets}; do echo "${data_feats}/${dset}"; done)
     names=$(${python} -m espnet_l2dual.bin.token_setup name "${chosen[@]}")
     eval "${names}"
     for o in ${outputs}; do
@@ -353,6 +376,7 @@ fi
 # ---- 6: collect stats ----------------------------------------------------------------
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     need_config 6
+    need_done 5 6 "${surface_token_dir}" "${meaning_token_dir}"
     stats_inputs=(--audio "${data_feats}/${train_set_used}/wav.scp" "${data_feats}/${valid_set}/wav.scp"
                   --config_keys "${train_config}:frontend,frontend_conf,preprocessor,preprocessor_conf,cleaner,g2p")
     for dset in ${train_set_used} ${valid_set}; do
@@ -405,6 +429,7 @@ fi
 # ---- 7: train ------------------------------------------------------------------------
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     need_config 7
+    need_done 6 7 "${stats_dir}"
     tasks=$(config_tasks "${train_config}")
     # the config counts by its resolved content: an edited base (conf/tuning/ symlinks into
     # TEMPLATE, `base:` chains) retrains the models built on it
@@ -479,6 +504,7 @@ fi
 # ---- 8: decode -----------------------------------------------------------------------
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     need_config 8
+    need_done 7 8 "${exp_dir}"
     [ -e "${exp_dir}/${inference_model}" ] || { log "Stage 8: ${exp_dir}/${inference_model} not found (run stage 7)"; exit 1; }
     model_tasks=$(config_tasks "${exp_dir}/config.yaml")
     # shellcheck disable=SC2207
@@ -520,6 +546,8 @@ fi
 # ---- 9: score ------------------------------------------------------------------------
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     need_config 9
+    # shellcheck disable=SC2046
+    need_done 8 9 --strict $(for dset in ${test_sets}; do echo "${exp_dir}/${inference_tag}/${dset}"; done)
     model_tasks=$(config_tasks "${exp_dir}/config.yaml")
     score_inputs=(--files "${exp_dir}/config.yaml" "${exp_dir}/provenance.json")
     decode_records=()
@@ -572,6 +600,7 @@ fi
 # ---- 11: pack ------------------------------------------------------------------------
 if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     need_config 11
+    need_done 7 11 "${exp_dir}"; need_done 9 11 "${exp_dir}"
     if ! guard 11 "${exp_dir}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" \
         "${exp_dir}/results.json" --opt inference_model="${inference_model}"; then
         log "Stage 11: pack ${exp_dir} -> ${exp_dir}/packed.zip"
