@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import shutil
@@ -10,7 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Sequence, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from espnet_l2dual.errors import DataError
 
@@ -106,6 +107,59 @@ def remove_earlier_temps(path: PathLike, patterns: Sequence[str] = ()) -> List[P
     return removed
 
 
+class NoSpaceError(OSError):
+    """ENOSPC whose message is the one line a user needs: "no space left on device while writing <path>"."""
+
+    def __init__(self, path: PathLike) -> None:
+        super().__init__(errno.ENOSPC, f"no space left on device while writing {path}")
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+NEARLY_FULL_BYTES = 1 << 20  # less free space than this after a failed write: the disk is full
+
+
+def free_bytes(directory: PathLike) -> int:
+    """Bytes an unprivileged writer may still use on ``directory``'s file system."""
+    return shutil.disk_usage(directory).free
+
+
+def no_space_error(e: BaseException, path: PathLike) -> Optional[NoSpaceError]:
+    """``NoSpaceError(path)`` when ``e`` came from a
+    full disk, else None. Libraries hide the errno (torch: "unexpected pos 704 vs 598",
+    libsndfile: "System error"): an OSError or RuntimeError is also a full disk when the file
+    system has (almost) no space left right after it. Call it before freeing the temp file."""
+    seen, cause = 0, e
+    while cause is not None and seen < 5:
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            break
+        if "No space left on device" in str(cause):
+            break
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    else:
+        if not isinstance(e, (OSError, RuntimeError)):
+            return None
+        try:
+            if free_bytes(Path(path).parent) >= NEARLY_FULL_BYTES:
+                return None
+        except OSError:
+            return None
+    return NoSpaceError(path)
+
+
+@contextlib.contextmanager
+def reporting_no_space(path: PathLike) -> Iterator[None]:
+    """Re-raise a full-disk failure inside the block as ``no_space_error`` (one line naming ``path``)."""
+    try:
+        yield
+    except (OSError, RuntimeError) as e:
+        err = no_space_error(e, path)
+        if err is None:
+            raise
+        raise err from None
+
+
 @contextlib.contextmanager
 def atomic_write(path: PathLike, mode: str = "w", encoding: str = "utf-8"):
     """Write to a temp file beside ``path`` and rename it into place only on success."""
@@ -119,9 +173,12 @@ def atomic_write(path: PathLike, mode: str = "w", encoding: str = "utf-8"):
             yield f
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
+        full = no_space_error(e, path) if isinstance(e, OSError) else None  # before the temp is freed
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if full is not None:
+            raise full from None
         raise
 
 

@@ -172,6 +172,10 @@ for f in ${speed_perturb_factors}; do need_num speed_perturb_factors "${f}"; don
 if [ -n "${train_config}" ] && [ ! -f "${train_config}" ] && [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
     bad_option train_config "${train_config}" "must be an existing YAML file (e.g. conf/tuning/train_mtl_tiny.yaml)"
 fi
+# the GPUs --ngpu asks for are here (local jobs; a Slurm job gets its node's), before any stage runs
+if [ "${ngpu}" -gt 0 ] && [ "${cmd_backend:-local}" = local ] && [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 7 ]; then
+    ${python} -m espnet_l2dual.bin.check_gpu --ngpu "${ngpu}" || exit 1
+fi
 [ -w . ] || { log "cannot write in ${PWD} (read-only?): run the recipe from a directory you can write"; exit 1; }
 
 # ---- derived settings ----------------------------------------------------------------
@@ -264,8 +268,15 @@ shell_words() {
 
 need_config() { [ -n "${train_config}" ] || { log "--train_config is required for stage $1"; exit 1; }; }
 
+# ---- Ctrl-C: one line saying where (every stage resumes); the Python steps print no traceback ----
+running_stage=""
+export L2DUAL_QUIET_INTERRUPT=1  # espnet_l2dual.utils.interrupt
+on_interrupt() { trap - INT; log "interrupted at stage ${running_stage:-${stage}}; re-run to resume"; exit 130; }
+trap on_interrupt INT
+
 # ---- 1: data preparation -------------------------------------------------------------
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+    running_stage=1
     log "Stage 1: data preparation (corpus=${corpus}) -> data/{${train_set},${valid_set},${test_sets// /,}}"
     local_data_args=()
     shell_words local_data_opts "${local_data_opts}" local_data_args
@@ -275,6 +286,7 @@ fi
 
 # ---- 2: speed perturbation -----------------------------------------------------------
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+    running_stage=2
     if [ -n "${speed_perturb_factors}" ]; then
         log "Stage 2: speed perturbation (${speed_perturb_factors}) -> data/${train_set}_sp"
         parts=()
@@ -292,6 +304,7 @@ fi
 
 # ---- 3: format audio -----------------------------------------------------------------
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+    running_stage=3
     for dset in ${train_set_used} ${valid_set} ${test_sets}; do
         out="${data_feats}/org/${dset}"
         validate "data/${dset}"
@@ -315,6 +328,7 @@ fi
 
 # ---- 4: filter + divergence ----------------------------------------------------------
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+    running_stage=4
     for dset in ${train_set_used} ${valid_set} ${test_sets}; do
         src="${data_feats}/org/${dset}"; dst="${data_feats}/${dset}"
         need_done 3 4 "${src}"
@@ -340,6 +354,7 @@ fi
 
 # ---- 5: tokenizers -------------------------------------------------------------------
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+    running_stage=5
     chosen=(--token_list_dir "${token_list_dir}" --surface_token_type "${surface_token_type}"
             --meaning_token_type "${meaning_token_type}" --nbpe_surface "${nbpe_surface}"
             --nbpe_meaning "${nbpe_meaning}" --bpemode "${bpemode}")
@@ -375,6 +390,7 @@ fi
 
 # ---- 6: collect stats ----------------------------------------------------------------
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+    running_stage=6
     need_config 6
     need_done 5 6 "${surface_token_dir}" "${meaning_token_dir}"
     stats_inputs=(--audio "${data_feats}/${train_set_used}/wav.scp" "${data_feats}/${valid_set}/wav.scp"
@@ -428,6 +444,7 @@ fi
 
 # ---- 7: train ------------------------------------------------------------------------
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+    running_stage=7
     need_config 7
     need_done 6 7 "${stats_dir}"
     tasks=$(config_tasks "${train_config}")
@@ -488,9 +505,9 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             log "Stage 7: the log of the earlier run goes to ${exp_dir}/logs/train.1.log (older ones: train.<n>.log)"
         fi
         data_args=$(train_data_args true | tr '\n' ' ')
-        # ESPnet's launcher: one local/Slurm job on one node, or --num_nodes N with DDP.
+        # ESPnet's launcher (a full disk said in one line): one local/Slurm job on one node, or --num_nodes N with DDP.
         # shellcheck disable=SC2086
-        ${python} -m espnet2.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
+        ${python} -m espnet_l2dual.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
             --ngpu "${ngpu}" --num_nodes "${num_nodes}" --init_file_prefix "${exp_dir}/.dist_init_" \
             --multiprocessing_distributed true -- \
             ${python} -m espnet_l2dual.bin.l2dual_train --config "${train_config}" --use_preprocessor true \
@@ -503,6 +520,7 @@ fi
 
 # ---- 8: decode -----------------------------------------------------------------------
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    running_stage=8
     need_config 8
     need_done 7 8 "${exp_dir}"
     [ -e "${exp_dir}/${inference_model}" ] || { log "Stage 8: ${exp_dir}/${inference_model} not found (run stage 7)"; exit 1; }
@@ -545,6 +563,7 @@ fi
 
 # ---- 9: score ------------------------------------------------------------------------
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    running_stage=9
     need_config 9
     # shellcheck disable=SC2046
     need_done 8 9 --strict $(for dset in ${test_sets}; do echo "${exp_dir}/${inference_tag}/${dset}"; done)
@@ -579,6 +598,7 @@ fi
 
 # ---- 10: analysis --------------------------------------------------------------------
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
+    running_stage=10
     analysis_inputs=(--files "${data_feats}/${test_sets%% *}" "${data_feats}/${train_set_used}")
     for d in exp/*/; do  # every trained model: its weights, config and decoded test set
         [ -f "${d}config.yaml" ] && [ -e "${d}${inference_model}" ] || continue
@@ -599,6 +619,7 @@ fi
 
 # ---- 11: pack ------------------------------------------------------------------------
 if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
+    running_stage=11
     need_config 11
     need_done 7 11 "${exp_dir}"; need_done 9 11 "${exp_dir}"
     if ! guard 11 "${exp_dir}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" \
