@@ -10,8 +10,13 @@ import os
 from typing import Optional
 
 
+_GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/kfd")  # NVIDIA's driver; ROCm (torch.cuda there too)
+
+
 def visible_gpus() -> int:
     """CUDA devices torch can use here (0 without a driver or a CUDA build)."""
+    if not any(os.path.exists(node) for node in _GPU_DEVICE_NODES):
+        return 0  # no GPU driver: known without importing torch (seconds on a busy machine)
     import torch
 
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
