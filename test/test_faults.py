@@ -229,7 +229,7 @@ def test_full_disk_in_stage3_names_the_file(tmp_path, monkeypatch, capsys):
     (tmp_path / "wav.scp").write_text(f"u1 {wav}\n")
     real_write = soundfile.write
     monkeypatch.setattr(soundfile, "write", lambda path, *a, **k: real_write("/dev/full", *a, **k))
-    monkeypatch.setattr(fileio, "free_bytes", lambda directory: 0)
+    monkeypatch.setattr(fileio, "free_bytes", lambda directory: 0, raising=False)
     rc = fws.main(["--fs", "16000", str(tmp_path / "wav.scp"), str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1
@@ -241,7 +241,7 @@ def test_a_library_error_on_a_disk_with_space_is_not_called_full(tmp_path, monke
     from espnet_l2dual.utils import fileio
 
     assert fileio.no_space_error(RuntimeError("unexpected pos 704 vs 598"), tmp_path / "x") is None
-    monkeypatch.setattr(fileio, "free_bytes", lambda directory: 0)
+    monkeypatch.setattr(fileio, "free_bytes", lambda directory: 0, raising=False)
     assert str(fileio.no_space_error(RuntimeError("unexpected pos 704 vs 598"), tmp_path / "x")) == \
         f"no space left on device while writing {tmp_path}/x"
     assert fileio.no_space_error(ValueError("bad value"), tmp_path / "x") is None
@@ -256,7 +256,7 @@ def test_full_disk_while_a_checkpoint_is_saved(tmp_path, monkeypatch):
 
     real_save = torch.save
     monkeypatch.setattr(torch, "save", lambda obj, f, *a, **k: real_save(obj, "/dev/full", *a, **k))
-    monkeypatch.setattr(fileio, "free_bytes", lambda directory: 0)
+    monkeypatch.setattr(fileio, "free_bytes", lambda directory: 0, raising=False)
     target = tmp_path / "checkpoint.pth"
     with atomic_torch_save(), pytest.raises(OSError) as e:
         torch.save({"w": torch.zeros(100000)}, target)
