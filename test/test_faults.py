@@ -280,6 +280,20 @@ def test_stage7_launcher_says_a_full_disk_in_one_line(tmp_path):
     assert "Traceback" not in proc.stderr and "RuntimeError" not in proc.stderr and "#####" not in proc.stderr
 
 
+def test_a_broken_checkpoint_is_said_before_training_resumes(tmp_path):
+    import torch
+
+    from espnet_l2dual.bin.check_train_config import resume_note
+
+    checkpoint = tmp_path / "checkpoint.pth"
+    torch.save({"epoch": 1}, checkpoint)
+    assert resume_note(["--output_dir", str(tmp_path)]) is None
+    checkpoint.write_bytes(checkpoint.read_bytes()[:300])  # a kill or a full disk from elsewhere
+    note = resume_note(["--config", "x.yaml", "--output_dir", str(tmp_path)])
+    assert note.startswith(f"{checkpoint} is truncated or not a torch checkpoint")
+    assert "checkpoint.pth.corrupt" in note and "training starts again from epoch 1" in note
+
+
 # ---------------------------------------------------------------- Ctrl-C
 
 
