@@ -71,7 +71,8 @@ def test_stage9_refuses_a_decode_that_never_ran(tmp_path):
 @pytest.mark.parametrize("args, reason", [
     (["--stage", "12", "--stop_stage", "12"], "--stage must be a stage from 1 to 11, got '12'"),
     (["--stop_stage", "100"], "--stop_stage must be a stage from 1 to 11, got '100'"),
-    (["--local_data_opts", "--manifest '/a b/m.tsv"], "--local_data_opts \"--manifest '/a b/m.tsv\": no closing quotation"),
+    (["--local_data_opts", "--manifest '/a b/m.tsv"],
+     "--local_data_opts \"--manifest '/a b/m.tsv\": no closing quotation"),
 ])
 def test_bad_options_are_refused_in_one_line(tmp_path, args, reason):
     recipe = make_recipe(tmp_path, "l2en")
@@ -147,7 +148,8 @@ def test_unknown_tags_drop_passes_through_local_data_opts(tmp_path):
     assert refused.returncode != 0 and "unknown tag 'x/'" in refused.stderr
     proc = _stage1(recipe, opts + " --unknown_tags drop", corpus="dual")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    texts = "".join((recipe / "data" / s / "text_meaning").read_text(encoding="utf-8") for s in ("train", "dev", "test"))
+    texts = "".join((recipe / "data" / s / "text_meaning").read_text(encoding="utf-8")
+                    for s in ("train", "dev", "test"))
     assert "그 사람" in texts and "x/" not in texts
 
 
@@ -245,6 +247,8 @@ def test_a_library_error_on_a_disk_with_space_is_not_called_full(tmp_path, monke
     assert str(fileio.no_space_error(RuntimeError("unexpected pos 704 vs 598"), tmp_path / "x")) == \
         f"no space left on device while writing {tmp_path}/x"
     assert fileio.no_space_error(ValueError("bad value"), tmp_path / "x") is None
+    assert fileio.no_space_error(PermissionError(13, "Permission denied"), tmp_path / "x") is None
+    assert fileio.no_space_error(OSError(28, "No space left on device"), tmp_path / "x") is not None
 
 
 def test_full_disk_while_a_checkpoint_is_saved(tmp_path, monkeypatch):
@@ -297,7 +301,8 @@ def test_a_broken_checkpoint_is_said_before_training_resumes(tmp_path):
 # ---------------------------------------------------------------- Ctrl-C
 
 
-def _interrupt_when(cmd: list, cwd: Path, marker: str, timeout: float = 120, env=None) -> subprocess.CompletedProcess:
+def _interrupt_when(cmd: list, cwd: Path, marker: str, timeout: float = 120,
+                    env=None) -> subprocess.CompletedProcess:
     """Run ``cmd`` in its own process group; SIGINT the group (as Ctrl-C does) once stderr shows ``marker``."""
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env=env)

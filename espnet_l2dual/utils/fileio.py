@@ -126,10 +126,13 @@ def free_bytes(directory: PathLike) -> int:
 
 
 def no_space_error(e: BaseException, path: PathLike) -> Optional[NoSpaceError]:
-    """``NoSpaceError(path)`` when ``e`` came from a
-    full disk, else None. Libraries hide the errno (torch: "unexpected pos 704 vs 598",
-    libsndfile: "System error"): an OSError or RuntimeError is also a full disk when the file
-    system has (almost) no space left right after it. Call it before freeing the temp file."""
+    """``NoSpaceError(path)`` when ``e`` came from a full disk, else None.
+
+    Libraries hide the errno (torch: "unexpected pos 704 vs 598", libsndfile: "System
+    error"): such a RuntimeError (or an OSError without an errno, or EIO) is a full disk
+    when the file system has (almost) no space left right after it. Call it before the
+    temp file is freed.
+    """
     seen, cause = 0, e
     while cause is not None and seen < 5:
         if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
@@ -140,6 +143,8 @@ def no_space_error(e: BaseException, path: PathLike) -> Optional[NoSpaceError]:
     else:
         if not isinstance(e, (OSError, RuntimeError)):
             return None
+        if isinstance(e, OSError) and e.errno not in (None, errno.EIO):
+            return None  # the errno says what it is (not found, permission ...)
         try:
             if free_bytes(Path(path).parent) >= NEARLY_FULL_BYTES:
                 return None
