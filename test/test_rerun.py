@@ -209,6 +209,8 @@ def test_resume_after_a_kill_and_after_a_corrupt_checkpoint(base, tmp_path) -> N
     (exp / ".stage7.json").rename(exp / ".stage7.pending.json")
     (exp / "checkpoint.pth").write_bytes((exp / "checkpoint.pth").read_bytes()[:1000])
     again = run(recipe, "--stage", "7", "--stop_stage", "7")
+    assert f"note: {exp.relative_to(recipe)}/checkpoint.pth is truncated or not a torch checkpoint" in again.stderr
+    assert "training starts again from epoch 1" in again.stderr  # on the console, not only in the log
     log = (exp / "logs/train.log").read_text(encoding="utf-8")
     assert f"{exp.relative_to(recipe)}/checkpoint.pth is truncated or not a torch checkpoint" in log
     assert (exp / "checkpoint.pth.corrupt").is_file() and (exp / ".stage7.json").is_file()

@@ -22,7 +22,7 @@ from typing import List, Optional
 
 from espnet_l2dual.outputs import config_tasks
 from espnet_l2dual.utils import offline
-from espnet_l2dual.utils.config_file import RESOLVED_NAME, config_option, resolve_config_option
+from espnet_l2dual.utils.config_file import RESOLVED_NAME, config_option, output_dir_option, resolve_config_option
 
 offline.guard()
 
@@ -92,7 +92,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     found = problems(argv)
     for line in found:
         print(f"check_train_config: error: {line}", file=sys.stderr)
+    if not found:
+        note = resume_note(argv)
+        if note:
+            print(f"check_train_config: note: {note}", file=sys.stderr)
     return 1 if found else 0
+
+
+def resume_note(argv: List[str]) -> Optional[str]:
+    """What the resume will do with a broken ``<output_dir>/checkpoint.pth`` (the trainer's log is
+    not where the user looks), or None when there is none or it is whole."""
+    out_dir = output_dir_option(list(argv))
+    checkpoint = Path(out_dir) / "checkpoint.pth" if out_dir else None
+    if checkpoint is None or not checkpoint.is_file():
+        return None
+    from espnet_l2dual.train.atomic_save import checkpoint_problem
+
+    problem = checkpoint_problem(checkpoint)
+    if problem is None:
+        return None
+    return (f"{checkpoint} {problem}: it goes to {checkpoint.name}.corrupt and training starts again "
+            "from epoch 1 (the epoch snapshots hold weights only)")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,15 @@ class FilterReport:
             f"{len(self.silent)} silent{', e.g. ' + ', '.join(self.silent[:3]) if self.silent else ''})"
         )
 
+    def culprits(self, min_duration: float, max_duration: float, max_tokens: int, min_level_db: float) -> str:
+        """The options that removed utterances, with their values (what to change)."""
+        named = [(self.too_short, f"--min_wav_duration {min_duration:g}"),
+                 (self.too_long, f"--max_wav_duration {max_duration:g}"),
+                 (self.too_many_tokens, f"--max_tokens {max_tokens}"),
+                 (len(self.silent), f"--min_level_db {min_level_db:g}")]
+        used = [option for count, option in sorted(named, key=lambda x: -x[0]) if count]
+        return f"; removed by {', '.join(used)}: change that option" if used else ""
+
 
 def select_utterances(
     src: Path, fs: int, min_duration: float, max_duration: float, max_tokens: int,
@@ -101,7 +110,8 @@ def filter_data_dir(
     src, dst = Path(src), Path(dst)
     report = select_utterances(src, fs, min_duration, max_duration, max_tokens, min_level_db)
     if not report.kept:
-        raise DataError(src, None, f"no utterance left: {report.summary()}")
+        hint = report.culprits(min_duration, max_duration, max_tokens, min_level_db)
+        raise DataError(src, None, f"no utterance left: {report.summary()}{hint}")
     keep = set(report.kept)
 
     tables = {name: read_any_table(src / name) for name in utterance_files(src)}

@@ -25,7 +25,7 @@ from espnet_l2dual.audio.read import read_audio, to_mono
 from espnet_l2dual.audio.resample import resample
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.digest import entry_files, file_sha1, text_sha1
-from espnet_l2dual.utils.fileio import PathLike, atomic_write, iter_table
+from espnet_l2dual.utils.fileio import PathLike, atomic_write, iter_table, reporting_no_space
 
 AUDIO_FORMATS = ("wav", "flac", "wav.ark", "flac.ark")
 _SOUNDFILE_FORMAT = {"wav": "WAV", "flac": "FLAC"}
@@ -152,9 +152,15 @@ def _write_file(
     samples = _load(in_scp, no, utt, value, fs, backend)
     levels[utt] = level_db(samples)
     tmp = audio_dir / f".{utt}.{fmt}{_TMP_SUFFIX}"
-    soundfile.write(str(tmp), samples, fs, format=_SOUNDFILE_FORMAT[fmt], subtype="PCM_16")
+    try:
+        with reporting_no_space(final):
+            soundfile.write(str(tmp), samples, fs, format=_SOUNDFILE_FORMAT[fmt], subtype="PCM_16")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, final)
-    journal.add(utt, key)
+    with reporting_no_space(journal.path):
+        journal.add(utt, key)
     return utt, str(final), len(samples)
 
 
@@ -175,7 +181,7 @@ def _write_ark(
     tmp = audio_dir / f".{fmt}.ark{_TMP_SUFFIX}"
     rows = []
     try:
-        with open(tmp, "wb") as fd:
+        with reporting_no_space(ark), open(tmp, "wb") as fd:
             for no, utt, value in entries:
                 samples = _load(in_scp, no, utt, value, fs, backend)
                 levels[utt] = level_db(samples)

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 from espnet_l2dual.utils import offline
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils.fileio import atomic_write, iter_table
+from espnet_l2dual.utils.fileio import atomic_write, iter_table, remove_earlier_temps
 
 offline.guard()
 
@@ -66,6 +66,7 @@ def make_tokenizer(
     from espnet2.bin.tokenize_text import tokenize
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_earlier_temps(out_dir / "tokens.txt", [".bpe.*.tmp*", ".tokens.txt.*.tmp"])
     esp_type, g2p = espnet_token_type(token_type)
     bpemodel: Optional[str] = None
     if token_type == "bpe":

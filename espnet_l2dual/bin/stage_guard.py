@@ -11,6 +11,10 @@ error. ``check --peek`` exits the same way but writes no record and prints only 
 "up to date" line (stage 7 asks it before its pre-flight check, so nothing changes on disk
 when the config is broken). ``commit`` marks the work done; run it only after the stage
 succeeded.
+``require --stage 8 --out DIR [--out DIR2] --for_stage 9 [--strict]`` refuses (exit 1, one line
+per directory) when stage 8 started in DIR and did not finish (a pending record, no done
+record; ``--strict``: also when it never ran there): a later stage never reads a half-made
+output.
 ``retire --out exp/x --to exp/stale/x.<time>`` moves an output made from other inputs
 aside (a trained model: its config.yaml paths follow it).
 ``--files`` takes files or directories (a directory stands for its visible top-level
@@ -34,10 +38,13 @@ EXIT_CODES = {stage_record.CURRENT: 0, stage_record.RUN: 10, stage_record.RESUME
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stage_guard", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=("check", "commit", "retire"))
+    p.add_argument("action", choices=("check", "commit", "retire", "require"))
     p.add_argument("--to", default=None, help="retire: where the old output goes")
     p.add_argument("--stage", default="", help="stage number (names the record .stage<N>.json)")
-    p.add_argument("--out", required=True, help="the stage's output directory (holds the record)")
+    p.add_argument("--out", required=True, action="append",
+                   help="the stage's output directory (holds the record); require: repeatable")
+    p.add_argument("--for_stage", default="", help="require: the stage that reads the output")
+    p.add_argument("--strict", action="store_true", help="require: no record at all is refused too")
     p.add_argument("--label", default=None, help="what the message calls the output (default: --out)")
     p.add_argument("--files", nargs="*", default=[], action="extend", help="input files or directories")
     p.add_argument("--audio", nargs="*", default=[], action="extend", help="wav.scp files whose audio is an input")
@@ -52,6 +59,12 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
+    if args.action == "require":
+        return require(args.stage, args.out, args.for_stage, args.strict)
+    if len(args.out) > 1:
+        print(f"stage_guard: error: {args.action} takes one --out", file=sys.stderr)
+        return 2
+    args.out = args.out[0]
     label = args.label or args.out
     try:
         if args.action == "commit":
@@ -91,6 +104,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         print(f"Stage {args.stage}: inputs changed: {'; '.join(reasons)}; recomputing {label}", file=sys.stderr)
     return EXIT_CODES[state]
+
+
+def require(stage: str, outs: List[str], for_stage: str, strict: bool) -> int:
+    """0 when stage ``stage`` finished every one of ``outs``; else one line each and 1."""
+    bad = 0
+    for out in outs:
+        why = stage_record.unfinished(out, stage, strict)
+        if why is not None:
+            bad += 1
+            print(f"Stage {for_stage or '?'}: error: {out} is not usable: {why}; "
+                  f"run stage {stage} first (--stage {stage})", file=sys.stderr)
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

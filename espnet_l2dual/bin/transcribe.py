@@ -189,6 +189,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.batch_size < 1:
         print(f"transcribe: error: --batch_size must be >= 1, got {args.batch_size}", file=sys.stderr)
         return 2
+    from espnet_l2dual.utils.devices import device_problem
+
+    problem = device_problem(args.device)
+    if problem is not None:
+        print(f"transcribe: error: --device {args.device} {problem}: use --device cpu", file=sys.stderr)
+        return 2
     from espnet_l2dual.errors import DataError
 
     try:
@@ -216,6 +222,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for start in range(0, len(args.audio), args.batch_size):
             chunk = []
             for path in args.audio[start:start + args.batch_size]:
+                if not os.path.exists(path):
+                    print(f"transcribe: error: {path}: does not exist", file=sys.stderr)
+                    status = 1
+                    continue
                 try:
                     data, rate = read_audio(path)
                 except Exception as e:  # soundfile raises several types; report and go on with the rest
@@ -223,6 +233,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     status = 1
                     continue
                 samples = to_mono(data)
+                if samples.size == 0:
+                    print(f"transcribe: error: {path}: holds no samples (a header without audio): "
+                          "nothing to transcribe", file=sys.stderr)
+                    status = 1
+                    continue
                 chunk.append((path, resample(samples, rate, fs) if rate != fs else samples))
             results = s2t.decode_batch([x for _, x in chunk]) if chunk else []
             yield from zip([p for p, _ in chunk], results)

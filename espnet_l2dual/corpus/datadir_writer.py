@@ -10,6 +10,7 @@ into place: a killed or failing run never leaves a half-written or invalid
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 from espnet_l2dual.data.dir_tables import spk2utt_rows
 from espnet_l2dual.data.validate import Summary, validate_data_dir
-from espnet_l2dual.utils.fileio import write_table
+from espnet_l2dual.utils.fileio import remove_earlier_temps, write_table
 
 PathLike = Union[str, Path]
 
@@ -65,6 +66,7 @@ def write_data_dir(out_dir: PathLike, utts: Sequence[Utterance], check_audio: bo
         ids[u.utt_id] = u
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_earlier_temps(out_dir, [f".{glob.escape(out_dir.name)}.*.old"])
     # a name of its own per run: two runs never write into one another's temp dir
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:

@@ -54,24 +54,32 @@ def read_trn(path: PathLike) -> Dict[str, List[str]]:
 
 
 def _blocks(result: PathLike) -> Iterator[Tuple[int, str, Tuple[int, ...], List[str], List[str]]]:
-    """(line of the id, id, sclite's C S D I, REF columns, HYP columns) per utterance."""
-    uid: Optional[str] = None
-    start, scores, ref_cols = 0, (), None
+    """(line of the id, id, sclite's C S D I, REF columns, HYP columns) per utterance.
+
+    sclite wraps a long alignment (near 1000 characters a row): the rest follows in
+    ``>> REF:`` / ``>> HYP:`` rows, whose columns continue the utterance's.
+    """
+    block: Optional[list] = None  # [line, id, scores, ref columns, hyp columns, REF row seen]
     for no, line in iter_utf8_lines(result):
         m = _ID.match(line)
         if m:
-            uid, start, scores, ref_cols = m.group(1), no, (), None
+            if block is not None and block[5]:
+                yield tuple(block[:5])
+            block = [no, m.group(1), (), [], [], False]
             continue
-        if uid is None:
+        if block is None:
             continue
         m = _SCORES.match(line)
+        row = line[3:] if line.startswith(">> ") else line
         if m:
-            scores = tuple(int(x) for x in m.groups())
-        elif line.startswith("REF:"):
-            ref_cols = line[4:].split()
-        elif line.startswith("HYP:") and ref_cols is not None:
-            yield start, uid, scores, ref_cols, line[4:].split()
-            uid = None
+            block[2] = tuple(int(x) for x in m.groups())
+        elif row.startswith("REF:"):
+            block[3] += row[4:].split()
+            block[5] = True
+        elif row.startswith("HYP:"):
+            block[4] += row[4:].split()
+    if block is not None and block[5]:
+        yield tuple(block[:5])
 
 
 def read_alignments(score_dir: PathLike) -> Dict[str, List[Column]]:

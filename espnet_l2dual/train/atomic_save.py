@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Optional
 
 import torch
 
-from espnet_l2dual.utils.fileio import _umask
+from espnet_l2dual.utils.fileio import NoSpaceError, _umask, no_space_error, remove_earlier_temps
 
 
 def _atomic(save: Callable) -> Callable:
@@ -28,6 +28,7 @@ def _atomic(save: Callable) -> Callable:
         if not isinstance(f, (str, os.PathLike)):
             return save(obj, f, *args, **kwargs)
         target = Path(f)
+        remove_earlier_temps(target)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
         try:
@@ -35,10 +36,12 @@ def _atomic(save: Callable) -> Callable:
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model gets the usual mode
             os.replace(tmp, target)
         except BaseException as e:
+            # torch hides the errno ("unexpected pos 704 vs 598"): ask the file system, before freeing the temp
+            full = _is_enospc(e) or no_space_error(e, target) is not None
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            if _is_enospc(e):
-                raise OSError(errno.ENOSPC, f"no space left on device while writing {target}") from None
+            if full:
+                raise NoSpaceError(target) from None
             raise
     atomic_save.__wrapped__ = save  # type: ignore[attr-defined]
     return atomic_save

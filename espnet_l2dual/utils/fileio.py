@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import os
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from espnet_l2dual.errors import DataError
 
@@ -71,11 +75,102 @@ def read_table(path: PathLike, allow_empty_value: bool = False) -> Dict[str, str
     return out
 
 
+_STARTED = time.time()  # temp files older than this process were left by an earlier (killed) run
+_CLEANED: set = set()
+
+
+def remove_earlier_temps(path: PathLike, patterns: Sequence[str] = ()) -> List[Path]:
+    """Delete the temp files and dirs an earlier, killed run left beside ``path``; returns them.
+
+    ``.<name>.*.tmp`` (the temp names of ``atomic_write``) and any ``patterns`` (globs in
+    ``path``'s directory). Only entries last changed before this process started count: a
+    writer running now (none can, under the recipe locks) keeps its own.
+    """
+    path = Path(path)
+    removed: List[Path] = []
+    key = (str(path.absolute()), tuple(patterns))
+    if key in _CLEANED or not path.parent.is_dir():
+        return removed
+    _CLEANED.add(key)  # once per process: what this process leaves behind is its own business
+    for pattern in (f".{glob.escape(path.name)}.*.tmp", *patterns):
+        for tmp in path.parent.glob(pattern):
+            try:
+                if tmp.lstat().st_mtime >= _STARTED:
+                    continue
+                if tmp.is_dir() and not tmp.is_symlink():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    tmp.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(tmp)
+    return removed
+
+
+class NoSpaceError(OSError):
+    """ENOSPC whose message is the one line a user needs: "no space left on device while writing <path>"."""
+
+    def __init__(self, path: PathLike) -> None:
+        super().__init__(errno.ENOSPC, f"no space left on device while writing {path}")
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+NEARLY_FULL_BYTES = 1 << 20  # less free space than this after a failed write: the disk is full
+
+
+def free_bytes(directory: PathLike) -> int:
+    """Bytes an unprivileged writer may still use on ``directory``'s file system."""
+    return shutil.disk_usage(directory).free
+
+
+def no_space_error(e: BaseException, path: PathLike) -> Optional[NoSpaceError]:
+    """``NoSpaceError(path)`` when ``e`` came from a full disk, else None.
+
+    Libraries hide the errno (torch: "unexpected pos 704 vs 598", libsndfile: "System
+    error"): such a RuntimeError (or an OSError without an errno, or EIO) is a full disk
+    when the file system has (almost) no space left right after it. Call it before the
+    temp file is freed.
+    """
+    seen, cause = 0, e
+    while cause is not None and seen < 5:
+        if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+            break
+        if "No space left on device" in str(cause):
+            break
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    else:
+        if not isinstance(e, (OSError, RuntimeError)):
+            return None
+        if isinstance(e, OSError) and e.errno not in (None, errno.EIO):
+            return None  # the errno says what it is (not found, permission ...)
+        try:
+            if free_bytes(Path(path).parent) >= NEARLY_FULL_BYTES:
+                return None
+        except OSError:
+            return None
+    return NoSpaceError(path)
+
+
+@contextlib.contextmanager
+def reporting_no_space(path: PathLike) -> Iterator[None]:
+    """Re-raise a full-disk failure inside the block as ``no_space_error`` (one line naming ``path``)."""
+    try:
+        yield
+    except (OSError, RuntimeError) as e:
+        err = no_space_error(e, path)
+        if err is None:
+            raise
+        raise err from None
+
+
 @contextlib.contextmanager
 def atomic_write(path: PathLike, mode: str = "w", encoding: str = "utf-8"):
     """Write to a temp file beside ``path`` and rename it into place only on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_earlier_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         kwargs = {} if "b" in mode else {"encoding": encoding}
@@ -83,9 +178,12 @@ def atomic_write(path: PathLike, mode: str = "w", encoding: str = "utf-8"):
             yield f
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
+        full = no_space_error(e, path) if isinstance(e, OSError) else None  # before the temp is freed
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if full is not None:
+            raise full from None
         raise
 
 

@@ -155,6 +155,22 @@ def commit(out_dir: PathLike, stage: str) -> Path:
     return done
 
 
+def unfinished(out_dir: PathLike, stage: str, strict: bool = False) -> Optional[str]:
+    """Why a later stage must not read ``out_dir`` (None: stage ``stage`` finished it).
+
+    A pending record without a done one means the stage started there and failed or was
+    killed: whatever files it left are not its output. ``strict``: no record at all is
+    refused too (for outputs only that stage makes; a model put in place by hand has none).
+    """
+    if record_path(out_dir, stage).is_file():
+        return None
+    if record_path(out_dir, stage, True).is_file():
+        return f"stage {stage} started it and did not finish (it failed or was interrupted)"
+    if strict:
+        return f"stage {stage} has not made it"
+    return None
+
+
 def previous_record(out_dir: PathLike, stage: str) -> Optional[StageInputs]:
     """The done record, else the pending one (its audio hashes are reused)."""
     return load(record_path(out_dir, stage)) or load(record_path(out_dir, stage, True))

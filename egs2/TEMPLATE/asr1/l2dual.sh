@@ -158,6 +158,9 @@ need_choice() {
     bad_option "${name}" "${value}" "must be one of: $*"
 }
 need_int stage "${stage}" 1; need_int stop_stage "${stop_stage}" 1
+last_stage=11
+[ "${stage}" -le "${last_stage}" ] || bad_option stage "${stage}" "must be a stage from 1 to ${last_stage}"
+[ "${stop_stage}" -le "${last_stage}" ] || bad_option stop_stage "${stop_stage}" "must be a stage from 1 to ${last_stage}"
 need_int nj "${nj}" 1; need_int inference_nj "${inference_nj}" 1; need_int ngpu "${ngpu}" 0
 need_int inference_batch_size "${inference_batch_size}" 1
 need_int num_nodes "${num_nodes}" 1; need_int fs "${fs}" 1; need_int beam_size "${beam_size}" 1
@@ -182,6 +185,10 @@ set_defaults
 [ "${stage}" -le "${stop_stage}" ] || bad_option stage "${stage}" "must not be after --stop_stage ${stop_stage}"
 if [ -n "${train_config}" ] && [ ! -f "${train_config}" ] && [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
     bad_option train_config "${train_config}" "must be an existing YAML file (e.g. conf/tuning/train_mtl_tiny.yaml)"
+fi
+# the GPUs --ngpu asks for are here (local jobs; a Slurm job gets its node's), before any stage runs
+if [ "${ngpu}" -gt 0 ] && [ "${cmd_backend:-local}" = local ] && [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 7 ]; then
+    ${python} -m espnet_l2dual.bin.check_gpu --ngpu "${ngpu}" || exit 1
 fi
 [ -w . ] || { log "cannot write in ${PWD} (read-only?): run the recipe from a directory you can write"; exit 1; }
 
@@ -243,6 +250,14 @@ guard() {
     esac
 }
 finish() { ${python} -m espnet_l2dual.bin.stage_guard commit --stage "$1" --out "$2"; }
+# need_done <stage> <reading stage> [--strict] <dir>...: refuse (one line each) every <dir> that
+# <stage> started and did not finish; --strict: also one it never made
+need_done() {
+    local made_by=$1 reader=$2 opts=() d; shift 2
+    if [ "${1:-}" = --strict ]; then opts+=(--strict); shift; fi
+    for d in "$@"; do opts+=(--out "${d}"); done
+    ${python} -m espnet_l2dual.bin.stage_guard require --stage "${made_by}" --for_stage "${reader}" "${opts[@]}" || exit 1
+}
 
 # token options for the task (type, list, bpe model) of one output; $2: the token dir
 token_args() {
@@ -257,18 +272,35 @@ token_dir_of() { eval echo "\${${1}_token_dir}"; }
 # outputs a config trains: model_conf.tasks of the YAML (one line naming the problem if it is bad)
 config_tasks() { ${python} -m espnet_l2dual.bin.config_tasks "$1"; }
 
+# shell_words <option> <value> <array>: the value split into words with shell quoting
+# ("--manifest '/dir with space/m.tsv'" is two words), without expanding or running anything
+shell_words() {
+    local -n _words=$3
+    mapfile -d '' -t _words < <(${python} -m espnet_l2dual.bin.shell_words --option "$1" -- "$2")
+    wait $! || exit 1  # the one-line reason (an unclosed quote) is already printed
+}
+
 need_config() { [ -n "${train_config}" ] || { log "--train_config is required for stage $1"; exit 1; }; }
+
+# ---- Ctrl-C: one line saying where (every stage resumes); the Python steps print no traceback ----
+running_stage=""
+export L2DUAL_QUIET_INTERRUPT=1  # espnet_l2dual.utils.interrupt
+on_interrupt() { trap - INT; log "interrupted at stage ${running_stage:-${stage}}; re-run to resume"; exit 130; }
+trap on_interrupt INT
 
 # ---- 1: data preparation -------------------------------------------------------------
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+    running_stage=1
     log "Stage 1: data preparation (corpus=${corpus}) -> data/{${train_set},${valid_set},${test_sets// /,}}"
-    # shellcheck disable=SC2086
-    local/data.sh --corpus "${corpus}" --nj "${nj}" ${local_data_opts}
+    local_data_args=()
+    shell_words local_data_opts "${local_data_opts}" local_data_args
+    local/data.sh --corpus "${corpus}" --nj "${nj}" "${local_data_args[@]}"
     for dset in ${train_set} ${valid_set} ${test_sets}; do validate "data/${dset}"; done
 fi
 
 # ---- 2: speed perturbation -----------------------------------------------------------
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+    running_stage=2
     if [ -n "${speed_perturb_factors}" ]; then
         log "Stage 2: speed perturbation (${speed_perturb_factors}) -> data/${train_set}_sp"
         parts=()
@@ -286,6 +318,7 @@ fi
 
 # ---- 3: format audio -----------------------------------------------------------------
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+    running_stage=3
     for dset in ${train_set_used} ${valid_set} ${test_sets}; do
         out="${data_feats}/org/${dset}"
         validate "data/${dset}"
@@ -309,8 +342,10 @@ fi
 
 # ---- 4: filter + divergence ----------------------------------------------------------
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+    running_stage=4
     for dset in ${train_set_used} ${valid_set} ${test_sets}; do
         src="${data_feats}/org/${dset}"; dst="${data_feats}/${dset}"
+        need_done 3 4 "${src}"
         validate "${src}"
         if [ "${dset}" = "${train_set_used}" ] || [ "${dset}" = "${valid_set}" ]; then
             filter=(--min_wav_duration "${min_wav_duration}" --max_wav_duration "${max_wav_duration}"
@@ -333,9 +368,12 @@ fi
 
 # ---- 5: tokenizers -------------------------------------------------------------------
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+    running_stage=5
     chosen=(--token_list_dir "${token_list_dir}" --surface_token_type "${surface_token_type}"
             --meaning_token_type "${meaning_token_type}" --nbpe_surface "${nbpe_surface}"
             --nbpe_meaning "${nbpe_meaning}" --bpemode "${bpemode}")
+    # shellcheck disable=SC2046
+    need_done 4 5 $(for dset in ${train_set_used} ${valid_set} ${test_sets}; do echo "${data_feats}/${dset}"; done)
     names=$(${python} -m espnet_l2dual.bin.token_setup name "${chosen[@]}")
     eval "${names}"
     for o in ${outputs}; do
@@ -366,7 +404,9 @@ fi
 
 # ---- 6: collect stats ----------------------------------------------------------------
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+    running_stage=6
     need_config 6
+    need_done 5 6 "${surface_token_dir}" "${meaning_token_dir}"
     stats_inputs=(--audio "${data_feats}/${train_set_used}/wav.scp" "${data_feats}/${valid_set}/wav.scp"
                   --config_keys "${train_config}:frontend,frontend_conf,preprocessor,preprocessor_conf,cleaner,g2p")
     for dset in ${train_set_used} ${valid_set}; do
@@ -418,7 +458,9 @@ fi
 
 # ---- 7: train ------------------------------------------------------------------------
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+    running_stage=7
     need_config 7
+    need_done 6 7 "${stats_dir}"
     tasks=$(config_tasks "${train_config}")
     # the config counts by its resolved content: an edited base (conf/tuning/ symlinks into
     # TEMPLATE, `base:` chains) retrains the models built on it
@@ -477,9 +519,9 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             log "Stage 7: the log of the earlier run goes to ${exp_dir}/logs/train.1.log (older ones: train.<n>.log)"
         fi
         data_args=$(train_data_args true | tr '\n' ' ')
-        # ESPnet's launcher: one local/Slurm job on one node, or --num_nodes N with DDP.
+        # ESPnet's launcher (a full disk said in one line): one local/Slurm job on one node, or --num_nodes N with DDP.
         # shellcheck disable=SC2086
-        ${python} -m espnet2.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
+        ${python} -m espnet_l2dual.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
             --ngpu "${ngpu}" --num_nodes "${num_nodes}" --init_file_prefix "${exp_dir}/.dist_init_" \
             --multiprocessing_distributed true -- \
             ${python} -m espnet_l2dual.bin.l2dual_train --config "${train_config}" --use_preprocessor true \
@@ -492,7 +534,9 @@ fi
 
 # ---- 8: decode -----------------------------------------------------------------------
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    running_stage=8
     need_config 8
+    need_done 7 8 "${exp_dir}"
     [ -e "${exp_dir}/${inference_model}" ] || { log "Stage 8: ${exp_dir}/${inference_model} not found (run stage 7)"; exit 1; }
     model_tasks=$(config_tasks "${exp_dir}/config.yaml")
     # shellcheck disable=SC2207
@@ -533,7 +577,10 @@ fi
 
 # ---- 9: score ------------------------------------------------------------------------
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    running_stage=9
     need_config 9
+    # shellcheck disable=SC2046
+    need_done 8 9 --strict $(for dset in ${test_sets}; do echo "${exp_dir}/${inference_tag}/${dset}"; done)
     model_tasks=$(config_tasks "${exp_dir}/config.yaml")
     score_inputs=(--files "${exp_dir}/config.yaml" "${exp_dir}/provenance.json")
     decode_records=()
@@ -565,6 +612,7 @@ fi
 
 # ---- 10: analysis --------------------------------------------------------------------
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
+    running_stage=10
     analysis_inputs=(--files "${data_feats}/${report_set}" "${data_feats}/${train_set_used}")
     for d in exp/*/; do  # every trained model: its weights, config and decoded report set
         [ -f "${d}config.yaml" ] && [ -e "${d}${inference_model}" ] || continue
@@ -586,7 +634,9 @@ fi
 
 # ---- 11: pack ------------------------------------------------------------------------
 if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
+    running_stage=11
     need_config 11
+    need_done 7 11 "${exp_dir}"; need_done 9 11 "${exp_dir}"
     if ! guard 11 "${exp_dir}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" \
         "${exp_dir}/results.json" --opt inference_model="${inference_model}"; then
         log "Stage 11: pack ${exp_dir} -> ${exp_dir}/packed.zip"

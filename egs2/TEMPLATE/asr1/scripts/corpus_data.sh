@@ -21,6 +21,7 @@ eval_utts_per_speaker=""
 corpus_dir=""
 trn=""
 speaker_pattern=""
+unknown_tags=error
 split_lists=""
 manifest=""
 dev_speakers=""
@@ -35,6 +36,7 @@ help_message="Usage: $0 --lang ko|en [--corpus mini|dual|l2arctic|speechocean762
                      --corpus_dir DIR  audio root (default \$KSPON for ko, \$L2EN_DUAL for en, of db.sh)
                      --trn \"A.trn B.trn\" (default: DIR/*.trn)  --speaker_pattern REGEX
                      --split_lists train=F,dev=F,test=F  or  --dev_speakers N --test_speakers N --seed S
+                     --unknown_tags error|drop|word  a tag outside b/ l/ o/ n/ u/: refused (default), dropped, or kept as a word
   --corpus l2arctic  (en only) L2-ARCTIC annotations: --corpus_dir DIR (default \$L2ARCTIC of db.sh)
                      --dev_speakers \"SPK ...\" --test_speakers \"SPK ...\" --skip_bad true|false
   --corpus speechocean762  (en only) the official release (WAVE/ train/ test/ resource/):
@@ -84,7 +86,8 @@ case "${corpus}" in
         log "dual corpus (${lang}): audio ${root}, lists ${trns[*]}"
         "${python}" -m espnet_l2dual.bin.prepare_dual --lang "${lang}" --audio_root "${root}" --out data \
             "${trn_opts[@]}" ${speaker_pattern:+--speaker_pattern "${speaker_pattern}"} \
-            ${split_lists:+--split_lists "${split_lists}"} "${split_opts[@]}" --seed "${seed}" ;;
+            ${split_lists:+--split_lists "${split_lists}"} "${split_opts[@]}" --seed "${seed}" \
+            --unknown_tags "${unknown_tags}" ;;
     l2arctic)
         root=$(english_root L2-ARCTIC L2ARCTIC)
         log "L2-ARCTIC corpus: ${root}"

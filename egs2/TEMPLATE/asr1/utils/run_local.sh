@@ -54,7 +54,8 @@ done
 
 status_dir=$(mktemp -d "${TMPDIR:-/tmp}/run_local.XXXXXX")
 trap 'rm -rf "${status_dir}"' EXIT
-trap 'kill $(jobs -p) 2>/dev/null || true; log "interrupted"; exit 130' INT TERM
+trap 'kill $(jobs -p) 2>/dev/null || true; log "interrupted"; exit 130' TERM
+trap 'kill $(jobs -p) 2>/dev/null || true; exit 130' INT  # Ctrl-C: the caller says where it stopped
 
 run_job() {  # $1 index, $2 log file, $3 command line
     local index="$1" logfile="$2" cmd="$3" start end rc=0
