@@ -253,7 +253,7 @@ def test_status_prints_done_and_missing_per_model_and_seed_group(tmp_path: Path)
     assert study_cli.main(["save_groups", *_opts(store, r, "en", "mtl", None), "--configs", *CONFIGS,
                            "--seeds", "1"]) == 0
     out = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--study", str(store), "--status", "--langs", "ko en",
-                          "--seeds", "1 2"], capture_output=True, text=True, cwd=ROOT)
+                          "--seeds", "1 2", "--eval_set", "test"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert any(x.startswith("done     model en main asr_mtl_tiny_seed1: ") for x in lines)
@@ -346,7 +346,8 @@ def analysis(r):
 
 
 def _run_all(tree: Path, *opts: str) -> subprocess.CompletedProcess:
-    cmd = ["./run_all.sh", "--langs", "en", "--parallel", "false", "--nj", "1", "--stop_stage", "10", *opts]
+    cmd = ["./run_all.sh", "--langs", "en", "--parallel", "false", "--nj", "1", "--stop_stage", "10",
+           "--eval_set", "test", *opts]  # the stub recipe scores test only
     env = {k: v for k, v in os.environ.items() if k != "python"}
     env["PATH"] = "/usr/lib/sctk/bin:" + env.get("PATH", "")
     return subprocess.run(cmd, cwd=tree, capture_output=True, text=True, timeout=600, env=env)
