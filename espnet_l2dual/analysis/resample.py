@@ -11,31 +11,22 @@ plain utterance bootstrap.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+from espnet_l2dual.scoring.blocked_bootstrap import SPEAKERS, block_weights, speaker_blocks
+
 
 def speaker_blocked_weights(speakers: Sequence[str], n_boot: int, seed: int) -> np.ndarray:
-    """``[n_boot, n_utts]`` counts: speakers drawn with replacement, then their utterances."""
+    """``[n_boot, n_utts]`` counts: speakers drawn with replacement, then their utterances
+    (the error-rate intervals' draw, :func:`espnet_l2dual.scoring.blocked_bootstrap.block_weights`)."""
     if n_boot < 1:
         raise ValueError(f"n_boot must be positive, got {n_boot}")
     if not len(speakers):
         raise ValueError("no utterances to resample")
-    order: Dict[str, List[int]] = {}
-    for i, s in enumerate(speakers):
-        order.setdefault(str(s), []).append(i)
-    groups = [np.asarray(v) for v in order.values()]
-    rng = np.random.default_rng(seed)
-    w = np.zeros((n_boot, len(speakers)), dtype=np.int64)
-    rows = np.arange(n_boot)
-    for b_spk in rng.integers(0, len(groups), size=(len(groups), n_boot)):  # one speaker draw per replicate
-        for g in np.unique(b_spk):
-            members = groups[g]
-            sel = rows[b_spk == g]
-            picks = members[rng.integers(0, len(members), size=(len(sel), len(members)))]
-            np.add.at(w, (np.repeat(sel, len(members)), picks.ravel()), 1)
-    return w
+    blocks = speaker_blocks([str(s) for s in speakers], SPEAKERS)
+    return block_weights(blocks, len(speakers), n_boot, np.random.default_rng(seed))
 
 
 def percentile_interval(reps: np.ndarray, level: float = 0.95) -> Optional[Tuple[float, float]]:

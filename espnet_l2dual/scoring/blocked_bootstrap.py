@@ -69,7 +69,7 @@ class Resampled:
         return float(min(1.0, 2.0 * (1 + min(below, above)) / (r + 1)))
 
 
-def _blocks(speakers: Sequence[str], unit: str) -> List[np.ndarray]:
+def speaker_blocks(speakers: Sequence[str], unit: str) -> List[np.ndarray]:
     if unit not in UNITS:
         raise ValueError(f"resampling unit must be one of {', '.join(UNITS)}, got '{unit}'")
     if unit == UTTERANCES:
@@ -129,7 +129,7 @@ def resample(cols: np.ndarray, speakers: Sequence[str], statistic: Callable[...,
     if n_utt < 2:
         return Resampled(point, None, n_utt, n_spk, unit,
                          f"{n_utt} utterance(s) shared by the systems, too few to resample")
-    blocks = _blocks(speakers, unit)
+    blocks = speaker_blocks(speakers, unit)
     rng = np.random.default_rng(seed)
     reps = []
     for start in range(0, n_resamples, _CHUNK):
