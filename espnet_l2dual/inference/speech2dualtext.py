@@ -24,7 +24,7 @@ from espnet_l2dual.inference.detokenize import make_detokenizer
 from espnet_l2dual.inference.model_loading import load_dual_model
 from espnet_l2dual.inference.options import OVERRIDABLE, DecodeOptions
 from espnet_l2dual.inference.utterance_batch_search import SearchSpec, batch_beam_search, pad_frames, supports
-from espnet_l2dual.models.dual_attention import strip_ids
+from espnet_l2dual.methods.dual_attention import strip_ids
 from espnet_l2dual.outputs import OUTPUTS, PAIR
 from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import PathLike

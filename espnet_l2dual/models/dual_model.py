@@ -40,11 +40,14 @@ from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (  # no
     LabelSmoothingLoss,
 )
 
-from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
-from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing  # noqa: E402
-from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection  # noqa: E402
-from espnet_l2dual.models.dual_attention import pad_to  # noqa: E402
 from espnet_l2dual.outputs import OUTPUTS, check_tasks, data_key, lengths_key  # noqa: E402,F401  (re-exported)
+
+
+def pad_to(ys: torch.Tensor, length: int, value: int) -> torch.Tensor:
+    """Right-pad ``(B, T)`` ids to ``length`` with ``value``."""
+    if ys.size(1) >= length:
+        return ys
+    return torch.nn.functional.pad(ys, (0, length - ys.size(1)), value=value)
 
 
 def _special_id(token_list: Sequence[str], symbol: str, fallback: int) -> int:
@@ -60,6 +63,8 @@ class ESPnetL2DualModel(AbsESPnetModel):
 
     Methods are optional components (built by ``L2DualTask`` from ``encoder_sharing``,
     ``task_projection``, ``decoder_coupling`` and their ``*_conf``); none = plain MTL/STL.
+    Each implements its kind's interface (``methods/abs_<kind>.py``), which the task's
+    ``ClassChoices`` checks; this module imports no method, so methods can build on models.
     """
 
     def __init__(
@@ -86,9 +91,9 @@ class ESPnetL2DualModel(AbsESPnetModel):
         sym_sos: str = "<sos/eos>",
         sym_eos: str = "<sos/eos>",
         extract_feats_in_collect_stats: bool = True,
-        encoder_sharing: Optional[AbsEncoderSharing] = None,
-        task_projection: Optional[AbsTaskProjection] = None,
-        decoder_coupling: Optional[AbsDecoderCoupling] = None,
+        encoder_sharing: Optional[torch.nn.Module] = None,
+        task_projection: Optional[torch.nn.Module] = None,
+        decoder_coupling: Optional[torch.nn.Module] = None,
     ):
         if not 0.0 <= ctc_weight <= 1.0:
             raise ValueError(f"model_conf.ctc_weight must be in [0, 1], got {ctc_weight}")

@@ -48,10 +48,10 @@ from espnet_l2dual.frontends.ssl import SSLFrontend  # noqa: E402
 from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
 from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing  # noqa: E402
 from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection  # noqa: E402
+from espnet_l2dual.methods.dual_attention import DualAttention  # noqa: E402
 from espnet_l2dual.methods.ortho_projection import OrthoProjection  # noqa: E402
 from espnet_l2dual.methods.partial_sharing import PartialSharing  # noqa: E402
 from espnet_l2dual.methods.task_experts import TaskExperts  # noqa: E402
-from espnet_l2dual.models.dual_attention import DualAttention  # noqa: E402
 from espnet_l2dual.models.dual_model import ESPnetL2DualModel  # noqa: E402
 from espnet_l2dual.outputs import OUTPUTS, PAIR, check_tasks, data_key, option  # noqa: E402
 from espnet_l2dual.train.trainer import L2DualTrainer  # noqa: E402

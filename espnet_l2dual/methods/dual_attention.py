@@ -40,6 +40,7 @@ from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask  # noqa
 from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
 from espnet_l2dual.outputs import PAIR  # noqa: E402
 
+
 def check_decoders(decoders: Mapping[str, torch.nn.Module]) -> int:
     """Both outputs need transformer-style decoders with the same width and depth; returns the depth."""
     missing = [o for o in PAIR if o not in decoders]
@@ -148,13 +149,6 @@ class DualAttention(AbsDecoderCoupling):
 
     def joint_beam_search(self, decoders, memories, ctcs, sos, eos, blank, opts) -> list:
         return joint_beam_search(self, decoders, memories, ctcs, sos, eos, blank, opts)
-
-
-def pad_to(ys: torch.Tensor, length: int, value: int) -> torch.Tensor:
-    """Right-pad ``(B, T)`` ids to ``length`` with ``value``."""
-    if ys.size(1) >= length:
-        return ys
-    return torch.nn.functional.pad(ys, (0, length - ys.size(1)), value=value)
 
 
 # ------------------------------------------------------------------ joint beam search
