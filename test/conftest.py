@@ -7,6 +7,11 @@ from pathlib import Path
 import pytest
 from recipe_helpers import TINY_COMMON, make_recipe, run_recipe, write_tiny_config
 
+from espnet_l2dual.utils import offline
+
+offline.guard()  # the tests import the library directly, as a user's script would: no downloads
+
+
 @pytest.fixture(scope="session")
 def tiny_recipe(tmp_path_factory) -> Path:
     """An l2en scratch recipe through stages 1-11 on the tiny corpus and config (recipe_helpers.TINY_*).

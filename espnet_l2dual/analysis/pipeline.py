@@ -20,15 +20,12 @@ import numpy as np
 import yaml
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils import offline
 
-offline.guard()
-
-from espnet_l2dual.analysis import cka, divergence_analysis, gradient_conflict, hidden_states  # noqa: E402
-from espnet_l2dual.analysis import task_vectors  # noqa: E402
-from espnet_l2dual.analysis.access import skipped  # noqa: E402
-from espnet_l2dual.outputs import PAIR, check_tasks, data_key  # noqa: E402
-from espnet_l2dual.scoring.by_divergence import read_divergence  # noqa: E402
+from espnet_l2dual.analysis import cka, divergence_analysis, gradient_conflict, hidden_states
+from espnet_l2dual.analysis import task_vectors
+from espnet_l2dual.analysis.access import skipped
+from espnet_l2dual.outputs import PAIR, check_tasks, data_key
+from espnet_l2dual.scoring.by_divergence import read_divergence
 
 log = logging.getLogger("espnet_l2dual.analysis")
 

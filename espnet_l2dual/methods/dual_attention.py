@@ -27,18 +27,14 @@ from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 import numpy as np
 import torch
 
-from espnet_l2dual.utils import offline
+from espnet.nets.ctc_prefix_score import CTCPrefixScore
+from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
+from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention
+from espnet.nets.pytorch_backend.transformer.layer_norm import LayerNorm
+from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask
 
-offline.guard()
-
-from espnet.nets.ctc_prefix_score import CTCPrefixScore  # noqa: E402
-from espnet.nets.pytorch_backend.nets_utils import make_pad_mask  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.layer_norm import LayerNorm  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask  # noqa: E402
-
-from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
-from espnet_l2dual.outputs import PAIR  # noqa: E402
+from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling
+from espnet_l2dual.outputs import PAIR
 
 
 def check_decoders(decoders: Mapping[str, torch.nn.Module]) -> int:

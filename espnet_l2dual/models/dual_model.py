@@ -19,28 +19,24 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet2.asr.ctc import CTC  # noqa: E402
-from espnet2.asr.decoder.abs_decoder import AbsDecoder  # noqa: E402
-from espnet2.asr.encoder.abs_encoder import AbsEncoder  # noqa: E402
-from espnet2.asr.frontend.abs_frontend import AbsFrontend  # noqa: E402
-from espnet2.asr.postencoder.abs_postencoder import AbsPostEncoder  # noqa: E402
-from espnet2.asr.preencoder.abs_preencoder import AbsPreEncoder  # noqa: E402
-from espnet2.asr.specaug.abs_specaug import AbsSpecAug  # noqa: E402
-from espnet2.layers.abs_normalize import AbsNormalize  # noqa: E402
-from espnet2.torch_utils.device_funcs import force_gatherable  # noqa: E402
-from espnet2.train.abs_espnet_model import AbsESPnetModel  # noqa: E402
-from espnet.nets.e2e_asr_common import ErrorCalculator  # noqa: E402
-from espnet.nets.pytorch_backend.nets_utils import th_accuracy  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (  # noqa: E402
+from espnet2.asr.ctc import CTC
+from espnet2.asr.decoder.abs_decoder import AbsDecoder
+from espnet2.asr.encoder.abs_encoder import AbsEncoder
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from espnet2.asr.postencoder.abs_postencoder import AbsPostEncoder
+from espnet2.asr.preencoder.abs_preencoder import AbsPreEncoder
+from espnet2.asr.specaug.abs_specaug import AbsSpecAug
+from espnet2.layers.abs_normalize import AbsNormalize
+from espnet2.torch_utils.device_funcs import force_gatherable
+from espnet2.train.abs_espnet_model import AbsESPnetModel
+from espnet.nets.e2e_asr_common import ErrorCalculator
+from espnet.nets.pytorch_backend.nets_utils import th_accuracy
+from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
+from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (
     LabelSmoothingLoss,
 )
 
-from espnet_l2dual.outputs import OUTPUTS, check_tasks, data_key, lengths_key  # noqa: E402,F401  (re-exported)
+from espnet_l2dual.outputs import OUTPUTS, check_tasks, data_key, lengths_key  # noqa: F401  (re-exported)
 
 
 def pad_to(ys: torch.Tensor, length: int, value: int) -> torch.Tensor:
