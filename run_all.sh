@@ -5,7 +5,7 @@
 # Re-running skips finished work: markers under exp/run_all/ of each recipe are keyed by the
 # corpus, its options, the run/train options and the configs' resolved content (an edited
 # TEMPLATE base counts), and every stage
-# of l2dual.sh checks its own inputs (README "Re-running").
+# of l2dual.sh checks its own inputs (docs/rerunning-and-errors.md).
 set -euo pipefail
 
 log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (run_all.sh) $*" >&2; }
@@ -27,6 +27,9 @@ parallel=true             # languages side by side (training is one thread per p
 config_jobs=1             # models of one language trained side by side (stages 7-9; 3 = the whole study at once)
 grid_error_scales=""      # controlled-divergence grid (mini corpus): e.g. "0 0.5 1 2" (learner error rates x F)
 grid_epochs=""            # and/or training budgets: e.g. "4 16" (--max_epoch); each level in grid/es<F>_ep<E>/
+study=""                  # a study store: studies/<name> (committed records; a stored model is not trained again)
+status=false              # with --study: print done/missing per model and seed group, and stop
+eval_set=test             # the set every model is scored on and the reports compare on
 
 help_message="Usage: ./run_all.sh [options]
   --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
@@ -35,7 +38,7 @@ help_message="Usage: ./run_all.sh [options]
   --seeds \"\"                     training seeds, e.g. \"1 2 3\" (default: the configs' own seed, one model each);
                                   the report then gives mean and sd over seeds and intervals over seeds and utterances
   --size ${size}                    tiny | small (real recordings on CPU; en only) | full | wavlm (full with a
-                                  pretrained SSL front end, train_<config>_wavlm.yaml; README: GPU and clusters)
+                                  pretrained SSL front end, train_<config>_wavlm.yaml; docs/clusters-gpu-ssl-ddp.md)
   --ngpu ${ngpu}  --nj ${nj}  --stage ${stage}  --stop_stage ${stop_stage}
   --local_data_opts \"\"            extra options for local/data.sh
   --run_args \"\"                   extra options for every ./run.sh call
@@ -46,10 +49,24 @@ help_message="Usage: ./run_all.sh [options]
                                   thread each; log per model: exp/run_all/<config>[_seed<N>].7-9.log)
   --grid_error_scales \"\" --grid_epochs \"\"  the controlled-divergence grid (mini corpus only): every
                                   level (error scale x budget) is a study of its own in egs2/l2<lang>/asr1/grid/es<F>_ep<E>/,
-                                  resumable like the rest; the grid report plots MTL−STL against divergence and budget"
+                                  resumable like the rest; the grid report plots MTL−STL against divergence and budget
+  --study NAME                    keep a record of every finished model (results, sclite's per-utterance counts,
+                                  hypotheses, provenance) and of every seed group's analysis in studies/NAME/
+                                  (a path with a '/' is used as it is); a model whose key (config, options, seed,
+                                  data, evaluation set) is stored is not trained again, even on a fresh clone;
+                                  the reports and each recipe's RESULTS.md are then made from the store
+  --status                        with --study: print done/missing per model and per seed group, then stop
+  --eval_set ${eval_set}                 the set the models are scored on and the reports compare on"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "${root}"
+run_all_command="./run_all.sh $*"
+args=()  # a bare --status (the one flag without a value) means --status true
+for ((i = 1; i <= $#; i++)); do
+    a=${!i}; j=$((i + 1))
+    if [ "${a}" = --status ] && { [ "${i}" -eq "$#" ] || [[ "${!j}" == --* ]]; }; then args+=(--status true); else args+=("${a}"); fi
+done
+set -- "${args[@]}"
 . egs2/TEMPLATE/asr1/utils/parse_options.sh
 [ $# -ne 0 ] && { log "unexpected arguments: $*"; echo "${help_message}" >&2; exit 1; }
 case "${size}" in tiny) suffix=_tiny ;; small) suffix=_small ;; full) suffix="" ;; wavlm) suffix=_wavlm ;;
@@ -65,6 +82,22 @@ for opt in nj:1 ngpu:0 stage:1 stop_stage:1 config_jobs:1; do
     [[ "${v}" =~ ^[0-9]+$ ]] && [ "${v}" -ge "${opt##*:}" ] \
         || { log "--${opt%%:*} must be an integer >= ${opt##*:}, got '${v}'"; exit 1; }
 done
+
+study_dir=""
+if [ -n "${study}" ]; then
+    case "${study}" in */*) study_dir=${study} ;; *) study_dir="studies/${study}" ;; esac  # run_all.sh runs in the repo root
+fi
+[[ "${eval_set}" =~ ^[A-Za-z0-9_.-]+$ ]] || { log "--eval_set must be a data set name, got '${eval_set}'"; exit 1; }
+[ "${eval_set}" = test ] || run_args="${run_args} --test_sets ${eval_set}"
+if [ "${status}" = true ]; then  # the store's state only: no install, no data, no training
+    [ -n "${study_dir}" ] || { log "--status needs --study NAME"; exit 1; }
+    # shellcheck disable=SC1091
+    . tools/python.sh
+    # shellcheck disable=SC2086
+    exec "${python}" -m espnet_l2dual.bin.study status --study "${study_dir}" --langs ${langs} --configs ${configs} \
+        --suffix="${suffix}" --seeds ${seeds} --error_scales ${grid_error_scales} --epochs ${grid_epochs} \
+        --eval_set "${eval_set}"
+fi
 
 bash tools/install.sh
 # shellcheck disable=SC1091
@@ -114,20 +147,47 @@ wait_model() {
     return 1
 }
 
+level_es=""; level_ep=""  # the grid level being run (empty outside the grid)
+# study_cmd <command> <recipe dir> [options]: the study store's command for this language and level
+study_cmd() {
+    local cmd=$1 dir=$2; shift 2
+    "${python}" -m espnet_l2dual.bin.study "${cmd}" --study "${study_dir}" --recipe "${dir}" --lang "${lang}" \
+        --suffix="${suffix}" --eval_set "${eval_set}" --train_args="${train_args}" --run_args="${run_args}" \
+        --corpus "$(corpus_of "${lang}")" --error_scale="${level_es}" --epochs="${level_ep:-}" "$@"
+}
+# study_model_opts <config> <seed|none>
+study_model_opts() { echo "--config $1 --config_file $2/conf/tuning/train_$1${suffix}.yaml --seed $3"; }
+# train_model <recipe dir> <config> <seed|none>: stages 7-9, then (--study) the model's record
+train_model() {
+    local dir=$1 c=$2 s=$3
+    # shellcheck disable=SC2046
+    run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
+    if [ -n "${study_dir}" ] && [ "${stop_stage}" -ge 9 ]; then
+        # shellcheck disable=SC2046
+        study_cmd save "${dir}" $(study_model_opts "${c}" "${dir}" "${s}") --command="${run_all_command}"
+    fi
+}
+
 # run_language <lang> [recipe dir]: stages 1-6 once, 7-9 per config, 10 once, 11 per config
 run_language() {
     local lang=$1 dir=${2:-"egs2/l2$1/asr1"} c first_config
     first_config="conf/tuning/train_$(echo "${configs}" | awk '{print $1}')${suffix}.yaml"
     SECONDS=0
     run_stages "${dir}" "data" 1 6 "${first_config}"
-    local s model failed_models="" i
+    local s model failed_models="" i all_in_exp=true
     local -a model_pids=() model_names=()
     for s in ${seed_list}; do
         for c in ${configs}; do
             model="${c}${suffix}$(seed_tag "${s}")"
+            # shellcheck disable=SC2046
+            if [ -n "${study_dir}" ] && [ "${stage}" -le 9 ] \
+                    && study_cmd has "${dir}" $(study_model_opts "${c}" "${dir}" "${s}") > /dev/null; then
+                log "${dir}: ${model} is in the study store ${study_dir} (same key): not trained again"
+                [ -f "${dir}/exp/asr_${model}/results.json" ] || all_in_exp=false
+                continue
+            fi
             if [ "${config_jobs}" -le 1 ]; then
-                # shellcheck disable=SC2046
-                run_stages "${dir}" "${model}" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
+                train_model "${dir}" "${c}" "${s}"
                 continue
             fi
             if [ "${#model_pids[@]}" -ge "${config_jobs}" ]; then  # a free slot: wait for the oldest
@@ -136,9 +196,7 @@ run_language() {
             fi
             mkdir -p "${dir}/exp/run_all"
             log "${dir}: ${model} stages 7-9 in the background, log ${dir}/exp/run_all/${model}.7-9.log"
-            # shellcheck disable=SC2046
-            run_stages "${dir}" "${model}" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}") \
-                > "${dir}/exp/run_all/${model}.7-9.log" 2>&1 &
+            train_model "${dir}" "${c}" "${s}" > "${dir}/exp/run_all/${model}.7-9.log" 2>&1 &
             model_pids+=($!); model_names+=("${model}")
         done
     done
@@ -146,9 +204,20 @@ run_language() {
         wait_model "${dir}" "${model_pids[$i]}" "${model_names[$i]}" || failed_models+=" ${model_names[$i]}"
     done
     [ -z "${failed_models}" ] || { log "${dir}: stages 7-9 failed for${failed_models}"; return 1; }
+    if ! ${all_in_exp}; then  # stage 10 and 11 need the models themselves
+        log "${dir}: stages 10-11 skipped: some models came from the study store and are not in exp/" \
+            "(their analyses are in the store, or: run_all.sh --study ... --status)"
+        log "${dir}: finished in $((SECONDS / 60)) min"
+        return 0
+    fi
     # the analysis compares the configs (and seeds) that exist: a new list re-runs it
     run_stages "${dir}" "analysis${suffix}.$(echo ${configs} | tr ' ' '+')$(echo ${seeds} | tr ' ' '+' | sed 's/^./.seeds&/')" \
         10 10 "${first_config}" --analysis_args "--if_incomplete error"
+    if [ -n "${study_dir}" ] && [ "${stop_stage}" -ge 10 ]; then
+        # shellcheck disable=SC2046
+        study_cmd save_groups "${dir}" $(study_model_opts "$(echo "${configs}" | awk '{print $1}')" "${dir}" none) \
+            --configs ${configs} --seeds ${seeds}
+    fi
     for s in ${seed_list}; do
         for c in ${configs}; do
             # shellcheck disable=SC2046
@@ -185,10 +254,11 @@ run_grid() {
             local_data_opts="${base_lopts} --error_scale ${es} --corpus_dir ${root}/${dir}/data/local/mini_es${es}"
             train_args=${base_targs}; [ "${ep}" = config ] || train_args="${base_targs} --max_epoch ${ep}"
             log "${dir}: grid level es${es}_ep${ep} in ${gdir}"
+            level_es=${es}; level_ep=${ep}
             run_language "${lang}" "${gdir}"
         done
     done
-    local_data_opts=${base_lopts}; train_args=${base_targs}
+    local_data_opts=${base_lopts}; train_args=${base_targs}; level_es=""; level_ep=""
 }
 for v in ${grid_error_scales}; do [[ "${v}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { log "--grid_error_scales: '${v}' is not a number >= 0"; exit 1; }; done
 for v in ${grid_epochs}; do [[ "${v}" =~ ^[1-9][0-9]*$ ]] || { log "--grid_epochs: '${v}' is not an integer >= 1"; exit 1; }; done
@@ -224,11 +294,18 @@ done
 [ "${failed}" = 0 ] || exit 1
 
 if [ "${stop_stage}" -lt 9 ]; then log "no cross-language report: it needs stage 9 (--stop_stage ${stop_stage})"; exit 0; fi
+if [ -n "${study_dir}" ]; then
+    for lang in ${langs}; do  # each recipe's RESULTS.md, from the store
+        "${python}" -m espnet_l2dual.bin.study results_md --study "${study_dir}" --lang "${lang}" \
+            --out "egs2/l2${lang}/asr1/RESULTS.md"
+    done
+fi
 if ${grid}; then
     log "grid report -> ${report_dir}"
+    grid_source=(--recipes "${recipes[@]}"); [ -z "${study_dir}" ] || grid_source=(--study "${study_dir}")
     # shellcheck disable=SC2086
-    "${python}" -m espnet_l2dual.bin.grid_report --recipes "${recipes[@]}" --suffix "${suffix}" --out_dir "${report_dir}" \
-        ${seeds:+--seeds ${seeds}}
+    "${python}" -m espnet_l2dual.bin.grid_report "${grid_source[@]}" --suffix "${suffix}" --out_dir "${report_dir}" \
+        --test_set "${eval_set}" ${seeds:+--seeds ${seeds}}
     cat "${report_dir}/GRID.md"
     exit 0
 fi
@@ -238,12 +315,16 @@ log "cross-language report -> ${report_dir}"
 # fails, naming every missing results.json / analysis.json, rather than write a partial report
 # shellcheck disable=SC2086
 [ -z "${seeds}" ] || report_opts+=(--seeds ${seeds})
-"${python}" -m espnet_l2dual.bin.make_report --recipes "${recipes[@]}" --configs ${configs} \
-    --suffix "${suffix}" --out_dir "${report_dir}" "${report_opts[@]}"
+report_source=(--recipes "${recipes[@]}"); [ -z "${study_dir}" ] || report_source=(--study "${study_dir}" --langs ${langs})
+"${python}" -m espnet_l2dual.bin.make_report "${report_source[@]}" --configs ${configs} \
+    --suffix "${suffix}" --test_set "${eval_set}" --out_dir "${report_dir}" "${report_opts[@]}"
 cat "${report_dir}/REPORT.md"
 # the same summary as a page, with every test utterance (audio, edits); with seeds, the first seed's models
 html_suffix=${suffix}; [ -z "${seeds}" ] || html_suffix="${suffix}_seed${seeds%% *}"
 # shellcheck disable=SC2086
 "${python}" -m espnet_l2dual.bin.html_report --recipes "${recipes[@]}" --configs ${configs} \
-    --suffix "${html_suffix}" --summary_md "${report_dir}/REPORT.md" --out "${report_dir}/report.html"
+    --suffix "${html_suffix}" --summary_md "${report_dir}/REPORT.md" --out "${report_dir}/report.html" \
+    || { [ -n "${study_dir}" ] || exit 1
+         log "no per-utterance page: it needs the models' decode dirs and the audio in exp/ and dump/" \
+             "(models taken from the study store are not there)"; exit 0; }
 log "open ${report_dir}/report.html in a browser (works from file://)"

@@ -24,4 +24,15 @@ setup(
         "transformers==4.57.3",
     ],
     package_data={"espnet_l2dual.report": ["templates/*.j2"]},
+    entry_points={
+        "console_scripts": [
+            "l2dual-transcribe = espnet_l2dual.bin.transcribe:main",
+            "l2dual-make-report = espnet_l2dual.bin.make_report:main",
+            "l2dual-html-report = espnet_l2dual.bin.html_report:main",
+            "l2dual-results-md = espnet_l2dual.bin.results_md:main",
+            "l2dual-validate-data-dir = espnet_l2dual.bin.validate_data_dir:main",
+            "l2dual-resolve-config = espnet_l2dual.bin.resolve_config:main",
+            "l2dual-export-espnet-asr = espnet_l2dual.bin.export_espnet_asr:main",
+        ],
+    },
 )

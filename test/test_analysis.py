@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -95,8 +96,9 @@ def make_decodes(exp: Path) -> None:
 def recipe(tmp_path_factory):
     root = tmp_path_factory.mktemp("recipe") / "l2en" / "asr1"  # a recipe dir, as make_report reads it
     make_data(root)
-    for k, (tag, tasks) in enumerate(TAGS.items()):
-        make_model(root / "exp" / tag, tasks, seed=0, train_seed=k + 1)
+    # the two STL models get the same 'training' step: identical encoders (a known answer, CKA 1)
+    for tag, tasks in TAGS.items():
+        make_model(root / "exp" / tag, tasks, seed=0, train_seed=2 if tag == "asr_mtl_tiny" else 1)
     make_decodes(root / "exp")
     return root
 
@@ -148,7 +150,25 @@ def test_analysis_json(analysed):
     assert g["encoder_cka"]["own_paths"] == {"asr_mtl_tiny": False}
     for p in pairs.values():
         assert len(p["linear"]["diag"]) == 2 and len(p["linear"]["matrix"]) == 2
-        assert all(0.0 <= x <= 1.0 + 1e-9 for x in p["linear"]["diag"])
+    # identical STL encoders: CKA 1 at every layer (both estimators), every resample 1, far above the null
+    same = pairs["stl_surface_vs_stl_meaning"]
+    assert same["linear"]["diag"] == pytest.approx([1.0, 1.0], abs=1e-6)
+    assert same["debiased"]["diag"] == pytest.approx([1.0, 1.0], abs=1e-6)
+    assert np.allclose(same["interval"]["ci95"], 1.0, atol=1e-6)
+    assert same["null"]["p"] == pytest.approx(1 / 201) and same["null"]["p95"] < 0.5
+    # the MTL encoder is another model: below 1, with intervals at every layer
+    for key in ("asr_mtl_tiny_vs_stl_surface", "asr_mtl_tiny_vs_stl_meaning"):
+        p = pairs[key]
+        assert max(p["debiased"]["diag"]) < 0.99 and len(p["interval"]["ci95"]) == 2
+        assert p["null"]["n_perm"] == 200 and p["null"]["p"] >= 1 / 201
+    # the STL encoders are identical, so the MTL encoder resembles both equally: the difference is 0 exactly
+    comps = {c["name"]: c for c in g["cka_comparisons"]}
+    assert set(comps) == {"encoder_last", "encoder_mean", "decoder_mean"}
+    for name in ("encoder_last", "encoder_mean"):
+        assert comps[name]["diff"] == pytest.approx(0.0, abs=1e-9)
+        assert np.allclose(comps[name]["ci_adjusted"], 0.0, atol=1e-9)
+        assert comps[name]["family_size"] == 3
+    assert g["cka_settings"]["n_speakers"] == 6 and g["cka_settings"]["n_utts"] == 6
     assert len(g["context_cka"]["asr_mtl_tiny"]["linear"]["diag"]) == 2
     assert set(g["decoder_cka"]["asr_mtl_tiny"]) == {"surface", "meaning"}
     assert [r["layer"] for r in g["task_vectors"]["layers"]] == ["block0", "block1"]
@@ -196,14 +216,18 @@ def test_cross_language_report_from_a_real_analysis_json(analysed):
     """The stage-10 analysis.json and stage-9 results.json, as written, fill every table cell."""
     recipe = analysed.parent.parent
     data = study.collect([study.Recipe(recipe)], ["stl_surface", "stl_meaning", "mtl"], "_tiny", "test")
-    ent = data["languages"]["en"]["entanglement"]
+    ent = dict(data["languages"]["en"]["entanglement"])
+    grad = ent.pop("gradient cosine surface vs meaning, whole encoder")
+    assert grad == {"skipped": "no interval over batches: 2 batches, an interval needs 10"}  # no number without it
     assert all(isinstance(v, float) for v in ent.values()), ent
+    assert ent["encoder debiased CKA, STL-surface vs STL-meaning (last layer)"] == pytest.approx(1.0, abs=1e-6)
     md = cross_language.render(data)
-    table = md.split("## Korean vs English: entanglement (stage 10)")[1].split("\n\n")[1].splitlines()[2:]
-    assert len(table) == len(ent)
+    table = md.split("## English: entanglement (stage 10)")[1].split("\n\n")[1].splitlines()[2:]  # one language ran
+    assert len(table) == len(ent) + 1
     for row in table:
-        float(row.strip("|").split("|")[-1])  # a number in every row
-    assert "n/a" not in md
+        if not row.startswith("| gradient cosine"):
+            float(row.strip("|").split("|")[-1])  # a number in every row
+    assert not re.search(r"\bn/a\b", md)  # (the recipe's path holds "l2en/asr1")
     assert "| en | surface | CER |" in md
 
 

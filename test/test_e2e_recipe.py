@@ -308,9 +308,18 @@ def test_stage10_analysis(recipes, lang) -> None:
     pairs = g["encoder_cka"]["pairs"]
     assert set(pairs) == {"stl_surface_vs_stl_meaning", "asr_mtl_tiny_vs_stl_surface", "asr_mtl_tiny_vs_stl_meaning"}
     for p in pairs.values():
-        diag = p["linear"]["diag"]
-        assert len(diag) == 4 and all(0.0 <= x <= 1.0 + 1e-9 for x in diag)  # 4 conformer blocks
-    assert all(-1 <= r["mean"] <= 1 for r in g["gradient_conflict"]["asr_mtl_tiny"]["layers"])
+        assert len(p["linear"]["diag"]) == 4 and len(p["debiased"]["diag"]) == 4  # 4 conformer blocks
+        # encoders trained on the same speech share what the utterances carry: far above the shuffled pairing
+        assert p["debiased"]["diag"][-1] > p["null"]["p95"] and p["null"]["p"] <= 0.05
+        assert p["null"]["n_perm"] == 200 and len(p["interval"]["ci95"]) == 4
+    # the words follow the adjusted intervals of the differences (a direction only where 0 is excluded)
+    from espnet_l2dual.report.stage10 import comparison_sentence
+
+    report = (out / "REPORT.md").read_text(encoding="utf-8")
+    for c in g["cka_comparisons"]:
+        assert c["family_size"] == 3 and comparison_sentence(c, "asr_mtl_tiny") in report
+    gc = g["gradient_conflict"]["asr_mtl_tiny"]
+    assert gc["n_batches"] == 12 and gc["all"]["ci95"][0] <= gc["all"]["ci95"][1]  # enough batches for an interval
     # stage 10 recomputes the error rates from the decoded texts: they agree with stage 9's
     for tag, outs in g["divergence"]["results_json"].items():
         for o, r in outs.items():
@@ -320,6 +329,9 @@ def test_stage10_analysis(recipes, lang) -> None:
         diff = mtl_minus_stl[o]["overall"]["cer"]
         expected = _results(recipe, "mtl")[o]["cer"] - _results(recipe, f"stl_{o}")[o]["cer"]
         assert abs(diff - expected) < 0.5, (o, diff, expected)
+        iv = mtl_minus_stl[o]["interval"]     # speaker-blocked; the printed difference lies inside it
+        assert iv["unit"] == "speakers x utterances" and iv["ci95"][0] <= iv["diff"] <= iv["ci95"][1], iv
+        assert all(b["n_spk"] >= (1 if b["n_utt"] else 0) for b in mtl_minus_stl[o]["bins"])
     report = (out / "REPORT.md").read_text(encoding="utf-8")
     for section in ("### 1.", "### 2.", "### 3.", "### 4.", "### 5."):
         assert section in report
@@ -359,9 +371,9 @@ def test_html_report_of_the_tiny_run_in_a_browser(recipes, lang, tmp_path) -> No
     rows = dom.find_all("tr", "utt")
     assert len(rows) == NUM_TEST and all(len(r.find_all("audio")) == 1 for r in rows)
     assert dom.find_all("span", "edit")  # tiny models make errors; each is highlighted
-    worse = [r for r in rows if r.attrs.get("data-worse") == "1"]
-    assert len(worse) == sum("MTL worse" in r.all_text() for r in rows)  # the filter selects what rows say
-    assert dom.find_all("input", "f-worse")
+    for o in ("surface", "meaning"):  # the signed MTL − STL of every row, as the filter and the order read it
+        assert all(f"MTL − STL {o}: {int(r.attrs[f'data-delta-{o}']):+d} edits" in r.all_text() for r in rows)
+    assert dom.find_all("select", "f-delta") and dom.find_all("select", "f-sort")
     screenshot(page, tmp_path / "report.png")
 
 

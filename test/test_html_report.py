@@ -10,6 +10,7 @@ Chromium and its DOM checked (rows, audio elements, highlighted edits, an escape
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Dict
 
@@ -69,7 +70,8 @@ def recipe(tmp_path_factory) -> Path:
 
 
 def _page(recipe: Path, out: Path, *extra: str) -> Path:
-    (recipe / "REPORT.md").write_text("# Summary\n\n|a|b|\n|---|---|\n|1|2|\n\nraw <b>html</b> stays text\n")
+    (recipe / "REPORT.md").write_text("# Summary\n\n|a|b|\n|---|---|\n|1|2|\n\nraw <b>html</b> stays text\n\n"
+                                      "details: [mtl](exp/asr_mtl_tiny/RESULTS.md)\n")
     assert html_report.main(["--recipes", str(recipe), "--configs", "stl_surface", "stl_meaning", "mtl",
                              "--summary_md", str(recipe / "REPORT.md"), "--out", str(out), *extra]) == 0
     return out
@@ -108,13 +110,16 @@ def test_markdown_summary_escapes_raw_html() -> None:
     assert "<table>" in html and "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_rows_flag_mtl_worse_and_mispronunciations(recipe, tmp_path) -> None:
+def test_rows_show_mtl_minus_stl_and_mispronunciations(recipe, tmp_path) -> None:
     page = _page(recipe, tmp_path / "report.html")
     html = page.read_text(encoding="utf-8")
     assert SCRIPT not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # user data is escaped
     assert html.count('<tr class="utt"') == 3
-    # MTL's surface has more edits than STL-surface on u1 and u2, not on u3
-    assert html.count('data-worse="1"') == 2
+    # MTL surface: 1 and 4 (characters) edits more than STL-surface on u1, u2, as many on u3; meaning fewer on u3
+    assert re.findall(r'data-delta-surface="(-?[0-9]+)"', html) == ["1", "4", "0"]
+    meaning = [int(d) for d in re.findall(r'data-delta-meaning="(-?[0-9]+)"', html)]
+    assert meaning[:2] == [0, 0] and meaning[2] < 0
+    assert "MTL − STL surface: +1 edits" in html and f"MTL − STL meaning: {meaning[2]:+d} edits" in html
     assert "RUN &rarr; RAN" in html  # annotated: canonical RUN, said RAN
     assert (tmp_path / "report.html").read_text(encoding="utf-8").count("<audio ") == 3
 
@@ -128,6 +133,10 @@ def test_a_missing_model_is_one_error_line(recipe, tmp_path, capsys) -> None:
 
 
 def test_page_in_headless_chromium(recipe, tmp_path) -> None:
+    figures = recipe / "exp" / "analysis" / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    import matplotlib.pyplot as plt
+    plt.imsave(figures / "cka.png", np.zeros((4, 4)))
     page = _page(recipe, tmp_path / "page" / "report.html")
     dom = parse(dump_dom(page))
     rows = dom.find_all("tr", "utt")
@@ -141,5 +150,61 @@ def test_page_in_headless_chromium(recipe, tmp_path) -> None:
     shown = dom.find_all("span", "shown")
     assert shown and shown[0].all_text() == "3 of 3 utterances shown"  # the filter script ran
     assert dom.find_all("table")[0].find_all("td")  # the Markdown summary table
+    links = [a.attrs["href"] for a in dom.find_all("a")]
+    assert links and all((page.parent / h).resolve().is_file() for h in links), links  # from the page's folder
+    for img in dom.find_all("img"):
+        assert (page.parent / img.attrs["src"]).resolve().is_file()
+    html = page.read_text(encoding="utf-8")
+    assert html.index('<table class="utts">') < html.index('<section class="figures">')  # the table first
+    assert dom.find_all("select", "f-sort") and dom.find_all("select", "f-delta")
     shot = screenshot(page, tmp_path / "report.png")
     assert shot.stat().st_size > 10_000
+
+
+def test_transcribe_page_keeps_the_mispronunciation_column_inside_1200px(tmp_path) -> None:
+    """A long recording path and many mispronounced words: the table wraps instead of running off the page."""
+    from browser import _run
+
+    from espnet_l2dual.bin.transcribe import html_row
+    from espnet_l2dual.report.html_page import Section, render
+
+    wav = tmp_path / ("a_long_folder_name_of_recordings_" * 4) / "learner_0001_session_reading_passage.wav"
+    wav.parent.mkdir(parents=True)
+    soundfile.write(wav, np.zeros(1600), 16000)
+    words = " ".join(f"WORD{i}" for i in range(40))
+    errors = [{"expected": f"EXPECTED{i}", "said": f"SAID{i}"} for i in range(30)]
+    row = html_row(str(wav), {"meaning": words, "surface": words.replace("WORD", "WURD")}, errors, "prompted",
+                   True, tmp_path, "packed.zip")
+    header = [{"output": o, "metric": "", "models": ["packed.zip"]} for o in ("surface", "meaning")]
+    page = tmp_path / "page.html"
+    render(page, "transcriptions", [Section("recordings", [row], header)])
+    probe = ("<script>window.addEventListener('load', function () { var c = document.querySelector('td.mdd');"
+             " document.body.setAttribute('data-right', Math.round(c.getBoundingClientRect().right));"
+             " document.body.setAttribute('data-width', document.documentElement.clientWidth); });</script></body>")
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
+    dom = _run(["--window-size=1200,800", "--dump-dom", page.resolve().as_uri()]).stdout
+    right, width = (int(re.search(rf'data-{k}="([0-9]+)"', dom).group(1)) for k in ("right", "width"))
+    assert right <= width <= 1200, (right, width)
+
+
+def test_rows_sort_and_filter_by_mtl_minus_stl_in_a_browser(recipe, tmp_path) -> None:
+    """Ordering by MTL − STL surface (largest first) and keeping only rows where MTL made more edits."""
+    from browser import _run
+
+    page = _page(recipe, tmp_path / "report.html")
+    probe = ("<script>window.addEventListener('load', function () {"
+             " var box = document.querySelector('.filters');"
+             " var sort = box.querySelector('.f-sort'); sort.value = 'surface:desc';"
+             " sort.dispatchEvent(new Event('change'));"
+             " var order = Array.prototype.map.call(document.querySelectorAll('tr.utt'), function (r) {"
+             "   return r.cells[0].firstChild.textContent.trim(); }).join(',');"
+             " var f = box.querySelector('.f-delta[data-output=meaning]'); f.value = 'neg';"
+             " f.dispatchEvent(new Event('change'));"
+             " var shown = Array.prototype.filter.call(document.querySelectorAll('tr.utt'), function (r) {"
+             "   return r.style.display !== 'none'; }).length;"
+             " document.body.setAttribute('data-order', order); document.body.setAttribute('data-shown', shown);"
+             " });</script></body>")
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
+    dom = _run(["--dump-dom", page.resolve().as_uri()]).stdout
+    assert 'data-order="u2,u1,u3"' in dom  # surface deltas 4, 1, 0
+    assert 'data-shown="1"' in dom  # only u3: MTL's meaning has fewer edits

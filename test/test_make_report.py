@@ -5,9 +5,11 @@ The results.json files and sclite trn files are written by stage 9's own code
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
 import pytest
 
 from espnet_l2dual.bin import score as score_cli
@@ -86,14 +88,22 @@ def test_report_has_all_numbers_intervals_and_verdicts(tmp_path: Path) -> None:
     assert s["metric"] == {"name": "CER", "kind": "cer", "unit": "char"}
     head = s["rows"][0]
     assert (head["metric"], head["stl"], head["mtl"]) == ("CER", 10.0, 20.0)
-    assert head["mtl_minus_stl"] == {"abs": 10.0, "rel": 100.0, "ci95": [10.0, 10.0], "n_utt": N}
+    d = head["mtl_minus_stl"]
+    assert {k: d[k] for k in ("abs", "rel", "ci95", "n_utt", "ci_adj", "level_adj", "family")} == {
+        "abs": 10.0, "rel": 100.0, "ci95": [10.0, 10.0], "n_utt": N, "ci_adj": [10.0, 10.0], "level_adj": 0.9875,
+        "family": "ko MTL−STL"}
+    assert d["p_adj"] == pytest.approx(4 * d["p"]) and data["languages"]["ko"]["families"]["ko MTL−STL"] == 4
     assert [r["metric"] for r in s["rows"]] == ["CER", "WER"]
     md = (out / "REPORT.md").read_text()
-    assert "| ko | surface | CER | 10.00 | 20.00 | +10.00 | [+10.00, +10.00] | +100.0% |" in md
-    assert "MTL hurt surface (MTL−STL +10.00 CER points, 95% CI [+10.00, +10.00])" in md
-    assert "MTL helped meaning (MTL−STL -10.00 CER points, 95% CI [-10.00, -10.00])" in md
+    assert "| ko | surface | CER | 10.00 | 20.00 | +10.00 | [+10.00, +10.00] | [+10.00, +10.00] (98.8%) p=0.0002 " \
+           "p_Holm=0.0008 | +100.0% |" in md
+    assert "MTL hurt surface (MTL−STL +10.00 CER points, Holm-adjusted 98.8% CI [+10.00, +10.00])" in md
+    assert "MTL helped meaning (MTL−STL -10.00 CER points, Holm-adjusted 98." in md
+    assert "CI [-10.00, -10.00])" in md
+    assert "95% CI over speakers x utterances (percentile bootstrap, 9999 resamples" in md
+    assert "multiplicity: Holm within each family" in md and "ko MTL−STL (4)" in md
     en_line = next(line for line in md.splitlines() if line.startswith("- **en**"))
-    assert "surface: MTL−STL +0.00 CER points, no difference resolved (95% CI [" in en_line
+    assert "surface: MTL−STL +0.00 CER points, no difference resolved (Holm-adjusted 98" in en_line
     assert "hurt" not in en_line and "helped" not in en_line
     assert "Stage 10 (entanglement) is not in this report" in md
 
@@ -112,7 +122,7 @@ def test_phone_outputs_are_reported_and_bootstrapped_by_per(tmp_path: Path) -> N
     assert [r["metric"] for r in data["rows"]] == ["PER"]     # no CER of phone symbols, no WER (= PER)
     assert data["rows"][0]["mtl_minus_stl"]["ci95"] == [20.0, 20.0]
     md = (out / "REPORT.md").read_text()
-    assert "| en | surface | PER | 10.00 | 30.00 | +20.00 | [+20.00, +20.00] | +200.0% |" in md
+    assert "| en | surface | PER | 10.00 | 30.00 | +20.00 | [+20.00, +20.00] | [+20.00, +20.00] (" in md
     assert "MTL hurt surface (MTL−STL +20.00 PER points" in md
 
 
@@ -145,7 +155,7 @@ def test_method_rows_and_surface_verdicts(tmp_path: Path) -> None:
     assert ("en partial: **reduced** the MTL surface penalty of +20.00 CER points by 10.00 points; "
             "a penalty remains against STL") in md
     assert "en moe: no reduction of the MTL surface penalty of +20.00 CER points resolved: moe−MTL no difference " \
-           "resolved (95% CI [+0.00, +0.00] includes 0)" in md
+           "resolved (Holm-adjusted 99." in md and "CI [+0.00, +0.00] includes 0) (moe−STL" in md
     assert "en ortho: did **not** reduce the MTL surface penalty of +20.00 CER points; it is worse than MTL" in md
     assert "ko partial: MTL helped surface (MTL−STL -20.00 [-20.00, -20.00]), so there was no penalty to reduce; " \
            "partial is worse than MTL" in md
@@ -159,9 +169,9 @@ def test_an_unresolved_mtl_difference_gets_no_verdict_word(tmp_path: Path) -> No
                 "--out_dir", str(out)) == 0
     md = (out / "REPORT.md").read_text()
     line = next(line for line in md.splitlines() if line.startswith("- en partial:"))
-    assert line.startswith("- en partial: MTL−STL surface +0.00 CER points, no difference resolved (95% CI [")
+    assert line.startswith("- en partial: MTL−STL surface +0.00 CER points, no difference resolved (Holm-adjusted 9")
     assert "spans 0), so there is no resolved penalty to reduce" in line
-    assert "partial vs MTL: no difference resolved (95% CI [" in line
+    assert "partial vs MTL: no difference resolved (Holm-adjusted 9" in line
     assert "reduced" not in line
 
 
@@ -169,7 +179,7 @@ def test_an_unresolved_mtl_difference_gets_no_verdict_word(tmp_path: Path) -> No
 
 
 def _cka(diag: list) -> dict:
-    return {"linear": {"diag": diag}}
+    return {"debiased": {"diag": diag}, "null": {"p95": 0.05}}
 
 
 def _analysis(enc_diag: list, ctx_diag: list, tv: float, grad: Optional[float], rho: float) -> dict:
@@ -183,7 +193,8 @@ def _analysis(enc_diag: list, ctx_diag: list, tv: float, grad: Optional[float], 
         "context_cka": {"asr_mtl_tiny": _cka(ctx_diag)},
         "decoder_cka": {"asr_mtl_tiny": {"surface": _cka([0.7]), "meaning": _cka([0.4])}},
         "task_vectors": {"all": {"cosine": tv}},
-        "gradient_conflict": {"asr_mtl_tiny": {"all": {"mean": grad}} if grad is not None
+        "gradient_conflict": {"asr_mtl_tiny": {"all": {"mean": grad, "ci95": [grad - 0.1, grad + 0.1]}}
+                              if grad is not None
                               else {"skipped": "--grad_batches 0"}},
         "divergence": {"spearman": {"asr_mtl_tiny": {"surface": {"rho": rho, "p": 0.01, "n": 20}}}},
     }}}
@@ -203,14 +214,45 @@ def test_report_compares_entanglement_across_languages(tmp_path: Path) -> None:
     assert _run("--recipes", str(ko), str(en), "--out_dir", str(out), analysis=True) == 0
     data = json.loads((out / "report.json").read_text())
     en_e = data["languages"]["en"]["entanglement"]
-    assert en_e["encoder CKA, STL-surface vs STL-meaning (last layer)"] == 0.97
-    assert en_e["MTL surface vs meaning decoder contexts, CKA (mean over layers)"] == pytest.approx(0.93)
+    assert en_e["encoder debiased CKA, STL-surface vs STL-meaning (last layer)"] == 0.97
+    assert en_e["MTL surface vs meaning decoder contexts, debiased CKA (mean over layers)"] == pytest.approx(0.93)
     assert en_e["gradient cosine surface vs meaning, whole encoder"] == {"skipped": "--grad_batches 0"}
     md = (out / "REPORT.md").read_text()
     assert "## Korean vs English: entanglement (stage 10)" in md
-    assert "| encoder CKA, STL-surface vs STL-meaning (last layer) | 0.300 | 0.970 |" in md
+    assert "| encoder debiased CKA, STL-surface vs STL-meaning (last layer) | 0.300 | 0.970 |" in md
     assert "| gradient cosine surface vs meaning, whole encoder | -0.050 | skipped (--grad_batches 0) |" in md
-    assert "n/a" not in md
+    assert not re.search(r"\bn/a\b", md)  # (the links hold "l2en/asr1")
+
+
+def test_one_language_is_titled_by_itself_and_links_its_details_from_the_report_folder(tmp_path: Path) -> None:
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
+    _write_analysis(en, _analysis([0.9, 0.97], [0.9, 0.96], 0.6, None, 0.5))
+    out = tmp_path / "exp" / "report"
+    assert _run("--recipes", str(en), "--out_dir", str(out), analysis=True) == 0
+    md = (out / "REPORT.md").read_text()
+    assert "## English: entanglement (stage 10)" in md and "Korean vs" not in md
+    link = md.split("Per-recipe details and figures: `en`: [")[1].split("](")[1].split(")")[0]
+    assert not Path(link).is_absolute() and (out / link).resolve() == (en / "exp/analysis/REPORT.md").resolve()
+
+
+def test_a_method_absent_from_one_recipe_is_reported_where_it_exists_and_named(tmp_path: Path, capsys) -> None:
+    ko = _recipe(tmp_path, "ko", (1, 1), (2, 1))
+    en = _recipe(tmp_path, "en", (1, 1), (2, 1))
+    _model(en, "asr_pcgrad_tiny", {"surface": 1, "meaning": 1})
+    _model(ko, "asr_dual_attention_tiny", {"surface": 1, "meaning": 1})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "pcgrad",
+                "dual_attention", "--out_dir", str(out)) == 3
+    err = capsys.readouterr().err
+    assert "ko: not in the report (no results.json): asr_pcgrad_tiny" in err
+    assert "en: not in the report (no results.json): asr_dual_attention_tiny" in err
+    data = json.loads((out / "report.json").read_text())
+    assert list(data["languages"]["en"]["methods"]) == ["pcgrad"]
+    assert list(data["languages"]["ko"]["methods"]) == ["dual_attention"]
+    assert data["absent_configs"] == {"ko": ["pcgrad"], "en": ["dual_attention"]}
+    md = (out / "REPORT.md").read_text()
+    assert "| en | pcgrad |" in md and "| ko | dual_attention |" in md and "| ko | pcgrad |" not in md
+    assert "ko: pcgrad; en: dual_attention" in md
 
 
 def test_method_rows_carry_the_task_cka_of_each_model(tmp_path: Path) -> None:
@@ -319,17 +361,18 @@ def test_report_compares_configs_on_mdd_f1_with_intervals(tmp_path: Path) -> Non
         res.write_text(json.dumps(body))
         d = r / "exp" / tag / body["test"]["surface"]["score_dir"] / "score_mdd"
         d.mkdir(parents=True)
-        rows = "".join(f"u{i} 5 {fr} {fa} {tr} {tr} 0\n" for i, (tr, fr, fa) in per_utt.items())
+        rows = "".join(f"{u} 5 {fr} {fa} {tr} {tr} 0\n" for u, (tr, fr, fa) in per_utt.items())
         (d / "prompted.tsv").write_text("utt ta fr fa tr cd de\n" + rows)
 
-    # MTL detects every error of 40 utterances, STL-surface half of them: a resolved difference
-    add_mdd("asr_stl_surface_tiny", {i: (1, 0, 1) for i in range(40)}, 66.67)
-    add_mdd("asr_mtl_tiny", {i: (2, 0, 0) for i in range(40)}, 100.0)
+    # MTL detects every error of the test utterances, STL-surface half of them: a resolved difference
+    add_mdd("asr_stl_surface_tiny", {u: (1, 0, 1) for u in _ids()}, 66.67)
+    add_mdd("asr_mtl_tiny", {u: (2, 0, 0) for u in _ids()}, 100.0)
     out = tmp_path / "report"
     assert _run("--recipes", str(r), "--out_dir", str(out)) == 0
     data = json.loads((out / "report.json").read_text())
     vs = data["languages"]["en"]["mdd"]["mtl"]["prompted"]["vs_stl_surface"]
-    assert vs["diff"] == pytest.approx(33.33, abs=0.01) and vs["ci95"][0] > 0
+    assert vs["diff"] == pytest.approx(33.33, abs=0.01) and vs["ci95"][0] > 0 and vs["ci_adj"][0] > 0
+    assert vs["family"] == "en MDD F1 differences"
     md = (out / "REPORT.md").read_text()
     assert "## Mispronunciation detection" in md
     row = md.split("| en | mtl | 100.00 |")[1].split("\n")[0]
@@ -359,15 +402,18 @@ def test_report_over_seeds_gives_mean_sd_and_both_intervals(tmp_path: Path) -> N
     # STL surface CER per seed 10, 20, 10: mean 13.33, sd 5.77; MTL 20, 30, 20
     assert head["stl"] == {"mean": 13.33, "sd": 5.77, "n": 3} and head["mtl"]["mean"] == 23.33
     d = head["mtl_minus_stl"]
-    assert d["per_seed"] == [10.0, 10.0, 10.0] and d["ci95_t"] == [10.0, 10.0] and d["ci95_bootstrap"] == [10.0, 10.0]
+    # the same difference on every seed: no spread, so the t interval is not defined and no verdict is given
+    assert d["per_seed"] == [10.0, 10.0, 10.0] and d["ci95_t"] is None and d["ci95_bootstrap"] == [10.0, 10.0]
+    assert "not defined" in d["no_ci"]
     e = data["languages"]["en"]["outputs"]["surface"]["rows"][0]["mtl_minus_stl"]
     # per-seed differences 10, 0, -10: t interval 0 +- 4.302653 * 10 / sqrt(3) = +-24.84
-    assert e["per_seed"] == [10.0, 0.0, -10.0] and e["ci95_t"] == [-24.84, 24.84]
+    assert e["per_seed"] == [10.0, 0.0, -10.0] and e["ci95_t"] == [-24.84, 24.84] and e["diff"] == 0.0
     assert e["ci95"][0] <= -24.84 and e["ci95"][1] >= 24.84
     assert sorted(data["per_seed"]) == ["1", "2", "3"]
     md = (out / "REPORT.md").read_text()
-    assert "| ko | surface | CER | 13.33 ± 5.77 | 23.33 ± 5.77 | +10.00 | [+10.00, +10.00] | [+10.00, +10.00] |" in md
-    assert "MTL hurt surface (MTL−STL +10.00 CER points)" in md
+    assert "| ko | surface | CER | 13.33 ± 5.77 | 23.33 ± 5.77 | +10.00 | [+10.00, +10.00] | none | — |" in md
+    assert "surface: MTL−STL +10.00 CER points, no interval could be computed (not defined" in md
+    assert "**boot** resamples speakers x utterances x seeds together" in md
     en_line = next(line for line in md.splitlines() if line.startswith("- **en**"))
     assert "no difference resolved" in en_line and "hurt surface" not in en_line
     assert "### seed 2" in md
@@ -395,7 +441,7 @@ def test_entanglement_over_seeds_has_t_and_welch_intervals(tmp_path: Path) -> No
     assert _run("--recipes", str(recipes["ko"]), str(recipes["en"]), "--seeds", "1", "2", "3",
                 "--out_dir", str(out), analysis=True) == 0
     data = json.loads((out / "report.json").read_text())
-    key = "encoder CKA, STL-surface vs STL-meaning (last layer)"
+    key = "encoder debiased CKA, STL-surface vs STL-meaning (last layer)"
     ko = data["languages"]["ko"]["entanglement"][key]
     assert ko["per_seed"] == [0.5, 0.6, 0.7] and ko["mean"] == 0.6 and ko["sd"] == 0.1
     assert ko["ci95_t"] == [round(0.6 - 4.302653 * 0.1 / 3 ** 0.5, 3), round(0.6 + 4.302653 * 0.1 / 3 ** 0.5, 3)]
@@ -431,3 +477,64 @@ def test_grid_report_per_level_divergence_intervals_and_figure(tmp_path: Path, c
     assert (out / "grid.png").stat().st_size > 10000
     assert grid_report.main(["--recipes", str(tmp_path / "nothing"), "--out_dir", str(tmp_path / "g2")]) == 1
     assert "no grid levels" in capsys.readouterr().err
+
+
+def _walk(x, path=""):
+    """Every comparison record of report.json: a dict with an interval and its printed difference."""
+    if isinstance(x, dict):
+        if x.get("ci95") and ("abs" in x or "diff" in x):
+            yield path, x
+        for k, v in x.items():
+            yield from _walk(v, f"{path}.{k}")
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _walk(v, f"{path}[{i}]")
+
+
+def test_every_printed_difference_lies_inside_its_interval(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    _data(r)
+    d = r / "dump" / "raw" / "test"
+    (d / "utt2spk").write_text("".join(f"{u} spk{i // 5}\n" for i, u in enumerate(_ids())))
+    (d / "spk2utt").write_text("".join(f"spk{s} " + " ".join(_ids()[5 * s:5 * s + 5]) + "\n" for s in range(N // 5)))
+    errs = lambda hi: [int(x) for x in rng.integers(0, hi, N)]
+    _model(r, "asr_stl_surface_tiny", {"surface": errs(4)})
+    _model(r, "asr_stl_meaning_tiny", {"meaning": errs(4)})
+    _model(r, "asr_mtl_tiny", {"surface": errs(6), "meaning": errs(3)})
+    _model(r, "asr_partial_tiny", {"surface": errs(5), "meaning": errs(4)})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(r), "--configs", "stl_surface", "stl_meaning", "mtl", "partial",
+                "--out_dir", str(out)) == 0
+    data = json.loads((out / "report.json").read_text())
+    found = list(_walk(data["languages"]))
+    assert len(found) == 8                       # 4 MTL−STL rows (CER, WER per output), 4 method rows
+    for where, x in found:
+        v = x.get("abs", x.get("diff"))
+        assert x["ci95"][0] <= v <= x["ci95"][1], where
+        assert x["ci_adj"][0] <= v <= x["ci_adj"][1], where
+        assert x["n_spk"] == N // 5 and x["unit"] == "speakers x utterances", where
+    head = data["languages"]["en"]["outputs"]["surface"]["rows"][0]
+    assert head["mtl_minus_stl"]["abs"] == pytest.approx(head["mtl"] - head["stl"], abs=0.011)  # sclite's rates
+
+
+def test_results_md_is_generated_from_report_json_with_its_command(tmp_path: Path, capsys) -> None:
+    from espnet_l2dual.bin import results_md
+
+    ko = _recipe(tmp_path, "ko", (1, 1), (2, 1))
+    en = _recipe(tmp_path, "en", (3, 2), (1, 2))
+    _model(en, "asr_partial_tiny", {"surface": 2, "meaning": 2})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(ko), str(en), "--configs", "stl_surface", "stl_meaning", "mtl", "partial",
+                "--out_dir", str(out)) == 3  # partial only in English
+    args = ["--report", str(out / "report.json"), "--lang", "en", "--out", str(en / "RESULTS.md")]
+    assert results_md.main(args) == 0
+    md = (en / "RESULTS.md").read_text()
+    assert md.startswith(f"<!-- Generated by: python -m espnet_l2dual.bin.results_md {' '.join(args)} -->")
+    assert "| surface | CER | 30.00 | 10.00 | -20.00 [-20.00, -20.00] | lower |" in md
+    assert "| meaning | CER | 20.00 | 20.00 |" in md and "not resolved" in md
+    assert "| partial | surface | 20.00 | -10.00 [-10.00, -10.00] | +10.00 [+10.00, +10.00] |" in md
+    assert "environment: Python " in md and "toolkit commit: " in md and "not recorded" not in md.split("seeds:")[0]
+    assert results_md.main(["--report", str(out / "report.json"), "--lang", "fr", "--out", str(tmp_path / "x.md")]) == 1
+    assert "no language 'fr' in this report (it has: ko, en)" in capsys.readouterr().err
+    assert not (tmp_path / "x.md").exists()

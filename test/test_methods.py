@@ -495,6 +495,11 @@ def test_hidden_states_of_a_dual_attention_model_run_both_decoders_together(tmp_
     assert len(calls) == 2  # once per utterance, both decoders
     assert "enc.surface.0" not in states  # one shared encoder path
     assert states["dec.surface.0"].shape[0] > 0 and states["ctxmean.meaning.0"].shape[0] == 2
+    # the row index CKA aligns and resamples by: rows kept per utterance, of each sequence's length
+    for kind, layer in (("enc", "enc.0"), ("dec.surface", "dec.surface.0"), ("dec.meaning", "dec.meaning.0")):
+        rows = states[f"index.rows.{kind}"]
+        assert rows.shape == (1, 2) and rows.sum() == states[layer].shape[0]
+    assert states["index.len.dec.surface"].tolist() == [[4.0, 4.0]]  # <sos> + 3 tokens, teacher-forced
 
 
 # ---------------------------------------------------------------- inference and configs
@@ -571,7 +576,7 @@ def test_tiny_method_configs_build(tmp_path):
 
 
 def test_readme_method_example(tmp_path, monkeypatch):
-    """The 'Adding a method' example of README.md: its module, registration and config work."""
+    """The 'Adding a method' example of docs/configs-and-methods.md: its module, registration and config work."""
     import re
     import types
 
@@ -579,12 +584,12 @@ def test_readme_method_example(tmp_path, monkeypatch):
 
     from espnet_l2dual.tasks import l2dual
 
-    readme = (RECIPES.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Adding a method"):]
+    readme = (RECIPES.parent / "docs" / "configs-and-methods.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Adding a method"):]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     conf = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
     module = types.ModuleType("gated_projection")
-    exec(compile(code, "README.md", "exec"), module.__dict__)
+    exec(compile(code, "configs-and-methods.md", "exec"), module.__dict__)
     monkeypatch.setitem(l2dual.task_projection_choices.classes, "gated", module.GatedProjection)
     conf.pop("base")
     model = build(tmp_path, **conf)

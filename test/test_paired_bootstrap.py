@@ -1,62 +1,47 @@
-"""Paired bootstrap of error-rate differences over utterances."""
+"""The paired bootstrap reads sclite's own per-utterance counts: one scorer for a difference and its interval."""
+
+from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from espnet_l2dual.errors import DataError
-from espnet_l2dual.scoring.paired_bootstrap import paired_difference, read_trn, utterance_errors
+from espnet_l2dual.scoring.paired_bootstrap import interval_record, paired_difference, sclite_utterance_errors
+from espnet_l2dual.scoring.sclite import run_sclite
 
 
-def _trn(path: Path, rows: dict) -> Path:
-    path.write_text("".join(f"{' '.join(u)} ({k})\n".lstrip() for k, u in rows.items()), encoding="utf-8")
-    return path
+def _system(tmp_path: Path, name: str, refs: dict, rng: np.random.Generator, p_err: float, spk: dict):
+    hyps = {}
+    for u, ref in refs.items():
+        hyp = []
+        for unit in ref:
+            r = rng.random()
+            if r < p_err / 2:
+                hyp.append("x")                      # substitution
+            elif r < p_err * 3 / 4:
+                continue                             # deletion
+            else:
+                hyp.append(unit)
+            if rng.random() < p_err / 4:
+                hyp.append("y")                      # insertion
+        hyps[u] = hyp
+    counts = run_sclite(tmp_path / name, refs, hyps, spk)
+    return counts, sclite_utterance_errors(tmp_path / name)
 
 
-def test_utterance_errors_count_edits_per_utterance(tmp_path: Path) -> None:
-    ref = _trn(tmp_path / "ref.trn", {"s-1": "abcd", "s-2": "xy"})
-    hyp = _trn(tmp_path / "hyp.trn", {"s-1": "abed", "s-2": ""})
-    assert read_trn(hyp) == {"s-1": list("abed"), "s-2": []}
-    assert utterance_errors(ref, hyp) == {"s-1": (1, 4), "s-2": (2, 2)}
-
-
-def test_a_hypothesis_id_not_in_the_reference_is_an_error(tmp_path: Path) -> None:
-    ref = _trn(tmp_path / "ref.trn", {"s-1": "ab"})
-    hyp = _trn(tmp_path / "hyp.trn", {"s-9": "ab"})
-    with pytest.raises(DataError, match="hyp.trn.*not in the reference"):
-        utterance_errors(ref, hyp)
-    (tmp_path / "bad.trn").write_text("a b c\n")
-    with pytest.raises(DataError, match=r"bad.trn:1: .*\(id\)"):
-        read_trn(tmp_path / "bad.trn")
-
-
-def test_a_consistent_improvement_has_an_interval_above_zero() -> None:
-    a = {f"u{i}": (3, 10) for i in range(40)}
-    b = {f"u{i}": (1 + i % 2, 10) for i in range(40)}     # 60 errors fewer in 400 units
-    r = paired_difference(b, a)
-    assert r["diff"] == pytest.approx(100.0 * (120 - 60) / 400)
-    assert 0 < r["lo"] <= r["diff"] <= r["hi"]
-
-
-def test_a_coin_flip_difference_straddles_zero() -> None:
-    a = {f"u{i}": (2 * (i % 2), 10) for i in range(40)}
-    b = {f"u{i}": (2 * ((i + 1) % 2), 10) for i in range(40)}   # same total, other utterances
-    r = paired_difference(a, b, seed=1)
-    assert r["diff"] == 0.0
-    assert r["lo"] < 0 < r["hi"]
-
-
-def test_different_references_are_refused() -> None:
-    with pytest.raises(ValueError, match="same reference"):
-        paired_difference({"u": (1, 5)}, {"u": (1, 6)})
-    assert paired_difference({"u": (1, 5)}, {"v": (1, 5)}) is None
-
-
-def test_one_utterance_gives_no_interval() -> None:
-    from espnet_l2dual.scoring.paired_bootstrap import interval_record
-
-    r = paired_difference({"u": (1, 5)}, {"u": (3, 5)})
-    assert r["diff"] == pytest.approx(40.0) and r["lo"] is None and "too few" in r["no_ci"]
+def test_per_utterance_counts_are_sclites_and_the_printed_difference_lies_in_its_interval(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    refs = {f"utt{s}_{i}": list(rng.choice(list("abcdefgh"), size=int(rng.integers(3, 15))))
+            for s in range(6) for i in range(8)}
+    spk = {u: u.split("_")[0] for u in refs}
+    ca, a = _system(tmp_path, "a", refs, rng, 0.15, spk)
+    cb, b = _system(tmp_path, "b", refs, rng, 0.30, spk)
+    assert set(a) == {f"{spk[u]}-{u}" for u in refs}                      # sclite's ids: speaker first
+    for c, per in ((ca, a), (cb, b)):
+        assert sum(e for e, _ in per.values()) == c.errors and sum(n for _, n in per.values()) == c.n_ref
+    r = paired_difference(a, b)
+    assert r["diff"] == pytest.approx(cb.rate - ca.rate)                 # sclite's own rates, not a recount
+    assert r["n_spk"] == 6 and r["unit"] == "speakers x utterances" and r["method"] == "percentile"
     rec = interval_record(r)
-    assert rec["ci95"] is None and rec["diff"] == 40.0 and "too few" in rec["no_ci"]
-    assert interval_record(None)["no_ci"] == "the two systems share no utterance"
+    assert rec["ci95"][0] <= rec["diff"] <= rec["ci95"][1]

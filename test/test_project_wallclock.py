@@ -53,3 +53,19 @@ def test_projection_counts_remaining_epochs_from_measured_ones(tmp_path: Path, c
     assert "projected training wall-clock 0.4 h" in capsys.readouterr().err
     assert main(["--recipes", str(r), "--configs", "mtl", "--seeds", "1", "2", "--config_jobs", "3"]) == 0
     assert "projected training wall-clock 0.4 h" in capsys.readouterr().err
+
+
+def test_nothing_measured_projects_unknown_not_zero(tmp_path: Path, capsys) -> None:
+    r = tmp_path / "egs2" / "l2en" / "asr1"
+    (r / "conf" / "tuning").mkdir(parents=True)
+    (r / "conf" / "tuning" / "train_mtl_tiny.yaml").write_text(yaml.safe_dump({"max_epoch": 10}))
+    total, lines = project(r, ["mtl"], "_tiny", [None])
+    assert total is None and "no epoch measured" in lines[0]
+    assert main(["--recipes", str(r), "--configs", "mtl"]) == 0
+    err = capsys.readouterr().err
+    assert "projected training wall-clock unknown (no epoch measured yet)" in err
+    assert "0.0 h" not in err
+    # one language measured, the other not: the wall-clock is still unknown
+    measured = _recipe(tmp_path / "other")
+    assert main(["--recipes", str(r), str(measured), "--configs", "mtl"]) == 0
+    assert "projected training wall-clock unknown" in capsys.readouterr().err

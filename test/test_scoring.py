@@ -198,6 +198,7 @@ def test_cli_korean(tmp_path):
     assert "ter" not in s
     assert [r["bin"] for r in s["by_divergence"]] == ["0", "(0,0.1]", "(0.1,0.2]", "(0.2,1]"]
     assert [r["n_utt"] for r in s["by_divergence"]] == [1, 1, 0, 1]
+    assert [r["n_spk"] for r in s["by_divergence"]] == [1, 1, 0, 1]      # how many voices a bin measures
     assert s["by_divergence"][1]["cer"] == 100.0
     for out in ("surface", "meaning"):
         for kind in ("cer", "wer", "jer"):
@@ -248,6 +249,7 @@ def test_cli_mdd_block_with_text_canonical(tmp_path):
     assert (p["precision"], p["recall"], p["f1"], p["frr"], p["der"]) == (50.0, 100.0, 66.67, 20.0, 0.0)
     assert mdd["units"] == "tokens" and "no lexicon" in mdd["prompt_free"]["note"]
     assert [r["bin"] for r in p["by_divergence"]] == ["0", "(0,0.1]", "(0.1,0.2]", "(0.2,1]"]
+    assert [r["n_spk"] for r in p["by_divergence"]] == [0, 1, 0, 1]
     assert "mispronunciation detection" in (exp / "RESULTS.md").read_text(encoding="utf-8")
 
 
@@ -342,5 +344,32 @@ def test_divergence_analysis_uses_the_headline_metric(tmp_path):
     d = div["mtl_minus_stl"]["mtl"]["surface"]
     assert d["overall"]["ter"] == pytest.approx(100 / 3)          # 1 of 3 phones
     assert d["overall"]["cer"] == pytest.approx(100 / 7)          # 1 of 7 characters (with spaces): not PER
-    assert d["interval"] == {"kind": "ter", "diff": pytest.approx(33.33, abs=0.01), "ci95": [33.33, 33.33],
-                             "n_utt": 6}
+    assert {k: d["interval"][k] for k in ("kind", "diff", "ci95", "n_utt", "unit")} == {
+        "kind": "ter", "diff": pytest.approx(33.33, abs=0.01), "ci95": [33.33, 33.33], "n_utt": 6, "unit": "utterances"}
+
+
+def test_divergence_bins_count_speakers_and_the_trend_is_read_within_speakers(tmp_path):
+    from espnet_l2dual.analysis import divergence_analysis
+
+    # speaker A: no divergence, MTL much worse on its voice; speaker B: diverges, MTL = STL.
+    # Pooled, the difference falls with divergence; inside each speaker nothing varies with it.
+    ids = [f"A{i}" for i in range(6)] + [f"B{i}" for i in range(6)]
+    ref = _write(tmp_path / "text_surface", [f"{u} abcdefghij" for u in ids])
+    stl = _write(tmp_path / "stl", [f"{u} abcdefghij" for u in ids])
+    mtl = _write(tmp_path / "mtl", [f"{u} {'xxx' if u[0] == 'A' and int(u[1]) % 2 else 'xx'}defghij"
+                                    if u[0] == "A" else f"{u} {'x' if int(u[1]) % 2 else 'a'}bcdefghij" for u in ids])
+    utt2div = {u: (0.0 if u[0] == "A" else 0.1 + 0.02 * int(u[1])) for u in ids}
+    div = divergence_analysis.analyse({"stl": {"surface": stl}, "mtl": {"surface": mtl}}, {"surface": ref},
+                                      utt2div, {"surface": "stl"}, ["mtl"], "en", "0,0.1,0.2,1",
+                                      utt2spk={u: u[0] for u in ids})
+    d = div["mtl_minus_stl"]["mtl"]["surface"]
+    assert [(b["bin"], b["n_utt"], b["n_spk"]) for b in d["bins"]] == [("0", 6, 1), ("(0,0.1]", 1, 1),
+                                                                        ("(0.1,0.2]", 5, 1), ("(0.2,1]", 0, 0)]
+    assert [b["n_spk"] for b in div["error"]["mtl"]["surface"]["bins"]] == [1, 1, 1, 0]
+    assert d["bins"][0]["interval"]["family"] == "bins" and d["bins"][0]["interval"]["ci_adj"] is not None
+    assert d["interval"]["unit"] == "speakers x utterances" and d["interval"]["n_spk"] == 2
+    assert d["interval"]["family"] == "overall MTL−STL" and d["interval"]["ci_adj"] is not None
+    sp = div["spearman"]["mtl"]["surface"]
+    assert sp["rho"] < -0.5 and sp["p"] < 0.05                          # pooled: a speaker effect
+    w = sp["within_speaker"]                                             # speaker A has no divergence spread
+    assert w["n_spk"] == 1 and w["n"] == 6 and w["p"] > 0.05

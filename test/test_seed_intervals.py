@@ -68,3 +68,45 @@ def test_record_uses_the_hull_of_both_intervals() -> None:
     none = seed_interval_record({"diff": 1.0, "lo": 0.2, "hi": 1.8, "n_seeds": 1},
                                 {"diff": 1.0, "lo": None, "hi": None, "n_seeds": 1, "no_ci": "1 seed(s)"})
     assert none["ci95"] is None and "1 seed" in none["no_ci"]
+
+
+def test_bootstrap_and_t_over_seeds_are_centred_on_one_estimate_from_the_counts() -> None:
+    from espnet_l2dual.analysis.seed_study import finish_over_seeds, versus_over_seeds
+    from espnet_l2dual.analysis.study import Scored
+    from espnet_l2dual.scoring.units import headline
+
+    rng = np.random.default_rng(4)
+    keys = [f"s{s}-u{u}" for s in range(5) for u in range(6)]
+
+    def errs(lo: int, hi: int) -> dict:
+        return {k: (int(rng.integers(lo, hi)), 12) for k in keys}
+
+    stl = [errs(0, 4) for _ in range(3)]
+    mtl = [errs(1, 6) for _ in range(3)]
+    h = headline("char")
+    # values as results.json rounds them, deliberately off the counts: the intervals must not read them
+    scored = lambda e: Scored(h, {"cer": round(100.0 * sum(x for x, _ in e.values()) / (12 * len(keys)), 0) + 0.4},
+                              {"cer": e})
+    rec = finish_over_seeds(versus_over_seeds([scored(e) for e in mtl], [scored(e) for e in stl], "cer"))
+    per_seed = [100.0 * sum(m[k][0] - s[k][0] for k in keys) / (12 * len(keys)) for s, m in zip(stl, mtl)]
+    assert rec["per_seed"] == [round(x, 2) for x in per_seed]
+    assert rec["diff"] == round(float(np.mean(per_seed)), 2)
+    lo, hi = rec["ci95_t"]
+    assert (lo + hi) / 2 == pytest.approx(rec["diff"], abs=0.011)                 # t centred on the same estimate
+    b_lo, b_hi = rec["ci95_bootstrap"]
+    assert b_lo <= rec["diff"] <= b_hi
+    assert rec["unit"] == "speakers x utterances x seeds" and rec["n_spk"] == 5
+
+
+def test_zero_spread_over_seeds_is_not_defined() -> None:
+    from espnet_l2dual.analysis.seed_study import _scalar_over_seeds, welch_interval
+
+    t = seed_t_interval([2.0, 2.0, 2.0])
+    assert t["lo"] is None and "not defined" in t["no_ci"]
+    w = welch_interval([0.5, 0.5], [0.7, 0.7])
+    assert w["ci95"] is None and "not defined" in w["no_ci"]
+    # inputs are not rounded: a spread below the third decimal is still a spread
+    w = welch_interval([0.5, 0.5001, 0.5002], [0.7, 0.7001, 0.7002])
+    assert w["ci95"] is not None and w["ci95"][0] > 0
+    p = _scalar_over_seeds([0.01, 0.6, 0.2], "  (p-value)")
+    assert "mean" not in p and p["per_seed"] == [0.01, 0.6, 0.2] and "not averaged" in p["note"]

@@ -84,3 +84,15 @@ def test_the_stage10_divergence_sentence_follows_the_rule() -> None:
     assert "rank correlation with divergence is undefined: 2 utterances" in s
     s = divergence_sentence("asr_mtl", "surface", "CER", _div(2.0, [1.0, 3.0]), {"rho": 0.5, "p": 0.01, "n": 20})
     assert "higher than STL" in s and "the MTL−STL difference grows with divergence" in s
+
+
+def test_report_words_follow_the_holm_adjusted_interval_not_the_raw_one() -> None:
+    from espnet_l2dual.report.cross_language import adjusted, judge
+
+    d = {"abs": 1.2, "ci95": [0.4, 2.0], "ci_adj": [-0.1, 2.3], "level_adj": 0.9875, "p": 0.02, "p_adj": 0.08}
+    v = judge(d, lower="helped", higher="hurt")
+    assert not v.resolved and "Holm-adjusted 98.8% CI [-0.10, +2.30] spans 0" in v.text
+    assert adjusted(d) == "[-0.10, +2.30] (98.8%) p=0.02 p_Holm=0.08"
+    d.update(ci_adj=[0.1, 2.1], p_adj=0.03)
+    assert judge(d, lower="helped", higher="hurt").text == "hurt"
+    assert judge({"abs": 1.2, "ci95": [0.4, 2.0]}).direction == "higher"     # no family: the raw interval

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.scoring import sclite_alignment
 from espnet_l2dual.scoring.units import Headline, headline_from_json
 
 Value = Union[float, Dict[str, str]]  # a number, {"skipped": reason} or {"not_applicable": reason}
@@ -129,6 +130,37 @@ def score_dir(entry: Doc) -> Path:
     return Path(entry.source).parent / str(entry.need("score_dir"))
 
 
+def utterance_errors(entry: Doc, kind: str) -> Dict[str, Tuple[int, int]]:
+    """{utterance (sclite's trn id): (edits, reference length)} of one output and error kind, as
+    sclite counted them: from a study-store record's ``counts_<kind>.tsv``, else from the
+    alignments of stage 9's sclite run (``score_<kind>/result.txt``) in exp/."""
+    base = score_dir(entry)
+    counts_tsv = base / f"counts_{kind}.tsv"
+    if counts_tsv.is_file():
+        out: Dict[str, Tuple[int, int]] = {}
+        for no, line in enumerate(counts_tsv.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("#") or not line.strip():
+                continue
+            cells = line.split("\t")
+            if len(cells) != 5 or not all(c.isdigit() for c in cells[1:]):
+                raise DataError(counts_tsv, no, "expected 'id C S D I' (tab-separated counts)")
+            c, s, d, i = (int(x) for x in cells[1:])
+            out[cells[0]] = (s + d + i, c + s + d)
+        return out
+    return {uid: (s + d + i, c + s + d) for uid, (c, s, d, i) in sclite_counts(base / f"score_{kind}").items()}
+
+
+def sclite_counts(score_dir: Path) -> Dict[str, Tuple[int, int, int, int]]:
+    """{trn id: (C, S, D, I)} of one sclite run of stage 9; DataError naming what is missing or wrong."""
+    try:
+        return sclite_alignment.utterance_counts(score_dir)
+    except FileNotFoundError as e:
+        raise DataError(e.filename, None, "not found: stage 9 leaves sclite's per-utterance files here "
+                        "(the paired bootstrap needs them); re-run stage 9") from None
+    except ValueError as e:
+        raise DataError(Path(score_dir) / "result.txt", None, str(e)) from None
+
+
 # ------------------------------------------------------------------ analysis.json (stage 10)
 
 
@@ -140,8 +172,8 @@ def group(analysis: Doc, size: str) -> Doc:
     return analysis.at("groups", size)
 
 
-def cka_diag(pair: Doc, estimator: str = "linear") -> Union[List[Optional[float]], Dict[str, str]]:
-    """The per-layer CKA of one pair, or its ``skipped`` block."""
+def cka_diag(pair: Doc, estimator: str = "debiased") -> Union[List[Optional[float]], Dict[str, str]]:
+    """The per-layer CKA of one pair (debiased unless asked), or its ``skipped`` block."""
     if isinstance(pair.data, dict) and "skipped" in pair.data:
         return skipped(str(pair.data["skipped"]))
     if pair.need(estimator) is None:

@@ -7,7 +7,9 @@ what counts as shared (``model.is_shared_parameter``: no task-routed experts, no
 task-specific branches) are ``train.shared_gradients``, the same as gradient
 surgery's training logs.  Negative = the tasks pull that layer in opposite
 directions.  The model is in eval mode (no dropout, no specaug) so the numbers are
-reproducible for a seed; batches are drawn with the seed.
+reproducible for a seed; batches are drawn with the seed.  The mean over batches gets a
+95% percentile interval from a bootstrap over the batches (disjoint, so independent
+draws of the training set); with fewer than :data:`MIN_BATCHES` batches there is none.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from espnet_l2dual.train import shared_gradients
 from espnet_l2dual.utils.fileio import read_table
 
 _BLOCK = re.compile(r"^block\d+$")
+MIN_BATCHES = 10  # fewer batches: no interval (a bootstrap over a handful of values says little)
+N_BOOT = 9999
 
 
 def draw_batches(data_dir: Path, n_batches: int, batch_size: int, seed: int) -> List[List[str]]:
@@ -44,10 +48,22 @@ def collate(preprocess: Callable, collate_fn: Callable, utts: Sequence[Utterance
     return batch
 
 
-def _summary(layer: str, values: List[Optional[float]]) -> dict:
+def batch_interval(values: Sequence[float], seed: int) -> Optional[List[float]]:
+    """95% percentile interval of the mean over batches (bootstrap over batches); None if too few."""
+    vals = np.asarray([x for x in values if x is not None], dtype=np.float64)
+    if vals.size < MIN_BATCHES:
+        return None
+    rng = np.random.default_rng(seed)
+    means = vals[rng.integers(0, vals.size, size=(N_BOOT, vals.size))].mean(axis=1)
+    return [float(x) for x in np.quantile(means, [0.025, 0.975])]
+
+
+def _summary(layer: str, values: List[Optional[float]], seed: int = 0) -> dict:
     vals = [x for x in values if x is not None]
+    ci = batch_interval(vals, seed)
     return {"layer": layer, "mean": float(np.mean(vals)) if vals else None,
-            "std": float(np.std(vals)) if vals else None, "per_batch": list(values)}
+            "std": float(np.std(vals)) if vals else None, "per_batch": list(values),
+            "ci95": ci, **({} if ci else {"no_ci": f"{len(vals)} batches, an interval needs {MIN_BATCHES}"})}
 
 
 def gradient_cosines(model, preprocess: Callable, collate_fn: Callable, data_dir: Path,
@@ -77,7 +93,8 @@ def gradient_cosines(model, preprocess: Callable, collate_fn: Callable, data_dir
         per_batch.append(row)
         if progress is not None:
             progress(f"batch {b + 1}/{len(batches)}: shared-encoder gradient cosine {row[shared_gradients.ALL]}")
-    rows = {g: _summary(g, [r[g] for r in per_batch]) for g in blocks + parts + [shared_gradients.ALL]}
+    rows = {g: _summary(g, [r[g] for r in per_batch], seed) for g in blocks + parts + [shared_gradients.ALL]}
     return {"n_batches": len(batches), "batch_size": batch_size,
+            "interval": f"percentile bootstrap over batches, {N_BOOT} resamples",
             "layers": [rows[g] for g in blocks], "parts": [rows[g] for g in parts],
             "all": rows[shared_gradients.ALL]}

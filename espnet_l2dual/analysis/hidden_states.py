@@ -18,7 +18,12 @@ decoders run under teacher forcing with the reference tokens):
                          decoder reads from the shared encoder), at the kept token positions;
 - ``ctxmean.<o>.<i>``    that context averaged over the utterance's tokens, one row per
                          utterance: the surface and meaning decoders have different token
-                         sequences, so they are compared per utterance.
+                         sequences, so they are compared per utterance;
+- ``index.len.<kind>``   per utterance, the sequence length (``enc``, ``ssl``, ``dec.<o>``)
+  ``index.rows.<kind>``  and the rows kept of it (rows are stored utterance by utterance),
+  ``index.dur``          and the audio duration in seconds: two models' rows are the same
+                         instants only where their lengths agree (same frame rate), and
+                         intervals resample rows utterance by utterance.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
 
 log = logging.getLogger("espnet_l2dual.analysis")
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 # ------------------------------------------------------------------ data
@@ -51,10 +56,11 @@ CACHE_VERSION = 2
 class Utterance:
     """One test utterance: 1-D speech samples and its reference texts per output."""
 
-    def __init__(self, utt_id: str, speech: np.ndarray, texts: Mapping[str, str]):
+    def __init__(self, utt_id: str, speech: np.ndarray, texts: Mapping[str, str], rate: Optional[int] = None):
         self.utt_id = utt_id
         self.speech = speech
         self.texts = dict(texts)
+        self.rate = rate  # samples per second, where known
 
 
 def load_utterances(data_dir: Path, keys: Sequence[str]) -> List[Utterance]:
@@ -79,10 +85,11 @@ def load_utterances(data_dir: Path, keys: Sequence[str]) -> List[Utterance]:
         if key not in wavs:
             raise DataError(wav_scp, None, f"utterance '{key}' has no audio")
         try:
-            data, _ = read_audio(wavs[key])
+            data, rate = read_audio(wavs[key])
         except Exception as e:  # soundfile / subprocess raise many types
             raise DataError(wav_scp, None, f"utterance '{key}': cannot read audio ({e})") from None
-        out.append(Utterance(key, to_mono(data).astype(np.float32), {o: t[key] for o, t in texts.items()}))
+        out.append(Utterance(key, to_mono(data).astype(np.float32), {o: t[key] for o, t in texts.items()},
+                             int(rate)))
     return out
 
 
@@ -226,8 +233,14 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
     n_frames = {"enc": 0, **{o: 0 for o in tasks}}
     device = next(model.parameters()).device
 
+    index: Dict[str, List[float]] = {}
+
     def keep_rows(name: str, value: torch.Tensor, keep: np.ndarray) -> None:
         rows.setdefault(name, []).append(value[0, keep].float().cpu().numpy())
+
+    def note(kind: str, length: int, kept: int) -> None:
+        index.setdefault(f"index.len.{kind}", []).append(float(length))
+        index.setdefault(f"index.rows.{kind}", []).append(float(kept))
 
     try:
         for k, utt in enumerate(utterances):
@@ -239,11 +252,18 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
             enc, enc_lens = encs[tasks[0]]
             t = int(enc_lens[0])
             keep = keep_indices(utt.utt_id, t, quota, seed, "enc")
+            note("enc", t, len(keep))
+            index.setdefault("index.dur", []).append(utt.speech.shape[0] / utt.rate if utt.rate else float("nan"))
+            ssl_noted = False
             for name, calls in list(rec.values.items()):
                 if name.startswith("enc."):
                     keep_rows(name, calls[0], keep)
                 elif name.startswith("ssl."):
-                    keep_rows(name, calls[0], keep_indices(utt.utt_id, calls[0].shape[1], quota, seed, "ssl"))
+                    keep_ssl = keep_indices(utt.utt_id, calls[0].shape[1], quota, seed, "ssl")
+                    keep_rows(name, calls[0], keep_ssl)
+                    if not ssl_noted:
+                        note("ssl", int(calls[0].shape[1]), len(keep_ssl))
+                        ssl_noted = True
             for o in tasks if per_task else []:  # the path each output's features take
                 for i, block in enumerate(model.task_encoder_blocks(o)):
                     calls = rec.values[block_names[id(block)]]
@@ -257,6 +277,7 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
             run_decoders(model, encs, ys_in)
             for o, ys in ys_in.items():
                 keep_tok = keep_indices(utt.utt_id, ys.shape[1], quota, seed, f"dec.{o}")
+                note(f"dec.{o}", int(ys.shape[1]), len(keep_tok))
                 for name, calls in list(rec.values.items()):
                     if name.startswith((f"dec.{o}.", f"ctx.{o}.")):
                         keep_rows(name, calls[0], keep_tok)
@@ -269,7 +290,9 @@ def collect(model, preprocess: Callable, utterances: Sequence[Utterance], max_fr
                 progress(f"{k + 1}/{len(utterances)} utterances, {n_frames['enc']} encoder frames kept")
     finally:
         rec.close()
-    return {name: np.concatenate(parts, axis=0).astype(np.float32) for name, parts in rows.items()}
+    out = {name: np.concatenate(parts, axis=0).astype(np.float32) for name, parts in rows.items()}
+    out.update({name: np.asarray([v], dtype=np.float32) for name, v in index.items()})  # [1, U] each
+    return out
 
 
 # ------------------------------------------------------------------ cache

@@ -21,15 +21,17 @@ import yaml
 
 from espnet_l2dual.errors import DataError
 
-from espnet_l2dual.analysis import cka, divergence_analysis, gradient_conflict, hidden_states
+from espnet_l2dual.analysis import cka_pairs, divergence_analysis, gradient_conflict, hidden_states
+from espnet_l2dual.analysis.resample import blocks_label, speaker_blocked_weights
 from espnet_l2dual.analysis import task_vectors
 from espnet_l2dual.analysis.access import skipped
 from espnet_l2dual.outputs import PAIR, check_tasks, data_key
 from espnet_l2dual.scoring.by_divergence import read_divergence
+from espnet_l2dual.utils.fileio import read_table
 
 log = logging.getLogger("espnet_l2dual.analysis")
 
-SIZE_WORDS = ("tiny", "mini", "small", "medium", "base", "large", "full", "xl")
+SIZE_WORDS = ("tiny", "mini", "small", "medium", "base", "large", "full", "xl", "wavlm")
 
 
 class MissingModels(ValueError):
@@ -160,34 +162,79 @@ def _layers(states: Dict[str, np.ndarray], prefix: str) -> List[np.ndarray]:
     return [states[k] for k in names]
 
 
-def _cka_pair(xs: List[np.ndarray], ys: List[np.ndarray], a: str, b: str) -> dict:
-    """Diagonal and full layer x layer CKA of two models' layer lists, both estimators."""
-    if not xs or not ys:
-        return {"a": a, "b": b, "skipped": "no layers recorded"}
-    if xs[0].shape[0] != ys[0].shape[0]:
-        return {"a": a, "b": b, "skipped": f"different numbers of frames ({xs[0].shape[0]} vs {ys[0].shape[0]}): "
-                "the models do not share the frame rate / tokenizer"}
-    out = {"a": a, "b": b, "n": int(xs[0].shape[0])}
-    for est in ("linear", "debiased"):
-        if est == "debiased" and xs[0].shape[0] < 4:
-            out[est] = None
-            continue
-        m = cka.cka_matrix(xs, ys, debiased=est == "debiased")
-        out[est] = {"matrix": _clean(m.tolist()),
-                    "diag": _clean([m[i, i] for i in range(min(m.shape))])}
+def read_speakers(data_dir: Path, utt_ids: Sequence[str]) -> List[str]:
+    """The speaker of each utterance (utt2spk); without utt2spk each utterance is its own block."""
+    path = data_dir / "utt2spk"
+    spk = read_table(path) if path.is_file() else {}
+    return [spk.get(u, u) for u in utt_ids]
+
+
+class _Pairs:
+    """CKA pairs of one group, with their bootstrap replicates kept for paired differences."""
+
+    def __init__(self, st: cka_pairs.Settings, states: Dict[str, Dict[str, np.ndarray]], n_utts: int) -> None:
+        self.st, self.states, self.n_utts = st, states, n_utts
+        self.reps: Dict[str, Optional[np.ndarray]] = {}
+
+    def rows(self, tag: str, kind: str) -> Optional[cka_pairs.Rows]:
+        return cka_pairs.rows_of(self.states[tag], kind, self.n_utts)
+
+    def pair(self, key: str, xs, ys, a: str, b: str, ra, rb) -> dict:
+        rec, reps = cka_pairs.cka_pair(xs, ys, a, b, ra, rb, self.st)
+        if "skipped" in rec and xs and ys:
+            log.warning("CKA %s vs %s refused: %s", a, b, rec["skipped"])
+        self.reps[key] = reps
+        return rec
+
+
+def _at(rec: dict, layer: Optional[int]) -> Optional[float]:
+    """The debiased CKA of a pair at ``layer`` (-1: the last; None: the mean over layers)."""
+    if not rec.get("debiased"):
+        return None
+    diag = rec["debiased"]["diag"]
+    if layer is None:
+        vals = [v for v in diag if v is not None]
+        return float(np.mean(vals)) if vals else None
+    return diag[layer]
+
+
+def _comparisons(pairs: _Pairs, encoder: dict, decoder: dict, mtls: Sequence[ModelInfo],
+                 keep: Optional[dict] = None) -> List[dict]:
+    """The CKA differences REPORT.md words: per MTL model, its encoder vs each STL encoder (last
+    layer, mean over layers) and its decoders vs their STL counterparts (mean over layers); one
+    family, Bonferroni-adjusted."""
+    wanted = []
+    for x in mtls:
+        ks, km = f"{x.tag}_vs_stl_surface", f"{x.tag}_vs_stl_meaning"
+        wanted.append((x.tag, "encoder_last", encoder[ks], encoder[km], ks, km, -1,
+                       "MTL encoder last layer: CKA vs STL-surface minus CKA vs STL-meaning"))
+        wanted.append((x.tag, "encoder_mean", encoder[ks], encoder[km], ks, km, None,
+                       "MTL encoder, mean over layers: CKA vs STL-surface minus CKA vs STL-meaning"))
+        ds, dm = decoder[x.tag]["surface"], decoder[x.tag]["meaning"]
+        wanted.append((x.tag, "decoder_mean", ds, dm, f"dec:{x.tag}:surface", f"dec:{x.tag}:meaning", None,
+                       "decoders, mean over layers: CKA(MTL surface, STL surface) minus CKA(MTL meaning, STL meaning)"))
+    out = []
+    for tag, name, ra, rb, ka, kb, layer, what in wanted:
+        reps_a, reps_b = pairs.reps.get(ka), pairs.reps.get(kb)
+        if layer is not None and reps_a is not None and reps_b is not None:
+            reps_a, reps_b = reps_a[layer], reps_b[layer]
+        elif reps_a is not None and reps_b is not None:
+            reps_a, reps_b = cka_pairs.mean_over_layers(reps_a), cka_pairs.mean_over_layers(reps_b)
+        rec = cka_pairs.difference(_at(ra, layer), _at(rb, layer), reps_a, reps_b, len(wanted), what)
+        out.append({"mtl": tag, "name": name, **rec})
+        if keep is not None:  # for the interval over seeds: the same comparison of every seed's group
+            keep[(seed_of(tag)[0], name)] = (rec["diff"], None if reps_a is None or reps_b is None
+                                             else reps_a - reps_b, what)
     return out
-
-
-def _clean(x):
-    if isinstance(x, list):
-        return [_clean(v) for v in x]
-    return None if x is None or not np.isfinite(x) else float(x)
 
 
 # ------------------------------------------------------------------ one group
 
 
-def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: Callable) -> dict:
+def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: Callable,
+                  speakers: Optional[Sequence[str]] = None, keep: Optional[dict] = None) -> dict:
+    """Everything stage 10 reports on one group; ``keep`` receives the CKA differences' bootstrap
+    replicates (for :func:`cka_over_seeds`)."""
     s, m, mtls = group["stl_surface"], group["stl_meaning"], group["mtl"]
     t0 = time.time()
     # 4 first: a θ0 mismatch must fail before minutes of forwarding
@@ -216,7 +263,8 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
         args.test_set)
     div = divergence_analysis.analyse(
         decoded, {o: data_dir / data_key(o) for o in PAIR}, read_divergence(div_path),
-        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins, metrics)
+        {"surface": s.tag, "meaning": m.tag}, [x.tag for x in mtls], args.lang, args.bins, metrics,
+        read_table(data_dir / "utt2spk") if (data_dir / "utt2spk").is_file() else None)
     div["results_json"] = {}
     for info in [s, m] + mtls:  # stage 9's totals, kept beside ours for a cross-check
         res = json.loads((info.dir / "results.json").read_text(encoding="utf-8"))[args.test_set]
@@ -231,13 +279,21 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
             load_utts, utt_ids, args.max_frames, args.seed, info.tag)
 
     log.info("[%s] CKA", name)
-    enc = {tag: _layers(st, "enc.") for tag, st in states.items()}
+    speakers = list(speakers) if speakers is not None else list(utt_ids)
+    st = cka_pairs.Settings(speaker_blocked_weights(speakers, args.cka_bootstrap, args.seed),
+                            args.cka_permutations, args.seed, blocks_label(speakers))
+    pairs = _Pairs(st, states, len(utt_ids))
+    enc = {tag: _layers(st_, "enc.") for tag, st_ in states.items()}
     n_layers = max(len(v) for v in enc.values())
-    encoder_cka = {"layers": [str(i) for i in range(n_layers)],
-                   "pairs": {"stl_surface_vs_stl_meaning": _cka_pair(enc[s.tag], enc[m.tag], s.tag, m.tag)}}
+    encoder_cka = {"layers": [str(i) for i in range(n_layers)], "pairs": {}}
+    encoder_cka["pairs"]["stl_surface_vs_stl_meaning"] = pairs.pair(
+        "stl_surface_vs_stl_meaning", enc[s.tag], enc[m.tag], s.tag, m.tag,
+        pairs.rows(s.tag, "enc"), pairs.rows(m.tag, "enc"))
     # an SSL front end's layers (ssl.<i>), where the models have one: the same pairs as the encoder's
-    ssl = {tag: _layers(st, "ssl.") for tag, st in states.items()}
-    ssl_cka = {"pairs": {f"{a.tag}_vs_{b.tag}": _cka_pair(ssl[a.tag], ssl[b.tag], a.tag, b.tag)
+    ssl = {tag: _layers(st_, "ssl.") for tag, st_ in states.items()}
+    ssl_cka = {"pairs": {f"{a.tag}_vs_{b.tag}": pairs.pair(f"ssl:{a.tag}_vs_{b.tag}", ssl[a.tag], ssl[b.tag],
+                                                           a.tag, b.tag, pairs.rows(a.tag, "ssl"),
+                                                           pairs.rows(b.tag, "ssl"))
                          for a, b in [(s, m)] + [(x, y) for x in mtls for y in (s, m)]}} \
         if any(ssl.values()) else None
     context_cka, decoder_cka = {}, {}
@@ -245,20 +301,31 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
     for x in mtls:
         # each output's own encoder path (differs from the other's above a task split)
         path = {o: _layers(states[x.tag], f"enc.{o}.") or enc[x.tag] for o in PAIR}
-        encoder_cka["pairs"][f"{x.tag}_vs_stl_surface"] = _cka_pair(path["surface"], enc[s.tag], x.tag, s.tag)
-        encoder_cka["pairs"][f"{x.tag}_vs_stl_meaning"] = _cka_pair(path["meaning"], enc[m.tag], x.tag, m.tag)
+        for o, stl in (("surface", s), ("meaning", m)):
+            key = f"{x.tag}_vs_stl_{o}"
+            encoder_cka["pairs"][key] = pairs.pair(key, path[o], enc[stl.tag], x.tag, stl.tag,
+                                                   pairs.rows(x.tag, "enc"), pairs.rows(stl.tag, "enc"))
         encoder_cka["own_paths"][x.tag] = bool(_layers(states[x.tag], "enc.surface."))
         if encoder_cka["own_paths"][x.tag]:
-            encoder_cka["pairs"][f"{x.tag}:surface_vs_{x.tag}:meaning"] = _cka_pair(
-                path["surface"], path["meaning"], f"{x.tag}:surface", f"{x.tag}:meaning")
+            key = f"{x.tag}:surface_vs_{x.tag}:meaning"
+            encoder_cka["pairs"][key] = pairs.pair(key, path["surface"], path["meaning"], f"{x.tag}:surface",
+                                                   f"{x.tag}:meaning", pairs.rows(x.tag, "enc"),
+                                                   pairs.rows(x.tag, "enc"))
         ctx_s, ctx_m = _layers(states[x.tag], "ctxmean.surface."), _layers(states[x.tag], "ctxmean.meaning.")
-        context_cka[x.tag] = _cka_pair(ctx_s, ctx_m, f"{x.tag}:surface", f"{x.tag}:meaning")
+        context_cka[x.tag] = pairs.pair(f"ctx:{x.tag}", ctx_s, ctx_m, f"{x.tag}:surface", f"{x.tag}:meaning",
+                                        pairs.rows(x.tag, "ctxmean"), pairs.rows(x.tag, "ctxmean"))
         context_cka[x.tag]["unit"] = "utterance (context averaged over tokens)"
         decoder_cka[x.tag] = {}
         for o, stl in (("surface", s), ("meaning", m)):
-            decoder_cka[x.tag][o] = _cka_pair(_layers(states[x.tag], f"dec.{o}."), _layers(states[stl.tag], f"dec.{o}."),
-                                              f"{x.tag}:{o}", f"{stl.tag}:{o}")
+            decoder_cka[x.tag][o] = pairs.pair(
+                f"dec:{x.tag}:{o}", _layers(states[x.tag], f"dec.{o}."), _layers(states[stl.tag], f"dec.{o}."),
+                f"{x.tag}:{o}", f"{stl.tag}:{o}", pairs.rows(x.tag, f"dec.{o}"), pairs.rows(stl.tag, f"dec.{o}"))
             decoder_cka[x.tag][o]["unit"] = "token position (teacher forcing)"
+    comparisons = _comparisons(pairs, encoder_cka["pairs"], decoder_cka, mtls, keep)
+    cka_settings = {"estimator": "debiased linear CKA (unbiased HSIC, Song et al. 2012)",
+                    "interval": st.method, "n_speakers": len(set(speakers)), "n_utts": len(speakers),
+                    "null": f"{st.n_perm} permutations of the utterance pairing, at the last layer of each pair",
+                    "family": f"{len(comparisons)} CKA differences of this group, Bonferroni-adjusted"}
 
     grad = {x.tag: skipped("--grad_batches 0") for x in mtls}
     if args.grad_batches > 0:
@@ -276,6 +343,29 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
     log.info("[%s] done in %.1f s", name, time.time() - t0)
     return {"stl_surface": s.tag, "stl_meaning": m.tag, "mtl": [x.tag for x in mtls],
             "divergence": div, "encoder_cka": encoder_cka, "context_cka": context_cka,
-            "decoder_cka": decoder_cka, "task_vectors": tv, "gradient_conflict": grad,
+            "decoder_cka": decoder_cka, "cka_comparisons": comparisons, "cka_settings": cka_settings,
+            "task_vectors": tv, "gradient_conflict": grad,
             **({"ssl_cka": ssl_cka} if ssl_cka else {}),
             "n_encoder_frames": int(enc[s.tag][0].shape[0]) if enc[s.tag] else 0}
+
+
+def cka_over_seeds(groups: Dict[str, dict], kept: Dict[str, dict], n_boot: int, seed: int) -> Dict[str, dict]:
+    """Per size trained with several seeds: each CKA difference's mean over seeds, with an interval
+    that resamples seeds, then speakers x utterances within each (one family per size, Bonferroni)."""
+    by_size: Dict[str, List[str]] = {}
+    for label, g in groups.items():
+        if g["stl_surface"].seed is not None:
+            by_size.setdefault(g["stl_surface"].size or "full", []).append(label)
+    out = {}
+    for size, labels in by_size.items():
+        if len(labels) < 2:
+            continue
+        keys = sorted({k for label in labels for k in kept.get(label, {})})
+        rows = []
+        for k in keys:
+            got = [kept.get(label, {}).get(k, (None, None, "")) for label in labels]
+            rec = cka_pairs.over_seeds([x[0] for x in got], [x[1] for x in got], n_boot, seed, len(keys))
+            rows.append({"mtl": k[0], "name": k[1], "what": next((x[2] for x in got if x[2]), ""), **rec})
+        out[size] = {"groups": labels, "method": "seeds resampled, then one speakers x utterances bootstrap "
+                     f"replicate of each drawn seed; {n_boot} resamples, percentile", "comparisons": rows}
+    return out

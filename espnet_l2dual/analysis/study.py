@@ -2,9 +2,11 @@
 
 STL vs MTL per language and output, the rows of every other config (a disentangling
 method) against both, MDD F1, the task CKA of each model and the entanglement scalars
-of stage 10. Every difference carries its 95% paired-bootstrap interval over the test
-utterances (:mod:`espnet_l2dual.scoring.paired_bootstrap`), computed on each output's
-headline error rate (PER for phones, CER for characters). Rendering is
+of stage 10. Every difference carries its 95% paired-bootstrap interval over speakers, then
+utterances within them (:mod:`espnet_l2dual.scoring.paired_bootstrap`), computed from sclite's
+per-utterance counts of each output's headline error rate (PER for phones, CER for
+characters), and each language's comparisons form declared families (MTL−STL; the methods
+against STL and MTL; MDD F1), Holm-adjusted (:mod:`espnet_l2dual.scoring.multiplicity`). Rendering is
 :mod:`espnet_l2dual.report.cross_language`'s job; nothing here writes words.
 
 Inputs are read through :mod:`espnet_l2dual.analysis.access`: whatever the report needs
@@ -21,8 +23,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from espnet_l2dual.analysis import access
 from espnet_l2dual.analysis.access import Doc, not_applicable
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.scoring.blocked_bootstrap import DEFAULT_RESAMPLES, METHOD, SPEAKERS, speaker_of, unit_label
+from espnet_l2dual.scoring.multiplicity import ADJUSTMENT, families
 from espnet_l2dual.scoring.paired_bootstrap import (interval_record, paired_difference, paired_f1_difference,
-                                                    read_mdd_counts, utterance_errors)
+                                                    read_mdd_counts)
 from espnet_l2dual.scoring.units import Headline
 
 from espnet_l2dual.outputs import PAIR as OUTPUTS  # noqa: E402  (the study compares this pair)
@@ -58,6 +62,20 @@ class Recipe:
     def analysis_path(self) -> Path:
         return self.path / "exp" / "analysis" / "analysis.json"
 
+    # the reader interface the reports use (the study store's side: espnet_l2dual.study.store.StoreRecipe)
+
+    def load_results(self, config: str, suffix: str) -> Doc:
+        return access.load_results(self.results_path(config, suffix))
+
+    def load_analysis(self) -> Doc:
+        return access.load_analysis(self.analysis_path)
+
+    def eval_divergence(self, test_set: str) -> Dict[str, float]:
+        """{utt: divergence} of the evaluation set (stage 4's utt2divergence)."""
+        from espnet_l2dual.scoring.by_divergence import read_divergence
+
+        return read_divergence(self.path / "dump" / "raw" / test_set / "utt2divergence")
+
 
 def tasks_of(config: str) -> Tuple[str, ...]:
     """The outputs a config decodes: STL configs one, every other config both."""
@@ -72,16 +90,44 @@ def difference(b: Optional[float], a: Optional[float]) -> Dict[str, Optional[flo
     return {"abs": round(b - a, 2), "rel": None if rel is None else round(rel, 1)}
 
 
+def rate_of(err: UtteranceErrors) -> Optional[float]:
+    """Error rate in % from per-utterance (edits, reference length) counts."""
+    n = sum(x[1] for x in err.values())
+    return 100.0 * sum(x[0] for x in err.values()) / n if n else None
+
+
 def compare(b: Optional[float], a: Optional[float], b_err: Optional[UtteranceErrors],
-            a_err: Optional[UtteranceErrors]) -> Dict[str, Any]:
-    """``b − a`` with its 95% paired-bootstrap interval (``ci95``; None with ``no_ci`` where none exists)."""
-    out: Dict[str, Any] = difference(b, a)
+            a_err: Optional[UtteranceErrors], unit: str = SPEAKERS) -> Dict[str, Any]:
+    """``b − a`` with its paired-bootstrap interval (``ci95``; None with ``no_ci`` where none exists).
+
+    With per-utterance counts, the difference is computed from them (sclite's), like its
+    interval; ``_raw`` keeps the bootstrap for the family adjustment (:func:`finish`).
+    """
     if a_err is None or b_err is None:
+        out: Dict[str, Any] = difference(b, a)
         out.update(ci95=None, n_utt=0, no_ci="per-utterance scores missing")
         return out
-    iv = interval_record(paired_difference(a_err, b_err))
-    out.update({k: v for k, v in iv.items() if k != "diff"})
+    raw = paired_difference(a_err, b_err, unit=unit)
+    if raw is None:
+        out = difference(b, a)
+        out["_raw"] = None
+        return out
+    out = difference(rate_of({u: b_err[u] for u in a_err if u in b_err}),
+                     rate_of({u: a_err[u] for u in a_err if u in b_err}))
+    out["_raw"] = raw
     return out
+
+
+def finish(d: Dict[str, Any]) -> Dict[str, Any]:
+    """Replace a comparison's ``_raw`` bootstrap by its stored record (after its family was adjusted)."""
+    raw = d.pop("_raw", None)
+    if raw is not None or "ci95" not in d:
+        d.update({k: v for k, v in interval_record(raw).items() if k != "diff" or "abs" not in d})
+    return d
+
+
+def raw_of(d: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    return None if d is None else d.get("_raw")
 
 
 # ------------------------------------------------------------------ one model's scores
@@ -111,16 +157,10 @@ def score_output(results: Doc, test_set: str, output: str) -> Scored:
     metric = access.headline_of(entry)
     values = {metric.kind: access.headline_value(entry)}
     errors: Dict[str, UtteranceErrors] = {}
-    base = access.score_dir(entry)
     for kind in kinds_shown(metric):
         if kind != metric.kind:
             values[kind] = entry.need(kind)
-        ref, hyp = base / f"score_{kind}" / "ref.trn", base / f"score_{kind}" / "hyp.trn"
-        for f in (ref, hyp):
-            if not f.is_file():
-                raise DataError(f, None, "not found: stage 9 leaves the per-utterance sclite files here "
-                                "(the paired bootstrap needs them); re-run stage 9")
-        errors[kind] = utterance_errors(ref, hyp)
+        errors[kind] = access.utterance_errors(entry, kind)  # sclite's per-utterance counts (exp/ or store)
     return Scored(metric, values, errors)
 
 
@@ -128,8 +168,13 @@ def score_output(results: Doc, test_set: str, output: str) -> Scored:
 
 
 def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test_set: str,
-            with_analysis: bool = True) -> Dict[str, Any]:
-    """Everything the report shows, as plain data (report.json); MissingInputs lists what is missing."""
+            with_analysis: bool = True, unit: str = SPEAKERS, allow_absent: bool = False) -> Dict[str, Any]:
+    """Everything the report shows, as plain data (report.json); MissingInputs lists what is missing.
+
+    ``unit``: what the intervals resample ("speakers": speakers, then utterances within them;
+    "utterances": utterances only). ``allow_absent``: a method config (not STL/MTL) with no
+    ``results.json`` in a recipe (never trained there) is left out of that language and named in
+    ``absent_configs`` instead of being a problem; anything else missing still is."""
     missing = [c for c in BASE_CONFIGS if c not in configs]
     if missing:
         raise ValueError(f"--configs must include {', '.join(BASE_CONFIGS)} (the report compares against "
@@ -139,9 +184,16 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
         raise ValueError(f"two recipes of one language: {', '.join(str(r.path) for r in recipes)}")
     problems: List[str] = []
     out: Dict[str, Any] = {"test_set": test_set, "suffix": suffix, "with_analysis": with_analysis,
-                           "configs": list(configs), "languages": {}}
+                           "configs": list(configs), "languages": {}, "interval": interval_method(unit),
+                           "absent_configs": {}}
     for r in recipes:
-        lang = _language(r, configs, suffix, test_set, with_analysis, problems)
+        present = list(configs)
+        if allow_absent:
+            absent = [c for c in configs if c not in BASE_CONFIGS and not r.results_path(c, suffix).is_file()]
+            present = [c for c in configs if c not in absent]
+            if absent:
+                out["absent_configs"][r.lang] = absent
+        lang = _language(r, present, suffix, test_set, with_analysis, problems, unit)
         if lang is not None:
             out["languages"][r.lang] = lang
     if problems:
@@ -158,14 +210,20 @@ def _attempt(problems: List[str], where: str, fn: Callable[[], Any]) -> Any:
         return None
 
 
+def interval_method(unit: str, seeds: bool = False) -> Dict[str, Any]:
+    """What every interval of a report resamples and how (the tables print it)."""
+    return {"unit": unit_label(unit, seeds), "method": f"{METHOD} bootstrap", "n_resamples": DEFAULT_RESAMPLES,
+            "confidence": 0.95, "adjustment": f"{ADJUSTMENT} within each family (family-wise 0.05)"}
+
+
 def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, with_analysis: bool,
-              problems: List[str]) -> Optional[Dict[str, Any]]:
+              problems: List[str], unit: str = SPEAKERS) -> Optional[Dict[str, Any]]:
     n_before = len(problems)
     docs: Dict[str, Doc] = {}
     scored: Dict[Tuple[str, str], Scored] = {}
     provenance: Dict[str, Any] = {}
     for c in configs:
-        doc = _attempt(problems, f"{r.lang} {c}", lambda c=c: access.load_results(r.results_path(c, suffix)))
+        doc = _attempt(problems, f"{r.lang} {c}", lambda c=c: r.load_results(c, suffix))
         if doc is None:
             continue
         docs[c] = doc
@@ -182,7 +240,7 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, wit
                             + "): train them with the same token type, or score them with the same --unit_" + o)
     analysis = None
     if with_analysis:
-        analysis = _attempt(problems, f"{r.lang} analysis", lambda: access.load_analysis(r.analysis_path))
+        analysis = _attempt(problems, f"{r.lang} analysis", lambda: r.load_analysis())
     if len(problems) > n_before:
         return None
     lang: Dict[str, Any] = {"recipe": str(r.path), "outputs": {}, "methods": {}}
@@ -191,7 +249,8 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, wit
         lang["outputs"][o] = {
             "metric": _metric_json(stl.metric),
             "rows": [{"metric": metric_name(k, stl.metric), "kind": k, "stl": stl.values[k], "mtl": mtl.values[k],
-                      "mtl_minus_stl": compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k])}
+                      "mtl_minus_stl": compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k],
+                                                       unit)}
                      for k in kinds_shown(stl.metric)],
         }
     for c in configs:
@@ -203,11 +262,14 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, wit
             base = {b: scored[(b, o)] for b in (STL[o], "mtl")}
             lang["methods"][c][o] = {
                 "value": m.values[k],
-                "vs_stl": compare(m.values[k], base[STL[o]].values[k], m.errors[k], base[STL[o]].errors[k]),
-                "vs_mtl": compare(m.values[k], base["mtl"].values[k], m.errors[k], base["mtl"].errors[k]),
+                "vs_stl": compare(m.values[k], base[STL[o]].values[k], m.errors[k], base[STL[o]].errors[k], unit),
+                "vs_mtl": compare(m.values[k], base["mtl"].values[k], m.errors[k], base["mtl"].errors[k], unit),
             }
     lang["provenance"] = provenance
-    lang["mdd"] = _attempt(problems, f"{r.lang} MDD", lambda: mdd_rows(docs, configs, test_set))
+    mtl_surface = scored[("mtl", "surface")]
+    spk = speakers_of(mtl_surface.errors[mtl_surface.metric.kind])
+    lang["mdd"] = _attempt(problems, f"{r.lang} MDD", lambda: mdd_rows(docs, configs, test_set, spk, unit))
+    lang["families"] = adjust_language(r.lang, lang)
     if analysis is not None:
         size = suffix.lstrip("_") or "full"
         g = _attempt(problems, f"{r.lang} analysis", lambda: access.group(analysis, size))
@@ -219,6 +281,35 @@ def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, wit
     return None if len(problems) > n_before else lang
 
 
+def speakers_of(errors: Mapping[str, Any]) -> Dict[str, str]:
+    """{utt: speaker} from sclite trn ids ``spk-utt`` (MDD counts are keyed by the plain utt id)."""
+    return {k.split("-", 1)[-1]: speaker_of(k) for k in errors}
+
+
+def comparison_families(lang_name: str, lang: Mapping[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
+    """The families of one language's report: MTL−STL (every output and metric), the methods
+    against STL and MTL, and the MDD F1 differences."""
+    fams: Dict[str, List[Dict[str, Any]]] = {
+        f"{lang_name} MTL−STL": [r["mtl_minus_stl"] for o in OUTPUTS for r in lang["outputs"][o]["rows"]],
+        f"{lang_name} methods vs STL and MTL": [v[o][key] for v in lang["methods"].values() for o in OUTPUTS
+                                                 for key in ("vs_stl", "vs_mtl")],
+        f"{lang_name} MDD F1 differences": [block[key] for row in (lang.get("mdd") or {}).values()
+                                            for block in row.values() for key in ("vs_stl_surface", "vs_mtl")
+                                            if key in block],
+    }
+    return {k: v for k, v in fams.items() if v}
+
+
+def adjust_language(lang_name: str, lang: Mapping[str, Any]) -> Dict[str, int]:
+    """Holm-adjust each family of one language, then store every comparison's record."""
+    fams = comparison_families(lang_name, lang)
+    sizes = families({k: [raw_of(d) for d in v] for k, v in fams.items()})
+    for items in fams.values():
+        for d in items:
+            finish(d)
+    return sizes
+
+
 def _metric_json(h: Headline) -> Dict[str, str]:
     return {"name": h.name, "kind": h.kind, "unit": h.unit}
 
@@ -226,7 +317,8 @@ def _metric_json(h: Headline) -> Dict[str, str]:
 # ------------------------------------------------------------------ MDD
 
 
-def mdd_rows(docs: Mapping[str, Doc], configs: Sequence[str], test_set: str) -> Dict[str, Any]:
+def mdd_rows(docs: Mapping[str, Doc], configs: Sequence[str], test_set: str,
+             speakers: Optional[Mapping[str, str]] = None, unit: str = SPEAKERS) -> Dict[str, Any]:
     """F1 of each config's surface MDD, prompted and prompt-free, with paired-bootstrap intervals
     against STL-surface and against MTL, over the test utterances (configs without an MDD block:
     the test set has no text_canonical, none is shown)."""
@@ -255,8 +347,9 @@ def mdd_rows(docs: Mapping[str, Doc], configs: Sequence[str], test_set: str) -> 
                 if "note" in rows[base][ref]:
                     row[ref][f"vs_{base}"] = {"ci95": None, "no_ci": f"{base}: {rows[base][ref]['note']}"}
                     continue
-                d = paired_f1_difference(counts[(base, ref)], counts[(c, ref)])
-                row[ref][f"vs_{base}"] = interval_record(d)
+                d = paired_f1_difference(counts[(base, ref)], counts[(c, ref)], unit=unit,
+                                         speakers=speakers if unit == SPEAKERS else None)
+                row[ref][f"vs_{base}"] = {"_raw": d}
     return rows
 
 
@@ -264,8 +357,8 @@ def mdd_rows(docs: Mapping[str, Doc], configs: Sequence[str], test_set: str) -> 
 
 
 def task_cka(g: Doc, tag: str) -> Dict[str, access.Value]:
-    """How alike the two outputs' representations are inside model ``tag``: decoder contexts
-    (mean over layers) and, for models with an encoder path per output, their last layer."""
+    """How alike the two outputs' representations are inside model ``tag`` (debiased CKA): decoder
+    contexts (mean over layers) and, for models with an encoder path per output, their last layer."""
     contexts = access.layer_mean(access.cka_diag(g.at("context_cka", tag)))
     if g.need("encoder_cka", "own_paths", tag):
         encoder = access.last_layer(access.cka_diag(g.at("encoder_cka", "pairs", f"{tag}:surface_vs_{tag}:meaning")))
@@ -275,6 +368,7 @@ def task_cka(g: Doc, tag: str) -> Dict[str, access.Value]:
 
 
 SPEARMAN = "Spearman rho, divergence vs MTL−STL surface error rate (headline metric)"
+WITHIN = "the same, ranked within each speaker (pooled): the speaker cannot confound it"
 
 
 def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
@@ -289,17 +383,29 @@ def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
     def dec(o: str) -> access.Value:
         return access.last_layer(access.cka_diag(g.at("decoder_cka", mtl_tag, o)))
 
+    def grad() -> access.Value:
+        """The whole-encoder gradient cosine, only with its interval over batches."""
+        v = g.number("gradient_conflict", mtl_tag, "all", "mean")
+        if isinstance(v, dict) or g.at("gradient_conflict", mtl_tag, "all").data.get("ci95"):
+            return v
+        return access.skipped("no interval over batches: "
+                              + str(g.at("gradient_conflict", mtl_tag, "all").data.get("no_ci", "too few batches")))
+
     sp = ("divergence", "spearman", mtl_tag, "surface")
     return {
-        "encoder CKA, STL-surface vs STL-meaning (last layer)": enc("stl_surface_vs_stl_meaning"),
-        "encoder CKA, MTL vs STL-surface (last layer)": enc(f"{mtl_tag}_vs_stl_surface"),
-        "encoder CKA, MTL vs STL-meaning (last layer)": enc(f"{mtl_tag}_vs_stl_meaning"),
-        "MTL surface vs meaning decoder contexts, CKA (mean over layers)":
+        "encoder debiased CKA, STL-surface vs STL-meaning (last layer)": enc("stl_surface_vs_stl_meaning"),
+        "  permutation null, 95th percentile (same pair, last layer)":
+            g.number("encoder_cka", "pairs", "stl_surface_vs_stl_meaning", "null", "p95"),
+        "encoder debiased CKA, MTL vs STL-surface (last layer)": enc(f"{mtl_tag}_vs_stl_surface"),
+        "encoder debiased CKA, MTL vs STL-meaning (last layer)": enc(f"{mtl_tag}_vs_stl_meaning"),
+        "MTL surface vs meaning decoder contexts, debiased CKA (mean over layers)":
             access.layer_mean(access.cka_diag(g.at("context_cka", mtl_tag))),
-        "decoder CKA, MTL vs STL surface decoder (last layer)": dec("surface"),
-        "decoder CKA, MTL vs STL meaning decoder (last layer)": dec("meaning"),
+        "decoder debiased CKA, MTL vs STL surface decoder (last layer)": dec("surface"),
+        "decoder debiased CKA, MTL vs STL meaning decoder (last layer)": dec("meaning"),
         "task-vector cosine, whole encoder": g.number("task_vectors", "all", "cosine"),
-        "gradient cosine surface vs meaning, whole encoder": g.number("gradient_conflict", mtl_tag, "all", "mean"),
+        "gradient cosine surface vs meaning, whole encoder": grad(),
         SPEARMAN: g.number(*sp, "rho"),
         "  (p-value)": g.number(*sp, "p"),
+        **({WITHIN: g.number(*sp, "within_speaker", "rho"), "  (within speakers: permutation p-value)":
+            g.number(*sp, "within_speaker", "p")} if g.has(*sp, "within_speaker") else {}),
     }

@@ -9,6 +9,9 @@ MTL-like model is analysed against the STL pair of its size:
 1. error by divergence bin, MTL−STL per bin, Spearman(divergence, MTL−STL CER);
 2. encoder CKA per layer (STL-s vs STL-m, MTL vs each STL) and layer x layer;
    CKA of the MTL surface vs meaning source-attention contexts per decoder layer;
+   debiased CKA (unbiased HSIC) with a permutation null (utterance pairing shuffled)
+   and intervals that resample speakers, then utterances; frames compared only where
+   both models have the same frame rate;
 3. decoder hidden-state CKA, MTL vs STL decoder of the same output;
 4. task vectors of the STL encoders from their common θ0 (init.pth);
 5. gradient conflict of the MTL encoder on training batches.
@@ -31,7 +34,8 @@ from espnet_l2dual.utils.fileio import atomic_write
 
 from espnet_l2dual.analysis import hidden_states, plots
 from espnet_l2dual.report import stage10
-from espnet_l2dual.analysis.pipeline import MissingModels, analyse_group, discover, estimators, make_groups
+from espnet_l2dual.analysis.pipeline import (MissingModels, analyse_group, cka_over_seeds, discover,
+                                             estimators, make_groups, read_speakers)
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins
 
 log = logging.getLogger("espnet_l2dual.analysis")
@@ -50,11 +54,19 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--max_utts", type=int, default=100, help="test utterances forwarded for CKA")
     p.add_argument("--max_frames", type=int, default=2000,
                    help="encoder frames (and decoder tokens) kept for CKA; bounds memory")
-    p.add_argument("--grad_batches", type=int, default=4, help="training batches for gradient conflict (0: skip)")
+    p.add_argument("--grad_batches", type=int, default=12,
+                   help="training batches for gradient conflict (0: skip); its interval resamples batches")
     p.add_argument("--grad_batch_size", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--debiased", action="store_true",
-                   help="headline CKA numbers/figures use the debiased estimator (both are always in analysis.json)")
+    p.add_argument("--estimator", choices=["debiased", "linear"], default="debiased",
+                   help="CKA estimator of the headline numbers, figures and words: debiased (unbiased HSIC, "
+                        "about 0 for unrelated features) or linear (biased HSIC, far above 0 when the width "
+                        "is large against the number of rows); both are always in analysis.json")
+    p.add_argument("--debiased", action="store_true", help="same as --estimator debiased")
+    p.add_argument("--cka_permutations", type=int, default=200,
+                   help="permutations of the utterance pairing for the CKA null (at least 200 for a report)")
+    p.add_argument("--cka_bootstrap", type=int, default=1000,
+                   help="bootstrap resamples (speakers, then utterances) for the CKA intervals")
     p.add_argument("--bins", default=DEFAULT_BINS, help="divergence bin edges (as stage 9)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--if_incomplete", choices=["error", "skip"], default="error",
@@ -72,6 +84,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if getattr(args, name) < 4:
             log.error("--%s must be at least 4", name)
             return 2
+    for name in ("cka_permutations", "cka_bootstrap"):
+        if getattr(args, name) < 1:
+            log.error("--%s must be positive", name)
+            return 2
     try:
         groups = make_groups(discover(args.exp_dir), args.exp_dir)
         test_dir = args.data_root / args.test_set
@@ -81,6 +97,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise DataError(args.data_root / args.train_set / "text_surface", None,
                             "training set not found (gradient conflict; pass --train_set or --grad_batches 0)")
         utt_ids = hidden_states.select_utterances(test_dir, args.max_utts, args.seed)
+        speakers = read_speakers(test_dir, utt_ids)
         cache: dict = {}
 
         def load_utts():
@@ -95,13 +112,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                          "model_file": args.model_file, "seed": args.seed, "max_utts": args.max_utts,
                          "n_utts": len(utt_ids), "max_frames": args.max_frames,
                          "grad_batches": args.grad_batches, "grad_batch_size": args.grad_batch_size,
-                         "estimator": estimators(args.debiased)[0], "bins": args.bins},
+                         "estimator": estimators(args.debiased or args.estimator == "debiased")[0],
+                         "cka_permutations": args.cka_permutations, "cka_bootstrap": args.cka_bootstrap,
+                         "bins": args.bins},
             "groups": {},
         }
+        kept: dict = {}
         for name, group in groups.items():
             log.info("group '%s': STL-surface %s, STL-meaning %s, MTL %s", name, group["stl_surface"].tag,
                      group["stl_meaning"].tag, ", ".join(x.tag for x in group["mtl"]))
-            analysis["groups"][name] = analyse_group(name, group, args, utt_ids, load_utts)
+            kept[name] = {}
+            analysis["groups"][name] = analyse_group(name, group, args, utt_ids, load_utts, speakers, kept[name])
+        seeds = cka_over_seeds(groups, kept, args.cka_bootstrap, args.seed)
+        if seeds:
+            analysis["cka_over_seeds"] = seeds
     except MissingModels as e:
         if args.if_incomplete == "skip":
             log.warning("%s -- stage 10 skipped (train the other configs, then re-run it)", e)

@@ -3,9 +3,9 @@
 Each level ``<recipe>/grid/es<F>_ep<E>/`` is a complete study on a mini corpus whose learner
 error rates are scaled by F, trained for E epochs (``config``: the config's own budget).
 Per language and level: the test set's mean surface–meaning divergence (stage 4), MTL−STL
-of each output's headline error rate with its 95% interval (paired bootstrap over test
-utterances; with --seeds, seeds x utterances bootstrap and t over seeds, verdict where
-both exclude 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
+of each output's headline error rate with its 95% interval (paired bootstrap over speakers
+x utterances of the test set; with --seeds, crossed with seeds, and t over seeds; one Holm
+family per language, verdict where the adjusted interval excludes 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
 has an analysis. Writes GRID.md, grid.json and grid.png (MTL−STL against divergence, one
 line per budget, per language and output).
 """
@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from espnet_l2dual.analysis import access
-from espnet_l2dual.analysis.seed_study import seed_suffix, versus_over_seeds
-from espnet_l2dual.analysis.study import OUTPUTS, STL, MissingInputs, Recipe, compare, score_output, task_cka
+from espnet_l2dual.analysis.seed_study import finish_over_seeds, seed_suffix, versus_over_seeds
+from espnet_l2dual.analysis.study import (OUTPUTS, STL, MissingInputs, Recipe, compare, finish, interval_method,
+                                          score_output, task_cka)
+from espnet_l2dual.report.cross_language import judge
+from espnet_l2dual.scoring.multiplicity import families
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.report.verdict import format_ci, verdict
-from espnet_l2dual.scoring.by_divergence import read_divergence
+from espnet_l2dual.report.verdict import format_ci
+from espnet_l2dual.study.record import level_name
+from espnet_l2dual.study.store import Store, StoreRecipe, study_seeds, study_suffixes
 from espnet_l2dual.utils.fileio import atomic_write
 
 _LEVEL = re.compile(r"es([0-9.]+)_ep([0-9]+|config)")
@@ -36,19 +40,35 @@ def levels(recipe: Path) -> List[Dict[str, Any]]:
     for d in sorted((recipe / "grid").glob("es*_ep*")):
         m = _LEVEL.fullmatch(d.name)
         if m and d.is_dir():
-            out.append({"dir": d, "name": d.name, "error_scale": float(m.group(1)), "epochs": m.group(2)})
-    return sorted(out, key=lambda x: (x["epochs"] == "config", int(x["epochs"]) if x["epochs"] != "config" else 0,
-                                      x["error_scale"]))
+            out.append({"dir": d, "name": d.name, "error_scale": float(m.group(1)), "epochs": m.group(2),
+                        "source": Recipe(d)})
+    return _ordered(out)
 
 
-def _scorer(r: Path, test_set: str) -> Any:
+def _ordered(found: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return sorted(found, key=lambda x: (x["epochs"] == "config", int(x["epochs"]) if x["epochs"] != "config" else 0,
+                                        x["error_scale"]))
+
+
+def store_levels(store: Store, lang: str) -> List[Dict[str, Any]]:
+    """The grid levels of one language in a study store, from the records' metadata."""
+    out = []
+    for level in store.levels(lang):
+        if not level:
+            continue
+        out.append({"name": level_name(level), "error_scale": float(level["error_scale"]),
+                    "epochs": str(level["epochs"]), "source": StoreRecipe(store, lang, level)})
+    return _ordered(out)
+
+
+def _scorer(source: Any, test_set: str) -> Any:
     """``(config, suffix, output) -> Scored``, each results.json read once (MTL serves both outputs)."""
     docs: Dict[str, access.Doc] = {}
 
     def scored(config: str, suffix: str, output: str) -> Any:
         tag = f"asr_{config}{suffix}"
         if tag not in docs:
-            docs[tag] = access.load_results(r / "exp" / tag / "results.json")
+            docs[tag] = source.load_results(config, suffix)
         return score_output(docs[tag], test_set, output)
 
     return scored
@@ -56,12 +76,12 @@ def _scorer(r: Path, test_set: str) -> Any:
 
 def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence[int]) -> Dict[str, Any]:
     """One level's numbers; a DataError if something stage 9 writes is missing."""
-    d: Path = level["dir"]
-    div = read_divergence(d / "dump" / "raw" / test_set / "utt2divergence")
+    source = level["source"]  # the level's reader: its exp/ or the study store
+    div = source.eval_divergence(test_set)
     row: Dict[str, Any] = {k: level[k] for k in ("name", "error_scale", "epochs")}
     row["divergence"] = round(sum(div.values()) / len(div), 4) if div else None
     row["outputs"] = {}
-    scored_of = _scorer(d, test_set)
+    scored_of = _scorer(source, test_set)
     for o in OUTPUTS:
         if seeds:
             stl = [scored_of(STL[o], seed_suffix(suffix, s), o) for s in seeds]
@@ -73,27 +93,47 @@ def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence
             stl, mtl = scored_of(STL[o], suffix, o), scored_of("mtl", suffix, o)
             k = stl.metric.kind
             cmp_ = compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k])
-            cmp_["diff"] = cmp_.pop("abs")
             row["outputs"][o] = {"metric": stl.metric.name, "stl": stl.values[k], "mtl": mtl.values[k],
                                  "mtl_minus_stl": cmp_}
-    analysis = d / "exp" / "analysis" / "analysis.json"
     row["task_cka_contexts"] = None
-    if analysis.is_file() and not seeds:
+    analysis = None
+    if not seeds:
+        try:
+            analysis = source.load_analysis()
+        except DataError:
+            analysis = None  # no stage 10 at this level: the column says "—"
+    if analysis is not None:
         size = suffix.lstrip("_") or "full"
-        g = access.group(access.load_analysis(analysis), size)
+        g = access.group(analysis, size)
         v = task_cka(g, f"asr_mtl{suffix}")["contexts"]
         row["task_cka_contexts"] = v if isinstance(v, (int, float)) else None
     return row
 
 
-def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Sequence[int]) -> Dict[str, Any]:
+def adjust_grid(lang: str, rows: List[Dict[str, Any]], over_seeds: bool) -> None:
+    """One family per language: MTL−STL of every level and output, Holm-adjusted; then the stored records."""
+    items = [r["outputs"][o]["mtl_minus_stl"] for r in rows for o in OUTPUTS]
+    families({f"{lang} grid MTL−STL": [d["_raw"] for d in items]})
+    for d in items:
+        if over_seeds:
+            finish_over_seeds(d)
+        else:
+            finish(d)
+            d["diff"] = d.pop("abs")
+
+
+def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Sequence[int],
+                 store: Optional[Store] = None) -> Dict[str, Any]:
+    """The grid's numbers from the recipes' grid/ dirs, or (``store``) from a study store's records."""
     problems: List[str] = []
-    out: Dict[str, Any] = {"suffix": suffix, "test_set": test_set, "seeds": list(seeds), "languages": {}}
-    for r in recipes:
-        lang = Recipe(r).lang
-        found = levels(r)
+    out: Dict[str, Any] = {"suffix": suffix, "test_set": test_set, "seeds": list(seeds), "languages": {},
+                           "interval": interval_method("speakers", bool(seeds))}
+    for r in (store.langs() if store is not None else recipes):
+        lang = r if store is not None else Recipe(r).lang
+        found = store_levels(store, lang) if store is not None else levels(r)
         if not found:
-            problems.append(f"{lang}: no grid levels under {r / 'grid'} (run_all.sh --grid_error_scales ...)")
+            where = f"the study store {store.path}" if store is not None else r / "grid"
+            problems.append(f"{lang}: no grid levels in {where} (run_all.sh --grid_error_scales ...)")
             continue
         rows = []
         for level in found:
@@ -102,6 +142,7 @@ def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Seq
             except DataError as e:
                 problems.append(f"{lang} {level['name']}: {e}")
         out["languages"][lang] = rows
+        adjust_grid(lang, rows, bool(seeds))
     if problems:
         raise MissingInputs(problems)
     return out
@@ -113,20 +154,22 @@ def _cell(c: Dict[str, Any]) -> str:
 
 
 def render_grid(data: Dict[str, Any]) -> str:
-    interval = ("seeds x utterances bootstrap and t over seeds (hull)" if data["seeds"]
-                else "paired bootstrap over test utterances (one seed: it does not cover training variation)")
+    unit = data["interval"]["unit"]
+    interval = (f"percentile bootstrap over {unit} and t over seeds (hull)" if data["seeds"]
+                else f"paired percentile bootstrap over {unit} (one seed: it does not cover training variation)")
     lines = ["# espnet-l2dual: the controlled-divergence grid", "",
              f"Each level: the mini corpus with every learner error rate x F (same sentences and voices), "
              f"trained for E epochs; MTL−STL in points of the headline error rate, 95% interval: {interval}. "
-             "Hurt/helped only where the interval excludes 0.", "",
+             "Family: every level and output of a language; Holm-adjusted. Hurt/helped only where the "
+             "Holm-adjusted interval excludes 0.", "",
              "![MTL−STL against divergence](grid.png)", "",
              "| language | level | error scale | epochs | test divergence | surface MTL−STL | meaning MTL−STL | "
-             "MTL task CKA (contexts) | surface verdict |",
+             "MTL task CKA (contexts, debiased) | surface verdict |",
              "|---|---|---|---|---|---|---|---|---|"]
     for lang, rows in data["languages"].items():
         for r in rows:
             s, m = r["outputs"]["surface"], r["outputs"]["meaning"]
-            v = verdict(s["mtl_minus_stl"].get("ci95"), lower="MTL helped surface", higher="MTL hurt surface")
+            v = judge(s["mtl_minus_stl"], lower="MTL helped surface", higher="MTL hurt surface")
             cka = "—" if r["task_cka_contexts"] is None else f"{r['task_cka_contexts']:.3f}"
             div = "—" if r["divergence"] is None else f"{r['divergence']:.4f}"
             lines.append(f"| {lang} | {r['name']} | {r['error_scale']:g} | {r['epochs']} | {div} | "
@@ -166,14 +209,25 @@ def plot_grid(data: Dict[str, Any], path: Path) -> Path:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="grid_report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--recipes", nargs="+", type=Path, required=True)
-    p.add_argument("--suffix", default="_tiny")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--recipes", nargs="+", type=Path, help="read each recipe's grid/ levels (exp/ of each)")
+    src.add_argument("--study", type=Path, help="read a study store (studies/<name>) instead: no models needed")
+    p.add_argument("--suffix", default=None, help="config size suffix (default: _tiny; with --study: the store's)")
     p.add_argument("--test_set", default="test")
-    p.add_argument("--seeds", nargs="*", type=int, default=[])
+    p.add_argument("--seeds", nargs="*", type=int, default=None,
+                   help="default: none (with --study: the store's seeds)")
     p.add_argument("--out_dir", type=Path, required=True)
     args = p.parse_args(argv)
+    store = Store(args.study) if args.study else None
+    if store is not None and not store.records:
+        print(f"grid_report: error: {args.study}: no records (run_all.sh --study {args.study.name} ...)",
+              file=sys.stderr)
+        return 1
+    suffix = args.suffix if args.suffix is not None else (
+        (study_suffixes(store) or ["_tiny"])[0] if store is not None else "_tiny")
+    seeds = args.seeds if args.seeds is not None else (study_seeds(store) if store is not None else [])
     try:
-        data = collect_grid(args.recipes, args.suffix, args.test_set, args.seeds)
+        data = collect_grid(args.recipes or [], suffix, args.test_set, seeds, store)
     except MissingInputs as e:
         print(f"grid_report: error: {len(e.problems)} input(s) missing; no report written:", file=sys.stderr)
         for line in e.problems:

@@ -11,8 +11,9 @@
 Each row: the audio, the reference and every model's hypothesis of each output with
 sclite's edits highlighted, the divergence, the mispronunciations (canonical vs the
 annotation and vs each model's surface output) where ``text_canonical`` exists; filters
-by divergence bin, speaker and "MTL worse than STL" (more edits of MTL than of the STL
-model of that output on that utterance). Audio is linked relative to the page (``--copy_audio``
+by divergence bin, speaker and the sign of MTL − STL (MTL's edits minus those of the STL
+model of that output on that utterance), and an order by it. Relative links in the summary
+are rewritten to resolve from the page's folder. Audio is linked relative to the page (``--copy_audio``
 copies it next to the page, to move the report elsewhere). Opens from file://, no network.
 """
 
@@ -86,7 +87,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"html_report: error: {e}", file=sys.stderr)
         return 1
     render(args.out, args.title, sections, summary, figures,
-           provenance=f"models: {', '.join(dirs)}; test sets: {', '.join(args.test_sets)}")
+           provenance=f"models: {', '.join(dirs)}; test sets: {', '.join(args.test_sets)}",
+           summary_dir=args.summary_md.parent if args.summary_md else None)
     print(f"html_report: wrote {args.out} ({sum(len(s.rows) for s in sections)} utterances)", file=sys.stderr)
     return 0
 

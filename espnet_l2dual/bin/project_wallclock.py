@@ -6,7 +6,8 @@ time of one epoch (ESPnet's ``Nepoch results: [train] ... time=...`` plus its va
 time) of that config, else of any model in that recipe (other sizes of model differ: said
 so). Languages run side by side (``--parallel``), models of a language ``--config_jobs`` at a
 time (the recipe's total divided by that: per-epoch times measured under the same sharing).
-Decoding and analysis are not counted.
+Decoding and analysis are not counted. A model to train with no epoch measured for it or for
+any other model of its recipe makes the projection "unknown" (never 0 h).
 """
 
 from __future__ import annotations
@@ -57,12 +58,14 @@ def _mean(xs: Sequence[float]) -> Optional[float]:
     return sum(xs) / len(xs) if xs else None
 
 
-def project(recipe: Path, configs: Sequence[str], suffix: str, seeds: Sequence[Optional[int]]) -> Tuple[float, List[str]]:
-    """Seconds of training still to run in one recipe, and one line per model."""
+def project(recipe: Path, configs: Sequence[str], suffix: str,
+            seeds: Sequence[Optional[int]]) -> Tuple[Optional[float], List[str]]:
+    """Seconds of training still to run in one recipe (None: unknown, some model to train has no
+    measured epoch to go by), and one line per model."""
     exp = recipe / "exp"
     epochs = {d.parent.name: model_epochs(d.parent) for d in sorted(exp.glob("*/logs"))}  # every log read once
     every = [t for e in epochs.values() for t in e.values()]
-    lines, total = [], 0.0
+    lines, total, unknown = [], 0.0, False
     for c in configs:
         conf_path = recipe / "conf" / "tuning" / f"train_{c}{suffix}.yaml"
         max_epoch = int(load_config(conf_path).get("max_epoch", 1))
@@ -77,10 +80,16 @@ def project(recipe: Path, configs: Sequence[str], suffix: str, seeds: Sequence[O
             left = max(0, max_epoch - len(epochs.get(tag, {})))
             if per_epoch is None:
                 lines.append(f"{tag}: {left} epochs, no epoch measured in {exp} yet")
+                unknown = unknown or left > 0
                 continue
             total += left * per_epoch
             lines.append(f"{tag}: {left} of {max_epoch} epochs x {per_epoch / 60:.1f} min ({source})")
-    return total, lines
+    return (None if unknown else total), lines
+
+
+def _hours(seconds: Optional[float]) -> str:
+    """``1.3 h``, or ``unknown (no epoch measured yet)``."""
+    return "unknown (no epoch measured yet)" if seconds is None else f"{seconds / 3600:.1f} h"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -96,16 +105,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "per-epoch times are taken as measured, so measure them under the same sharing")
     args = p.parse_args(argv)
     seeds: List[Optional[int]] = list(args.seeds) or [None]
-    totals = []
+    totals: List[Optional[float]] = []
     for r in args.recipes:
         t, lines = project(r, args.configs, args.suffix, seeds)
-        t /= max(1, min(args.config_jobs, len(args.configs) * len(seeds)))
+        if t is not None:
+            t /= max(1, min(args.config_jobs, len(args.configs) * len(seeds)))
         totals.append(t)
-        print(f"project_wallclock: {r}: {t / 3600:.1f} h of training to run", file=sys.stderr)
+        print(f"project_wallclock: {r}: {_hours(t)} of training to run", file=sys.stderr)
         for line in lines:
             print(f"  {line}", file=sys.stderr)
-    wall = max(totals) if args.parallel == "true" else sum(totals)
-    print(f"project_wallclock: projected training wall-clock {wall / 3600:.1f} h "
+    known = [t for t in totals if t is not None]
+    wall = None if len(known) < len(totals) else (max(known) if args.parallel == "true" else sum(known))
+    print(f"project_wallclock: projected training wall-clock {_hours(wall)} "
           f"({'languages side by side' if args.parallel == 'true' else 'one language after another'}, "
           f"{args.config_jobs} model(s) of a language at a time; "
           "decoding and analysis not counted)", file=sys.stderr)

@@ -85,7 +85,7 @@ def score_output(
             log.warning("%s: %d utterances have no divergence and are left out of the bins",
                         ref_path, len(unknown))
         entry["by_divergence"] = rates_by_divergence(
-            parse_bins(bins_spec), utt2div, {k: units[k] for k in dict.fromkeys(("cer", "wer", head.kind))})
+            parse_bins(bins_spec), utt2div, {k: units[k] for k in dict.fromkeys(("cer", "wer", head.kind))}, utt2spk)
     else:
         entry["by_divergence"] = []
     return entry
@@ -147,11 +147,12 @@ def render_markdown(results: dict, tag: str, decode_dir: Path, lang: str, sclite
                     lines.append(f"|{name}|{b['note']}|||||||||||||")
         if any(e["by_divergence"] for e in outputs.values()):
             lines += ["", f"### {set_name}: by surface–meaning divergence", "",
-                      "|output|divergence|#utt|headline|CER|WER|", "|---|---|---|---|---|---|"]
+                      "|output|divergence|#utt|#spk|headline|CER|WER|", "|---|---|---|---|---|---|---|"]
             for out, e in outputs.items():
                 h = e["headline"]
                 for row in e["by_divergence"]:
-                    lines.append(f"|{out}|{row['bin']}|{row['n_utt']}|{h['name']} {_pct(row[h['kind']])}|"
+                    lines.append(f"|{out}|{row['bin']}|{row['n_utt']}|{row.get('n_spk', '-')}|{h['name']} "
+                                 f"{_pct(row[h['kind']])}|"
                                  f"{_pct(row['cer'])}|{_pct(row['wer'])}|")
         lines.append("")
     return "\n".join(lines)
@@ -252,7 +253,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             meaning = read_table(hyp_paths["meaning"], allow_empty_value=True) if "meaning" in hyp_paths else None
             mdd = score_mdd(data_dir, read_table(hyp_paths["surface"], allow_empty_value=True), meaning,
                             args.lang, units.get("surface", "char"), utt2div, args.bins,
-                            out_dir=hyp_paths["surface"].parent / "score_mdd")
+                            out_dir=hyp_paths["surface"].parent / "score_mdd", utt2spk=utt2spk)
             if mdd is not None:
                 results[set_name]["surface"]["mdd"] = mdd
                 p = mdd["prompted"]

@@ -91,7 +91,7 @@ def html_row(path: str, texts: Mapping[str, str], errors: Optional[List[dict]], 
     mdd = [] if errors is None else [{"who": mode, "found": [
         {"expected": e["expected"] or "-", "said": e["said"] or "-"} for e in errors]}]
     return {"utt": path, "spk": "", "divergence": None, "bin": "", "audio": audio, "outputs": cells,
-            "mtl_worse": [], "mdd": mdd, "canonical": ""}
+            "mtl_minus_stl": {}, "mdd": mdd, "canonical": ""}
 
 
 def output_units(token_types: Mapping[str, Optional[str]]) -> Dict[str, str]:

@@ -9,11 +9,17 @@ by its headline metric (PER for phones, CER for characters).
 from __future__ import annotations
 
 import datetime
+import os
 import platform
-from typing import Any, Dict, List, Mapping, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from espnet_l2dual.analysis.study import OUTPUTS
 from espnet_l2dual.report.verdict import Verdict, format_ci, verdict
+
+CHECKPOINT_RULE = ("checkpoints: every model averages its best checkpoints by validation loss; for MTL (and every "
+                   "two-output config) that is the weighted sum of both outputs' losses, for STL the loss of its one output, "
+                   "so MTL's surface and meaning checkpoints are not chosen per output")
 
 
 def _num(v: Optional[float], signed: bool = False, digits: int = 2) -> str:
@@ -45,15 +51,64 @@ def diff(d: Mapping[str, Any]) -> str:
     return f"{_num(d['abs'], signed=True)} {interval(d)}"
 
 
+def adjusted_label(d: Mapping[str, Any]) -> str:
+    """``Holm-adjusted 99.2% CI`` for a comparison of an adjusted family, else ``95% CI``."""
+    return f"Holm-adjusted {100 * d['level_adj']:.1f}% CI" if d.get("ci_adj") else "95% CI"
+
+
 def judge(d: Mapping[str, Any], lower: str = "lower", higher: str = "higher") -> Verdict:
-    return verdict(d.get("ci95"), lower=lower, higher=higher, no_ci=_no_ci(d))
+    """Words from the family-adjusted interval where there is one (the raw 95% interval otherwise)."""
+    ci = d.get("ci_adj") or d.get("ci95")
+    return verdict(ci, lower=lower, higher=higher, no_ci=_no_ci(d), label=adjusted_label(d))
+
+
+def adjusted(d: Mapping[str, Any]) -> str:
+    """``[-3.10, +0.20] p=0.012 p_Holm=0.048``: the adjusted interval and both p-values."""
+    if not d.get("ci_adj"):
+        return "—"
+    return f"{format_ci(d['ci_adj'])} ({100 * d['level_adj']:.1f}%) p={d['p']:.3g} p_Holm={d['p_adj']:.3g}"
+
+
+def method_statement(data: Mapping[str, Any]) -> List[str]:
+    """The report's statistics, stated once: unit, method, families and their adjustment."""
+    iv = data.get("interval") or {}
+    fams = "; ".join(f"{name} ({n})" for d in data["languages"].values() for name, n in d.get("families", {}).items())
+    return [f"- intervals: 95% CI over {iv.get('unit', 'utterances')} ({iv.get('method', 'percentile bootstrap')}, "
+            f"{iv.get('n_resamples', 'n/a')} resamples, both systems resampled with the same draw); the differences "
+            "and their intervals come from the same per-utterance counts (sclite's alignments); a test set with a "
+            "single speaker is resampled over utterances (each record's `unit` in report.json says which)",
+            f"- multiplicity: {iv.get('adjustment', 'none')}; families (comparisons): {fams or 'none'}; the adjusted "
+            "column gives each comparison's Holm-level interval, raw and Holm-adjusted p-values; words "
+            "(hurt/helped/higher/lower) only where the adjusted interval excludes 0, else \"not resolved\""]
 
 
 def _rel(v: Optional[float]) -> str:
     return "— (STL is 0)" if v is None else f"{v:+.1f}%"
 
 
-def render(data: Dict[str, Any]) -> str:
+LANGUAGE_NAMES = {"ko": "Korean", "en": "English"}
+
+
+def language_title(langs: Sequence[str]) -> str:
+    """``Korean vs English`` when both ran; the one language's name when only one did."""
+    return " vs ".join(LANGUAGE_NAMES.get(lang, lang) for lang in langs)
+
+
+def details_link(target: Path, out_dir: Optional[Path]) -> str:
+    """A Markdown link to a stage-10 REPORT.md, relative to the report's own folder."""
+    href = os.path.relpath(target, out_dir) if out_dir is not None else str(target)
+    return f"[{Path(href).as_posix()}]({Path(href).as_posix()})"
+
+
+def absent_lines(data: Dict[str, Any]) -> List[str]:
+    absent = data.get("absent_configs") or {}
+    if not absent:
+        return []
+    return ["", "Not in this report (never scored in that recipe: no results.json): "
+            + "; ".join(f"{lang}: {', '.join(cs)}" for lang, cs in absent.items()) + "."]
+
+
+def render(data: Dict[str, Any], out_dir: Optional[Path] = None, details: Optional[Mapping[str, Path]] = None) -> str:
     """REPORT.md: the headline table, method rows, verdicts, entanglement, MDD, provenance."""
     now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     lines = [
@@ -62,27 +117,31 @@ def render(data: Dict[str, Any]) -> str:
         f"- date: {now}; machine: {platform.machine()}, {platform.node()}; test set: `{data['test_set']}`",
         "- error rates in %, lower is better; each output is judged by its headline metric: CER for "
         "characters (Korean: syllables), PER for phones, TER for other tokens",
-        "- 95% CI: paired bootstrap of the difference over the test utterances (it does not cover "
-        "seed-to-seed training variation); a difference is called hurt/helped/higher/lower only where "
-        "its interval excludes 0",
+        *method_statement(data),
+        "- one training run per config: the intervals do not cover seed-to-seed training variation",
+        "- " + CHECKPOINT_RULE,
         "",
-        "| language | output | metric | STL | MTL | MTL−STL | 95% CI | relative |",
-        "|---|---|---|---|---|---|---|---|",
+        "| language | output | metric | STL | MTL | MTL−STL | 95% CI | Holm-adjusted | relative |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for lang, d in data["languages"].items():
         for o in OUTPUTS:
             for r in d["outputs"][o]["rows"]:
                 dd = r["mtl_minus_stl"]
                 lines.append(f"| {lang} | {o} | {r['metric']} | {_num(r['stl'])} | {_num(r['mtl'])} | "
-                             f"{_num(dd['abs'], signed=True)} | {interval(dd)} | {_rel(dd['rel'])} |")
+                             f"{_num(dd['abs'], signed=True)} | {interval(dd)} | {adjusted(dd)} | {_rel(dd['rel'])} |")
     lines += method_lines(data)
+    lines += absent_lines(data)
     lines += ["", "## Reading the table", ""]
     for lang, d in data["languages"].items():
         parts = [mtl_sentence(o, d["outputs"][o]["rows"][0]) for o in OUTPUTS]
         lines.append(f"- **{lang}**: " + "; ".join(parts) + ".")
     if data["with_analysis"]:
-        lines += ["", "## Korean vs English: entanglement (stage 10)", ""]
-        lines += comparison_lines({lang: d["entanglement"] for lang, d in data["languages"].items()})
+        lines += ["", f"## {language_title(list(data['languages']))}: entanglement (stage 10)", ""]
+        stage10 = {lang: (details or {}).get(lang, Path(d["recipe"]) / "exp" / "analysis" / "REPORT.md")
+                   for lang, d in data["languages"].items()}
+        lines += comparison_lines({lang: d["entanglement"] for lang, d in data["languages"].items()},
+                                  {lang: details_link(p, out_dir) for lang, p in stage10.items()})
     else:
         lines += ["", "Stage 10 (entanglement) is not in this report: made with --without_analysis."]
     lines += mdd_lines(data)
@@ -96,7 +155,7 @@ def mtl_sentence(o: str, row: Mapping[str, Any]) -> str:
     points = f"MTL−STL {_num(d['abs'], signed=True)} {row['metric']} points"
     v = judge(d, lower="helped", higher="hurt")
     if v.resolved:
-        return f"MTL {v.text} {o} ({points}, 95% CI {format_ci(d['ci95'])})"
+        return f"MTL {v.text} {o} ({points}, {adjusted_label(d)} {format_ci(d.get('ci_adj') or d['ci95'])})"
     return f"{o}: {points}, {v.text}"
 
 
@@ -109,13 +168,14 @@ def method_lines(data: Dict[str, Any]) -> List[str]:
                         f"{d['outputs']['meaning']['metric']['name']}" for lang, d in data["languages"].items())
     lines = ["", "## Disentangling methods", "",
              f"Headline error rate per output ({metrics}). Brackets: 95% paired-bootstrap interval "
-             "over the test utterances."]
+             f"over {(data.get('interval') or {}).get('unit', 'utterances')} (raw; the verdicts below read the "
+             "Holm-adjusted interval of the family of method comparisons)."]
     with_cka = data["with_analysis"]
     if with_cka:
         lines[-1] += (" Task CKA: how alike the two outputs' representations are inside one model (stage 10): "
                       "decoder source-attention contexts (mean over layers) and, where the outputs have encoder "
                       "paths of their own, the last encoder layer of the two paths; plain MTL for reference.")
-    cka_head = " task CKA: contexts | task CKA: encoder |" if with_cka else ""
+    cka_head = " task CKA (debiased): contexts | task CKA (debiased): encoder |" if with_cka else ""
     lines += ["", "| language | config | surface | vs STL | vs MTL | meaning | vs STL | vs MTL |" + cka_head,
               "|---|---|---|---|---|---|---|---|" + ("---|---|" if with_cka else "")]
 
@@ -135,7 +195,8 @@ def method_lines(data: Dict[str, Any]) -> List[str]:
         lines.append(f"| {lang} | {c} | {_num(s['value'])} | {diff(s['vs_stl'])} | {diff(s['vs_mtl'])} "
                      f"| {_num(m['value'])} | {diff(m['vs_stl'])} | {diff(m['vs_mtl'])} |" + cka(lang, c))
     lines += ["", "Did a method reduce the MTL surface degradation? (points of the surface headline metric; "
-              "brackets: 95% paired-bootstrap interval, which does not cover seed-to-seed training variation)", ""]
+              "brackets: raw 95% paired-bootstrap interval, which does not cover seed-to-seed training variation; "
+              "words follow the Holm-adjusted interval)", ""]
     lines += [f"- {line}" for line in surface_verdicts(data)]
     return lines
 
@@ -184,7 +245,9 @@ def mdd_lines(data: Dict[str, Any]) -> List[str]:
         return []
     lines = ["", "## Mispronunciation detection (surface output, F1 %)", "",
              "Prompted: canonical units from `text_canonical`; prompt-free: from the model's own meaning "
-             "hypothesis. Brackets: 95% paired-bootstrap interval over the test utterances.", "",
+             "hypothesis. Brackets: raw 95% paired-bootstrap interval over "
+             f"{(data.get('interval') or {}).get('unit', 'utterances')}; \"not resolved\" follows the Holm-adjusted "
+             "interval of the MDD family.", "",
              "| language | config | prompted F1 | vs STL-surface | vs MTL | prompt-free F1 | vs MTL |",
              "|---|---|---|---|---|---|---|"]
 
@@ -198,7 +261,7 @@ def mdd_lines(data: Dict[str, Any]) -> List[str]:
         d = block[key]
         if not d.get("ci95"):
             return f"no interval ({d.get('no_ci', 'unknown reason')})"
-        v = verdict(d["ci95"])
+        v = judge(d)
         return f"{_num(d['diff'], signed=True)} {format_ci(d['ci95'])}" + ("" if v.resolved else " (not resolved)")
 
     for lang, c, v in rows:
@@ -231,8 +294,8 @@ def provenance_lines(data: Dict[str, Any]) -> List[str]:
     return lines
 
 
-def comparison_lines(summaries: Dict[str, Dict[str, Any]]) -> List[str]:
-    """Korean vs English side by side: the entanglement scalars of each recipe."""
+def comparison_lines(summaries: Dict[str, Dict[str, Any]], links: Optional[Mapping[str, str]] = None) -> List[str]:
+    """The languages side by side: the entanglement scalars of each recipe."""
     keys: List[str] = []
     for summ in summaries.values():
         keys += [k for k in summ if k not in keys]
@@ -242,6 +305,9 @@ def comparison_lines(summaries: Dict[str, Dict[str, Any]]) -> List[str]:
         out.append(f"| {k} | " + " | ".join(value(summaries[lang][k]) for lang in langs) + " |")
     out += ["", "CKA near 1 = the two representations are the same up to rotation and scale (entangled); "
             "negative gradient cosines = the tasks pull the shared encoder in conflicting directions. "
-            "These are single estimates without intervals.",
-            "Per-recipe details and figures: " + ", ".join(f"`{lang}`: exp/analysis/REPORT.md" for lang in langs)]
+            "CKA is the debiased estimator (unbiased HSIC). These are single estimates: their intervals "
+            "(speakers x utterances), permutation nulls and worded comparisons are in each recipe's REPORT.md; "
+            "no difference between the languages is worded here.",
+            "Per-recipe details and figures: " + ", ".join(
+                f"`{lang}`: {(links or {}).get(lang, 'exp/analysis/REPORT.md')}" for lang in langs)]
     return out

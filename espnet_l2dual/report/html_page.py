@@ -8,10 +8,12 @@ escaped too (Python-Markdown's raw-HTML handlers are removed).
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import jinja2
 import markdown
@@ -37,8 +39,8 @@ class Section:
             "title": self.title, "rows": self.rows, "header": self.header, "note": self.note,
             "bins": [b for b in self.bins if any(r.get("bin") == b for r in self.rows)],
             "speakers": sorted({r["spk"] for r in self.rows if r.get("spk")}),
-            "can_compare": any("mtl" in c["models"] and STL_CONFIG[c["output"]] in c["models"]
-                               for c in self.header),
+            "compared": [c["output"] for c in self.header
+                         if "mtl" in c["models"] and STL_CONFIG[c["output"]] in c["models"]],
             "has_audio": any(r.get("audio") for r in self.rows),
             "has_reference": any(c.get("reference") is not None for r in self.rows for c in r["outputs"]),
             "has_mdd": any(r.get("mdd") for r in self.rows),
@@ -51,6 +53,22 @@ def markdown_html(text: str) -> Markup:
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     return Markup(md.convert(text))
+
+
+_LINK = re.compile(r'(href|src)="([^"#:]+)(#[^"]*)?"')
+
+
+def rebase_links(html: str, from_dir: Path, to_dir: Path) -> str:
+    """Relative links written for ``from_dir`` (the Markdown's folder), rewritten to resolve from ``to_dir``.
+
+    Absolute paths, anchors and links with a scheme (``http:``, ``file:``) are left alone."""
+    def fix(m: "re.Match[str]") -> str:
+        target = m.group(2)
+        if target.startswith("/"):
+            return m.group(0)
+        moved = Path(os.path.relpath(from_dir.resolve() / target, to_dir.resolve())).as_posix()
+        return f'{m.group(1)}="{moved}{m.group(3) or ""}"'
+    return _LINK.sub(fix, html)
 
 
 def copy_figures(paths: Sequence[Path], out_dir: Path, sub: str) -> List[dict]:
@@ -70,11 +88,14 @@ def _environment() -> jinja2.Environment:
 
 
 def render(out_path: Path, title: str, sections: Sequence[Section], summary_md: str = "",
-           figures: Sequence[dict] = (), provenance: str = "") -> None:
-    """Write the page atomically."""
+           figures: Sequence[dict] = (), provenance: str = "", summary_dir: Optional[Path] = None) -> None:
+    """Write the page atomically; ``summary_dir``: the folder the summary's relative links were written for."""
+    summary_html = markdown_html(summary_md) if summary_md else ""
+    if summary_html and summary_dir is not None:
+        summary_html = Markup(rebase_links(str(summary_html), summary_dir, out_path.parent))
     html = _environment().get_template("report.html.j2").render(
         title=title, sections=[s.context() for s in sections],
-        summary_html=markdown_html(summary_md) if summary_md else "",
+        summary_html=summary_html,
         figures=list(figures), provenance=provenance)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out_path) as f:

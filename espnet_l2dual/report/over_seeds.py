@@ -13,7 +13,7 @@ import platform
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from espnet_l2dual.analysis.study import OUTPUTS
-from espnet_l2dual.report.cross_language import judge, provenance_lines
+from espnet_l2dual.report.cross_language import CHECKPOINT_RULE, adjusted, judge, method_statement, provenance_lines
 from espnet_l2dual.report.verdict import format_ci
 
 
@@ -30,7 +30,8 @@ def _ci(ci: Optional[Sequence[float]]) -> str:
 
 
 def _diff(d: Mapping[str, Any]) -> str:
-    return f"{d['diff']:+.2f} boot {_ci(d.get('ci95_bootstrap'))} t {_ci(d.get('ci95_t'))}"
+    adj = f" Holm {_ci(d['ci_adj'])}" if d.get("ci_adj") else ""
+    return f"{d['diff']:+.2f} boot {_ci(d.get('ci95_bootstrap'))} t {_ci(d.get('ci95_t'))}{adj}"
 
 
 def render_over_seeds(data: Dict[str, Any]) -> str:
@@ -43,12 +44,16 @@ def render_over_seeds(data: Dict[str, Any]) -> str:
         f"- date: {now}; machine: {platform.machine()}, {platform.node()}; test set: `{data['test_set']}`; "
         f"seeds: {seeds} (each config trained once per seed; seed i of MTL paired with seed i of STL)",
         "- error rates in %, mean ± sd over seeds; each output judged by its headline metric",
-        "- intervals (95%) of MTL−STL: **boot** resamples seeds and test utterances together (two-way "
-        "bootstrap); **t** is the Student-t interval of the per-seed differences (seed variation only, "
-        "wide with few seeds); a difference is called hurt/helped only where both exclude 0",
+        "- intervals (95%) of MTL−STL: **boot** resamples "
+        f"{(data.get('interval') or {}).get('unit', 'utterances x seeds')} together (percentile bootstrap, "
+        f"{(data.get('interval') or {}).get('n_resamples', 'n/a')} resamples, seeds crossed with one "
+        "speaker/utterance draw); **t** is the Student-t interval of the per-seed differences (seed variation "
+        "only, wide with few seeds); both from the same per-utterance counts, centred on the same estimate",
+        *method_statement(data)[1:],
+        "- " + CHECKPOINT_RULE,
         "",
-        "| language | output | metric | STL | MTL | MTL−STL | boot 95% CI | t 95% CI | per seed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| language | output | metric | STL | MTL | MTL−STL | boot 95% CI | t 95% CI | Holm-adjusted hull | per seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lang, d in data["languages"].items():
         for o in OUTPUTS:
@@ -57,7 +62,7 @@ def render_over_seeds(data: Dict[str, Any]) -> str:
                 per = ", ".join(f"{x:+.2f}" for x in dd["per_seed"])
                 lines.append(f"| {lang} | {o} | {r['metric']} | {_ms(r['stl'])} | {_ms(r['mtl'])} | "
                              f"{dd['diff']:+.2f} | {_ci(dd.get('ci95_bootstrap'))} | {_ci(dd.get('ci95_t'))} "
-                             f"| {per} |")
+                             f"| {adjusted(dd)} | {per} |")
     lines += ["", "## Reading the table", ""]
     for lang, d in data["languages"].items():
         parts = []
@@ -71,7 +76,8 @@ def render_over_seeds(data: Dict[str, Any]) -> str:
     if data["with_analysis"]:
         lines += _entanglement_lines(data)
     lines += ["", "## Per seed", "",
-              "Each seed's own study (paired bootstrap over utterances only) is in report.json under `per_seed`."]
+              "Each seed's own study (paired bootstrap over speakers x utterances, one seed) is in report.json "
+              "under `per_seed`."]
     for s, sub in data["per_seed"].items():
         lines += ["", f"### seed {s}", ""] + provenance_lines(sub)[3:]
     return "\n".join(lines) + "\n"
@@ -107,10 +113,12 @@ def _entanglement_lines(data: Dict[str, Any]) -> List[str]:
         cells = []
         for lang in langs:
             e = data["languages"][lang].get("entanglement", {}).get(key, {})
-            cells.append(e["note"] if "note" in e else f"{_ms(e, 3)} {_ci(e.get('ci95_t'))}" if e else "—")
+            cells.append((e["note"] + ": " + ", ".join(f"{x:.3g}" for x in e.get("per_seed", [])) if "p-value" in key
+                          else e["note"]) if "note" in e else f"{_ms(e, 3)} {_ci(e.get('ci95_t'))}" if e else "—")
         row = f"| {key} | " + " | ".join(cells) + " |"
         if "entanglement_en_minus_ko" in data:
             b = data["entanglement_en_minus_ko"].get(key)
-            row += f" {b['diff']:+.3f} {_ci(b['ci95_welch'])} |" if b else " — |"
+            welch = _ci(b["ci95_welch"]) if b and b.get("ci95_welch") else f"({b.get('no_ci')})" if b else ""
+            row += f" {b['diff']:+.3f} {welch} |" if b else " — |"
         lines.append(row)
     return lines

@@ -1,5 +1,5 @@
 """The per-utterance rows of the HTML report: audio, references, every model's hypotheses with
-sclite's edits, divergence, mispronunciations, and whether MTL did worse than STL.
+sclite's edits, divergence, mispronunciations, and MTL's edits minus STL's per output.
 
 Everything comes from files stages 4-9 wrote: the data dir (``text_<output>``,
 ``text_canonical``, ``utt2spk``, ``utt2divergence``, ``wav.scp``) and each model's
@@ -136,7 +136,7 @@ def build_rows(data_dir: Path, models: Sequence[ModelRun], out_dir: Path, copy_a
         row: dict = {"utt": utt, "spk": spk or "", "divergence": div,
                      "bin": next((b.label for b in bins if div is not None and b.holds(div)), ""),
                      "audio": audio_link(wav[utt], utt, out_dir, copy_audio, base) if utt in wav else None,
-                     "outputs": [], "mtl_worse": [], "mdd": [], "canonical": ""}
+                     "outputs": [], "mtl_minus_stl": {}, "mdd": [], "canonical": ""}
         for col in header:
             o = col["output"]
             cell = {"output": o, "reference": refs[o][utt], "hyps": []}
@@ -148,8 +148,8 @@ def build_rows(data_dir: Path, models: Sequence[ModelRun], out_dir: Path, copy_a
                                      "errors": errors(cols), "n_ref": sum(c.ref is not None for c in cols)})
             errs = {h["model"]: h["errors"] for h in cell["hyps"]}
             stl = STL_CONFIG[o]
-            if mtl_name in errs and stl in errs and errs[mtl_name] > errs[stl]:
-                row["mtl_worse"].append(o)
+            if mtl_name in errs and stl in errs:
+                row["mtl_minus_stl"][o] = errs[mtl_name] - errs[stl]
             row["outputs"].append(cell)
         if canonical is not None and utt in canonical:
             row["canonical"] = canonical[utt]

@@ -32,11 +32,12 @@ def format_ci(ci: Sequence[float]) -> str:
 
 
 def verdict(ci: Optional[Sequence[Optional[float]]], lower: str = "lower", higher: str = "higher",
-            no_ci: str = "no interval could be computed") -> Verdict:
+            no_ci: str = "no interval could be computed", label: str = "95% CI") -> Verdict:
     """Word for a difference (B − A) from its 95% interval ``ci = [lo, hi]``.
 
     ``lower``/``higher`` are the words for an interval wholly below/above zero (for an
-    error rate: "helped"/"hurt", "lower"/"higher"); ``no_ci`` says why there is no interval.
+    error rate: "helped"/"hurt", "lower"/"higher"); ``no_ci`` says why there is no interval;
+    ``label`` names the interval (e.g. a Holm-adjusted level) in the unresolved sentence.
     The ends are judged as printed (2 decimals), so the words never contradict the numbers.
     """
     if ci is None or len(ci) != 2 or any(x is None or not math.isfinite(x) for x in ci):
@@ -49,4 +50,4 @@ def verdict(ci: Optional[Sequence[Optional[float]]], lower: str = "lower", highe
     if lo > 0:
         return Verdict("higher", higher)
     where = "spans 0" if lo < 0 < hi else "includes 0"
-    return Verdict(None, f"no difference resolved (95% CI {format_ci((lo, hi))} {where})")
+    return Verdict(None, f"no difference resolved ({label} {format_ci((lo, hi))} {where})")

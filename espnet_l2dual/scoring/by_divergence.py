@@ -78,8 +78,10 @@ def rates_by_divergence(
     bins: Sequence[Bin],
     utt2div: Mapping[str, float],
     units: Mapping[str, Mapping[str, tuple]],
+    utt2spk: Optional[Mapping[str, str]] = None,
 ) -> List[Dict[str, Optional[float]]]:
-    """One row per bin: ``{bin, n_utt, <kind>: rate% or None}``.
+    """One row per bin: ``{bin, n_utt, <kind>: rate% or None}``, plus ``n_spk`` (how many speakers
+    the bin's utterances come from) with ``utt2spk``: a bin of few speakers measures those voices.
 
     ``units[kind][utt] = (ref_units, hyp_units)``; utterances without a divergence
     are left out. A value above the last edge goes to an extra ``(last,inf]`` bin,
@@ -89,7 +91,7 @@ def rates_by_divergence(
     overflow = Bin(bins[-1].hi, math.inf)
     kinds = list(units)
     utts = list(units[kinds[0]]) if kinds else []
-    sums = {b: {"n_utt": 0, **{k: [0, 0] for k in kinds}} for b in bins + [overflow]}
+    sums = {b: {"n_utt": 0, "spk": set(), **{k: [0, 0] for k in kinds}} for b in bins + [overflow]}
     for utt in utts:
         if utt not in utt2div:
             continue
@@ -98,6 +100,8 @@ def rates_by_divergence(
         if b is None:  # below the first edge
             continue
         sums[b]["n_utt"] += 1
+        if utt2spk is not None:
+            sums[b]["spk"].add(utt2spk.get(utt, utt))
         for k in kinds:
             ref, hyp = units[k][utt]
             sums[b][k][0] += edit_distance(ref, hyp)
@@ -105,6 +109,8 @@ def rates_by_divergence(
     rows = []
     for b in bins + ([overflow] if sums[overflow]["n_utt"] else []):
         row: Dict[str, Optional[float]] = {"bin": b.label, "n_utt": sums[b]["n_utt"]}
+        if utt2spk is not None:
+            row["n_spk"] = len(sums[b]["spk"])
         for k in kinds:
             err, n = sums[b][k]
             row[k] = 100.0 * err / n if n else None

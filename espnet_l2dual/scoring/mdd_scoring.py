@@ -53,7 +53,7 @@ def write_per_utterance(path: Path, per_utt: Mapping[str, MddCounts]) -> None:
 
 def _block(canonical: Mapping[str, List[str]], human: Mapping[str, List[str]], hyp: Mapping[str, List[str]],
            utt2div: Optional[Mapping[str, float]], bins_spec: str, utt2rules: Optional[Mapping[str, str]],
-           per_utt_file: Optional[Path] = None) -> dict:
+           per_utt_file: Optional[Path] = None, utt2spk: Optional[Mapping[str, str]] = None) -> dict:
     total, per_utt = count_corpus(dict(canonical), dict(human), dict(hyp))
     if per_utt_file is not None:
         write_per_utterance(per_utt_file, per_utt)
@@ -63,12 +63,14 @@ def _block(canonical: Mapping[str, List[str]], human: Mapping[str, List[str]], h
     if utt2div is not None:
         rows = []
         for b in parse_bins(bins_spec):
-            c = MddCounts()
+            c, spk = MddCounts(), set()
             for utt, counts in per_utt.items():
                 if utt in utt2div and b.holds(utt2div[utt]):
                     c.add(counts)
+                    spk.add((utt2spk or {}).get(utt, utt))
             js = c.to_json()
-            rows.append({"bin": b.label, **{k: js[k] for k in ("n_utt", "tr", "fa", "fr", "f1", "recall", "precision")}})
+            rows.append({"bin": b.label, **{k: js[k] for k in ("n_utt", "tr", "fa", "fr", "f1", "recall", "precision")},
+                         **({"n_spk": len(spk)} if utt2spk is not None else {})})
         out["by_divergence"] = rows
     if utt2rules is not None:
         out["by_rule"] = by_rule(per_utt, dict(utt2rules))
@@ -77,7 +79,7 @@ def _block(canonical: Mapping[str, List[str]], human: Mapping[str, List[str]], h
 
 def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optional[Mapping[str, str]],
               lang: str, unit: str, utt2div: Optional[Mapping[str, float]], bins_spec: str,
-              out_dir: Optional[Path] = None) -> Optional[dict]:
+              out_dir: Optional[Path] = None, utt2spk: Optional[Mapping[str, str]] = None) -> Optional[dict]:
     """The MDD entry of a surface output, or None when the data dir has no ``text_canonical``.
 
     With ``out_dir``, the per-utterance counts go to ``out_dir/{prompted,prompt_free}.tsv``.
@@ -94,7 +96,7 @@ def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optio
     entry: Dict[str, object] = {
         "units": _UNIT_NAMES.get(unit) or ("jamo" if lang == "ko" else "letters"),
         "prompted": _block(canonical, human, hyp, utt2div, bins_spec, utt2rules,
-                           out_dir / "prompted.tsv" if out_dir else None),
+                           out_dir / "prompted.tsv" if out_dir else None, utt2spk),
     }
     if meaning_hyp is None:
         entry["prompt_free"] = {"note": "no meaning output in this model"}
@@ -104,7 +106,7 @@ def score_mdd(data_dir: Path, surface_hyp: Mapping[str, str], meaning_hyp: Optio
         derived = {u: mdd_units(canonical_from_meaning(meaning_hyp.get(u, ""), lang, unit) or "", lang, unit)
                    for u in human_text}
         entry["prompt_free"] = _block(derived, human, hyp, utt2div, bins_spec, utt2rules,
-                                      out_dir / "prompt_free.tsv" if out_dir else None)
+                                      out_dir / "prompt_free.tsv" if out_dir else None, utt2spk)
     return entry
 
 

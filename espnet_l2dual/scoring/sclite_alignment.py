@@ -112,3 +112,9 @@ def read_alignments(score_dir: PathLike) -> Dict[str, List[Column]]:
 def errors(cols: List[Column]) -> int:
     """Edits of one utterance (S + D + I)."""
     return sum(c.op != "C" for c in cols)
+
+
+def utterance_counts(score_dir: PathLike) -> Dict[str, Tuple[int, int, int, int]]:
+    """``{trn id: (C, S, D, I)}`` of one sclite run, as sclite aligned (and counted) each utterance."""
+    return {uid: tuple(sum(c.op == op for c in cols) for op in "CSDI")  # type: ignore[misc]
+            for uid, cols in read_alignments(score_dir).items()}

@@ -94,7 +94,7 @@ print_help() (
     fi
     cat <<EOF
 
-Stages (README.md: "One recipe, stage by stage"; what a re-run redoes: "Re-running: what is recomputed when"):
+Stages (docs/recipes-and-stages.md; what a re-run redoes: docs/rerunning-and-errors.md):
    1 data preparation (local/data.sh)       7 train one config (MTL or STL)
    2 speed perturbation (optional)          8 decode both outputs
    3 format audio into dump/raw             9 score: CER/WER per output, by divergence
@@ -571,9 +571,10 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         analysis_inputs+=(--files "${d}config.yaml" "${d}${inference_model}" "${d}results.json")
         for o in ${outputs}; do analysis_inputs+=(--files "${d}${inference_tag}/${test_sets%% *}/${o}/text"); done
     done
-    # analysis_schema: the analysis.json layout (2: skipped quantities recorded, MTL−STL intervals)
+    # analysis_schema: the analysis.json layout (2: skipped quantities recorded, MTL−STL intervals;
+    # 3: debiased CKA with permutation null and speaker-blocked intervals)
     if ! guard 10 exp/analysis "${analysis_inputs[@]}" --opt lang="${lang}" --opt analysis_args="${analysis_args}" \
-        --opt inference_tag="${inference_tag}" --opt inference_model="${inference_model}" --opt analysis_schema=2; then
+        --opt inference_tag="${inference_tag}" --opt inference_model="${inference_model}" --opt analysis_schema=3; then
         log "Stage 10: analysis of the configs in exp/ -> exp/analysis"
         # shellcheck disable=SC2086
         ${python} -m espnet_l2dual.bin.analyze --lang "${lang}" --exp_dir exp --data_root "${data_feats}" \

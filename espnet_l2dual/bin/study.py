@@ -1,0 +1,161 @@
+"""The study store (``studies/<name>``): keys, records, status and RESULTS.md (run_all.sh --study).
+
+  key      print the key of one model (its recipe's data prepared: stage 1)
+  has      exit 0 if the store holds a record of that key (prints its directory), else 1
+  save     record a finished model (stage 9 done) from its recipe's exp/<tag>
+  save_groups   record every seed group of exp/analysis/analysis.json whose models are all stored
+  status   done/missing per model and per seed group of a run (metadata only: no data needed)
+  results_md    write a recipe's RESULTS.md from the store
+  size     bytes per record and in all
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.study import models, record, results_md
+from espnet_l2dual.study.key import group_key
+from espnet_l2dual.study.store import Store
+from espnet_l2dual.utils.fileio import atomic_write
+
+
+def _seed(v: str) -> Optional[int]:
+    return None if v in ("", "none") else int(v)
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--study", type=Path, required=True, help="the store, e.g. studies/main")
+    p.add_argument("--recipe", type=Path, required=True, help="egs2/l2<lang>/asr1 (or a grid level dir)")
+    p.add_argument("--lang", required=True)
+    p.add_argument("--config", required=True, help="config name, e.g. mtl")
+    p.add_argument("--config_file", type=Path, required=True, help="conf/tuning/train_<config><suffix>.yaml")
+    p.add_argument("--suffix", default="_tiny")
+    p.add_argument("--seed", type=_seed, default=None, help="--seed given to ./run.sh; none: the config's own")
+    p.add_argument("--error_scale", default="", help="grid level (empty outside the grid)")
+    p.add_argument("--epochs", default="", help="grid level budget (empty outside the grid)")
+    p.add_argument("--eval_set", default="test")
+    p.add_argument("--train_sets", nargs="+", default=["train", "dev"], help="data dirs (data/<set>) of training")
+    p.add_argument("--train_args", default="")
+    p.add_argument("--run_args", default="")
+    p.add_argument("--corpus", default="")
+    p.add_argument("--command", default="", help="the run_all.sh command (recorded in the metadata)")
+
+
+def _spec(a: argparse.Namespace) -> models.Spec:
+    return models.Spec(a.lang, a.config, a.suffix, a.seed, models.make_level(a.error_scale, a.epochs), a.eval_set)
+
+
+def _key(a: argparse.Namespace) -> tuple:
+    return models.model_key(_spec(a), a.recipe, a.config_file, a.train_args, a.run_args, a.corpus, a.train_sets)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="study", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("key", "has", "save"):
+        _model_options(sub.add_parser(name))
+    g = sub.add_parser("save_groups")
+    _model_options(g)  # --config/--config_file: of every config (repeat with --configs)
+    g.add_argument("--configs", nargs="+", required=True)
+    g.add_argument("--seeds", nargs="*", type=int, default=[])
+    g.add_argument("--analysis_json", type=Path, default=None, help="default: <recipe>/exp/analysis/analysis.json")
+    s = sub.add_parser("status")
+    s.add_argument("--study", type=Path, required=True)
+    s.add_argument("--langs", nargs="+", required=True)
+    s.add_argument("--configs", nargs="+", required=True)
+    s.add_argument("--suffix", default="_tiny")
+    s.add_argument("--seeds", nargs="*", type=int, default=[])
+    s.add_argument("--error_scales", nargs="*", default=[], help="grid levels (run_all.sh --grid_error_scales)")
+    s.add_argument("--epochs", nargs="*", default=[], help="grid budgets (run_all.sh --grid_epochs)")
+    s.add_argument("--eval_set", default="test")
+    r = sub.add_parser("results_md")
+    r.add_argument("--study", type=Path, required=True)
+    r.add_argument("--lang", required=True)
+    r.add_argument("--out", type=Path, required=True, help="egs2/l2<lang>/asr1/RESULTS.md")
+    z = sub.add_parser("size")
+    z.add_argument("--study", type=Path, required=True)
+    return p
+
+
+def _save_groups(a: argparse.Namespace) -> int:
+    import json
+
+    analysis = a.analysis_json or a.recipe / "exp" / "analysis" / "analysis.json"
+    if not analysis.is_file():
+        print(f"study: no {analysis}: no seed group to record", file=sys.stderr)
+        return 0
+    store = Store(a.study)
+    keys = {}
+    for c in a.configs:
+        for s in a.seeds or [None]:
+            a.config, a.seed = c, s
+            a.config_file = a.recipe / "conf" / "tuning" / f"train_{c}{a.suffix}.yaml"
+            keys[_spec(a).tag] = _key(a)[0]
+    level = models.make_level(a.error_scale, a.epochs)
+    groups = json.loads(analysis.read_text(encoding="utf-8")).get("groups", {})
+    for label, g in groups.items():
+        tags = record.model_tags(g)
+        members = models.group_members(store, a.lang, level, tags, keys)
+        if members is None:
+            print(f"study: group {label}: not every model is in the store ({', '.join(tags)}): not recorded",
+                  file=sys.stderr)
+            continue
+        seeds = {store.by_key(k).meta.get("seed") for k in members.values()}
+        sizes = {store.by_key(k).meta.get("size") for k in members.values()}
+        meta = {"lang": a.lang, "level": level, "size": sizes.pop() if len(sizes) == 1 else None,
+                "seed": seeds.pop() if len(seeds) == 1 else None, "eval_set": a.eval_set}
+        d = record.write_group_record(a.study, group_key(list(members.values()), analysis_options=""), meta,
+                                      members, analysis, label)
+        print(f"study: group {label} -> {d}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    a = get_parser().parse_args(argv)
+    try:
+        if a.cmd == "key":
+            print(_key(a)[0])
+        elif a.cmd == "has":
+            rec = Store(a.study).by_key(_key(a)[0])
+            if rec is None:
+                return 1
+            print(rec.dir)
+        elif a.cmd == "save":
+            key, inputs = _key(a)
+            spec = _spec(a)
+            d = record.write_model_record(a.study, key, inputs, spec.meta(a.command), a.recipe / "exp" / spec.tag,
+                                          a.recipe / "dump" / "raw" / a.eval_set)
+            print(f"study: {spec.lang} {spec.tag} -> {d} ({sum(f.stat().st_size for f in d.rglob('*') if f.is_file())} bytes)",
+                  file=sys.stderr)
+        elif a.cmd == "save_groups":
+            return _save_groups(a)
+        elif a.cmd == "status":
+            levels: List = [models.make_level(es, ep) for es in (a.error_scales or [""]) for ep in (a.epochs or [""])] \
+                if (a.error_scales or a.epochs) else [None]
+            specs = models.expected(a.langs, a.configs, a.suffix, a.seeds or [None], levels, a.eval_set)
+            for line in models.status_lines(Store(a.study), specs):
+                print(line)
+        elif a.cmd == "results_md":
+            text = results_md.render(Store(a.study), a.lang, "python -m espnet_l2dual.bin.study " + shlex.join(argv))
+            with atomic_write(a.out) as f:
+                f.write(text)
+            print(f"study: wrote {a.out}", file=sys.stderr)
+        elif a.cmd == "size":
+            store = Store(a.study)
+            for r in store.records:
+                print(f"{sum(f.stat().st_size for f in r.dir.rglob('*') if f.is_file()):>9} {r.dir}")
+            print(f"{store.size_bytes():>9} {a.study} ({len(store.records)} records)")
+    except (DataError, ValueError) as e:
+        print(f"study: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
