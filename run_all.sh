@@ -80,7 +80,7 @@ seed_list=${seeds:-none}  # "none": the config's own seed, tags without _seed<N>
 seed_opts() { [ "$1" = none ] || echo "--seed $1"; }
 seed_tag() { [ "$1" = none ] || echo "_seed$1"; }
 for opt in nj:1 ngpu:0 stage:1 stop_stage:1 config_jobs:1; do
-    v=$(eval echo "\${${opt%%:*}}")
+    name=${opt%%:*}; v=${!name}
     [[ "${v}" =~ ^[0-9]+$ ]] && [ "${v}" -ge "${opt##*:}" ] \
         || { log "--${opt%%:*} must be an integer >= ${opt##*:}, got '${v}'"; exit 1; }
 done

@@ -9,11 +9,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 import yaml
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet_l2dual.tasks.l2dual import L2DualTask  # noqa: E402
+from espnet_l2dual.tasks.l2dual import L2DualTask
 
 SURFACE_TOKENS = ["<blank>", "<unk>", "a", "b", "c", "d", "<space>", "<sos/eos>"]
 MEANING_TOKENS = ["<blank>", "<unk>", "x", "y", "z", "<sos/eos>"]

@@ -11,6 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "egs2" / "TEMPLATE" / "asr1"
 TEMPLATE_LINKS = ("l2dual.sh", "utils", "scripts", "pyscripts", "path.sh", "cmd.sh", "db.sh")
+# The tiny trained recipe several modules start from (conftest.py's session fixture ``tiny_recipe``):
+# l2en, 16 training utterances, the shrunk MTL config, stages 1-11 (seconds of training, not accuracy).
+TINY_DATA_OPTS = "--num_train 16 --num_dev 4 --num_test 4 --eval_speakers 2 --eval_utts_per_speaker 2"
+TINY_CONFIG = "conf/train_mtl_test.yaml"
+TINY_TAG = "asr_mtl_test"
+TINY_COMMON = ["--nj", "1", "--inference_nj", "1", "--local_data_opts", TINY_DATA_OPTS, "--train_config", TINY_CONFIG,
+               "--beam_size", "2"]
 
 
 def template_beside(recipe: Path) -> Path:
@@ -46,6 +53,25 @@ def make_recipe(tmp: Path, lang_dir: str) -> Path:
     for name in TEMPLATE_LINKS:
         (dst / name).symlink_to(TEMPLATE / name)
     template_beside(dst)
+    return dst
+
+
+def clone_recipe(base: Path, tmp_path: Path) -> Path:
+    """A copy of a scratch l2en recipe whose absolute paths (audio, records) point into the copy."""
+    dst = tmp_path / "egs2" / "l2en" / "asr1"
+    shutil.copytree(base, dst, symlinks=True)
+    template_beside(dst)  # conf/tuning links into TEMPLATE
+    old, new = str(base), str(dst)
+    for p in dst.rglob("*"):
+        if p.is_file() and not p.is_symlink() and p.suffix not in (".wav", ".pth", ".npz", ".png", ".zip"):
+            try:
+                text = p.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+            if old in text:
+                st = p.stat()
+                p.write_text(text.replace(old, new), encoding="utf-8")
+                os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
     return dst
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile
 import yaml
-from recipe_helpers import make_recipe, run_recipe, template_beside, write_tiny_config
+from recipe_helpers import TINY_TAG, clone_recipe, make_recipe, run_recipe, template_beside
 
 from corpus_fixtures import write_wav
 
@@ -131,15 +131,11 @@ def test_options_are_checked_where_they_are_parsed(tmp_path, option, value, reas
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Path:
-    """A recipe through stage 6 on a tiny mini corpus (for the stage 7 pre-flight cases)."""
-    recipe = make_recipe(tmp_path_factory.mktemp("pre"), "l2en")
-    write_tiny_config(recipe)
-    proc = run_recipe(["./run.sh", "--stage", "1", "--stop_stage", "6", "--nj", "1",
-                       "--local_data_opts", "--num_train 8 --num_dev 4 --num_test 4"
-                       " --eval_speakers 2 --eval_utts_per_speaker 2",
-                       "--train_config", "conf/train_mtl_test.yaml"], cwd=recipe, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+def prepared(tiny_recipe, tmp_path_factory) -> Path:
+    """The session's tiny recipe as it was after stage 6 (for the stage 7 pre-flight cases): a copy
+    without its trained model."""
+    recipe = clone_recipe(tiny_recipe, tmp_path_factory.mktemp("pre"))
+    shutil.rmtree(recipe / "exp" / TINY_TAG)
     return recipe
 
 

@@ -12,11 +12,7 @@ import yaml
 
 from tiny_dual_model import FS, N_MELS, make_tiny_model, write_wav
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet2.tasks.asr import ASRTask  # noqa: E402
+from espnet2.tasks.asr import ASRTask
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_dual_decode.py"
 

@@ -28,14 +28,13 @@ from typing import Dict, List
 import pytest
 import torch
 import yaml
-from recipe_helpers import make_recipe, run_recipe, write_tiny_config
+from recipe_helpers import TINY_TAG, clone_recipe
 from tiny_ssl import make_tiny_ssl
 
 from espnet_l2dual.utils.config_file import load_config
 
 pytestmark = pytest.mark.slow
 
-DATA_OPTS = "--num_train 16 --num_dev 4 --num_test 4 --eval_speakers 2 --eval_utts_per_speaker 2"
 CONFIGS = ("stl_surface", "stl_meaning", "mtl", "pcgrad", "cagrad", "dual_attention", "moe", "ortho", "partial")
 DROPOUT_KEYS = ("dropout_rate", "positional_dropout_rate", "attention_dropout_rate",
                 "self_attention_dropout_rate", "src_attention_dropout_rate")
@@ -74,14 +73,11 @@ def deterministic_config(recipe: Path, config: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Dict:
-    """A mini recipe through stage 7 (1 process, ESPnet's launcher); its train command, minus per-run options."""
-    recipe = make_recipe(tmp_path_factory.mktemp("ddp"), "l2en")
-    write_tiny_config(recipe)
-    proc = run_recipe(["./run.sh", "--stage", "1", "--stop_stage", "7", "--nj", "1", "--local_data_opts", DATA_OPTS,
-                       "--train_config", "conf/train_mtl_test.yaml"], cwd=recipe, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    first = (recipe / "exp" / "asr_mtl_test" / "logs" / "train.log").read_text().splitlines()[0]
+def prepared(tiny_recipe, tmp_path_factory) -> Dict:
+    """A copy of the session's tiny recipe (trained by stage 7 in 1 process, ESPnet's launcher); its
+    train command, minus per-run options."""
+    recipe = clone_recipe(tiny_recipe, tmp_path_factory.mktemp("ddp"))
+    first = (recipe / "exp" / TINY_TAG / "logs" / "train.log").read_text().splitlines()[0]
     words = shlex.split(first.lstrip("# "))
     args = words[words.index("espnet_l2dual.bin.l2dual_train") + 1:]
     drop = {"--config", "--output_dir", "--ngpu", "--multiprocessing_distributed", "--resume"}

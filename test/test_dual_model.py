@@ -53,17 +53,62 @@ def test_loss_is_the_weighted_sum_of_the_stats(tmp_path):
     assert stats["loss"].item() == pytest.approx(loss.item())
 
 
-def test_eval_reports_error_rates_per_output(tmp_path):
+# Known answers for the eval error rates: surface "ab cd" (ids a=2 b=3 <space>=6 c=4 d=5), meaning
+# "xyz" (x=2 y=3 z=4); the wrong hypothesis changes only the first token ("bb cd", "yyz").
+TARGETS = {"surface": [2, 3, 6, 4, 5], "meaning": [2, 3, 4]}
+WRONG = {"surface": {"cer": 1 / 4, "wer": 1 / 2}, "meaning": {"cer": 1 / 3, "wer": 1.0}}
+
+
+def _hypothesis(o: str, wrong: bool):
+    ids = list(TARGETS[o])
+    if wrong:
+        ids[0] = 3  # b / y
+    return ids
+
+
+def _fake_decoder(model, o: str, wrong: bool):
+    """Teacher-forced logits that spell the hypothesis, then <eos>."""
+    def forward(enc, enc_lens, ys_in, ys_in_lens):
+        seq = _hypothesis(o, wrong) + [model.eos[o]]
+        logits = torch.full((ys_in.size(0), ys_in.size(1), model.vocab_sizes[o]), -10.0)
+        for t, i in enumerate(seq[: ys_in.size(1)]):
+            logits[:, t, i] = 10.0
+        return logits, ys_in_lens
+    return forward
+
+
+def _fake_ctc_argmax(o: str, wrong: bool):
+    """Frame labels that collapse to the hypothesis: each token followed by a blank."""
+    def argmax(enc):
+        frames = [x for i in _hypothesis(o, wrong) for x in (i, 0)]
+        out = torch.zeros(enc.size(0), enc.size(1), dtype=torch.long)
+        out[:, : len(frames)] = torch.tensor(frames)
+        return out
+    return argmax
+
+
+@pytest.mark.parametrize("wrong_branch", ["attention", "ctc"])
+def test_eval_error_rates_are_the_hypotheses_error_rates(tmp_path, monkeypatch, wrong_branch):
+    """One branch spells the reference, the other misses one token: CER/WER are known exactly."""
     model = build(tmp_path, MTL)
+    batch = random_batch()
+    for o in MTL:
+        batch[f"text_{o}"] = torch.tensor([TARGETS[o]] * 3)
+        batch[f"text_{o}_lengths"] = torch.tensor([len(TARGETS[o])] * 3)
+        monkeypatch.setattr(model.decoders[o], "forward", _fake_decoder(model, o, wrong_branch == "attention"))
+        monkeypatch.setattr(model.ctcs[o], "argmax", _fake_ctc_argmax(o, wrong_branch == "ctc"))
     model.train()
-    _, train_stats, _ = model(**random_batch())
+    _, train_stats, _ = model(**batch)
     assert train_stats["cer_ctc_surface"] is None  # greedy decoding only in eval, as ESPnet
     model.eval()
     with torch.no_grad():
-        _, stats, _ = model(**random_batch())
+        _, stats, _ = model(**batch)
     for o in MTL:
-        for key in (f"cer_ctc_{o}", f"cer_{o}", f"wer_{o}"):
-            assert stats[key] is not None and stats[key].item() >= 0.0
+        att = WRONG[o] if wrong_branch == "attention" else {"cer": 0.0, "wer": 0.0}
+        assert float(stats[f"cer_{o}"]) == pytest.approx(att["cer"]), o
+        assert float(stats[f"wer_{o}"]) == pytest.approx(att["wer"]), o
+        ctc = WRONG[o]["cer"] if wrong_branch == "ctc" else 0.0
+        assert float(stats[f"cer_ctc_{o}"]) == pytest.approx(ctc), o
 
 
 def test_public_attributes_follow_espnet_conventions(tmp_path):

@@ -1,7 +1,7 @@
 """Re-runs never reuse stale work (issue 14): each case through ./run.sh on a tiny corpus.
 
 One base recipe runs stages 1-11 once (16 training utterances, a 1-block model, one
-epoch: seconds, not accuracy). Each test works in its own clone of it, changes one
+epoch: seconds, not accuracy; the session's ``tiny_recipe``, shared with other modules). Each test works in its own clone of it, changes one
 input, re-runs, and checks that exactly the dependent outputs changed (by content
 hash) and that the log says why; with nothing changed nothing is recomputed.
 """
@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 import soundfile
 import yaml
-from recipe_helpers import make_recipe, run_recipe, template_beside, write_tiny_config
+from recipe_helpers import (TINY_COMMON, TINY_CONFIG, TINY_DATA_OPTS, TINY_TAG, clone_recipe, make_recipe, run_recipe,
+                            write_tiny_config)
 
 from espnet_l2dual.data.dir_tables import read_any_table
 from espnet_l2dual.utils.config_file import config_digest
@@ -33,11 +34,7 @@ from espnet_l2dual.utils.config_file import config_digest
 pytestmark = pytest.mark.slow
 
 TINY_EVAL = "--eval_speakers 2 --eval_utts_per_speaker 2"  # the held-out set, as small as the others
-DATA_OPTS = f"--num_train 16 --num_dev 4 --num_test 4 {TINY_EVAL}"
-CONFIG = "conf/train_mtl_test.yaml"
-TAG = "asr_mtl_test"
-COMMON = ["--nj", "1", "--inference_nj", "1", "--local_data_opts", DATA_OPTS, "--train_config", CONFIG,
-          "--beam_size", "2"]
+DATA_OPTS, CONFIG, TAG, COMMON = TINY_DATA_OPTS, TINY_CONFIG, TINY_TAG, TINY_COMMON
 
 
 def run(recipe: Path, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -57,30 +54,12 @@ def tree_hashes(root: Path) -> Dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Path:
-    recipe = make_recipe(tmp_path_factory.mktemp("base"), "l2en")
-    write_tiny_config(recipe)
-    run(recipe, "--stage", "1", "--stop_stage", "11")
-    return recipe
+def base(tiny_recipe) -> Path:
+    """The session's tiny recipe through stage 11 (conftest.py); tests that change it work on a clone."""
+    return tiny_recipe
 
 
-def clone(base: Path, tmp_path: Path) -> Path:
-    """A copy of the base recipe whose absolute paths (audio, records) point into the copy."""
-    dst = tmp_path / "egs2" / "l2en" / "asr1"
-    shutil.copytree(base, dst, symlinks=True)
-    template_beside(dst)  # conf/tuning links into TEMPLATE
-    old, new = str(base), str(dst)
-    for p in dst.rglob("*"):
-        if p.is_file() and not p.is_symlink() and p.suffix not in (".wav", ".pth", ".npz", ".png", ".zip"):
-            try:
-                text = p.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                continue
-            if old in text:
-                st = p.stat()
-                p.write_text(text.replace(old, new), encoding="utf-8")
-                os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
-    return dst
+clone = clone_recipe
 
 
 def test_nothing_changed_nothing_recomputed(base: Path) -> None:

@@ -64,7 +64,8 @@ def test_sampling_rate_and_layers_are_checked(ssl_dir) -> None:
 
 
 def test_dual_model_trains_a_step_with_the_ssl_frontend(ssl_dir, tmp_path) -> None:
-    """``--frontend ssl`` through the task: build, forward, backward (no normalize, linear encoder input)."""
+    """``--frontend ssl`` through the task: the saved model's own features reach the encoder, frame
+    for frame, and training reaches the SSL layers once ``freeze_steps`` have passed."""
     import json
 
     from espnet_l2dual.tasks.l2dual import L2DualTask
@@ -80,11 +81,25 @@ def test_dual_model_trains_a_step_with_the_ssl_frontend(ssl_dir, tmp_path) -> No
         "--surface_token_list", str(tmp_path / "s.txt"), "--meaning_token_list", str(tmp_path / "s.txt"),
         "--surface_token_type", "char", "--meaning_token_type", "char",
     ])
-    model = L2DualTask.build_model(args).train()
+    model = L2DualTask.build_model(args)
     batch = {"speech": torch.randn(2, 8000), "speech_lengths": torch.tensor([8000, 6000])}
     for o in ("surface", "meaning"):
         batch[f"text_{o}"] = torch.tensor([[2, 3, 4], [3, 2, -1]])
         batch[f"text_{o}_lengths"] = torch.tensor([3, 2])
-    loss, stats, _ = model(**batch)
-    loss.backward()
-    assert torch.isfinite(loss) and model.frontend.layer_weights.grad is not None
+    model.eval()
+    with torch.no_grad():  # the saved weights were loaded (not a fresh initialisation) and feed the encoder
+        want, want_lens = SSLFrontend(ssl_dir).eval()(batch["speech"], batch["speech_lengths"])
+        feats, feats_lens = model.frontend(batch["speech"], batch["speech_lengths"])
+        _, enc_lens = model.encode(batch["speech"], batch["speech_lengths"])
+    assert torch.allclose(feats, want, atol=1e-5) and feats_lens.tolist() == want_lens.tolist()
+    assert enc_lens.tolist() == want_lens.tolist()  # linear input layer: one encoder frame per SSL frame
+    model.train()
+    tuned = []
+    for _ in range(2):  # step 1 frozen (freeze_steps 1), step 2 fine-tunes the SSL transformer
+        model.zero_grad(set_to_none=True)
+        loss, stats, _ = model(**batch)
+        loss.backward()
+        assert torch.isfinite(loss) and model.frontend.layer_weights.grad is not None
+        tuned.append(any(p.grad is not None and p.grad.abs().sum() > 0
+                         for n, p in model.frontend.ssl.named_parameters() if "encoder.layers" in n))
+    assert tuned == [False, True]

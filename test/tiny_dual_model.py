@@ -16,11 +16,7 @@ import soundfile
 import torch
 import yaml
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet_l2dual.tasks.l2dual import L2DualTask  # noqa: E402
+from espnet_l2dual.tasks.l2dual import L2DualTask
 
 FS = 8000
 N_MELS = 20

@@ -11,7 +11,8 @@ help_message="Usage: tools/install.sh [--python python3.11] [--force]
                script runs the venv's python, \${python} of tools/python.sh
   Creates tools/venv and installs torch==2.9.1 torchaudio==2.9.1 espnet==202511 and
   friends, plus espnet_l2dual in editable mode; installs Debian espeak-ng sctk sox as
-  root (otherwise prints the apt-get line). Safe to re-run."
+  root (otherwise prints the apt-get line), and the optional chromium, slurm-wlm and munge
+  (their tests are skipped without them). Safe to re-run."
 
 base_python=python3.11  # --python: creates the venv; ${python} is the venv's (tools/python.sh)
 force=false
@@ -56,9 +57,12 @@ missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 { command -v sclite || command -v sctk; } >/dev/null 2>&1 || missing+=(sctk)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
-# chromium only loads the HTML report in its browser test (skipped without it): optional
+# optional: chromium loads the HTML report in its browser test; slurm-wlm and munge run the
+# Slurm launcher's tests on a private cluster (test_slurm.py). Each test is skipped without them.
 optional=()
 command -v chromium >/dev/null 2>&1 || optional+=(chromium)
+{ command -v slurmctld && command -v slurmd && command -v sbatch; } >/dev/null 2>&1 || optional+=(slurm-wlm)
+{ command -v munged || [ -x /usr/sbin/munged ]; } >/dev/null 2>&1 || optional+=(munge)
 if [ $((${#missing[@]} + ${#optional[@]})) -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         apt-get update -qq
@@ -69,11 +73,11 @@ if [ $((${#missing[@]} + ${#optional[@]})) -gt 0 ]; then
         if [ ${#optional[@]} -gt 0 ]; then
             log "installing optional Debian packages: ${optional[*]}"
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${optional[@]}" >/dev/null \
-                || log "WARNING: could not install ${optional[*]}; the HTML report's browser test will be skipped"
+                || log "WARNING: could not install ${optional[*]}; the tests that need them will be skipped"
         fi
     else
         [ ${#missing[@]} -eq 0 ] || log "WARNING: missing ${missing[*]}; run as root: apt-get update && apt-get install -y ${debian_packages[*]}"
-        [ ${#optional[@]} -eq 0 ] || log "note: no ${optional[*]} (optional: the HTML report's browser test); as root: apt-get install -y chromium"
+        [ ${#optional[@]} -eq 0 ] || log "note: no ${optional[*]} (optional: the browser and Slurm tests); as root: apt-get install -y ${optional[*]}"
     fi
 fi
 

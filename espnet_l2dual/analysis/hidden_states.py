@@ -41,12 +41,9 @@ import torch
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.outputs import PAIR, data_key
-from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import atomic_write, read_table
 
-offline.guard()
-
-from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # noqa: E402
+from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
 
 log = logging.getLogger("espnet_l2dual.analysis")
 

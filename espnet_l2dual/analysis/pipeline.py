@@ -20,18 +20,14 @@ import numpy as np
 import yaml
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils import offline
+
+from espnet_l2dual.analysis import cka_pairs, divergence_analysis, gradient_conflict, hidden_states
+from espnet_l2dual.analysis.resample import blocks_label, speaker_blocked_weights
+from espnet_l2dual.analysis import task_vectors
+from espnet_l2dual.analysis.access import skipped
+from espnet_l2dual.outputs import PAIR, check_tasks, data_key
+from espnet_l2dual.scoring.by_divergence import read_divergence
 from espnet_l2dual.utils.fileio import read_table
-
-offline.guard()
-
-from espnet_l2dual.analysis import cka_pairs, divergence_analysis, gradient_conflict, hidden_states  # noqa: E402
-from espnet_l2dual.analysis.resample import blocks_label, speaker_blocked_weights  # noqa: E402
-from espnet_l2dual.analysis import task_vectors  # noqa: E402
-from espnet_l2dual.analysis.access import skipped  # noqa: E402
-from espnet_l2dual.outputs import PAIR, check_tasks, data_key  # noqa: E402
-from espnet_l2dual.scoring.by_divergence import read_divergence  # noqa: E402
-from espnet_l2dual.utils.fileio import read_table  # noqa: E402
 
 log = logging.getLogger("espnet_l2dual.analysis")
 

@@ -30,16 +30,13 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import atomic_write
 
-offline.guard()
-
-from espnet_l2dual.analysis import hidden_states, plots  # noqa: E402
-from espnet_l2dual.report import stage10  # noqa: E402
-from espnet_l2dual.analysis.pipeline import (MissingModels, analyse_group, cka_over_seeds, discover,  # noqa: E402
+from espnet_l2dual.analysis import hidden_states, plots
+from espnet_l2dual.report import stage10
+from espnet_l2dual.analysis.pipeline import (MissingModels, analyse_group, cka_over_seeds, discover,
                                              estimators, make_groups, read_speakers)
-from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins  # noqa: E402
+from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins
 
 log = logging.getLogger("espnet_l2dual.analysis")
 

@@ -21,11 +21,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from espnet_l2dual.outputs import config_tasks
-from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.config_file import RESOLVED_NAME, config_option, output_dir_option, resolve_config_option
-
-offline.guard()
-
 
 class _ParseProblem(Exception):
     pass

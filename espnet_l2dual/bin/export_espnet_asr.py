@@ -14,11 +14,8 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import atomic_write
 from espnet_l2dual.outputs import OUTPUTS, PAIR
-
-offline.guard()
 
 # ESPnet ASR config keys that carry over unchanged (front end, encoder, training bits).
 SHARED_KEYS = (

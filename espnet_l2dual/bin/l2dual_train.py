@@ -14,13 +14,9 @@ import sys
 import tempfile
 from typing import Optional, Sequence
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet_l2dual.errors import DataError  # noqa: E402
-from espnet_l2dual.tasks.l2dual import L2DualTask  # noqa: E402
-from espnet_l2dual.utils.config_file import output_dir_option, resolve_config_option  # noqa: E402
+from espnet_l2dual.errors import DataError
+from espnet_l2dual.tasks.l2dual import L2DualTask
+from espnet_l2dual.utils.config_file import output_dir_option, resolve_config_option
 
 
 def main(cmd: Optional[Sequence[str]] = None) -> None:

@@ -14,11 +14,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from espnet_l2dual.utils import offline
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import atomic_write, iter_table, remove_earlier_temps
-
-offline.guard()
 
 TOKEN_TYPES = ("bpe", "char", "jamo", "word")
 SPECIAL_SYMBOLS = ["<blank>:0", "<unk>:1", "<sos/eos>:-1"]

@@ -2,10 +2,10 @@
 
     token_setup record --setup data/token_list/setup.json --token_list_dir data/token_list \\
         --surface_token_type word --meaning_token_type char --nbpe_surface 100 ...
-    eval "$(token_setup read --setup data/token_list/setup.json [--surface_token_type word ...])"
+    token_setup read --setup data/token_list/setup.json [--surface_token_type word ...]
 
-``record`` (end of stage 5) writes the setup; ``read`` prints it as shell assignments
-(``surface_token_type=...``, ``surface_token_dir=...``, ...). An option given to ``read``
+``record`` (end of stage 5) writes the setup; ``read`` prints it as ``name=value`` lines
+(``surface_token_type=...``, ``surface_token_dir=...``, ...) that l2dual.sh assigns without eval. An option given to ``read``
 is one the user typed: if it contradicts the record, that is an error (re-run stage 5
 with it, or drop it), never a silent switch to another token list.
 Token lists live in ``<token_list_dir>/<output>/<name>``, the name carrying the setting:
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -62,14 +61,19 @@ def conflicts(setup: dict, types: Dict[str, Optional[str]], nbpe: Dict[str, Opti
 
 
 def shell_lines(setup: dict) -> List[str]:
+    """``name=value`` lines, one a variable; the value is the rest of the line, unquoted (the
+    shell assigns it as it is, without eval), so no value may hold a newline."""
     lines = []
     for o in OUTPUTS:
         rec = setup[o]
-        lines.append(f"{o}_token_type={shlex.quote(rec['token_type'])}")
-        lines.append(f"{o}_token_dir={shlex.quote(rec['dir'])}")
+        lines.append(f"{o}_token_type={rec['token_type']}")
+        lines.append(f"{o}_token_dir={rec['dir']}")
         if rec["token_type"] == "bpe":
             lines.append(f"nbpe_{o}={int(rec['nbpe'])}")
-            lines.append(f"bpemode={shlex.quote(rec['bpemode'])}")
+            lines.append(f"bpemode={rec['bpemode']}")
+    bad = [line for line in lines if "\n" in line or "\r" in line]
+    if bad:
+        raise ValueError(f"token setup values must be one line each: {bad}")
     return lines
 
 

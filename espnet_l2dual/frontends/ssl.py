@@ -22,11 +22,7 @@ from typing import List, Optional, Tuple, Union
 
 import torch
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet2.asr.frontend.abs_frontend import AbsFrontend  # noqa: E402
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
 
 
 class SSLFrontend(AbsFrontend):

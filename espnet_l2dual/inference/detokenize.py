@@ -7,11 +7,8 @@ from typing import Callable, List, Optional, Sequence
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.text.normalize import jamo_to_hangul
-from espnet_l2dual.utils import offline
 
-offline.guard()
-
-from espnet2.text.build_tokenizer import build_tokenizer  # noqa: E402
+from espnet2.text.build_tokenizer import build_tokenizer
 
 SPACE = "<space>"
 

@@ -24,18 +24,15 @@ from espnet_l2dual.inference.detokenize import make_detokenizer
 from espnet_l2dual.inference.model_loading import load_dual_model
 from espnet_l2dual.inference.options import OVERRIDABLE, DecodeOptions
 from espnet_l2dual.inference.utterance_batch_search import SearchSpec, batch_beam_search, pad_frames, supports
-from espnet_l2dual.models.dual_attention import strip_ids
+from espnet_l2dual.methods.dual_attention import strip_ids
 from espnet_l2dual.outputs import OUTPUTS, PAIR
-from espnet_l2dual.utils import offline
 from espnet_l2dual.utils.fileio import PathLike
 
-offline.guard()
-
-from espnet.nets.batch_beam_search import BatchBeamSearch  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError  # noqa: E402
-from espnet.nets.scorers.ctc import CTCPrefixScorer  # noqa: E402
-from espnet.nets.scorers.length_bonus import LengthBonus  # noqa: E402
-from espnet2.text.token_id_converter import TokenIDConverter  # noqa: E402
+from espnet.nets.batch_beam_search import BatchBeamSearch
+from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
+from espnet.nets.scorers.ctc import CTCPrefixScorer
+from espnet.nets.scorers.length_bonus import LengthBonus
+from espnet2.text.token_id_converter import TokenIDConverter
 
 Hyp = Tuple[str, List[str], float]
 """One hypothesis: ``(text, tokens, score)``."""

@@ -19,32 +19,31 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet2.asr.ctc import CTC  # noqa: E402
-from espnet2.asr.decoder.abs_decoder import AbsDecoder  # noqa: E402
-from espnet2.asr.encoder.abs_encoder import AbsEncoder  # noqa: E402
-from espnet2.asr.frontend.abs_frontend import AbsFrontend  # noqa: E402
-from espnet2.asr.postencoder.abs_postencoder import AbsPostEncoder  # noqa: E402
-from espnet2.asr.preencoder.abs_preencoder import AbsPreEncoder  # noqa: E402
-from espnet2.asr.specaug.abs_specaug import AbsSpecAug  # noqa: E402
-from espnet2.layers.abs_normalize import AbsNormalize  # noqa: E402
-from espnet2.torch_utils.device_funcs import force_gatherable  # noqa: E402
-from espnet2.train.abs_espnet_model import AbsESPnetModel  # noqa: E402
-from espnet.nets.e2e_asr_common import ErrorCalculator  # noqa: E402
-from espnet.nets.pytorch_backend.nets_utils import th_accuracy  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (  # noqa: E402
+from espnet2.asr.ctc import CTC
+from espnet2.asr.decoder.abs_decoder import AbsDecoder
+from espnet2.asr.encoder.abs_encoder import AbsEncoder
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from espnet2.asr.postencoder.abs_postencoder import AbsPostEncoder
+from espnet2.asr.preencoder.abs_preencoder import AbsPreEncoder
+from espnet2.asr.specaug.abs_specaug import AbsSpecAug
+from espnet2.layers.abs_normalize import AbsNormalize
+from espnet2.torch_utils.device_funcs import force_gatherable
+from espnet2.train.abs_espnet_model import AbsESPnetModel
+from espnet.nets.e2e_asr_common import ErrorCalculator
+from espnet.nets.pytorch_backend.nets_utils import th_accuracy
+from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
+from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (
     LabelSmoothingLoss,
 )
 
-from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
-from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing  # noqa: E402
-from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection  # noqa: E402
-from espnet_l2dual.models.dual_attention import pad_to  # noqa: E402
-from espnet_l2dual.outputs import OUTPUTS, check_tasks, data_key, lengths_key  # noqa: E402,F401  (re-exported)
+from espnet_l2dual.outputs import OUTPUTS, check_tasks, data_key, lengths_key  # noqa: F401  (re-exported)
+
+
+def pad_to(ys: torch.Tensor, length: int, value: int) -> torch.Tensor:
+    """Right-pad ``(B, T)`` ids to ``length`` with ``value``."""
+    if ys.size(1) >= length:
+        return ys
+    return torch.nn.functional.pad(ys, (0, length - ys.size(1)), value=value)
 
 
 def _special_id(token_list: Sequence[str], symbol: str, fallback: int) -> int:
@@ -60,6 +59,8 @@ class ESPnetL2DualModel(AbsESPnetModel):
 
     Methods are optional components (built by ``L2DualTask`` from ``encoder_sharing``,
     ``task_projection``, ``decoder_coupling`` and their ``*_conf``); none = plain MTL/STL.
+    Each implements its kind's interface (``methods/abs_<kind>.py``), which the task's
+    ``ClassChoices`` checks; this module imports no method, so methods can build on models.
     """
 
     def __init__(
@@ -86,9 +87,9 @@ class ESPnetL2DualModel(AbsESPnetModel):
         sym_sos: str = "<sos/eos>",
         sym_eos: str = "<sos/eos>",
         extract_feats_in_collect_stats: bool = True,
-        encoder_sharing: Optional[AbsEncoderSharing] = None,
-        task_projection: Optional[AbsTaskProjection] = None,
-        decoder_coupling: Optional[AbsDecoderCoupling] = None,
+        encoder_sharing: Optional[torch.nn.Module] = None,
+        task_projection: Optional[torch.nn.Module] = None,
+        decoder_coupling: Optional[torch.nn.Module] = None,
     ):
         if not 0.0 <= ctc_weight <= 1.0:
             raise ValueError(f"model_conf.ctc_weight must be in [0, 1], got {ctc_weight}")

@@ -15,14 +15,10 @@ from typing import Iterable, List, Sequence, Tuple
 
 import torch
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet2.asr.encoder.conformer_encoder import ConformerEncoder  # noqa: E402
-from espnet2.asr.encoder.transformer_encoder import TransformerEncoder  # noqa: E402
-from espnet.nets.pytorch_backend.nets_utils import make_pad_mask  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.subsampling import (  # noqa: E402
+from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
+from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
+from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
+from espnet.nets.pytorch_backend.transformer.subsampling import (
     Conv1dSubsampling2,
     Conv2dSubsampling,
     Conv2dSubsampling1,

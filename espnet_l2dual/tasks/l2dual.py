@@ -17,16 +17,12 @@ from typing import Callable, Collection, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from espnet_l2dual.utils import offline
-
-offline.guard()
-
-from espnet2.asr.ctc import CTC  # noqa: E402
-from espnet2.asr.decoder.abs_decoder import AbsDecoder  # noqa: E402
-from espnet2.tasks import asr as _asr  # noqa: E402
-from espnet2.tasks.abs_task import AbsTask  # noqa: E402
-from espnet2.asr.frontend.abs_frontend import AbsFrontend  # noqa: E402
-from espnet2.tasks.asr import (  # noqa: E402
+from espnet2.asr.ctc import CTC
+from espnet2.asr.decoder.abs_decoder import AbsDecoder
+from espnet2.tasks import asr as _asr
+from espnet2.tasks.abs_task import AbsTask
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from espnet2.tasks.asr import (
     decoder_choices,
     encoder_choices,
     normalize_choices,
@@ -34,28 +30,28 @@ from espnet2.tasks.asr import (  # noqa: E402
     preencoder_choices,
     specaug_choices,
 )
-from espnet2.text.phoneme_tokenizer import g2p_choices  # noqa: E402
-from espnet2.torch_utils.initialize import initialize  # noqa: E402
-from espnet2.train.abs_espnet_model import AbsESPnetModel  # noqa: E402
-from espnet2.train.class_choices import ClassChoices  # noqa: E402
-from espnet2.train.collate_fn import CommonCollateFn  # noqa: E402
-from espnet2.train.preprocessor import MutliTokenizerCommonPreprocessor  # noqa: E402
-from espnet2.utils.get_default_kwargs import get_default_kwargs  # noqa: E402
-from espnet2.utils.nested_dict_action import NestedDictAction  # noqa: E402
-from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none  # noqa: E402
+from espnet2.text.phoneme_tokenizer import g2p_choices
+from espnet2.torch_utils.initialize import initialize
+from espnet2.train.abs_espnet_model import AbsESPnetModel
+from espnet2.train.class_choices import ClassChoices
+from espnet2.train.collate_fn import CommonCollateFn
+from espnet2.train.preprocessor import MutliTokenizerCommonPreprocessor
+from espnet2.utils.get_default_kwargs import get_default_kwargs
+from espnet2.utils.nested_dict_action import NestedDictAction
+from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none
 
-from espnet_l2dual.frontends.ssl import SSLFrontend  # noqa: E402
-from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
-from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing  # noqa: E402
-from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection  # noqa: E402
-from espnet_l2dual.methods.ortho_projection import OrthoProjection  # noqa: E402
-from espnet_l2dual.methods.partial_sharing import PartialSharing  # noqa: E402
-from espnet_l2dual.methods.task_experts import TaskExperts  # noqa: E402
-from espnet_l2dual.models.dual_attention import DualAttention  # noqa: E402
-from espnet_l2dual.models.dual_model import ESPnetL2DualModel  # noqa: E402
-from espnet_l2dual.outputs import OUTPUTS, PAIR, check_tasks, data_key, option  # noqa: E402
-from espnet_l2dual.train.trainer import L2DualTrainer  # noqa: E402
-from espnet_l2dual.utils.choices import build_choice  # noqa: E402
+from espnet_l2dual.frontends.ssl import SSLFrontend
+from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling
+from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing
+from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection
+from espnet_l2dual.methods.dual_attention import DualAttention
+from espnet_l2dual.methods.ortho_projection import OrthoProjection
+from espnet_l2dual.methods.partial_sharing import PartialSharing
+from espnet_l2dual.methods.task_experts import TaskExperts
+from espnet_l2dual.models.dual_model import ESPnetL2DualModel
+from espnet_l2dual.outputs import OUTPUTS, PAIR, check_tasks, data_key, option
+from espnet_l2dual.train.trainer import L2DualTrainer
+from espnet_l2dual.utils.choices import build_choice
 
 # ESPnet's front ends plus ``ssl`` (a local transformers SSL model, layer-weighted; frontends/ssl.py)
 frontend_choices = ClassChoices(

@@ -25,12 +25,9 @@ import torch.distributed as dist
 
 from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery
 from espnet_l2dual.train import shared_gradients
-from espnet_l2dual.utils import offline
 
-offline.guard()
-
-from espnet2.torch_utils.device_funcs import force_gatherable  # noqa: E402
-from espnet2.train.abs_espnet_model import AbsESPnetModel  # noqa: E402
+from espnet2.torch_utils.device_funcs import force_gatherable
+from espnet2.train.abs_espnet_model import AbsESPnetModel
 
 
 

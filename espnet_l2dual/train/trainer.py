@@ -29,22 +29,18 @@ from typing import Optional
 
 import torch
 
-from espnet_l2dual.utils import offline
+from espnet2.train.trainer import Trainer, TrainerOptions
+from espnet2.utils.build_dataclass import build_dataclass
 
-offline.guard()
+from espnet_l2dual.train.atomic_save import atomic_torch_save, checkpoint_problem, remove_stale_temps
+from espnet2.train.class_choices import ClassChoices
 
-from espnet2.train.trainer import Trainer, TrainerOptions  # noqa: E402
-from espnet2.utils.build_dataclass import build_dataclass  # noqa: E402
-
-from espnet_l2dual.train.atomic_save import atomic_torch_save, checkpoint_problem, remove_stale_temps  # noqa: E402
-from espnet2.train.class_choices import ClassChoices  # noqa: E402
-
-from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery  # noqa: E402
-from espnet_l2dual.methods.cagrad import CAGrad  # noqa: E402
-from espnet_l2dual.methods.pcgrad import PCGrad  # noqa: E402
-from espnet_l2dual.train.grad_surgery import GradSurgeryStep  # noqa: E402
-from espnet_l2dual.utils.choices import build_choice  # noqa: E402
-from espnet_l2dual.utils.fileio import atomic_write  # noqa: E402
+from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery
+from espnet_l2dual.methods.cagrad import CAGrad
+from espnet_l2dual.methods.pcgrad import PCGrad
+from espnet_l2dual.train.grad_surgery import GradSurgeryStep
+from espnet_l2dual.utils.choices import build_choice
+from espnet_l2dual.utils.fileio import atomic_write
 
 
 grad_surgery_choices = ClassChoices(

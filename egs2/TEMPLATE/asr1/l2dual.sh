@@ -176,8 +176,8 @@ need_choice divergence_reference "${divergence_reference}" auto meaning canonica
 if [ "${divergence_reference}" = auto ] && [ "${corpus}" = mini ]; then divergence_reference=meaning; fi
 need_choice wait_lock "${wait_lock}" true false
 for o in surface meaning; do
-    v=$(eval echo "\${${o}_token_type}"); [ -z "${v}" ] || need_choice "${o}_token_type" "${v}" bpe char jamo word
-    v=$(eval echo "\${nbpe_${o}}"); [ -z "${v}" ] || need_int "nbpe_${o}" "${v}" 1
+    name=${o}_token_type; v=${!name}; [ -z "${v}" ] || need_choice "${name}" "${v}" bpe char jamo word
+    name=nbpe_${o}; v=${!name}; [ -z "${v}" ] || need_int "${name}" "${v}" 1
 done
 [ -z "${bpemode}" ] || need_choice bpemode "${bpemode}" unigram bpe
 for f in ${speed_perturb_factors}; do need_num speed_perturb_factors "${f}"; done
@@ -217,7 +217,11 @@ validate() { ${python} -m espnet_l2dual.bin.validate_data_dir "$@"; }
 # take_lock <fd> <file> <-s|-x> <what>
 take_lock() {
     local fd=$1 file=$2 mode=$3 what=$4 holder
-    eval "exec ${fd}>>\"${file}\""
+    case "${fd}" in
+        8) exec 8>>"${file}" ;;
+        9) exec 9>>"${file}" ;;
+        *) log "take_lock: fd ${fd} is not 8 or 9"; exit 1 ;;
+    esac
     if ! flock -n "${mode}" "${fd}"; then
         holder=$(head -n 1 "${file}" 2>/dev/null || true)
         if ! ${wait_lock}; then
@@ -261,13 +265,23 @@ need_done() {
 
 # token options for the task (type, list, bpe model) of one output; $2: the token dir
 token_args() {
-    local o=$1 dir=$2 ttype; ttype=$(eval echo "\${${o}_token_type}")
+    local o=$1 dir=$2 name=${1}_token_type ttype; ttype=${!name}
     echo "--${o}_token_type ${ttype} --${o}_token_list ${dir}/tokens.txt"
     [ "${ttype}" = bpe ] && echo "--${o}_bpemodel ${dir}/bpe.model"
     return 0
 }
 token_files() { local d=$1; echo "${d}/tokens.txt"; [ -f "${d}/bpe.model" ] && echo "${d}/bpe.model"; return 0; }
-token_dir_of() { eval echo "\${${1}_token_dir}"; }
+token_dir_of() { local name=${1}_token_dir; echo "${!name}"; }
+# assign_lines "<name=value lines>": set the shell variables a Python step names (no eval)
+assign_lines() {
+    local line name
+    while IFS= read -r line; do
+        [ -n "${line}" ] || continue
+        name=${line%%=*}
+        [[ "${name}" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || { log "cannot read '${line}' as name=value"; exit 1; }
+        printf -v "${name}" '%s' "${line#*=}"
+    done <<< "$1"
+}
 
 # outputs a config trains: model_conf.tasks of the YAML (one line naming the problem if it is bad)
 config_tasks() { ${python} -m espnet_l2dual.bin.config_tasks "$1"; }
@@ -375,9 +389,9 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     # shellcheck disable=SC2046
     need_done 4 5 $(for dset in ${train_set_used} ${valid_set} ${test_sets}; do echo "${data_feats}/${dset}"; done)
     names=$(${python} -m espnet_l2dual.bin.token_setup name "${chosen[@]}")
-    eval "${names}"
+    assign_lines "${names}"
     for o in ${outputs}; do
-        ttype=$(eval echo "\${${o}_token_type}"); nbpe=$(eval echo "\${nbpe_${o}}"); dir=$(token_dir_of "${o}")
+        name=${o}_token_type; ttype=${!name}; name=nbpe_${o}; nbpe=${!name}; dir=$(token_dir_of "${o}")
         bpe_opts=(); [ "${ttype}" = bpe ] && bpe_opts=(--opt nbpe="${nbpe}" --opt bpemode="${bpemode}")
         if guard 5 "${dir}" --files "${data_feats}/${train_set_used}/text_${o}" --opt token_type="${ttype}" \
             --files $(for dset in ${valid_set} ${test_sets}; do echo "${data_feats}/${dset}/text_${o}"; done) \
@@ -395,7 +409,7 @@ fi
 # ---- the token setup of stage 5, for stages 6-7 (8-11 read the model's own config.yaml) ---
 if [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
     setup_sh=$(${python} -m espnet_l2dual.bin.token_setup read --setup "${token_setup}" "${token_opts[@]}")
-    eval "${setup_sh}"
+    assign_lines "${setup_sh}"
     # a non-default front end (e.g. ssl) has its own feature statistics: its own stats dir
     [ -n "${stats_dir}" ] || [ -z "${train_config}" ] || [ ! -f "${train_config}" ] \
         || frontend_tag=$(${python} -m espnet_l2dual.bin.resolve_config --frontend_tag "${train_config}")

@@ -27,18 +27,15 @@ from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 import numpy as np
 import torch
 
-from espnet_l2dual.utils import offline
+from espnet.nets.ctc_prefix_score import CTCPrefixScore
+from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
+from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention
+from espnet.nets.pytorch_backend.transformer.layer_norm import LayerNorm
+from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask
 
-offline.guard()
+from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling
+from espnet_l2dual.outputs import PAIR
 
-from espnet.nets.ctc_prefix_score import CTCPrefixScore  # noqa: E402
-from espnet.nets.pytorch_backend.nets_utils import make_pad_mask  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.layer_norm import LayerNorm  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask  # noqa: E402
-
-from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
-from espnet_l2dual.outputs import PAIR  # noqa: E402
 
 def check_decoders(decoders: Mapping[str, torch.nn.Module]) -> int:
     """Both outputs need transformer-style decoders with the same width and depth; returns the depth."""
@@ -148,13 +145,6 @@ class DualAttention(AbsDecoderCoupling):
 
     def joint_beam_search(self, decoders, memories, ctcs, sos, eos, blank, opts) -> list:
         return joint_beam_search(self, decoders, memories, ctcs, sos, eos, blank, opts)
-
-
-def pad_to(ys: torch.Tensor, length: int, value: int) -> torch.Tensor:
-    """Right-pad ``(B, T)`` ids to ``length`` with ``value``."""
-    if ys.size(1) >= length:
-        return ys
-    return torch.nn.functional.pad(ys, (0, length - ys.size(1)), value=value)
 
 
 # ------------------------------------------------------------------ joint beam search
