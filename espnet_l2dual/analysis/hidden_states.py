@@ -41,7 +41,7 @@ from espnet_l2dual.utils.fileio import atomic_write, read_table
 
 offline.guard()
 
-from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # noqa: E402
+from espnet_l2dual.compat.espnet1 import add_sos_eos  # noqa: E402
 
 log = logging.getLogger("espnet_l2dual.analysis")
 

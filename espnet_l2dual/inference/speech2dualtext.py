@@ -31,10 +31,10 @@ from espnet_l2dual.utils.fileio import PathLike
 
 offline.guard()
 
-from espnet.nets.batch_beam_search import BatchBeamSearch  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError  # noqa: E402
-from espnet.nets.scorers.ctc import CTCPrefixScorer  # noqa: E402
-from espnet.nets.scorers.length_bonus import LengthBonus  # noqa: E402
+from espnet_l2dual.compat.espnet1 import BatchBeamSearch  # noqa: E402
+from espnet_l2dual.compat.espnet1 import TooShortUttError  # noqa: E402
+from espnet_l2dual.compat.espnet1 import CTCPrefixScorer  # noqa: E402
+from espnet_l2dual.compat.espnet1 import LengthBonus  # noqa: E402
 from espnet2.text.token_id_converter import TokenIDConverter  # noqa: E402
 
 Hyp = Tuple[str, List[str], float]

@@ -24,9 +24,9 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
-from espnet.nets.ctc_prefix_score import CTCPrefixScoreTH
-from espnet.nets.e2e_asr_common import end_detect
-from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask
+from espnet_l2dual.compat.espnet1 import CTCPrefixScoreTH
+from espnet_l2dual.compat.espnet1 import end_detect
+from espnet_l2dual.compat.espnet1 import subsequent_mask
 
 NBest = List[Tuple[List[int], float]]
 """Per utterance: ``(token ids with <sos> ... <eos>, score)``, best first."""

@@ -31,11 +31,11 @@ from espnet_l2dual.utils import offline
 
 offline.guard()
 
-from espnet.nets.ctc_prefix_score import CTCPrefixScore  # noqa: E402
-from espnet.nets.pytorch_backend.nets_utils import make_pad_mask  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.layer_norm import LayerNorm  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask  # noqa: E402
+from espnet_l2dual.compat.espnet1 import CTCPrefixScore  # noqa: E402
+from espnet_l2dual.compat.espnet1 import make_pad_mask  # noqa: E402
+from espnet_l2dual.compat.espnet1 import MultiHeadedAttention  # noqa: E402
+from espnet_l2dual.compat.espnet1 import LayerNorm  # noqa: E402
+from espnet_l2dual.compat.espnet1 import subsequent_mask  # noqa: E402
 
 from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling  # noqa: E402
 from espnet_l2dual.outputs import PAIR  # noqa: E402

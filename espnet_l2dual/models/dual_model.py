@@ -33,10 +33,10 @@ from espnet2.asr.specaug.abs_specaug import AbsSpecAug  # noqa: E402
 from espnet2.layers.abs_normalize import AbsNormalize  # noqa: E402
 from espnet2.torch_utils.device_funcs import force_gatherable  # noqa: E402
 from espnet2.train.abs_espnet_model import AbsESPnetModel  # noqa: E402
-from espnet.nets.e2e_asr_common import ErrorCalculator  # noqa: E402
-from espnet.nets.pytorch_backend.nets_utils import th_accuracy  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (  # noqa: E402
+from espnet_l2dual.compat.espnet1 import ErrorCalculator  # noqa: E402
+from espnet_l2dual.compat.espnet1 import th_accuracy  # noqa: E402
+from espnet_l2dual.compat.espnet1 import add_sos_eos  # noqa: E402
+from espnet_l2dual.compat.espnet1 import (  # noqa: E402
     LabelSmoothingLoss,
 )
 

@@ -21,8 +21,8 @@ offline.guard()
 
 from espnet2.asr.encoder.conformer_encoder import ConformerEncoder  # noqa: E402
 from espnet2.asr.encoder.transformer_encoder import TransformerEncoder  # noqa: E402
-from espnet.nets.pytorch_backend.nets_utils import make_pad_mask  # noqa: E402
-from espnet.nets.pytorch_backend.transformer.subsampling import (  # noqa: E402
+from espnet_l2dual.compat.espnet1 import make_pad_mask  # noqa: E402
+from espnet_l2dual.compat.espnet1 import (  # noqa: E402
     Conv1dSubsampling2,
     Conv2dSubsampling,
     Conv2dSubsampling1,
