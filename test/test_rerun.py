@@ -27,6 +27,7 @@ import soundfile
 import yaml
 from recipe_helpers import make_recipe, run_recipe, template_beside, write_tiny_config
 
+from espnet_l2dual.compat.stack import stack_versions
 from espnet_l2dual.data.dir_tables import read_any_table
 from espnet_l2dual.utils.config_file import config_digest
 
@@ -100,6 +101,7 @@ def test_provenance_and_replayable_run_sh(base: Path) -> None:
     assert prov["commit"] and prov["config_sha1"] == config_digest(base / CONFIG)  # resolved content
     assert prov["config_files"] == {CONFIG: sha(base / CONFIG)}  # no base: the chain is the file
     assert prov["seed"] == 0 and prov["token_setup"]["surface"]["dir"] == "data/token_list/surface/char"
+    assert prov["versions"] == stack_versions()  # the ESPnet stack it trained on, checked at decode
     (decode,) = prov["decode"].values()
     assert decode["options"]["beam_size"] == "2" and decode["inputs_digest"]
     assert "toolkit commit" in (exp / "RESULTS.md").read_text(encoding="utf-8")
