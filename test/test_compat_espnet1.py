@@ -53,6 +53,7 @@ def test_new_espnet_takes_legacy_package(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_old_espnet_takes_espnet_nets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "espnet2.legacy", None)  # as on 202511: no espnet2.legacy
+    monkeypatch.setitem(sys.modules, "espnet2.legacy.nets", None)  # (already imported on 202611)
     _fake_package(monkeypatch, "espnet.nets")
     module = _load_fresh()
     assert module.NETS_PACKAGE == "espnet.nets"

@@ -8,7 +8,7 @@ set -euo pipefail
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (install.sh) $*" >&2; }
 
 help_message="Usage: tools/install.sh [--espnet 202511|202611] [--python python3.11] [--force]
-  --espnet V   the ESPnet stack (default 202511):
+  --espnet V   the ESPnet stack (default: \${L2DUAL_ESPNET}, else 202511):
                  202511  torch 2.9.1, torchaudio 2.9.1, transformers 4.57.3 in tools/venv
                  202611  torch 2.14.1, torchaudio 2.11.1, transformers 5.25.0 in
                          tools/venv-espnet202611 (select it with L2DUAL_ESPNET=202611, see
@@ -21,7 +21,7 @@ help_message="Usage: tools/install.sh [--espnet 202511|202611] [--python python3
   espeak-ng sctk sox as root (otherwise prints the apt-get line). Safe to re-run."
 
 base_python=python3.11  # --python: creates the venv; ${python} is the venv's (tools/python.sh)
-espnet_version=202511   # --espnet: which tested stack
+espnet_version="${L2DUAL_ESPNET:-202511}"  # --espnet: which tested stack (default: as tools/python.sh)
 force=false
 while [ $# -gt 0 ]; do
     case "$1" in
