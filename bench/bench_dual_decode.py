@@ -26,6 +26,7 @@ import argparse
 import logging
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -112,14 +113,22 @@ class OursPerOutput:
 
 
 def _text(text: str) -> str:
-    """A 1-best text as compared: stock ESPnet keeps a trailing space of SentencePiece and, for a
-    hypothesis cut at the length limit, the ``<sos/eos>`` token; ours drops both."""
-    return " ".join(text.replace("<sos/eos>", " ").split())
+    """A 1-best text as compared: stock ESPnet keeps a trailing space of SentencePiece, leaves
+    jamo uncomposed and, for a hypothesis cut at the length limit, keeps ``<sos/eos>``; ours not."""
+    return unicodedata.normalize("NFC", " ".join(text.replace("<sos/eos>", " ").split()))
+
+
+SHOW_DIFFERENCES = 0  # --show_differences: how many differing pairs each comparison prints
 
 
 def first_texts_differ(a: Sequence[dict], b: Sequence[list]) -> int:
     """Utterance-outputs whose 1-best text differs: ours (``{output: nbest}``) vs stock (one per PAIR)."""
-    return sum(_text(x[o][0][0]) != _text(y[k][0][0]) for x, y in zip(a, b) for k, o in enumerate(PAIR))
+    pairs = [(i, o, _text(x[o][0][0]), _text(y[k][0][0]))
+             for i, (x, y) in enumerate(zip(a, b)) for k, o in enumerate(PAIR)]
+    differ = [p for p in pairs if p[2] != p[3]]
+    for i, o, left, right in differ[:SHOW_DIFFERENCES]:
+        print(f"  utterance {i} {o}: {left!r} vs {right!r}")
+    return len(differ)
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -136,13 +145,16 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--ctc_weight", type=float, default=0.3)
     p.add_argument("--batch_size", type=int, nargs="+", default=[16],
                    help="utterances per batched search (stage 8's default: 16); several: each is timed")
+    p.add_argument("--show_differences", type=int, default=0, help="print up to N differing 1-best pairs")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    global SHOW_DIFFERENCES
     args = get_parser().parse_args(argv)
+    SHOW_DIFFERENCES = args.show_differences
     logging.basicConfig(level=logging.WARNING)
     if args.threads:
         torch.set_num_threads(args.threads)

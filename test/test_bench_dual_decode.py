@@ -29,11 +29,12 @@ def test_bench_prints_ratio(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("bench_dual_decode", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    rc = bench.main(["--data_dir", str(data), "--n", "2", "--beam_size", "2",
+    rc = bench.main(["--data_dir", str(data), "--n", "2", "--beam_size", "2", "--show_differences", "4",
                      "--dual_config", str(dual["config"]), "--dual_model", str(dual["model"]),
                      *[a for o, c in stock.items() for a in (f"--stock_{o}_config", str(c),
                                                              f"--stock_{o}_model", str(c.parent / "model.pth"))]])
     out = capsys.readouterr().out
+    print(out)
     assert rc == 0
     assert "utterances: 2" in out
     for name in ("batched/stock", "per-utterance/stock"):
