@@ -1,4 +1,8 @@
-"""Install the espnet_l2dual plug-in (pinned runtime lives in tools/install.sh)."""
+"""Install the espnet_l2dual plug-in into an ESPnet environment.
+
+The ranges are those the supported ESPnet releases (202511 to 202611) allow themselves; the
+tested stacks (exact pins) live in tools/install.sh.
+"""
 
 from setuptools import find_packages, setup
 
@@ -9,9 +13,15 @@ setup(
     packages=find_packages(include=["espnet_l2dual", "espnet_l2dual.*"]),
     python_requires=">=3.10",
     install_requires=[
-        "espnet==202511",
-        "torch==2.9.1",
-        "torchaudio==2.9.1",
+        "espnet>=202511",
+        # ESPnet 202511 was tested from torch 2.5.1; 202611 requires torch >= 2.11, < 2.15
+        # (not 2.12.*) with torchaudio 2.11
+        "torch>=2.5.1,<2.15,!=2.12.0,!=2.12.1",
+        "torchaudio>=2.5.1,<2.12",
+        "numpy",
+        "PyYAML",
+        "scipy",
+        "editdistance",  # espnet's ErrorCalculator; a core dependency of espnet only until 202511
         "sentencepiece",
         "kaldiio",
         "jiwer",
@@ -21,7 +31,7 @@ setup(
         "soundfile",
         "jinja2",
         "markdown",
-        "transformers==4.57.3",
+        "transformers>=4.57.3",  # the SSL front end; tested 4.57.3 (torch 2.9) and 5.25 (torch 2.14)
     ],
     package_data={"espnet_l2dual.report": ["templates/*.j2"]},
     entry_points={

@@ -89,6 +89,24 @@ def test_python_sh_prefers_the_venv_then_python3_and_a_value_set_before(tmp_path
     assert _choose(tools, dict(env, PYTHONPATH="/x")).splitlines()[1] == f"{tmp_path}:/x"
 
 
+def test_python_sh_selects_the_stack_venv_with_l2dual_espnet(tmp_path: Path) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    shutil.copy2(ROOT / "tools" / "python.sh", tools / "python.sh")
+    env = {"PATH": "/usr/bin:/bin", "L2DUAL_ESPNET": "202611"}
+    r = subprocess.run(["bash", "-c", f'set -e; . "{tools}/python.sh"; echo "reached"'], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "reached" not in r.stdout  # never another stack's python silently
+    assert "run tools/install.sh --espnet 202611" in r.stderr
+    for venv in ("venv", "venv-espnet202611"):
+        python = tools / venv / "bin" / "python"
+        python.parent.mkdir(parents=True)
+        python.write_text("#!/bin/sh\n")
+        python.chmod(0o755)
+    assert _choose(tools, env).splitlines()[0] == str(tools / "venv-espnet202611" / "bin" / "python")
+    assert _choose(tools, dict(env, L2DUAL_ESPNET="202511")).splitlines()[0] == str(tools / "venv" / "bin" / "python")
+
+
 # ---------------------------------------------------------------- scripts with a broken python3 first on PATH
 
 

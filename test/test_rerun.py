@@ -28,6 +28,7 @@ import yaml
 from recipe_helpers import (TINY_COMMON, TINY_CONFIG, TINY_DATA_OPTS, TINY_TAG, clone_recipe, make_recipe, run_recipe,
                             write_tiny_config)
 
+from espnet_l2dual.compat.stack import stack_versions
 from espnet_l2dual.data.dir_tables import read_any_table
 from espnet_l2dual.utils.config_file import config_digest
 
@@ -80,6 +81,7 @@ def test_provenance_and_replayable_run_sh(base: Path) -> None:
     assert prov["commit"] and prov["config_sha1"] == config_digest(base / CONFIG)  # resolved content
     assert prov["config_files"] == {CONFIG: sha(base / CONFIG)}  # no base: the chain is the file
     assert prov["seed"] == 0 and prov["token_setup"]["surface"]["dir"] == "data/token_list/surface/char"
+    assert prov["versions"] == stack_versions()  # the ESPnet stack it trained on, checked at decode
     assert sorted(Path(d).name for d in prov["decode"]) == ["eval", "test"]  # one record per decoded set
     for decode in prov["decode"].values():
         assert decode["options"]["beam_size"] == "2" and decode["inputs_digest"]

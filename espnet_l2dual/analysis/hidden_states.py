@@ -43,7 +43,7 @@ from espnet_l2dual.errors import DataError
 from espnet_l2dual.outputs import PAIR, data_key
 from espnet_l2dual.utils.fileio import atomic_write, read_table
 
-from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
+from espnet_l2dual.compat.espnet1 import add_sos_eos
 
 log = logging.getLogger("espnet_l2dual.analysis")
 

@@ -21,6 +21,7 @@ import logging
 import sys
 from typing import List, Optional, Sequence
 
+from espnet_l2dual.compat.espnet1 import NETS_PACKAGE
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.inference.decode_dir import decode_dir, read_keys
 from espnet_l2dual.inference.options import OVERRIDABLE
@@ -70,7 +71,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s (%(name)s) %(levelname)s: %(message)s")
     if logging.getLogger().level > logging.DEBUG:  # per-step beam search lines would bury the progress line
-        logging.getLogger("espnet.nets").setLevel(max(logging.WARNING, logging.getLogger().level))
+        logging.getLogger(NETS_PACKAGE).setLevel(max(logging.WARNING, logging.getLogger().level))
     overrides = {o: {name: getattr(args, f"{o}_{name}") for name in OVERRIDABLE
                      if getattr(args, f"{o}_{name}") is not None} for o in OUTPUTS}
     device = "cuda" if args.ngpu > 0 else "cpu"

@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from espnet_l2dual.compat import stack
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import PathLike
 
@@ -22,7 +23,9 @@ def load_dual_model(train_config: PathLike, model_file: PathLike, device: str = 
     """Build the model from ``config.yaml`` and load ``model_file``; errors name the bad file.
 
     The weights are loaded strictly (ESPnet's loader is lenient): a model file from another
-    config fails here instead of decoding with random weights.
+    config fails here instead of decoding with random weights. Weights saved by a newer ESPnet
+    load under an older one where only names changed (``compat.stack``); otherwise the error
+    names both ESPnet versions.
     """
     for path, what in ((train_config, "training config"), (model_file, "model file")):
         if not Path(path).is_file():
@@ -42,8 +45,12 @@ def load_dual_model(train_config: PathLike, model_file: PathLike, device: str = 
         state = torch.load(str(model_file), map_location=device, weights_only=True)
         if isinstance(state, dict) and "module" in state:  # deepspeed checkpoints
             state = state["module"]
-        model.load_state_dict(state)
     except Exception as e:  # torch.load raises many types on a truncated or foreign file
-        raise DataError(model_file, None, f"cannot load model (corrupt or not a model of this config): "
+        raise DataError(model_file, None, f"cannot load model (corrupt or not a model file): "
                         f"{type(e).__name__}: {e}") from None
+    try:
+        model.load_state_dict(stack.to_model_names(state, model.state_dict().keys()))
+    except Exception as e:
+        message = stack.mismatch_message(stack.recorded_versions(train_config), e)
+        raise DataError(model_file, None, message) from None
     return model, args

@@ -26,6 +26,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import yaml
 
 import espnet_l2dual
+from espnet_l2dual.compat import stack
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import PathLike, atomic_write
 
@@ -61,14 +62,10 @@ def set_key(conf: Dict[str, Any], dotted: str, value: Any) -> None:
     conf[last] = value
 
 
-def _versions() -> Dict[str, str]:
-    versions = {"espnet_l2dual": espnet_l2dual.__version__}
-    for name in ("espnet", "torch"):
-        try:
-            versions[name] = str(__import__(name).__version__)
-        except Exception:  # an optional detail: packing still works without it
-            pass
-    return versions
+def _versions(train_config: PathLike) -> Dict[str, str]:
+    """The stack the model was trained with (stage 7 provenance), else this one; read at load."""
+    return {"espnet_l2dual": espnet_l2dual.__version__,
+            **(stack.recorded_versions(train_config) or stack.stack_versions())}
 
 
 def pack(train_config: PathLike, model_file: PathLike, out: PathLike,
@@ -107,7 +104,7 @@ def pack(train_config: PathLike, model_file: PathLike, out: PathLike,
 
     meta = {
         "format": FORMAT,
-        "version": _versions(),
+        "version": _versions(train_config),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "files": {"config": "config.yaml", "model": "model.pth",
                   "other": sorted(n for n in members if n != "model.pth") + sorted(token_lists)},

@@ -28,10 +28,10 @@ from espnet_l2dual.methods.dual_attention import strip_ids
 from espnet_l2dual.outputs import OUTPUTS, PAIR
 from espnet_l2dual.utils.fileio import PathLike
 
-from espnet.nets.batch_beam_search import BatchBeamSearch
-from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
-from espnet.nets.scorers.ctc import CTCPrefixScorer
-from espnet.nets.scorers.length_bonus import LengthBonus
+from espnet_l2dual.compat.espnet1 import BatchBeamSearch
+from espnet_l2dual.compat.espnet1 import TooShortUttError
+from espnet_l2dual.compat.espnet1 import CTCPrefixScorer
+from espnet_l2dual.compat.espnet1 import LengthBonus
 from espnet2.text.token_id_converter import TokenIDConverter
 
 Hyp = Tuple[str, List[str], float]

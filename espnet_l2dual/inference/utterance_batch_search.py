@@ -14,6 +14,10 @@ forced at the utterance's last step, ``minlen`` and end detection per utterance.
 utterance keeps ``beam`` slots; slots whose hypothesis ended hold ``-inf`` and are never
 selected. Finished utterances leave the batch. Float results can differ from the
 per-utterance search in the last bits (other matrix shapes), which can flip exact ties.
+
+Kept although ESPnet >= 202609 batches utterances itself (``Speech2Text.batch_decode``): ours
+feeds both outputs from one unpadded encoder pass per utterance (ESPnet's encodes the padded
+batch, which by its own note can change conv2d-subsampled frames) and runs on ESPnet 202511.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
-from espnet.nets.ctc_prefix_score import CTCPrefixScoreTH
-from espnet.nets.e2e_asr_common import end_detect
-from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask
+from espnet_l2dual.compat.espnet1 import CTCPrefixScoreTH
+from espnet_l2dual.compat.espnet1 import end_detect
+from espnet_l2dual.compat.espnet1 import subsequent_mask
 
 NBest = List[Tuple[List[int], float]]
 """Per utterance: ``(token ids with <sos> ... <eos>, score)``, best first."""

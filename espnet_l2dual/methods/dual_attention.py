@@ -27,11 +27,11 @@ from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 import numpy as np
 import torch
 
-from espnet.nets.ctc_prefix_score import CTCPrefixScore
-from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
-from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention
-from espnet.nets.pytorch_backend.transformer.layer_norm import LayerNorm
-from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask
+from espnet_l2dual.compat.espnet1 import CTCPrefixScore
+from espnet_l2dual.compat.espnet1 import make_pad_mask
+from espnet_l2dual.compat.espnet1 import MultiHeadedAttention
+from espnet_l2dual.compat.espnet1 import LayerNorm
+from espnet_l2dual.compat.espnet1 import subsequent_mask
 
 from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling
 from espnet_l2dual.outputs import PAIR

@@ -29,10 +29,10 @@ from espnet2.asr.specaug.abs_specaug import AbsSpecAug
 from espnet2.layers.abs_normalize import AbsNormalize
 from espnet2.torch_utils.device_funcs import force_gatherable
 from espnet2.train.abs_espnet_model import AbsESPnetModel
-from espnet.nets.e2e_asr_common import ErrorCalculator
-from espnet.nets.pytorch_backend.nets_utils import th_accuracy
-from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
-from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (
+from espnet_l2dual.compat.espnet1 import ErrorCalculator
+from espnet_l2dual.compat.espnet1 import th_accuracy
+from espnet_l2dual.compat.espnet1 import add_sos_eos
+from espnet_l2dual.compat.espnet1 import (
     LabelSmoothingLoss,
 )
 

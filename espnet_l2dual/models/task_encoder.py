@@ -17,8 +17,8 @@ import torch
 
 from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
 from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
-from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
-from espnet.nets.pytorch_backend.transformer.subsampling import (
+from espnet_l2dual.compat.espnet1 import make_pad_mask
+from espnet_l2dual.compat.espnet1 import (
     Conv1dSubsampling2,
     Conv2dSubsampling,
     Conv2dSubsampling1,

@@ -16,6 +16,7 @@ from typing import Dict, Optional, Sequence
 
 import yaml
 
+from espnet_l2dual.compat.stack import stack_versions
 from espnet_l2dual.utils import config_file, digest, stage_record
 from espnet_l2dual.utils.fileio import PathLike
 
@@ -52,6 +53,7 @@ def training_provenance(config: PathLike, record: PathLike, token_setup: Optiona
         "inputs_digest": rec.digest() if rec else None,
         "token_setup": setup,
         "command": command,
+        "versions": stack_versions(),  # checked when the model is loaded for decoding
         "created": datetime.datetime.now().isoformat(timespec="seconds"),
     }
 
