@@ -18,6 +18,16 @@ def write_wav(path: Path, seconds: float = 0.5, sr: int = 16000) -> Path:
     return path
 
 
+def dual_trn_rows(audio: Path) -> List[str]:
+    """Six half-second recordings of three speakers (A01-A03) and their dual-convention trn rows."""
+    rows = []
+    for spk in ("A01", "A02", "A03"):
+        for k in range(2):
+            write_wav(audio / f"{spk}_{k}.wav", 0.5)
+            rows.append(f"{spk}_{k}.wav :: 나는 (먹어요)/(머거요)")
+    return rows
+
+
 def write_pcm(path: Path, seconds: float = 0.5, sr: int = 16000) -> Path:
     """Headerless 16-bit little-endian mono PCM (KsponSpeech style)."""
     path.parent.mkdir(parents=True, exist_ok=True)

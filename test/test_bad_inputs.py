@@ -17,7 +17,7 @@ import soundfile
 import yaml
 from recipe_helpers import TINY_TAG, clone_recipe, make_recipe, run_recipe, template_beside
 
-from corpus_fixtures import write_wav
+from corpus_fixtures import dual_trn_rows, write_wav
 
 HEADER = "utt_id\twav\tspeaker\tsurface\tmeaning"
 
@@ -91,11 +91,7 @@ def test_bom_and_header_line_are_understood(tmp_path):
 
 def test_unknown_tag_and_unclosed_span_in_a_trn(tmp_path):
     audio = tmp_path / "corpus"
-    rows = []
-    for spk in ("A01", "A02", "A03"):
-        for k in range(2):
-            write_wav(audio / f"{spk}_{k}.wav", 0.5)
-            rows.append(f"{spk}_{k}.wav :: 나는 (먹어요)/(머거요)")
+    rows = dual_trn_rows(audio)
     for line, reason in (("A01_1.wav :: 그 x/ 사람", "unknown tag 'x/' (known: b/ l/ o/ n/ u/)"),
                          ("A01_1.wav :: (this/(dis) 사람", "unclosed '(': the next '(' comes before its ')'")):
         trn = audio / "list.trn"

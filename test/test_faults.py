@@ -20,7 +20,7 @@ import pytest
 import soundfile
 from recipe_helpers import ROOT, make_recipe, run_recipe
 
-from corpus_fixtures import write_wav
+from corpus_fixtures import dual_trn_rows, write_wav
 
 TAG, DECODE = "asr_mtl_tiny", "decode_beam5_ctc0.5"  # egs2/l2en/asr1/run.sh defaults
 
@@ -135,11 +135,7 @@ def test_a_manifest_without_test_rows_names_the_manifest_and_the_fix(tmp_path):
 
 def test_unknown_tags_drop_passes_through_local_data_opts(tmp_path):
     audio = tmp_path / "corpus"
-    rows = []
-    for spk in ("A01", "A02", "A03"):
-        for k in range(2):
-            write_wav(audio / f"{spk}_{k}.wav", 0.5)
-            rows.append(f"{spk}_{k}.wav :: 나는 (먹어요)/(머거요)")
+    rows = dual_trn_rows(audio)
     rows[1] = "A01_1.wav :: 그 x/ 사람"
     (audio / "list.trn").write_text("\n".join(rows) + "\n", encoding="utf-8")
     recipe = make_recipe(tmp_path / "r", "l2ko")
