@@ -23,6 +23,8 @@ from __future__ import annotations
 import itertools
 from typing import Dict, List, Sequence, Tuple
 
+from espnet_l2dual.text.error_sites import Decide, ErrorSite, SiteCounter, random_decide
+
 ENGLISH_L2_ERROR_KINDS = ("th_stopping", "r_l_swap", "v_to_b", "f_to_p",
                           "final_consonant_deletion", "vowel_epenthesis")
 
@@ -55,48 +57,55 @@ def apply_english_l2_errors(
     The word count never changes. ``rng`` has ``.random()`` and is drawn only
     for patterns whose rate is above 0.
     """
+    out, sites = english_l2_error_sites(words, rates, random_decide(rates, rng))
+    return out, [s.kind for s in sites]
+
+
+def english_l2_error_sites(
+    words: Sequence[str], rates: Dict[str, float], decide: Decide
+) -> Tuple[List[str], List[ErrorSite]]:
+    """The respelling with ``decide`` choosing at each opportunity; also the sites realised, in order.
+
+    ``rates`` only names the kinds that may be realised (unknown kinds are refused);
+    :func:`apply_english_l2_errors` decides by the rates, a replay by a set of sites.
+    """
     for kind in rates:
         if kind not in ENGLISH_L2_ERROR_KINDS:
             raise ValueError(f"unknown English L2 error kind '{kind}' (known: {', '.join(ENGLISH_L2_ERROR_KINDS)})")
+    counter = SiteCounter()
+    fired: List[ErrorSite] = []
 
-    def hit(kind: str) -> bool:
-        rate = rates.get(kind, 0.0)
-        return rate > 0 and rng.random() < rate
+    def hit(index: int, kind: str) -> bool:
+        site = counter.site(index, kind)
+        if decide(site):
+            fired.append(site)
+            return True
+        return False
 
-    fired: List[str] = []
     out: List[str] = []
-    for word in words:
+    for index, word in enumerate(words):
         w = word
         if "TH" in w:
             stop = "D" if word in VOICED_TH_WORDS else "T"
             parts = w.split("TH")
             w = parts[0]
             for part in parts[1:]:
-                if hit("th_stopping"):
-                    w += stop + part
-                    fired.append("th_stopping")
-                else:
-                    w += "TH" + part
+                w += (stop if hit(index, "th_stopping") else "TH") + part
         runs = []  # a doubled letter (LL, FF) is one sound: one draw, one change
         for ch, group in itertools.groupby(w):
             n = len(list(group))
-            if ch in "RL" and hit("r_l_swap"):
+            if ch in "RL" and hit(index, "r_l_swap"):
                 ch = "L" if ch == "R" else "R"
-                fired.append("r_l_swap")
-            elif ch == "V" and hit("v_to_b"):
+            elif ch == "V" and hit(index, "v_to_b"):
                 ch = "B"
-                fired.append("v_to_b")
-            elif ch == "F" and word != "OF" and hit("f_to_p"):
+            elif ch == "F" and word != "OF" and hit(index, "f_to_p"):
                 ch = "P"
-                fired.append("f_to_p")
             runs.append(ch * n)
         w = "".join(runs)
         if _final_cluster(w):
-            if hit("final_consonant_deletion"):
+            if hit(index, "final_consonant_deletion"):
                 w = w[:-1]
-                fired.append("final_consonant_deletion")
-            elif hit("vowel_epenthesis"):
+            elif hit(index, "vowel_epenthesis"):
                 w = w + "UH"
-                fired.append("vowel_epenthesis")
         out.append(w)
     return out, fired

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Dict, List, Tuple
 
 from espnet_l2dual.text.hangul import Syllable, join_runs, split_runs
+from espnet_l2dual.text.error_sites import Decide, ErrorSite, SiteCounter, random_decide
 
 # Simplified codas as pronounced before a consonant or at the end of a word.
 _NEUTRAL = {
@@ -191,35 +192,45 @@ def korean_l2_errors(text: str, rates: Dict[str, float], rng) -> Tuple[str, List
     ``rng`` is anything with ``.random()`` (``random.Random``, numpy Generator);
     it is drawn only for kinds with a rate above 0.
     """
+    out, sites = korean_l2_error_sites(text, rates, random_decide(rates, rng))
+    return out, [s.kind for s in sites]
+
+
+def korean_l2_error_sites(text: str, rates: Dict[str, float], decide: Decide) -> Tuple[str, List[ErrorSite]]:
+    """The errors of :func:`korean_l2_errors` with ``decide`` choosing at each opportunity; also the
+    sites realised, in order (a site's word is the eojeol's index).
+
+    ``rates`` only names the kinds that may be realised (unknown kinds are refused).
+    """
     for kind in rates:
         if kind not in KOREAN_L2_ERROR_KINDS:
             raise ValueError(f"unknown Korean L2 error kind '{kind}' (known: {', '.join(KOREAN_L2_ERROR_KINDS)})")
+    counter = SiteCounter()
+    fired: List[ErrorSite] = []
 
-    def hit(kind: str) -> bool:
-        rate = rates.get(kind, 0.0)
-        return rate > 0 and rng.random() < rate
+    def hit(index: int, kind: str) -> bool:
+        site = counter.site(index, kind)
+        if decide(site):
+            fired.append(site)
+            return True
+        return False
 
-    fired: List[str] = []
     out = []
-    for word in text.split():
+    for index, word in enumerate(text.split()):
         runs = split_runs(word)
         for run in runs:
             if isinstance(run, str):
                 continue
             for syl in run:
-                if syl.initial in _PLAIN_OF_ASPIRATED and hit("deaspiration"):
+                if syl.initial in _PLAIN_OF_ASPIRATED and hit(index, "deaspiration"):
                     syl.initial = _PLAIN_OF_ASPIRATED[syl.initial]
-                    fired.append("deaspiration")
-                elif syl.initial in _PLAIN_OF_TENSE and hit("detensing"):
+                elif syl.initial in _PLAIN_OF_TENSE and hit(index, "detensing"):
                     syl.initial = _PLAIN_OF_TENSE[syl.initial]
-                    fired.append("detensing")
                 for kind, table in _VOWEL_ERRORS.items():
-                    if syl.medial in table and hit(kind):
+                    if syl.medial in table and hit(index, kind):
                         syl.medial = table[syl.medial]
-                        fired.append(kind)
                         break
-                if syl.final and hit("coda_deletion"):
+                if syl.final and hit(index, "coda_deletion"):
                     syl.final = ""
-                    fired.append("coda_deletion")
         out.append(join_runs(runs))
     return " ".join(out), fired
