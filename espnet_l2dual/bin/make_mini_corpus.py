@@ -13,6 +13,7 @@ text_surface and text_meaning; text_canonical (the expected pronunciation in sur
 units: Korean standard pronunciation without the learner errors, English the spelling of the
 meaning), for mispronunciation detection; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
 and utt2rules (rules/errors that fired, ``-`` if none).
+With ``--twins`` also ``OUT/eval_twins/`` (see ``espnet_l2dual.corpus.twins``) with ``utt2twin``.
 
 Sets: ``train``, ``dev``, ``test`` (the tuning set: the tiny defaults were chosen on it)
 and ``eval`` (final numbers): ``--eval_speakers`` speakers whose voices no other set
@@ -34,7 +35,7 @@ import os
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AbstractSet, Dict, List, Optional, Sequence, Tuple
 
@@ -42,10 +43,12 @@ from espnet_l2dual.corpus import grammar_en, grammar_ko
 from espnet_l2dual.corpus.eval_set import EVAL_SET, EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER
 from espnet_l2dual.corpus.speakers import Speaker, make_held_out_speakers, make_speakers, scale_rates
 from espnet_l2dual.corpus.synthesize import SynthesisJob, synthesize_all
+from espnet_l2dual.corpus.twins import make_twin_set, twin_set_name
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.text.dual_transcript import format_dual_transcript, parse_dual_transcript
-from espnet_l2dual.text.english_l2_errors import apply_english_l2_errors
-from espnet_l2dual.text.korean_pronunciation import korean_l2_errors, pronounce_word
+from espnet_l2dual.text.english_l2_errors import english_l2_error_sites
+from espnet_l2dual.text.error_sites import ErrorSite, random_decide
+from espnet_l2dual.text.korean_pronunciation import korean_l2_error_sites, pronounce_word
 from espnet_l2dual.text.normalize import normalize
 from espnet_l2dual.utils.fileio import atomic_write, iter_table, write_table
 
@@ -61,6 +64,7 @@ class Utterance:
     surface: List[str]
     rules: List[str]
     canonical: List[str]  # the expected pronunciation, in surface units, without learner errors
+    error_sites: List[ErrorSite] = field(default_factory=list)  # the learner errors (the last rules)
 
 
 def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speaker,
@@ -79,14 +83,16 @@ def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speake
             surface_word, fired = pronounce_word(word)
             pronounced.append(surface_word)
             rules += fired
-        text, errors = korean_l2_errors(" ".join(pronounced), speaker.rates, rng)
+        text, sites = korean_l2_error_sites(" ".join(pronounced), speaker.rates,
+                                            random_decide(speaker.rates, rng))
         surface = text.split()
-        rules += errors
+        rules += [s.kind for s in sites]
         canonical = pronounced  # standard pronunciation: the rules applied, no learner error
     else:
-        surface, rules = apply_english_l2_errors(meaning, speaker.rates, rng)
+        surface, sites = english_l2_error_sites(meaning, speaker.rates, random_decide(speaker.rates, rng))
+        rules = [s.kind for s in sites]
         canonical = meaning  # the canonical spelling, in the surface alphabet
-    return Utterance(f"{speaker.spk_id}-{index:05d}", speaker, meaning, surface, rules, canonical)
+    return Utterance(f"{speaker.spk_id}-{index:05d}", speaker, meaning, surface, rules, canonical, sites)
 
 
 def make_utterances(lang: str, seed: int, num_utts: Dict[str, int],
@@ -129,8 +135,9 @@ def _check_config(out: Path, lang: str, seed: int, error_scale: float = 1.0) -> 
         json.dump(config, f)
 
 
-def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optional[int]) -> None:
-    """transcript.dual -> parsed texts -> audio -> the other tables."""
+def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optional[int],
+              utt2twin: Optional[List[Tuple[str, str]]] = None) -> None:
+    """transcript.dual -> parsed texts -> audio -> the other tables (``utt2twin`` for a twin set)."""
     d = out / split
     wav_dir = (out / "wav").resolve()
     dual = d / "transcript.dual"
@@ -162,12 +169,14 @@ def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optio
     write_table(d / "utt2lang", [(u.utt_id, lang) for u in utts])
     write_table(d / "utt2l1", [(u.utt_id, u.speaker.l1) for u in utts])
     write_table(d / "utt2rules", [(u.utt_id, ",".join(sorted(set(u.rules))) or "-") for u in utts])
+    if utt2twin is not None:
+        write_table(d / "utt2twin", utt2twin)
 
 
 def make_mini_corpus(lang: str, out: Path, seed: int = 1, num_utts: Optional[Dict[str, int]] = None,
                      num_spk: Optional[Dict[str, int]] = None, nj: Optional[int] = None,
                      error_scale: float = 1.0, eval_speakers: int = EVAL_SPEAKERS,
-                     eval_utts_per_speaker: int = EVAL_UTTS_PER_SPEAKER) -> None:
+                     eval_utts_per_speaker: int = EVAL_UTTS_PER_SPEAKER, twins: bool = False) -> None:
     num_utts = num_utts or {"train": 1200, "dev": 150, "test": 150}
     num_spk = num_spk or {"train": 40, "dev": 5, "test": 5}
     out = Path(out)
@@ -181,6 +190,11 @@ def make_mini_corpus(lang: str, out: Path, seed: int = 1, num_utts: Optional[Dic
     utts[EVAL_SET] = make_eval_utterances(lang, seed, speakers[EVAL_SET], eval_utts_per_speaker, utts)
     for split in (*SETS, EVAL_SET):
         write_set(out, lang, split, utts[split], nj)
+    if twins:
+        twin_utts, utt2twin = make_twin_set(lang, utts[EVAL_SET])
+        if not twin_utts:
+            raise ValueError(f"no {EVAL_SET} utterance has a learner error: no twins to make")
+        write_set(out, lang, twin_set_name(EVAL_SET), twin_utts, nj, utt2twin)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -203,6 +217,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--error_scale", type=float, default=1.0,
                    help="every learner error rate times this (capped at 1); same sentences and voices "
                         "(default 1; 0: no learner errors)")
+    p.add_argument("--twins", action="store_true",
+                   help=f"also make OUT/{EVAL_SET}_twins: each {EVAL_SET} utterance with learner errors, itself, its "
+                        "canonical twin (same sentence and voice, no learner error) and one twin per error "
+                        "(only that error); utt2twin maps each to its original")
     args = p.parse_args(argv)
     if args.error_scale < 0:
         p.error(f"--error_scale must be >= 0, got {args.error_scale}")
@@ -216,7 +234,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     start = time.time()
     try:
         make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj, args.error_scale,
-                         args.eval_speakers, args.eval_utts_per_speaker)
+                         args.eval_speakers, args.eval_utts_per_speaker, args.twins)
     except (DataError, RuntimeError, ValueError) as e:
         print(f"make_mini_corpus: {e}", file=sys.stderr)
         return 1
