@@ -10,46 +10,21 @@ speaker, so espeak-ng speaks them with the same voice, pitch and rate.
 An error that only exists on top of another (English ``MONTH``: the final-cluster error
 appears after TH-stopping made ``MONT``) cannot stand alone and gets no single-error twin.
 
-``utt2twin`` maps ``twin_id original_utt_id what``: ``what`` is ``original`` for the
-original, ``canonical`` for the canonical twin, else the error as
-``kind@word:canonical_word>twin_word`` (word: 0-based word index of the surface).
+``utt2twin`` (format in ``espnet_l2dual.data.twin_map``) maps each to its original.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Callable, List, Optional, Sequence, Tuple
+from dataclasses import replace
+from typing import Callable, List, Sequence, Tuple
+
+from espnet_l2dual.data.twin_map import CANONICAL, ORIGINAL, TwinError
 
 from espnet_l2dual.text.english_l2_errors import english_l2_error_sites
 from espnet_l2dual.text.error_sites import ErrorSite, only
 from espnet_l2dual.text.korean_pronunciation import korean_l2_error_sites
 
 TWIN_SET_SUFFIX = "_twins"
-ORIGINAL = "original"
-CANONICAL = "canonical"
-
-
-@dataclass(frozen=True)
-class TwinError:
-    """One learner error as ``utt2twin`` names it."""
-
-    kind: str
-    word: int
-    canonical: str  # the word without the error
-    surface: str  # the word with it
-
-    def __str__(self) -> str:
-        return f"{self.kind}@{self.word}:{self.canonical}>{self.surface}"
-
-    @classmethod
-    def parse(cls, value: str) -> "TwinError":
-        """The inverse of ``str``; a ValueError names what is malformed."""
-        kind, at, rest = value.partition("@")
-        index, colon, change = rest.partition(":")
-        before, arrow, after = change.partition(">")
-        if not (kind and at and colon and arrow and index.isdigit() and before and after):
-            raise ValueError(f"expected '{ORIGINAL}', '{CANONICAL}' or KIND@WORD:CANONICAL>SURFACE, not '{value}'")
-        return cls(kind, int(index), before, after)
 
 
 def twin_set_name(split: str) -> str:
@@ -96,15 +71,3 @@ def make_twin_set(lang: str, utts) -> Tuple[list, List[Tuple[str, str]]]:
         rows += [(twin, u.utt_id, what) for twin, what in make_twins(lang, u)]
     rows.sort(key=lambda r: r[0].utt_id)
     return [r[0] for r in rows], [(twin.utt_id, f"{orig} {what}") for twin, orig, what in rows]
-
-
-def parse_twin_value(value: str) -> Tuple[str, Optional[TwinError], str]:
-    """``(original_utt_id, error or None, what)`` of a ``utt2twin`` value; ValueError if malformed."""
-    fields = value.split()
-    if len(fields) != 2:
-        raise ValueError(f"expected 'original_utt_id {CANONICAL}|{ORIGINAL}|KIND@WORD:CANONICAL>SURFACE', "
-                         f"got '{value}'")
-    orig, what = fields
-    if what in (ORIGINAL, CANONICAL):
-        return orig, None, what
-    return orig, TwinError.parse(what), what

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 
+from espnet_l2dual.data.twin_map import ORIGINAL, parse_twin_value
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import iter_table
 
@@ -129,6 +130,14 @@ def _check_gender(value: str) -> Optional[str]:
     return None if value in ("m", "f") else f"gender must be m or f, not '{value}'"
 
 
+def _check_twin_value(value: str) -> Optional[str]:
+    try:
+        parse_twin_value(value)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 # Optional per-utterance files: name -> (empty values allowed, value check).
 OPTIONAL_UTT_FILES: Dict[str, Tuple[bool, Callable[[str], Optional[str]]]] = {
     "text_canonical": (False, _check_text),
@@ -140,6 +149,7 @@ OPTIONAL_UTT_FILES: Dict[str, Tuple[bool, Callable[[str], Optional[str]]]] = {
     "utt2dur": (False, _float_check("duration", 0.0, strict=True)),
     "utt2num_samples": (False, _check_num_samples),
     "utt2rules": (True, lambda value: None),
+    "utt2twin": (False, _check_twin_value),
 }
 REQUIRED_UTT_CHECKS: Dict[str, Callable[[str], Optional[str]]] = {
     "utt2spk": _check_speaker,
@@ -227,6 +237,23 @@ def _check_spk2utt(spk2utt_path: Path, spk2utt: Table, utt2spk_path: Path, utt2s
             )
 
 
+def _check_twins(path: Path, twins: Table, utt2spk: Table, surface_path: Path, surface: Optional[Table]) -> None:
+    """Each twin's original is an utterance here; an original maps to itself; an error is in its twin's surface."""
+    for twin, (no, value) in twins.items():
+        orig, error, what = parse_twin_value(value)
+        if orig not in utt2spk:
+            raise DataError(path, no, f"twin '{twin}' names original '{orig}', which is not an utterance here")
+        if what == ORIGINAL and orig != twin:
+            raise DataError(path, no, f"'{twin}' is marked {ORIGINAL} but names '{orig}' as its original")
+        if error is None or surface is None:
+            continue
+        words = surface[twin][1].split()
+        if error.word >= len(words) or words[error.word] != error.surface:
+            found = words[error.word] if error.word < len(words) else f"only {len(words)} words"
+            raise DataError(path, no, f"error '{what}' of twin '{twin}' is not in its surface: word {error.word} of "
+                                      f"{surface_path.name} line {surface[twin][0]} is '{found}', not '{error.surface}'")
+
+
 # --- entry point -------------------------------------------------------------
 
 
@@ -282,5 +309,8 @@ def validate_data_dir(
     for other_path, other in per_utt:
         _check_same_ids(file("utt2spk"), utt2spk, other_path, other)
     _check_spk2utt(file("spk2utt"), spk2utt, file("utt2spk"), utt2spk)
+    tables = {p.name: t for p, t in per_utt}
+    if "utt2twin" in tables:
+        _check_twins(file("utt2twin"), tables["utt2twin"], utt2spk, file("text_surface"), tables.get("text_surface"))
 
     return Summary(data_dir, len(utt2spk), len(spk2utt), checked)
