@@ -18,6 +18,7 @@ num_test=150
 error_scale=1
 eval_speakers=""          # empty: make_mini_corpus's default
 eval_utts_per_speaker=""
+twins=false
 help_message="Usage: $0 --lang ko|en [options]
   --lang LANG          ko or en (required)
   --corpus_dir DIR     where the corpus and its audio are made (default ${corpus_dir})
@@ -30,7 +31,10 @@ help_message="Usage: $0 --lang ko|en [options]
                        has, N utterances each, sentences no other set holds (defaults: those of
                        espnet_l2dual.bin.make_mini_corpus, whose --help shows them)
   --error_scale F      every learner error rate times F (default ${error_scale}; 0: none); same sentences and
-                       voices; a new scale needs a new --corpus_dir (the controlled-divergence grid)"
+                       voices; a new scale needs a new --corpus_dir (the controlled-divergence grid)
+  --twins true|false   also make data/eval_twins (default ${twins}): each eval utterance with learner errors,
+                       its canonical twin (same sentence and voice, no learner error) and one twin per
+                       error; utt2twin maps each to its original. Decode it by adding it to --test_sets"
 
 . utils/parse_options.sh
 # ${python}: tools/venv's python and this checkout's package (tools/python.sh)
@@ -42,12 +46,18 @@ help_message="Usage: $0 --lang ko|en [options]
 eval_opts=()  # only what was given: the defaults live in make_mini_corpus
 if [ -n "${eval_speakers}" ]; then eval_opts+=(--eval_speakers "${eval_speakers}"); fi
 if [ -n "${eval_utts_per_speaker}" ]; then eval_opts+=(--eval_utts_per_speaker "${eval_utts_per_speaker}"); fi
-log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, error scale ${error_scale}, ${num_train}/${num_dev}/${num_test} utterances, eval ${eval_speakers:-default} speakers x ${eval_utts_per_speaker:-default}, nj ${nj})"
+sets=(train dev test eval)
+case "${twins}" in
+    true) eval_opts+=(--twins); sets+=(eval_twins) ;;
+    false) ;;
+    *) log "--twins must be true or false, got '${twins}'"; exit 1 ;;
+esac
+log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, error scale ${error_scale}, ${num_train}/${num_dev}/${num_test} utterances, eval ${eval_speakers:-default} speakers x ${eval_utts_per_speaker:-default}, twins ${twins}, nj ${nj})"
 "${python}" -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --seed "${seed}" \
     --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --nj "${nj}" \
     --error_scale "${error_scale}" "${eval_opts[@]}"
 
-for dset in train dev test eval; do
+for dset in "${sets[@]}"; do
     mkdir -p "${data_dir}"
     tmp=$(mktemp -d "${data_dir}/.${dset}.XXXXXX.tmp")  # a name of its own: concurrent runs never share it
     cp "${corpus_dir}/${dset}"/* "${tmp}/"
