@@ -25,6 +25,8 @@ def test_mini_data_sh_makes_data_dirs(lang, tmp_path):
            "--data_dir", str(tmp_path / "data"), "--nj", "2",
            "--num_train", "3", "--num_dev", "1", "--num_test", "1",
            "--eval_speakers", "2", "--eval_utts_per_speaker", "1"]
+    if lang == "en":  # the learner-error twins of eval, on request
+        cmd += ["--twins", "true"]
     proc = subprocess.run(cmd, cwd=recipe, env=_env(), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     for s, n in (("train", 3), ("dev", 1), ("test", 1), ("eval", 2)):
@@ -35,6 +37,11 @@ def test_mini_data_sh_makes_data_dirs(lang, tmp_path):
     assert not list((tmp_path / "data").glob(".*.tmp"))
     eval_spk = set((tmp_path / "data" / "eval" / "utt2spk").read_text().split()[1::2])
     assert len(eval_spk) == 2 and all(s.startswith(f"{lang}eval") for s in eval_spk)
+    twins = tmp_path / "data" / "eval_twins"
+    assert twins.is_dir() == (lang == "en") == (tmp_path / "mini" / "eval_twins").is_dir()
+    if lang == "en":
+        assert set((twins / "utt2spk").read_text().split()[1::2]) <= eval_spk
+        assert "canonical" in (twins / "utt2twin").read_text()
 
 
 @pytest.mark.skipif(not (ROOT / "tools" / "venv" / "bin" / "activate").is_file(), reason="needs tools/venv")
