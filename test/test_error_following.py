@@ -17,6 +17,9 @@ from espnet_l2dual.analysis.error_following import (FOLLOWS, NORMALISES, OTHER, 
     ("THE BEST DAY", "THE BES DAY", "THE BES DAY", FOLLOWS),
     ("THE BEST DAY", "THE BES DAY", "THE BEST DAY", NORMALISES),
     ("THE BEST DAY", "THE BES DAY", "THE DAY", OTHER),
+    ("A DESK", "A DES", "A DES", FOLLOWS),  # at the end of the sentence
+    ("A DESK", "A DES", "A DESK", NORMALISES),
+    ("A DESK", "A DES", "A DESKS", OTHER),
     # insertion (epenthesis), at the end of the sentence
     ("A DESK", "A DESKUH", "A DESKUH", FOLLOWS),
     ("A DESK", "A DESKUH", "A DESK", NORMALISES),
@@ -68,10 +71,10 @@ def test_classify_twins_and_rates():
         classify_twins(TWINS, CANONICAL, SURFACE, {k: v for k, v in hyps.items() if k != "s2-u1-e01"})
 
 
-def _outcomes(model_outcomes):
-    """Many speakers, each with one original of two errors: (speaker index, error index) -> outcome."""
+def _outcomes(model_outcomes, n_errors=2):
+    """Many speakers, each with one original of ``n_errors`` errors: (speaker index, error index) -> outcome."""
     return [ErrorOutcome(f"s{i:02d}-u1-e{j}", f"s{i:02d}-u1", f"s{i:02d}", "f_to_p", model_outcomes(i, j))
-            for i in range(20) for j in range(2)]
+            for i in range(20) for j in range(n_errors)]
 
 
 def test_rate_difference_is_paired_and_blocked():
@@ -85,3 +88,12 @@ def test_rate_difference_is_paired_and_blocked():
     assert same.point == 0 and same.interval() == (0.0, 0.0)
     with pytest.raises(ValueError, match="different twins"):
         rate_difference(mtl, stl[:-1], n_resamples=10)
+
+
+def test_rate_difference_resamples_both_models_with_one_draw():
+    """Speakers differ a lot, the models by exactly one more normalised error per utterance:
+    a paired draw gives that difference in every replicate."""
+    def normalised(extra):
+        return lambda i, j: NORMALISES if j < (0 if i < 10 else 2) + extra else FOLLOWS
+    diff = rate_difference(_outcomes(normalised(1), 4), _outcomes(normalised(0), 4), n_resamples=300)
+    assert diff.interval() == pytest.approx((0.25, 0.25))
