@@ -247,11 +247,14 @@ def _check_twins(path: Path, twins: Table, utt2spk: Table, surface_path: Path, s
             raise DataError(path, no, f"'{twin}' is marked {ORIGINAL} but names '{orig}' as its original")
         if error is None or surface is None:
             continue
-        words = surface[twin][1].split()
-        if error.word >= len(words) or words[error.word] != error.surface:
-            found = words[error.word] if error.word < len(words) else f"only {len(words)} words"
-            raise DataError(path, no, f"error '{what}' of twin '{twin}' is not in its surface: word {error.word} of "
-                                      f"{surface_path.name} line {surface[twin][0]} is '{found}', not '{error.surface}'")
+        line, words = surface[twin][0], surface[twin][1].split()
+        where = f"{surface_path.name} line {line}"
+        if error.word >= len(words):
+            raise DataError(path, no, f"error '{what}' of twin '{twin}' is not in its surface: "
+                                      f"{where} has only {len(words)} words")
+        if words[error.word] != error.surface:
+            raise DataError(path, no, f"error '{what}' of twin '{twin}' is not in its surface: word {error.word} "
+                                      f"of {where} is '{words[error.word]}', not '{error.surface}'")
 
 
 # --- entry point -------------------------------------------------------------
