@@ -19,7 +19,6 @@ from dataclasses import replace
 from typing import Callable, List, Sequence, Tuple
 
 from espnet_l2dual.data.twin_map import CANONICAL, ORIGINAL, TwinError
-
 from espnet_l2dual.text.english_l2_errors import english_l2_error_sites
 from espnet_l2dual.text.error_sites import ErrorSite, only
 from espnet_l2dual.text.korean_pronunciation import korean_l2_error_sites
