@@ -125,12 +125,14 @@ run_stages() {
     [ "${first}" -lt "${stage}" ] && first=${stage}
     [ "${last}" -gt "${stop_stage}" ] && last=${stop_stage}
     [ "${first}" -gt "${last}" ] && return 0
-    # the marker is keyed by everything that shapes the work: a changed corpus, option or
-    # YAML is new work (each stage's own record then decides what is really recomputed)
+    # the marker is keyed by everything that shapes the work: a changed corpus, option, YAML or
+    # stage engine (an upgraded toolkit, e.g. a new default set) is new work (each stage's own
+    # record then decides what is really recomputed)
     local key c files=("${dir}/${config}")
     for c in ${configs}; do files+=("${dir}/conf/tuning/train_${c}${suffix}.yaml"); done
     key=$( { echo "$(corpus_of "${lang}")|${local_data_opts}|${run_args}|${train_args}|${ngpu}|$*"
              "${python}" -m espnet_l2dual.bin.resolve_config --digest "${files[@]}" | cut -d' ' -f1
+             sha1sum "${dir}/l2dual.sh" "${dir}/run.sh" | cut -d' ' -f1
            } | sha1sum | cut -c1-12)
     local done_file="${dir}/exp/run_all/${marker}.${first}-${last}.${key}.done"
     if [ -f "${done_file}" ]; then log "${dir}: ${marker} stages ${first}-${last} already done (${done_file##*/})"; return 0; fi
