@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 from typing import Dict, List, Sequence, Tuple
 
-from espnet_l2dual.text.error_sites import Decide, ErrorSite, SiteCounter, random_decide
+from espnet_l2dual.text.error_sites import Decide, ErrorSite, SiteRun, random_decide
 
 ENGLISH_L2_ERROR_KINDS = ("th_stopping", "r_l_swap", "v_to_b", "f_to_p",
                           "final_consonant_deletion", "vowel_epenthesis")
@@ -72,15 +72,8 @@ def english_l2_error_sites(
     for kind in rates:
         if kind not in ENGLISH_L2_ERROR_KINDS:
             raise ValueError(f"unknown English L2 error kind '{kind}' (known: {', '.join(ENGLISH_L2_ERROR_KINDS)})")
-    counter = SiteCounter()
-    fired: List[ErrorSite] = []
-
-    def hit(index: int, kind: str) -> bool:
-        site = counter.site(index, kind)
-        if decide(site):
-            fired.append(site)
-            return True
-        return False
+    run = SiteRun(decide)
+    hit, fired = run.hit, run.fired
 
     out: List[str] = []
     for index, word in enumerate(words):

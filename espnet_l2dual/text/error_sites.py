@@ -10,7 +10,7 @@ replay that realises only chosen sites gives the same text at every other opport
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import AbstractSet, Callable, Dict, Mapping, Tuple
+from typing import AbstractSet, Callable, Dict, List, Mapping, Tuple
 
 
 @dataclass(frozen=True, order=True)
@@ -36,6 +36,22 @@ class SiteCounter:
         n = self._seen.get((word, kind), 0)
         self._seen[(word, kind)] = n + 1
         return ErrorSite(word, kind, n)
+
+
+class SiteRun:
+    """One pattern run: numbers its opportunities and keeps those ``decide`` realises."""
+
+    def __init__(self, decide: Decide) -> None:
+        self._counter = SiteCounter()
+        self._decide = decide
+        self.fired: List[ErrorSite] = []
+
+    def hit(self, word: int, kind: str) -> bool:
+        site = self._counter.site(word, kind)
+        if self._decide(site):
+            self.fired.append(site)
+            return True
+        return False
 
 
 def random_decide(rates: Mapping[str, float], rng) -> Decide:

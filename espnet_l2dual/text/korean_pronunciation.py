@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Dict, List, Tuple
 
 from espnet_l2dual.text.hangul import Syllable, join_runs, split_runs
-from espnet_l2dual.text.error_sites import Decide, ErrorSite, SiteCounter, random_decide
+from espnet_l2dual.text.error_sites import Decide, ErrorSite, SiteRun, random_decide
 
 # Simplified codas as pronounced before a consonant or at the end of a word.
 _NEUTRAL = {
@@ -205,15 +205,8 @@ def korean_l2_error_sites(text: str, rates: Dict[str, float], decide: Decide) ->
     for kind in rates:
         if kind not in KOREAN_L2_ERROR_KINDS:
             raise ValueError(f"unknown Korean L2 error kind '{kind}' (known: {', '.join(KOREAN_L2_ERROR_KINDS)})")
-    counter = SiteCounter()
-    fired: List[ErrorSite] = []
-
-    def hit(index: int, kind: str) -> bool:
-        site = counter.site(index, kind)
-        if decide(site):
-            fired.append(site)
-            return True
-        return False
+    run = SiteRun(decide)
+    hit, fired = run.hit, run.fired
 
     out = []
     for index, word in enumerate(text.split()):
