@@ -54,13 +54,19 @@ def test_checkpoint_of_the_other_stack_loads_with_the_same_weights(tiny, tmp_pat
         assert torch.equal(loaded[key], value), key
 
 
-def test_mismatch_names_both_stacks_and_what_to_do(tiny, tmp_path):
+def config_with_versions(tmp_path: Path, tiny, versions) -> Path:
+    """A copy of the tiny model's config in exp/ whose stage-7 provenance records ``versions``."""
     folder = tmp_path / "exp"
     folder.mkdir()
     config = folder / "config.yaml"
     config.write_text(Path(tiny["config"]).read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / "provenance.json").write_text(json.dumps(
-        {"versions": {"espnet": "209901", "torch": "9.9.0"}}), encoding="utf-8")
+    (folder / "provenance.json").write_text(json.dumps({"versions": versions}), encoding="utf-8")
+    return config
+
+
+def test_mismatch_names_both_stacks_and_what_to_do(tiny, tmp_path):
+    config = config_with_versions(tmp_path, tiny, {"espnet": "209901", "torch": "9.9.0"})
+    folder = config.parent
     state = torch.load(tiny["model"], weights_only=True)
     state["encoder.renamed_in_2099.weight"] = torch.zeros(1)
     model_file = folder / "model.pth"
@@ -80,12 +86,7 @@ def test_versions_are_recorded_and_read_back(tiny, tmp_path):
     here = stack.stack_versions()
     assert here["espnet"] >= "202511" and here["torch"]
     assert stack.recorded_versions(tiny["config"]) is None  # nothing recorded beside it
-    folder = tmp_path / "exp"
-    folder.mkdir()
-    config = folder / "config.yaml"
-    config.write_text(Path(tiny["config"]).read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / "provenance.json").write_text(json.dumps(
-        {"versions": {"espnet": "202511", "torch": "2.9.1"}}), encoding="utf-8")
+    config = config_with_versions(tmp_path, tiny, {"espnet": "202511", "torch": "2.9.1"})
     assert stack.recorded_versions(config) == {"espnet": "202511", "torch": "2.9.1"}
     zip_path = pack(config, tiny["model"], tmp_path / "packed.zip")
     with zipfile.ZipFile(zip_path) as zf:
