@@ -174,6 +174,17 @@ train_model() {
     fi
 }
 
+# record_seed_group <recipe dir> <seed|none>: stage 10 on the models in exp/, then the store's record
+# of every seed group it analysed whose models are stored (the group of <seed> among them)
+record_seed_group() {
+    local dir=$1 s=$2
+    [ "${stop_stage}" -ge 10 ] || return 0
+    run_stages "${dir}" "analysis${suffix}.$(echo ${configs} | tr ' ' '+').upto$(seed_tag "${s}")" 10 10 \
+        "conf/tuning/train_${configs%% *}${suffix}.yaml" --analysis_args "--if_incomplete error"
+    # shellcheck disable=SC2046
+    study_cmd save_groups "${dir}" $(study_model_opts "${configs%% *}" "${dir}" none) --configs ${configs} --seeds ${seeds}
+}
+
 # run_language <lang> [recipe dir]: stages 1-6 once, 7-9 per config, 10 once, 11 per config
 run_language() {
     local lang=$1 dir=${2:-"egs2/l2$1/asr1"} c first_config
@@ -183,14 +194,29 @@ run_language() {
     local s model failed_models="" i all_in_exp=true
     local -a model_pids=() model_names=()
     for s in ${seed_list}; do
+        # a stored model is trained again only when its seed group's analysis is not stored and
+        # the model is not in exp/ (the analysis needs the models themselves)
+        local group_stored=false
+        # shellcheck disable=SC2046
+        if [ -n "${study_dir}" ] && study_cmd has_group "${dir}" $(study_model_opts "${configs%% *}" "${dir}" "${s}") \
+                --configs ${configs} > /dev/null; then
+            group_stored=true
+        fi
         for c in ${configs}; do
             model="${c}${suffix}$(seed_tag "${s}")"
             # shellcheck disable=SC2046
             if [ -n "${study_dir}" ] && [ "${stage}" -le 9 ] \
                     && study_cmd has "${dir}" $(study_model_opts "${c}" "${dir}" "${s}") > /dev/null; then
-                log "${dir}: ${model} is in the study store ${study_dir} (same key): not trained again"
-                [ -f "${dir}/exp/asr_${model}/results.json" ] || all_in_exp=false
-                continue
+                if [ -f "${dir}/exp/asr_${model}/results.json" ]; then
+                    log "${dir}: ${model} is in the study store ${study_dir} (same key) and in exp/: not trained again"
+                    continue
+                elif ${group_stored}; then
+                    log "${dir}: ${model} is in the study store ${study_dir} (same key), and so is its seed group's analysis: not trained again"
+                    all_in_exp=false
+                    continue
+                fi
+                log "${dir}: ${model} is in the study store ${study_dir} but not in exp/, and its seed group's" \
+                    "analysis is not stored: trained again (same key, same seed) for the analysis"
             fi
             if [ "${config_jobs}" -le 1 ]; then
                 train_model "${dir}" "${c}" "${s}"
@@ -205,6 +231,10 @@ run_language() {
             train_model "${dir}" "${c}" "${s}" > "${dir}/exp/run_all/${model}.7-9.log" 2>&1 &
             model_pids+=($!); model_names+=("${model}")
         done
+        # one model at a time: record this seed's group now, so a run cut short keeps every finished group
+        if [ -n "${study_dir}" ] && [ "${config_jobs}" -le 1 ] && ! ${group_stored}; then
+            record_seed_group "${dir}" "${s}"
+        fi
     done
     for i in "${!model_pids[@]}"; do
         wait_model "${dir}" "${model_pids[$i]}" "${model_names[$i]}" || failed_models+=" ${model_names[$i]}"

@@ -65,9 +65,7 @@ clone = clone_recipe
 
 def test_nothing_changed_nothing_recomputed(base: Path) -> None:
     before = tree_hashes(base / "exp")
-    t0 = time.time()
     proc = run(base, "--stage", "3", "--stop_stage", "11")
-    assert time.time() - t0 < 60
     assert "recomputing" not in proc.stderr and "computing" not in proc.stderr
     for stage in (3, 4, 5, 6, 7, 8, 9, 10, 11):
         assert re.search(rf"Stage {stage}: \S+ is up to date \(inputs unchanged\), skipping", proc.stderr), stage

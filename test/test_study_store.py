@@ -308,6 +308,7 @@ def _stub_tree(tmp_path: Path) -> Path:
     shutil.rmtree(r / "data")  # stage 1 makes them
     shutil.rmtree(r / "dump")
     (r / "stub.py").write_text(STUB)
+    (r / "l2dual.sh").symlink_to(ROOT / "egs2" / "TEMPLATE" / "asr1" / "l2dual.sh")  # run_all.sh keys by it
     shutil.copy2(Path(__file__).resolve().parent / "test_make_report.py", r / "test_make_report.py")
     a = _analysis([0.5, 0.3], [0.2, 0.4], 0.1, -0.05, 0.1)
     a["groups"]["tiny"].update(stl_surface="asr_stl_surface_tiny", stl_meaning="asr_stl_meaning_tiny")
@@ -378,3 +379,13 @@ def test_run_all_study_records_models_and_skips_them_on_a_fresh_clone(tmp_path: 
     assert json.loads((tree / "exp" / "report" / "report.json").read_text())["languages"] == report["languages"]
     status = _run_all(tree, "--study", "s1", "--status")
     assert status.stdout.splitlines()[-1] == "3 of 3 models and 1 of 1 seed groups in studies/s1"
+    # models stored, their group's analysis not (a run cut short before stage 10): the analysis needs
+    # the models, so they are trained again (same keys: the model records stay as they were)
+    (group,) = store.groups()
+    shutil.rmtree(group.dir)
+    shutil.rmtree(r / "exp")
+    third = _run_all(tree, "--study", "s1")
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert third.stderr.count("trained again (same key, same seed) for the analysis") == 3
+    assert len((r / "trained.log").read_text().splitlines()) == 6
+    assert [g.meta["group"] for g in Store(tree / "studies" / "s1").groups()] == ["tiny"]

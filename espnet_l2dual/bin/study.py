@@ -4,6 +4,7 @@
   has      exit 0 if the store holds a record of that key (prints its directory), else 1
   save     record a finished model (stage 9 done) from its recipe's exp/<tag>
   save_groups   record every seed group of exp/analysis/analysis.json whose models are all stored
+  has_group     exit 0 if the store holds the analysis of one seed group (--configs, --seed), else 1
   status   done/missing per model and per seed group of a run (metadata only: no data needed)
   results_md    write a recipe's RESULTS.md from the store
   size     bytes per record and in all
@@ -64,6 +65,9 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--configs", nargs="+", required=True)
     g.add_argument("--seeds", nargs="*", type=int, default=[])
     g.add_argument("--analysis_json", type=Path, default=None, help="default: <recipe>/exp/analysis/analysis.json")
+    h = sub.add_parser("has_group")
+    _model_options(h)  # --config/--config_file: ignored (every config of --configs)
+    h.add_argument("--configs", nargs="+", required=True)
     s = sub.add_parser("status")
     s.add_argument("--study", type=Path, required=True)
     s.add_argument("--langs", nargs="+", required=True)
@@ -82,6 +86,26 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _config_keys(a: argparse.Namespace, seeds: Sequence[Optional[int]]) -> dict:
+    """{model tag: key} of every config of ``a.configs`` and every seed of ``seeds``."""
+    keys = {}
+    for c in a.configs:
+        for s in seeds:
+            a.config, a.seed = c, s
+            a.config_file = a.recipe / "conf" / "tuning" / f"train_{c}{a.suffix}.yaml"
+            keys[_spec(a).tag] = _key(a)[0]
+    return keys
+
+
+def _has_group(a: argparse.Namespace) -> int:
+    """A seed group is recorded when the store holds the analysis made by exactly its models."""
+    rec = Store(a.study).by_key(group_key(list(_config_keys(a, [a.seed]).values()), analysis_options=""))
+    if rec is None:
+        return 1
+    print(rec.dir)
+    return 0
+
+
 def _save_groups(a: argparse.Namespace) -> int:
     import json
 
@@ -90,12 +114,7 @@ def _save_groups(a: argparse.Namespace) -> int:
         print(f"study: no {analysis}: no seed group to record", file=sys.stderr)
         return 0
     store = Store(a.study)
-    keys = {}
-    for c in a.configs:
-        for s in a.seeds or [None]:
-            a.config, a.seed = c, s
-            a.config_file = a.recipe / "conf" / "tuning" / f"train_{c}{a.suffix}.yaml"
-            keys[_spec(a).tag] = _key(a)[0]
+    keys = _config_keys(a, a.seeds or [None])
     level = models.make_level(a.error_scale, a.epochs)
     groups = json.loads(analysis.read_text(encoding="utf-8")).get("groups", {})
     for label, g in groups.items():
@@ -135,6 +154,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   file=sys.stderr)
         elif a.cmd == "save_groups":
             return _save_groups(a)
+        elif a.cmd == "has_group":
+            return _has_group(a)
         elif a.cmd == "status":
             levels: List = [models.make_level(es, ep) for es in (a.error_scales or [""]) for ep in (a.epochs or [""])] \
                 if (a.error_scales or a.epochs) else [None]
