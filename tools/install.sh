@@ -52,6 +52,7 @@ common=(
     "jinja2"
     "markdown"
     "pytest"
+    "pytest-xdist"
 )
 case "${espnet_version}" in
     202511)
