@@ -9,7 +9,8 @@ import pytest
 
 from espnet_l2dual.analysis.cka import (bootstrap_cka, cka_matrix, hsic_biased, hsic_unbiased, linear_cka,
                                         null_summary, permutation_null)
-from espnet_l2dual.analysis.resample import percentile_interval, speaker_blocked_weights
+from espnet_l2dual.analysis.resample import speaker_blocked_weights
+from espnet_l2dual.scoring.blocked_bootstrap import percentile_interval
 
 
 def _rand(n=60, d=8, seed=0):

@@ -26,7 +26,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from espnet_l2dual.analysis import cka
-from espnet_l2dual.analysis.resample import percentile_interval
+from espnet_l2dual.scoring.blocked_bootstrap import percentile_interval
 
 
 @dataclass

@@ -11,7 +11,7 @@ plain utterance bootstrap.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Sequence
 
 import numpy as np
 
@@ -27,17 +27,6 @@ def speaker_blocked_weights(speakers: Sequence[str], n_boot: int, seed: int) -> 
         raise ValueError("no utterances to resample")
     blocks = speaker_blocks([str(s) for s in speakers], SPEAKERS)
     return block_weights(blocks, len(speakers), n_boot, np.random.default_rng(seed))
-
-
-def percentile_interval(reps: np.ndarray, level: float = 0.95) -> Optional[Tuple[float, float]]:
-    """Percentile interval of bootstrap replicates (NaN replicates dropped); None if none is finite."""
-    reps = np.asarray(reps, dtype=np.float64)
-    reps = reps[np.isfinite(reps)]
-    if reps.size == 0:
-        return None
-    a = (1.0 - level) / 2.0
-    lo, hi = np.quantile(reps, [a, 1.0 - a])
-    return float(lo), float(hi)
 
 
 def blocks_label(speakers: Sequence[str]) -> str:

@@ -40,6 +40,17 @@ def unit_label(unit: str, seeds: bool = False) -> str:
     return base + (" x seeds" if seeds else "")
 
 
+def percentile_interval(reps: np.ndarray, level: float = 0.95) -> Optional[Tuple[float, float]]:
+    """Percentile interval of bootstrap replicates (NaN replicates dropped); None if none is finite."""
+    reps = np.asarray(reps, dtype=np.float64)
+    reps = reps[np.isfinite(reps)]
+    if reps.size == 0:
+        return None
+    a = (1.0 - level) / 2.0
+    lo, hi = np.quantile(reps, [a, 1.0 - a])
+    return float(lo), float(hi)
+
+
 @dataclass
 class Resampled:
     """Point estimate and bootstrap replicates of one statistic (None where no interval exists)."""
@@ -54,11 +65,7 @@ class Resampled:
 
     def interval(self, confidence: float = 0.95) -> Optional[Tuple[float, float]]:
         """Percentile interval at ``confidence``; None where there are no replicates."""
-        if self.reps is None:
-            return None
-        a = (1.0 - confidence) / 2
-        lo, hi = np.quantile(self.reps, [a, 1.0 - a])
-        return float(lo), float(hi)
+        return None if self.reps is None else percentile_interval(self.reps, confidence)
 
     def p_value(self) -> Optional[float]:
         """Two-sided bootstrap p-value of "no difference" (inverts the percentile interval)."""
