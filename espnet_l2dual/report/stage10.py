@@ -407,9 +407,10 @@ def _error_following(g: dict) -> List[str]:
     lines = [FOLLOWING_TITLE, "",
              "Where a single-error twin carries its one learner error, what the surface output writes: the "
              "error (follows: what was said), the canonical form (normalises: what was meant) or neither "
-             f"(other). {_n(ef['n_errors'], 'error')} in {_n(ef['n_originals'], 'utterance')} of "
-             f"{_n(ef['n_speakers'], 'speaker')} (`{ef['twin_set']}`); 95% CI: {ef['method']} over {ef['unit']}. "
-             "Rates per error kind are in analysis.json.", "",
+             f"(other). {_n(ef['n_errors'], 'error')} in {_n(ef['n_originals'], 'original utterance')} of "
+             f"{_n(ef['n_speakers'], 'speaker')} (`{ef['twin_set']}`); 95% CI: {ef['method']} over {ef['unit']}"
+             + ("" if ef["n_speakers"] > 1 else " (one speaker: over utterances only)")
+             + ". Rates per error kind are in analysis.json.", "",
              "|model|errors|follows|normalises|other|", "|---|---|---|---|---|"]
     for tag, m in ef["models"].items():
         o = m["overall"]
