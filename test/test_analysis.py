@@ -17,6 +17,7 @@ from figure_check import assert_drawn
 from l2dual_helpers import parse_args, tiny_config
 
 from espnet_l2dual.analysis import study
+from espnet_l2dual.analysis.twin_following import NO_TWIN_SET
 from espnet_l2dual.bin import analyze
 from espnet_l2dual.bin import score as score_cli
 from espnet_l2dual.report import cross_language
@@ -178,6 +179,8 @@ def test_analysis_json(analysed):
     assert [r["layer"] for r in gc["layers"]] == ["block0", "block1"]
     assert [r["layer"] for r in gc["parts"]] == ["embed", "after_norm"] and gc["all"]["layer"] == "all"
     assert a["settings"]["n_utts"] == 6 and g["n_encoder_frames"] <= 60
+    assert g["error_following"] == {"skipped": NO_TWIN_SET}  # no --twin_set
+    assert "### 6. Error following" in (analysed / "REPORT.md").read_text(encoding="utf-8")
 
 
 def test_reproducible_and_cached(recipe, analysed, caplog):
@@ -241,3 +244,32 @@ def test_skipped_gradient_conflict_is_recorded_and_rendered(recipe, analysed):
     summary = study.entanglement_summary(g, "asr_mtl_tiny")
     assert summary["gradient cosine surface vs meaning, whole encoder"] == {"skipped": "--grad_batches 0"}
     assert "skipped (--grad_batches 0)" in "\n".join(cross_language.comparison_lines({"en": summary}))
+
+
+def test_error_following_on_a_decoded_twin_set(recipe, tmp_path):
+    """--twin_set: each model with a surface output classified on the single-error twins (the MTL
+    model writes what was meant, the STL-surface model what was said), worded in REPORT.md."""
+    root = tmp_path / "r"
+    shutil.copytree(recipe / "exp", root / "exp", ignore=shutil.ignore_patterns("analysis*"))
+    shutil.copytree(recipe / "dump", root / "dump")
+    d = root / "dump" / "raw" / "eval_twins"
+    d.mkdir()
+    rows = {f"s{i}-u1-e01": ("AB CD", "AB CX") for i in range(4)}  # (canonical, surface with the error)
+    _write(d / "utt2twin", [(u, f"{u[:5]} k@1:CD>CX") for u in rows])
+    _write(d / "text_surface", [(u, s) for u, (c, s) in rows.items()])
+    _write(d / "text_canonical", [(u, c) for u, (c, s) in rows.items()])
+    _write(d / "utt2spk", [(u, u[:2]) for u in rows])
+    for tag, pick in (("asr_stl_surface_tiny", 1), ("asr_mtl_tiny", 0)):
+        out = root / "exp" / tag / INFER / "eval_twins" / "surface"
+        out.mkdir(parents=True)
+        _write(out / "text", [(u, texts[pick]) for u, texts in rows.items()])
+    assert _run(root, "exp/analysis", "--grad_batches", "0", "--twin_set", "eval_twins",
+                "--twin_bootstrap", "200") == 0
+    a = json.loads((root / "exp" / "analysis" / "analysis.json").read_text(encoding="utf-8"))
+    ef = a["groups"]["tiny"]["error_following"]
+    assert a["settings"]["twin_set"] == "eval_twins" and ef["n_errors"] == 4
+    assert ef["models"]["asr_mtl_tiny"]["overall"]["normalises"]["rate"] == 1
+    assert ef["models"]["asr_stl_surface_tiny"]["overall"]["follows"]["rate"] == 1
+    assert ef["normalisation_difference"][0]["ci95"] == [1, 1]
+    report = (root / "exp" / "analysis" / "REPORT.md").read_text(encoding="utf-8")
+    assert "asr_mtl_tiny normalises learner errors more often than asr_stl_surface_tiny" in report

@@ -2,7 +2,8 @@
 
 A model whose ``model_conf.tasks`` is ``[surface]`` is an STL-surface model, ``[meaning]``
 STL-meaning, both: an MTL-like model. Each MTL-like model is analysed against the STL pair
-of its size (divergence bins, encoder/context/decoder CKA, task vectors, gradient conflict);
+of its size (divergence bins, encoder/context/decoder CKA, task vectors, gradient conflict,
+error following on the learner-error twins);
 ``espnet_l2dual.bin.analyze`` parses the options and writes the report.
 """
 
@@ -23,7 +24,7 @@ from espnet_l2dual.errors import DataError
 
 from espnet_l2dual.analysis import cka_pairs, divergence_analysis, gradient_conflict, hidden_states
 from espnet_l2dual.analysis.resample import blocks_label, speaker_blocked_weights
-from espnet_l2dual.analysis import task_vectors
+from espnet_l2dual.analysis import task_vectors, twin_following
 from espnet_l2dual.analysis.access import skipped
 from espnet_l2dual.outputs import PAIR, check_tasks, data_key
 from espnet_l2dual.scoring.by_divergence import read_divergence
@@ -340,11 +341,16 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
                 model, preprocess, collate_fn, args.data_root / args.train_set, args.grad_batches,
                 args.grad_batch_size, args.seed, progress=lambda msg, t=x.tag: log.info("%s: %s", t, msg))
             del model
+    log.info("[%s] error following on the twin set %s", name, args.twin_set or "(none)")
+    following = twin_following.error_following(group, args.data_root, args.twin_set, args.inference_tag,
+                                               args.twin_bootstrap, args.seed)
+    if "skipped" in following:
+        log.info("[%s] error following skipped: %s", name, following["skipped"])
     log.info("[%s] done in %.1f s", name, time.time() - t0)
     return {"stl_surface": s.tag, "stl_meaning": m.tag, "mtl": [x.tag for x in mtls],
             "divergence": div, "encoder_cka": encoder_cka, "context_cka": context_cka,
             "decoder_cka": decoder_cka, "cka_comparisons": comparisons, "cka_settings": cka_settings,
-            "task_vectors": tv, "gradient_conflict": grad,
+            "task_vectors": tv, "gradient_conflict": grad, "error_following": following,
             **({"ssl_cka": ssl_cka} if ssl_cka else {}),
             "n_encoder_frames": int(enc[s.tag][0].shape[0]) if enc[s.tag] else 0}
 

@@ -14,7 +14,10 @@ MTL-like model is analysed against the STL pair of its size:
    both models have the same frame rate;
 3. decoder hidden-state CKA, MTL vs STL decoder of the same output;
 4. task vectors of the STL encoders from their common θ0 (init.pth);
-5. gradient conflict of the MTL encoder on training batches.
+5. gradient conflict of the MTL encoder on training batches;
+6. error following on the learner-error twins (``--twin_set``, e.g. eval_twins): per model with a
+   surface output, how often it writes the injected error, the canonical form or neither, and
+   the MTL − STL-surface difference of the normalisation rate.
 
 Writes ``<out_dir>/REPORT.md``, ``analysis.json``, PNGs, and caches hidden states
 under ``<out_dir>/feats/<tag>/`` (kaldiio ark/scp) so a re-run skips the forwards.
@@ -36,6 +39,7 @@ from espnet_l2dual.analysis import hidden_states, plots
 from espnet_l2dual.report import stage10
 from espnet_l2dual.analysis.pipeline import (MissingModels, analyse_group, cka_over_seeds, discover,
                                              estimators, make_groups, read_speakers)
+from espnet_l2dual.scoring.blocked_bootstrap import DEFAULT_RESAMPLES
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins
 
 log = logging.getLogger("espnet_l2dual.analysis")
@@ -69,6 +73,11 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--cka_bootstrap", type=int, default=1000,
                    help="bootstrap resamples (speakers, then utterances) for the CKA intervals")
     p.add_argument("--bins", default=DEFAULT_BINS, help="divergence bin edges (as stage 9)")
+    p.add_argument("--twin_set", default="",
+                   help="the decoded learner-error twin set (l2dual.sh: <report set>_twins where stage 1 made it); "
+                        "empty: error following is recorded as skipped")
+    p.add_argument("--twin_bootstrap", type=int, default=DEFAULT_RESAMPLES,
+                   help="bootstrap resamples (speakers, then original utterances) for the error-following rates")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--if_incomplete", choices=["error", "skip"], default="error",
                    help="when exp/ lacks an STL pair + MTL model: fail, or skip with a warning "
@@ -85,7 +94,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if getattr(args, name) < 4:
             log.error("--%s must be at least 4", name)
             return 2
-    for name in ("cka_permutations", "cka_bootstrap"):
+    for name in ("cka_permutations", "cka_bootstrap", "twin_bootstrap"):
         if getattr(args, name) < 1:
             log.error("--%s must be positive", name)
             return 2
@@ -115,7 +124,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                          "grad_batches": args.grad_batches, "grad_batch_size": args.grad_batch_size,
                          "estimator": estimators(args.debiased or args.estimator == "debiased")[0],
                          "cka_permutations": args.cka_permutations, "cka_bootstrap": args.cka_bootstrap,
-                         "bins": args.bins},
+                         "bins": args.bins, "twin_set": args.twin_set or None,
+                         "twin_bootstrap": args.twin_bootstrap},
             "groups": {},
         }
         kept: dict = {}

@@ -370,6 +370,64 @@ def gradient_sentence(mtl: str, r: dict) -> str:
     return s
 
 
+FOLLOWING_TITLE = ("### 6. Error following on the learner-error twins "
+                   "(unit: speakers, then utterances; percentile bootstrap)")
+
+
+def _rate_cell(r: dict) -> str:
+    ci = r.get("ci95")
+    return f"{r['rate']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f" (no interval: {r.get('no_ci', '-')})")
+
+
+def following_sentence(d: dict) -> str:
+    """The MTL − STL-surface normalisation difference in words: a direction only where its
+    (Holm-adjusted) interval excludes 0, else "not resolved"."""
+    ci = d.get("ci_adj") or d.get("ci95")
+    label = (f"Holm-adjusted {100 * d['level_adj']:.1f}% CI" if d.get("ci_adj") else "95% CI")
+    if d.get("diff") is None or not ci:
+        return (f"Whether {d['mtl']} normalises learner errors more often than {d['stl_surface']}: not resolved "
+                f"(no interval: {d.get('no_ci', 'none')}).")
+    v = verdict(ci, lower="less", higher="more", label=label)
+    if not v.resolved:
+        return (f"Whether {d['mtl']} normalises learner errors more often than {d['stl_surface']}: not resolved "
+                f"(normalisation rate MTL − STL-surface {d['diff']:+.2f}, {label} {format_ci(ci)}).")
+    return (f"{d['mtl']} normalises learner errors {v.text} often than {d['stl_surface']} (normalisation rate "
+            f"MTL − STL-surface {d['diff']:+.2f}, {label} {format_ci(ci)}).")
+
+
+def _error_following(g: dict) -> List[str]:
+    """Section 6: per model the rates of follows / normalises / other on the single-error twins,
+    and the paired MTL − STL-surface normalisation difference (absent in an analysis.json made
+    before the twin set existed: no section)."""
+    ef = g.get("error_following")
+    if ef is None:
+        return []
+    if "skipped" in ef:
+        return [FOLLOWING_TITLE, "", f"Skipped: {ef['skipped']}.", ""]
+    lines = [FOLLOWING_TITLE, "",
+             "Where a single-error twin carries its one learner error, what the surface output writes: the "
+             "error (follows: what was said), the canonical form (normalises: what was meant) or neither "
+             f"(other). {_n(ef['n_errors'], 'error')} in {_n(ef['n_originals'], 'original utterance')} of "
+             f"{_n(ef['n_speakers'], 'speaker')} (`{ef['twin_set']}`); 95% CI: {ef['method']} over {ef['unit']}"
+             + ("" if ef["n_speakers"] > 1 else " (one speaker: over utterances only)")
+             + ". Rates per error kind are in analysis.json.", "",
+             "|model|errors|follows|normalises|other|", "|---|---|---|---|---|"]
+    for tag, m in ef["models"].items():
+        o = m["overall"]
+        lines.append(f"|{tag}|{o['n_errors']}|{_rate_cell(o['follows'])}|{_rate_cell(o['normalises'])}|"
+                     f"{_rate_cell(o['other'])}|")
+    diffs = ef["normalisation_difference"]
+    if diffs:
+        lines += ["", "|MTL model|normalisation rate, MTL − STL-surface|95% CI|Holm-adjusted CI|",
+                  "|---|---|---|---|"]
+        for d in diffs:
+            ci, adj = d.get("ci95"), d.get("ci_adj")
+            lines.append(f"|{d['mtl']}|{_pp(d['diff'])}|{format_ci(ci) if ci else 'none: ' + d.get('no_ci', '-')}|"
+                         + (f"{format_ci(adj)} ({100 * d['level_adj']:.1f}%)|" if adj else "-|"))
+        lines += ["", " ".join(following_sentence(d) for d in diffs)]
+    return lines + [""]
+
+
 def _over_seeds(block: Dict[str, dict]) -> List[str]:
     """CKA differences over the seeds of one size: mean over seeds, interval over seeds and utterances."""
     lines = ["## CKA differences over seeds", ""]
@@ -412,6 +470,7 @@ def render(analysis: dict, figures: dict) -> str:
         lines += _decoders(g, figs, est)
         lines += _task_vectors(g, figs)
         lines += _gradient(g, figs)
+        lines += _error_following(g)
     if analysis.get("cka_over_seeds"):
         lines += _over_seeds(analysis["cka_over_seeds"])
     return "\n".join(lines) + "\n"

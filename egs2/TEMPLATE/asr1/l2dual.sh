@@ -29,6 +29,7 @@ local_data_opts=""      # extra options for local/data.sh
 train_set=train
 valid_set=dev
 test_sets=""            # decoded and scored; default: "test eval" for the mini corpus, else "test"
+                        # (and the report set's learner-error twins where stage 1 made them)
 
 speed_perturb_factors=""  # e.g. "0.9 1.0 1.1"
 fs=16000
@@ -82,6 +83,18 @@ set_defaults() {  # the sets decoded and scored, and the one stage 10 analyses (
         [ -n "${report_set}" ] || report_set=${s}
         [ "${s}" != eval ] || report_set=eval
     done
+    twin_defaults
+}
+twin_defaults() {  # twin_set: the report set's learner-error twins, where stage 1 made them; decode_sets
+    # data/<report set>_twins (the mini corpus's eval_twins, --local_data_opts "--twins true") is
+    # decoded and scored with the test sets and read by stage 10's error following; without it
+    # nothing changes (decode_sets = test_sets)
+    local s
+    twin_set=""
+    [ -z "${report_set}" ] || [ ! -f "data/${report_set}_twins/utt2twin" ] || twin_set="${report_set}_twins"
+    decode_sets="${test_sets}"
+    for s in ${test_sets}; do [ "${s}" != "${twin_set}" ] || return 0; done
+    decode_sets="${decode_sets}${twin_set:+ ${twin_set}}"
 }
 name_defaults() {  # the model tag and the decode dir name
     if [ -n "${train_config}" ]; then
@@ -121,7 +134,9 @@ Options (value in use):
   --lang (${lang:-required: ko|en}) --corpus (${corpus}) --local_data_opts ("${local_data_opts}")
   --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}": decoded and scored;
       stage 10 analyses ${report_set}: eval where --test_sets has it, else the first; the mini corpus has
-      test, the tuning set the tiny defaults were chosen on, and eval, held out for final numbers)
+      test, the tuning set the tiny defaults were chosen on, and eval, held out for final numbers;
+      the report set's learner-error twins too where stage 1 made them (data/<set>_twins: --local_data_opts
+      "--twins true"), and stage 10 reports error following on them; decoded and scored here: ${decode_sets})
   --speed_perturb_factors ("${speed_perturb_factors}") --fs (${fs}) --audio_format (${audio_format})
   --min_wav_duration (${min_wav_duration}) --max_wav_duration (${max_wav_duration}) --max_tokens (${max_tokens})
   --min_level_db (${min_level_db}: train/dev recordings quieter than this RMS dBFS are dropped as silent)
@@ -309,7 +324,8 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     local_data_args=()
     shell_words local_data_opts "${local_data_opts}" local_data_args
     local/data.sh --corpus "${corpus}" --nj "${nj}" "${local_data_args[@]}"
-    for dset in ${train_set} ${valid_set} ${test_sets}; do validate "data/${dset}"; done
+    twin_defaults  # the twin set, if local/data.sh just made it
+    for dset in ${train_set} ${valid_set} ${decode_sets}; do validate "data/${dset}"; done
 fi
 
 # ---- 2: speed perturbation -----------------------------------------------------------
@@ -333,7 +349,7 @@ fi
 # ---- 3: format audio -----------------------------------------------------------------
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     running_stage=3
-    for dset in ${train_set_used} ${valid_set} ${test_sets}; do
+    for dset in ${train_set_used} ${valid_set} ${decode_sets}; do
         out="${data_feats}/org/${dset}"
         validate "data/${dset}"
         if guard 3 "${out}" --files "data/${dset}" --audio "data/${dset}/wav.scp" \
@@ -357,7 +373,7 @@ fi
 # ---- 4: filter + divergence ----------------------------------------------------------
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     running_stage=4
-    for dset in ${train_set_used} ${valid_set} ${test_sets}; do
+    for dset in ${train_set_used} ${valid_set} ${decode_sets}; do
         src="${data_feats}/org/${dset}"; dst="${data_feats}/${dset}"
         need_done 3 4 "${src}"
         validate "${src}"
@@ -555,7 +571,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     model_tasks=$(config_tasks "${exp_dir}/config.yaml")
     # shellcheck disable=SC2207
     model_tokens=($(for o in ${model_tasks}; do token_files "${exp_dir}/token_list/${o}"; done))
-    for dset in ${test_sets}; do
+    for dset in ${decode_sets}; do
         out="${exp_dir}/${inference_tag}/${dset}"; logdir="${out}/logdir"
         if guard 8 "${out}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" "${model_tokens[@]}" \
             "${data_feats}/${dset}/wav.scp" --audio "${data_feats}/${dset}/wav.scp" \
@@ -594,11 +610,11 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     running_stage=9
     need_config 9
     # shellcheck disable=SC2046
-    need_done 8 9 --strict $(for dset in ${test_sets}; do echo "${exp_dir}/${inference_tag}/${dset}"; done)
+    need_done 8 9 --strict $(for dset in ${decode_sets}; do echo "${exp_dir}/${inference_tag}/${dset}"; done)
     model_tasks=$(config_tasks "${exp_dir}/config.yaml")
     score_inputs=(--files "${exp_dir}/config.yaml" "${exp_dir}/provenance.json")
     decode_records=()
-    for dset in ${test_sets}; do
+    for dset in ${decode_sets}; do
         score_inputs+=(--files "${data_feats}/${dset}" "${exp_dir}/${inference_tag}/${dset}/.stage8.json")
         decode_records+=("${exp_dir}/${inference_tag}/${dset}/.stage8.json")
         for o in ${model_tasks}; do
@@ -607,16 +623,16 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     done
     # results_schema: the results.json layout (2: headline metric per output); older ones are rescored
     if ! guard 9 "${exp_dir}" "${score_inputs[@]}" --opt lang="${lang}" --opt bins="${score_bins}" \
-        --opt inference_tag="${inference_tag}" --opt test_sets="${test_sets}" --opt results_schema=2 \
+        --opt inference_tag="${inference_tag}" --opt test_sets="${decode_sets}" --opt results_schema=2 \
         --opt html_report=1; then
         log "Stage 9: score ${exp_dir}/${inference_tag} -> ${exp_dir}/RESULTS.md, report.html"
         ${python} -m espnet_l2dual.bin.score --lang "${lang}" --decode_dir "${exp_dir}/${inference_tag}" \
-            --data_root "${data_feats}" --sets "${test_sets}" --outputs "${model_tasks}" \
+            --data_root "${data_feats}" --sets "${decode_sets}" --outputs "${model_tasks}" \
             --bins "${score_bins}" --model_config "${exp_dir}/config.yaml" \
             --provenance "${exp_dir}/provenance.json" --decode_records "${decode_records[@]}" \
             --results_md "${exp_dir}/RESULTS.md" --results_json "${exp_dir}/results.json"
         # shellcheck disable=SC2086
-        ${python} -m espnet_l2dual.bin.html_report --recipes . --tags "${tag}" --test_sets ${test_sets} \
+        ${python} -m espnet_l2dual.bin.html_report --recipes . --tags "${tag}" --test_sets ${decode_sets} \
             --data_root "${data_feats}" --bins "${score_bins}" --summary_md "${exp_dir}/RESULTS.md" --no_figures \
             --title "${tag}: stage 9" --out "${exp_dir}/report.html"
         finish 9 "${exp_dir}"
@@ -632,16 +648,23 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         [ -f "${d}config.yaml" ] && [ -e "${d}${inference_model}" ] || continue
         analysis_inputs+=(--files "${d}config.yaml" "${d}${inference_model}" "${d}results.json")
         for o in ${outputs}; do analysis_inputs+=(--files "${d}${inference_tag}/${report_set}/${o}/text"); done
+        [ -z "${twin_set}" ] || analysis_inputs+=(--files "${d}${inference_tag}/${twin_set}/surface/text")
     done
+    # error following on the twin set where there is one (else it is recorded as skipped)
+    twin_args=()
+    if [ -n "${twin_set}" ]; then
+        analysis_inputs+=(--files "${data_feats}/${twin_set}" --opt twin_set="${twin_set}")
+        twin_args=(--twin_set "${twin_set}")
+    fi
     # analysis_schema: the analysis.json layout (2: skipped quantities recorded, MTL−STL intervals;
     # 3: debiased CKA with permutation null and speaker-blocked intervals)
     if ! guard 10 exp/analysis "${analysis_inputs[@]}" --opt lang="${lang}" --opt analysis_args="${analysis_args}" \
         --opt inference_tag="${inference_tag}" --opt inference_model="${inference_model}" --opt analysis_schema=3; then
-        log "Stage 10: analysis of the configs in exp/ on ${data_feats}/${report_set} -> exp/analysis"
+        log "Stage 10: analysis of the configs in exp/ on ${data_feats}/${report_set}${twin_set:+ (error following: ${data_feats}/${twin_set})} -> exp/analysis"
         # shellcheck disable=SC2086
         ${python} -m espnet_l2dual.bin.analyze --lang "${lang}" --exp_dir exp --data_root "${data_feats}" \
             --test_set "${report_set}" --train_set "${train_set_used}" --inference_tag "${inference_tag}" \
-            --out_dir exp/analysis --if_incomplete skip ${analysis_args}
+            --out_dir exp/analysis --if_incomplete skip "${twin_args[@]}" ${analysis_args}
         finish 10 exp/analysis
     fi
 fi

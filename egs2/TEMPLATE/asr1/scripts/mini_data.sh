@@ -34,7 +34,8 @@ help_message="Usage: $0 --lang ko|en [options]
                        voices; a new scale needs a new --corpus_dir (the controlled-divergence grid)
   --twins true|false   also make data/eval_twins (default ${twins}): each eval utterance with learner errors,
                        its canonical twin (same sentence and voice, no learner error) and one twin per
-                       error; utt2twin maps each to its original. Decode it by adding it to --test_sets"
+                       error; utt2twin maps each to its original. The recipe decodes and scores it with the test
+                       sets, and stage 10 reports how each model treats its errors (error following)"
 
 . utils/parse_options.sh
 # ${python}: tools/venv's python and this checkout's package (tools/python.sh)
