@@ -88,8 +88,11 @@ def from_results(results_json: PathLike, model_file: PathLike) -> Optional[Dict[
     decode = ((results.get("provenance") or {}).get("decode") or {}) if isinstance(results, dict) else {}
     per_set: Dict[str, Dict[str, Any]] = {}
     for where, rec in decode.items():
+        options = (rec or {}).get("options") if isinstance(rec, dict) else None
+        if not options:  # a record without options tells nothing about the search
+            continue
         try:
-            per_set[Path(where).name] = _from_record((rec or {}).get("options") or {})
+            per_set[Path(where).name] = _from_record(options)
         except ValueError as e:
             raise DataError(results_json, None, f"provenance.decode.{where}: bad decode option ({e})") from None
     if not per_set:
@@ -120,7 +123,7 @@ def _check_model(results_json: Path, scored: Optional[str], model_file: Path) ->
     same = candidate.resolve() == model_file.resolve() if candidate.exists() else Path(scored).name == model_file.name
     if not same:
         raise DataError(results_json, None, f"the scored sets were decoded with {scored}, "
-                        f"not {model_file}: pack that model file (--inference_model {scored})")
+                        f"not {model_file}: pack {candidate}")
 
 
 def summary(settings: Mapping[str, Any]) -> str:
@@ -192,7 +195,7 @@ class SearchSettings:
         sources: Dict[str, List[str]] = {}
         for name, where in self.origin.items():
             sources.setdefault(where, []).append(name)
-        said = {"given": "given", "packed": "packed: as its RESULTS.md was decoded", "default": "default"}
+        said = {"given": "given", "packed": "packed (as its RESULTS.md was decoded)", "default": "default"}
         return f"{text} ({'; '.join(said[w] + ': ' + ', '.join(n) for w, n in sources.items())})"
 
 
@@ -217,7 +220,7 @@ def resolve(packed: Optional[Mapping[str, Any]], given: Mapping[str, Any],
             overrides[o] = kept
     for o, opts in (given_overrides or {}).items():
         overrides.setdefault(o, {}).update({n: v for n, v in opts.items() if v is not None})
-    batch = given_batch_size or (packed or {}).get("batch_size")
-    origin["batch_size"] = "given" if given_batch_size else "packed" if batch else "default"
+    batch = given_batch_size if given_batch_size is not None else (packed or {}).get("batch_size")
+    origin["batch_size"] = "given" if given_batch_size is not None else "packed" if batch else "default"
     return SearchSettings(options, {o: v for o, v in overrides.items() if v}, batch or DEFAULT_BATCH_SIZE,
                           origin, packed is not None)
