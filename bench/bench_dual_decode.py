@@ -144,7 +144,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam_size", type=int, default=5)
     p.add_argument("--ctc_weight", type=float, default=0.3)
     p.add_argument("--batch_size", type=int, nargs="+", default=[16],
-                   help="utterances per batched search (stage 8's default: 16); several: each is timed")
+                   help="utterances per batched search (stage 8 decodes --inference_batch_size, default 32, "
+                        "at a time); several: each is timed")
     p.add_argument("--show_differences", type=int, default=0, help="print up to N differing 1-best pairs")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")

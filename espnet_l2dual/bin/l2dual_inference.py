@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence
 from espnet_l2dual.compat.espnet1 import NETS_PACKAGE
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.inference.decode_dir import decode_dir, read_keys
-from espnet_l2dual.inference.options import OVERRIDABLE
+from espnet_l2dual.inference.options import OVERRIDABLE, add_search_arguments
 from espnet_l2dual.inference.speech2dualtext import Speech2DualText
 from espnet_l2dual.outputs import OUTPUTS
 
@@ -43,11 +43,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", nargs="+", choices=OUTPUTS, help="default: every output of the model")
     p.add_argument("--fs", type=int, default=None, help="expected sampling rate (checked when given)")
     p.add_argument("--log_level", default="INFO")
-    for name, typ, default in (("beam_size", int, 5), ("ctc_weight", float, 0.3), ("penalty", float, 0.0),
-                               ("maxlenratio", float, 0.0), ("minlenratio", float, 0.0), ("nbest", int, 1)):
-        p.add_argument(f"--{name}", type=typ, default=default)
-        for o in OUTPUTS:
-            p.add_argument(f"--{o}_{name}", type=typ, default=None, help=f"--{name} for the {o} output only")
+    add_search_arguments(p, OUTPUTS)
     p.add_argument("--batch_size", type=int, default=1,
                    help="utterances per batched beam search, sorted by length (1: one at a time); "
                         "the n-best lists are those of the per-utterance search up to float ties")

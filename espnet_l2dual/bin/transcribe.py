@@ -33,6 +33,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from espnet_l2dual.inference.decode_settings import DEFAULT_BATCH_SIZE
+from espnet_l2dual.inference.options import DEFAULTS, TYPES
 from espnet_l2dual.outputs import OUTPUTS
 from espnet_l2dual.scoring.units import output_unit
 
@@ -172,11 +174,12 @@ def get_parser() -> argparse.ArgumentParser:
                    "(default: prompt-free, from the model's meaning output)")
     p.add_argument("--lang", default=None, choices=("ko", "en"), help="language of the words "
                    "(default: ko when the model's tokens are jamo, else en)")
-    p.add_argument("--beam_size", type=int, default=5)
-    p.add_argument("--ctc_weight", type=float, default=0.3)
-    p.add_argument("--penalty", type=float, default=0.0)
-    p.add_argument("--batch_size", type=int, default=16, help="files decoded together (one batched beam "
-                   "search per output; the same hypotheses as one at a time)")
+    for name in ("beam_size", "ctc_weight", "penalty", "maxlenratio", "minlenratio"):  # None: not given
+        p.add_argument(f"--{name}", type=TYPES[name], default=None,
+                       help=f"default: the packed model's (as its RESULTS.md was decoded), else {DEFAULTS[name]}")
+    p.add_argument("--batch_size", type=int, default=None, help="files decoded together (one batched beam "
+                   "search per output; the same hypotheses as one at a time; default: the packed model's, "
+                   f"else {DEFAULT_BATCH_SIZE})")
     p.add_argument("--cache_dir", default=None, help="where the zip is unpacked (default ~/.cache/espnet_l2dual)")
     p.add_argument("--html", default=None, metavar="OUT.html", help="also write the recordings as an HTML page "
                    "(audio players, both outputs with their differing words marked, mispronounced words; "
@@ -186,7 +189,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         print(f"transcribe: error: --batch_size must be >= 1, got {args.batch_size}", file=sys.stderr)
         return 2
     from espnet_l2dual.utils.devices import device_problem
@@ -205,10 +208,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
             s2t = Speech2DualText.from_packed(args.model, cache_dir=args.cache_dir, device=args.device,
                                               beam_size=args.beam_size, ctc_weight=args.ctc_weight,
-                                              penalty=args.penalty)
-    except DataError as e:
+                                              penalty=args.penalty, maxlenratio=args.maxlenratio,
+                                              minlenratio=args.minlenratio, batch_size=args.batch_size)
+    except (DataError, ValueError) as e:
         print(f"transcribe: error: {e}", file=sys.stderr)
         return 1
+    batch_size = s2t.settings.batch_size
+    print(f"transcribe: decoding with {s2t.settings.describe()}", file=sys.stderr, flush=True)
     fs = int((getattr(s2t.train_args, "frontend_conf", None) or {}).get("fs", 16000))
     token_types = {o: getattr(s2t.train_args, f"{o}_token_type", None) for o in OUTPUTS}
     lang = args.lang or ("ko" if "jamo" in token_types.values() else "en")
@@ -217,11 +223,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     status = 0
     rows: List[dict] = []
     def decoded():
-        """(path, result) per readable file, in order; ``--batch_size`` files per batched search."""
+        """(path, result) per readable file, in order; ``batch_size`` files per batched search."""
         nonlocal status
-        for start in range(0, len(args.audio), args.batch_size):
+        for start in range(0, len(args.audio), batch_size):
             chunk = []
-            for path in args.audio[start:start + args.batch_size]:
+            for path in args.audio[start:start + batch_size]:
                 if not os.path.exists(path):
                     print(f"transcribe: error: {path}: does not exist", file=sys.stderr)
                     status = 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, fields
+from typing import Any, Dict
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,16 @@ class DecodeOptions:
 
 
 OVERRIDABLE = tuple(f.name for f in fields(DecodeOptions))
+DEFAULTS: Dict[str, Any] = {f.name: f.default for f in fields(DecodeOptions)}
+TYPES: Dict[str, type] = {f.name: type(f.default) for f in fields(DecodeOptions)}
+
+
+def add_search_arguments(p: argparse.ArgumentParser, outputs=(), defaults: bool = True) -> None:
+    """``--beam_size`` ... ``--nbest`` (and ``--<output>_<name>`` per output), one table for every CLI.
+
+    ``defaults=False`` leaves them ``None``, so a caller can tell "not given" from a value."""
+    for name in OVERRIDABLE:
+        p.add_argument(f"--{name}", type=TYPES[name], default=DEFAULTS[name] if defaults else None,
+                       help=None if defaults else f"default: the packed model's, else {DEFAULTS[name]}")
+        for o in outputs:
+            p.add_argument(f"--{o}_{name}", type=TYPES[name], default=None, help=f"--{name} for the {o} output only")

@@ -7,9 +7,11 @@ The zip holds everything decoding needs and nothing tied to the recipe directory
     files/...          files the config points to (bpe models, feature stats, token lists)
     token_list/<o>.txt each output's token list, one token a line (for people and other tools)
     extra/...          anything given with ``extra``
+    decode.yaml        the search settings the model's RESULTS.md was decoded with (when known)
     meta.yaml          version, date, the file map and which config keys were rewritten
 
-``Speech2DualText.from_packed(zip)`` unpacks it and decodes exactly as the original.
+``Speech2DualText.from_packed(zip)`` unpacks it and decodes exactly as the original, with the
+search settings of ``decode.yaml`` unless told otherwise (``inference.decode_settings``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import yaml
 import espnet_l2dual
 from espnet_l2dual.compat import stack
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.inference import decode_settings
 from espnet_l2dual.utils.fileio import PathLike, atomic_write
 
 PACK_META = "meta.yaml"
@@ -69,8 +72,11 @@ def _versions(train_config: PathLike) -> Dict[str, str]:
 
 
 def pack(train_config: PathLike, model_file: PathLike, out: PathLike,
-         extra: Sequence[PathLike] = ()) -> Path:
-    """Write the packed zip atomically and return its path."""
+         extra: Sequence[PathLike] = (), settings: Optional[Dict[str, Any]] = None) -> Path:
+    """Write the packed zip atomically and return its path.
+
+    ``settings``: the search settings the model was scored with
+    (:func:`decode_settings.from_results`), packed as ``decode.yaml``; None packs none."""
     for path, what in [(train_config, "training config"), (model_file, "model file")] + \
             [(e, "extra file") for e in extra]:
         if not Path(path).is_file():
@@ -107,6 +113,7 @@ def pack(train_config: PathLike, model_file: PathLike, out: PathLike,
         "version": _versions(train_config),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "files": {"config": "config.yaml", "model": "model.pth",
+                  **({"decode": decode_settings.DECODE_YAML} if settings is not None else {}),
                   "other": sorted(n for n in members if n != "model.pth") + sorted(token_lists)},
         "rewritten": rewritten,
     }
@@ -118,6 +125,8 @@ def pack(train_config: PathLike, model_file: PathLike, out: PathLike,
                 zf.write(source, name)
             for name, tokens in token_lists.items():
                 zf.writestr(name, "".join(f"{t}\n" for t in tokens))
+            if settings is not None:
+                zf.writestr(decode_settings.DECODE_YAML, decode_settings.dump(settings))
             zf.writestr(PACK_META, yaml.safe_dump(meta, allow_unicode=True, sort_keys=False))
     return out
 

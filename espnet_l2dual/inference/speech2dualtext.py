@@ -66,6 +66,9 @@ class Speech2DualText:
     'I THINK SO'
     """
 
+    settings: Optional[Any] = None
+    """``decode_settings.SearchSettings`` of a packed model (:meth:`from_packed`), else None."""
+
     def __init__(
         self,
         train_config: PathLike,
@@ -100,11 +103,28 @@ class Speech2DualText:
 
     @classmethod
     def from_packed(cls, zip_path: PathLike, cache_dir: Optional[PathLike] = None, **kw: Any) -> "Speech2DualText":
-        """Decode with a model packed by ``pack_model`` (extracted once into a cache dir)."""
+        """Decode with a model packed by ``pack_model`` (extracted once into a cache dir).
+
+        A search option not given (or None) takes the zip's packed value, the setting its
+        RESULTS.md was decoded with, so a shared model gives the hypotheses it was scored on;
+        one given explicitly wins.  A zip packed without settings decodes with the defaults
+        and says so.  ``self.settings`` holds what is used and where each value came from (with
+        ``batch_size``: files per batched search for callers such as ``transcribe``).
+        """
+        from espnet_l2dual.inference import decode_settings
         from espnet_l2dual.inference.packing import unpack
 
         config, model_file = unpack(zip_path, cache_dir)
-        return cls(config, model_file, **kw)
+        packed = decode_settings.read_packed(zip_path)
+        settings = decode_settings.resolve(packed, {n: kw.pop(n, None) for n in OVERRIDABLE},
+                                           kw.pop("output_overrides", None), kw.pop("batch_size", None))
+        if packed is None:
+            logger.warning(f"{zip_path}: packed without decode settings (an older zip): options not given "
+                           f"take the defaults, which may not be those its RESULTS.md was decoded with")
+        logger.info(f"{zip_path}: decoding with {settings.describe()}")
+        self = cls(config, model_file, **settings.options, output_overrides=settings.output_overrides, **kw)
+        self.settings = settings
+        return self
 
     # -- set-up
 

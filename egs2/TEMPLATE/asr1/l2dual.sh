@@ -674,11 +674,13 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     running_stage=11
     need_config 11
     need_done 7 11 "${exp_dir}"; need_done 9 11 "${exp_dir}"
+    # pack_schema 2: the zip carries decode.yaml, the settings results.json was decoded with (stage 8's)
     if ! guard 11 "${exp_dir}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" \
-        "${exp_dir}/results.json" --opt inference_model="${inference_model}"; then
-        log "Stage 11: pack ${exp_dir} -> ${exp_dir}/packed.zip"
+        "${exp_dir}/results.json" --opt inference_model="${inference_model}" --opt pack_schema=2; then
+        log "Stage 11: pack ${exp_dir} -> ${exp_dir}/packed.zip (with the decode settings of ${exp_dir}/results.json)"
         ${python} -m espnet_l2dual.bin.pack_model --train_config "${exp_dir}/config.yaml" \
-            --model_file "${exp_dir}/${inference_model}" --out "${exp_dir}/packed.zip"
+            --model_file "${exp_dir}/${inference_model}" --results_json "${exp_dir}/results.json" \
+            --out "${exp_dir}/packed.zip"
         finish 11 "${exp_dir}"
     fi
 fi
