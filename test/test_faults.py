@@ -300,8 +300,11 @@ def test_a_broken_checkpoint_is_said_before_training_resumes(tmp_path):
 def _interrupt_when(cmd: list, cwd: Path, marker: str, timeout: float = 120,
                     env=None) -> subprocess.CompletedProcess:
     """Run ``cmd`` in its own process group; SIGINT the group (as Ctrl-C does) once stderr shows ``marker``."""
+    # Ctrl-C reaches a foreground run: SIGINT at its default even where pytest was started with it
+    # ignored (a background job of a script), which the child would inherit and bash could not trap
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env=env)
+                            start_new_session=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     err = []
     t0 = time.time()
     for line in proc.stderr:
