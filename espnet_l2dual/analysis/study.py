@@ -6,8 +6,10 @@ of stage 10. Every difference carries its 95% paired-bootstrap interval over spe
 utterances within them (:mod:`espnet_l2dual.scoring.paired_bootstrap`), computed from sclite's
 per-utterance counts of each output's headline error rate (PER for phones, CER for
 characters), and each language's comparisons form declared families (MTL−STL; the methods
-against STL and MTL; MDD F1), Holm-adjusted (:mod:`espnet_l2dual.scoring.multiplicity`). Rendering is
-:mod:`espnet_l2dual.report.cross_language`'s job; nothing here writes words.
+against STL and MTL; MDD F1), Holm-adjusted (:mod:`espnet_l2dual.scoring.multiplicity`). The
+STL/MTL/method table is built by :mod:`espnet_l2dual.analysis.tables`, which also builds the report
+over seeds from the same scores. Rendering is :mod:`espnet_l2dual.report.cross_language`'s job;
+nothing here writes words.
 
 Inputs are read through :mod:`espnet_l2dual.analysis.access`: whatever the report needs
 and does not find is collected into one :class:`MissingInputs` that names the language,
@@ -22,18 +24,17 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from espnet_l2dual.analysis import access
 from espnet_l2dual.analysis.access import Doc, not_applicable
+from espnet_l2dual.analysis.tables import BASE_CONFIGS, OneSeed, Scored, adjust, comparison_table, score_output
+from espnet_l2dual.analysis.tables import (UtteranceErrors, compare, difference, finish, kinds_shown,  # noqa: F401
+                                           metric_name, rate_of, raw_of)  # (imported from here by other modules)
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.blocked_bootstrap import DEFAULT_RESAMPLES, METHOD, SPEAKERS, speaker_of, unit_label
-from espnet_l2dual.scoring.multiplicity import ADJUSTMENT, families
-from espnet_l2dual.scoring.paired_bootstrap import (interval_record, paired_difference, paired_f1_difference,
-                                                    read_mdd_counts)
-from espnet_l2dual.scoring.units import Headline
+from espnet_l2dual.scoring.multiplicity import ADJUSTMENT
+from espnet_l2dual.scoring.paired_bootstrap import paired_f1_difference, read_mdd_counts
 
 from espnet_l2dual.outputs import PAIR as OUTPUTS  # noqa: E402  (the study compares this pair)
-from espnet_l2dual.outputs import STL_CONFIG as STL  # noqa: E402
-BASE_CONFIGS = ("stl_surface", "stl_meaning", "mtl")
+from espnet_l2dual.outputs import STL_CONFIG as STL  # noqa: E402,F401  (imported from here)
 MDD_REFERENCES = ("prompted", "prompt_free")
-UtteranceErrors = Dict[str, Tuple[int, int]]
 
 
 class MissingInputs(ValueError):
@@ -82,86 +83,14 @@ def tasks_of(config: str) -> Tuple[str, ...]:
     return {"stl_surface": ("surface",), "stl_meaning": ("meaning",)}.get(config, OUTPUTS)
 
 
-def difference(b: Optional[float], a: Optional[float]) -> Dict[str, Optional[float]]:
-    """``b − a`` in points and relative to ``a`` (for error rates: positive = b is worse)."""
-    if b is None or a is None:
-        return {"abs": None, "rel": None}
-    rel = (b - a) / a * 100.0 if a > 0 else None
-    return {"abs": round(b - a, 2), "rel": None if rel is None else round(rel, 1)}
-
-
-def rate_of(err: UtteranceErrors) -> Optional[float]:
-    """Error rate in % from per-utterance (edits, reference length) counts."""
-    n = sum(x[1] for x in err.values())
-    return 100.0 * sum(x[0] for x in err.values()) / n if n else None
-
-
-def compare(b: Optional[float], a: Optional[float], b_err: Optional[UtteranceErrors],
-            a_err: Optional[UtteranceErrors], unit: str = SPEAKERS) -> Dict[str, Any]:
-    """``b − a`` with its paired-bootstrap interval (``ci95``; None with ``no_ci`` where none exists).
-
-    With per-utterance counts, the difference is computed from them (sclite's), like its
-    interval; ``_raw`` keeps the bootstrap for the family adjustment (:func:`finish`).
-    """
-    if a_err is None or b_err is None:
-        out: Dict[str, Any] = difference(b, a)
-        out.update(ci95=None, n_utt=0, no_ci="per-utterance scores missing")
-        return out
-    raw = paired_difference(a_err, b_err, unit=unit)
-    if raw is None:
-        out = difference(b, a)
-        out["_raw"] = None
-        return out
-    out = difference(rate_of({u: b_err[u] for u in a_err if u in b_err}),
-                     rate_of({u: a_err[u] for u in a_err if u in b_err}))
-    out["_raw"] = raw
-    return out
-
-
-def finish(d: Dict[str, Any]) -> Dict[str, Any]:
-    """Replace a comparison's ``_raw`` bootstrap by its stored record (after its family was adjusted)."""
-    raw = d.pop("_raw", None)
-    if raw is not None or "ci95" not in d:
-        d.update({k: v for k, v in interval_record(raw).items() if k != "diff" or "abs" not in d})
-    return d
-
-
-def raw_of(d: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
-    return None if d is None else d.get("_raw")
-
-
-# ------------------------------------------------------------------ one model's scores
-
-
 @dataclass
-class Scored:
-    """One output of one model: its headline metric and the values/per-utterance errors of each kind."""
+class Models:
+    """One language's models at one seed: each results.json read and each output scored once
+    (the report over seeds builds its tables from the same scores)."""
 
-    metric: Headline
-    values: Dict[str, float]
-    errors: Dict[str, UtteranceErrors]
-
-
-def kinds_shown(metric: Headline) -> List[str]:
-    """Headline first; WER beside CER for character outputs (for phones WER is the PER, CER meaningless)."""
-    return [metric.kind] + (["wer"] if metric.kind == "cer" else [])
-
-
-def metric_name(kind: str, metric: Headline) -> str:
-    return metric.name if kind == metric.kind else kind.upper()
-
-
-def score_output(results: Doc, test_set: str, output: str) -> Scored:
-    """Read one output's results.json entry and the sclite trn files it points at."""
-    entry = access.output_entry(results, test_set, output)
-    metric = access.headline_of(entry)
-    values = {metric.kind: access.headline_value(entry)}
-    errors: Dict[str, UtteranceErrors] = {}
-    for kind in kinds_shown(metric):
-        if kind != metric.kind:
-            values[kind] = entry.need(kind)
-        errors[kind] = access.utterance_errors(entry, kind)  # sclite's per-utterance counts (exp/ or store)
-    return Scored(metric, values, errors)
+    docs: Dict[str, Doc]
+    scored: Dict[Tuple[str, str], Scored]
+    provenance: Dict[str, Any]
 
 
 # ------------------------------------------------------------------ the study
@@ -175,6 +104,11 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
     "utterances": utterances only). ``allow_absent``: a method config (not STL/MTL) with no
     ``results.json`` in a recipe (never trained there) is left out of that language and named in
     ``absent_configs`` instead of being a problem; anything else missing still is."""
+    return collect_models(recipes, configs, suffix, test_set, with_analysis, unit, allow_absent)[0]
+
+
+def check_configs(recipes: Sequence[Recipe], configs: Sequence[str]) -> None:
+    """ValueError unless ``configs`` has the baselines and no two recipes are of one language."""
     missing = [c for c in BASE_CONFIGS if c not in configs]
     if missing:
         raise ValueError(f"--configs must include {', '.join(BASE_CONFIGS)} (the report compares against "
@@ -182,10 +116,18 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
     langs = [r.lang for r in recipes]
     if len(set(langs)) != len(langs):
         raise ValueError(f"two recipes of one language: {', '.join(str(r.path) for r in recipes)}")
+
+
+def collect_models(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test_set: str,
+                   with_analysis: bool = True, unit: str = SPEAKERS,
+                   allow_absent: bool = False) -> Tuple[Dict[str, Any], Dict[str, Models]]:
+    """:func:`collect`, and each language's scored models (the report over seeds reuses them)."""
+    check_configs(recipes, configs)
     problems: List[str] = []
     out: Dict[str, Any] = {"test_set": test_set, "suffix": suffix, "with_analysis": with_analysis,
                            "configs": list(configs), "languages": {}, "interval": interval_method(unit),
                            "absent_configs": {}}
+    models: Dict[str, Models] = {}
     for r in recipes:
         present = list(configs)
         if allow_absent:
@@ -193,12 +135,14 @@ def collect(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test
             present = [c for c in configs if c not in absent]
             if absent:
                 out["absent_configs"][r.lang] = absent
-        lang = _language(r, present, suffix, test_set, with_analysis, problems, unit)
+        n_before = len(problems)
+        models[r.lang] = read_models(r, present, suffix, test_set, problems)
+        lang = _language(r, models[r.lang], present, suffix, test_set, with_analysis, problems, unit, n_before)
         if lang is not None:
             out["languages"][r.lang] = lang
     if problems:
         raise MissingInputs(problems)
-    return out
+    return out, models
 
 
 def _attempt(problems: List[str], where: str, fn: Callable[[], Any]) -> Any:
@@ -216,59 +160,43 @@ def interval_method(unit: str, seeds: bool = False) -> Dict[str, Any]:
             "confidence": 0.95, "adjustment": f"{ADJUSTMENT} within each family (family-wise 0.05)"}
 
 
-def _language(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, with_analysis: bool,
-              problems: List[str], unit: str = SPEAKERS) -> Optional[Dict[str, Any]]:
-    n_before = len(problems)
-    docs: Dict[str, Doc] = {}
-    scored: Dict[Tuple[str, str], Scored] = {}
-    provenance: Dict[str, Any] = {}
+def read_models(r: Recipe, configs: Sequence[str], suffix: str, test_set: str, problems: List[str]) -> Models:
+    """Each config's results.json and the per-utterance counts of each output, read once;
+    what is missing, or outputs judged by different metrics, become ``problems``."""
+    m = Models({}, {}, {})
     for c in configs:
         doc = _attempt(problems, f"{r.lang} {c}", lambda c=c: r.load_results(c, suffix))
         if doc is None:
             continue
-        docs[c] = doc
-        provenance[c] = _attempt(problems, f"{r.lang} {c}", lambda doc=doc: doc.need("provenance"))
+        m.docs[c] = doc
+        m.provenance[c] = _attempt(problems, f"{r.lang} {c}", lambda doc=doc: doc.need("provenance"))
         for o in tasks_of(c):
             s = _attempt(problems, f"{r.lang} {c} {o}", lambda doc=doc, o=o: score_output(doc, test_set, o))
             if s is not None:
-                scored[(c, o)] = s
+                m.scored[(c, o)] = s
     for o in OUTPUTS:  # one metric per output, or the differences mean nothing
-        names = {c: scored[(c, o)].metric for c in configs if (c, o) in scored}
+        names = {c: m.scored[(c, o)].metric for c in configs if (c, o) in m.scored}
         if len(set(names.values())) > 1:
             problems.append(f"{r.lang} {o}: the configs judge this output by different metrics ("
-                            + ", ".join(f"{c} {m.name} ({m.unit} units)" for c, m in names.items())
+                            + ", ".join(f"{c} {h.name} ({h.unit} units)" for c, h in names.items())
                             + "): train them with the same token type, or score them with the same --unit_" + o)
+    return m
+
+
+def _language(r: Recipe, models: Models, configs: Sequence[str], suffix: str, test_set: str, with_analysis: bool,
+              problems: List[str], unit: str, n_before: int) -> Optional[Dict[str, Any]]:
+    """One language's report at one seed; None if it (or reading its models) added problems."""
     analysis = None
     if with_analysis:
         analysis = _attempt(problems, f"{r.lang} analysis", lambda: r.load_analysis())
     if len(problems) > n_before:
         return None
-    lang: Dict[str, Any] = {"recipe": str(r.path), "outputs": {}, "methods": {}}
-    for o in OUTPUTS:
-        stl, mtl = scored[(STL[o], o)], scored[("mtl", o)]
-        lang["outputs"][o] = {
-            "metric": _metric_json(stl.metric),
-            "rows": [{"metric": metric_name(k, stl.metric), "kind": k, "stl": stl.values[k], "mtl": mtl.values[k],
-                      "mtl_minus_stl": compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k],
-                                                       unit)}
-                     for k in kinds_shown(stl.metric)],
-        }
-    for c in configs:
-        if c in BASE_CONFIGS:
-            continue
-        lang["methods"][c] = {}
-        for o in OUTPUTS:
-            m, k = scored[(c, o)], scored[(c, o)].metric.kind
-            base = {b: scored[(b, o)] for b in (STL[o], "mtl")}
-            lang["methods"][c][o] = {
-                "value": m.values[k],
-                "vs_stl": compare(m.values[k], base[STL[o]].values[k], m.errors[k], base[STL[o]].errors[k], unit),
-                "vs_mtl": compare(m.values[k], base["mtl"].values[k], m.errors[k], base["mtl"].errors[k], unit),
-            }
-    lang["provenance"] = provenance
-    mtl_surface = scored[("mtl", "surface")]
+    lang: Dict[str, Any] = {"recipe": str(r.path),
+                            **comparison_table({k: [v] for k, v in models.scored.items()}, configs, OneSeed(unit))}
+    lang["provenance"] = models.provenance
+    mtl_surface = models.scored[("mtl", "surface")]
     spk = speakers_of(mtl_surface.errors[mtl_surface.metric.kind])
-    lang["mdd"] = _attempt(problems, f"{r.lang} MDD", lambda: mdd_rows(docs, configs, test_set, spk, unit))
+    lang["mdd"] = _attempt(problems, f"{r.lang} MDD", lambda: mdd_rows(models.docs, configs, test_set, spk, unit))
     lang["families"] = adjust_language(r.lang, lang)
     if analysis is not None:
         size = suffix.lstrip("_") or "full"
@@ -302,16 +230,7 @@ def comparison_families(lang_name: str, lang: Mapping[str, Any]) -> Dict[str, Li
 
 def adjust_language(lang_name: str, lang: Mapping[str, Any]) -> Dict[str, int]:
     """Holm-adjust each family of one language, then store every comparison's record."""
-    fams = comparison_families(lang_name, lang)
-    sizes = families({k: [raw_of(d) for d in v] for k, v in fams.items()})
-    for items in fams.values():
-        for d in items:
-            finish(d)
-    return sizes
-
-
-def _metric_json(h: Headline) -> Dict[str, str]:
-    return {"name": h.name, "kind": h.kind, "unit": h.unit}
+    return adjust(comparison_families(lang_name, lang), OneSeed())
 
 
 # ------------------------------------------------------------------ MDD
