@@ -7,8 +7,8 @@ weight (0.5) and its tiny configs, on a small mini corpus and a shortened schedu
 below): English trains STL-surface, STL-meaning and MTL (so stage 10 has the three models it
 compares), Korean trains MTL (both outputs, the jamo tokens and the syllable scoring; stage 10 is
 language-independent code, checked on English). The sequence is run_all.sh's: stages 1-6 once,
-7-9 per config, 10 once, 11 per config. The two languages run side by side (each training is one
-thread), once for the module.
+7-9 per config (the STL pair side by side), 10 once, 11 per config. The two languages run side by
+side (each training is one thread), once for the module.
 
 The checks are ones a broken pipeline fails:
 - every model beats a no-audio baseline computed here, by a wide margin;
@@ -90,37 +90,49 @@ def _train_args(lang: str) -> str:
     return f"--max_epoch {MAX_EPOCH[lang]} --scheduler_conf warmup_steps={WARMUP_STEPS} --num_att_plot 0"
 
 
-def _steps(lang: str) -> List[Tuple[str, List[str]]]:
-    """(name, ./run.sh options) in run_all.sh's order; the config default is run.sh's (MTL)."""
+Step = Tuple[str, List[str]]
+
+
+def _steps(lang: str) -> List[List[Step]]:
+    """Rounds of (name, ./run.sh options) in run_all.sh's order, the steps of a round side by side
+    (run_all.sh --config_jobs 2: models of one recipe train in parallel); the config default is
+    run.sh's (MTL)."""
     common = ["--local_data_opts", f"--num_train {NUM_TRAIN} --num_dev {NUM_DEV} --num_test {NUM_TEST} "
               f"--eval_speakers {EVAL_SPEAKERS} --eval_utts_per_speaker {EVAL_UTTS_PER_SPEAKER}",
               "--beam_size", str(BEAM)]
     conf = {c: ["--train_config", f"conf/tuning/train_{c}_tiny.yaml"] for c in ("stl_surface", "stl_meaning")}
     train = ["--train_args", _train_args(lang)]
     if lang == "ko":  # MTL only: stages 7-9 and 11 (stage 10 needs the STL pair)
-        return [("data", ["--stage", "1", "--stop_stage", "6", *common]),
-                ("mtl", ["--stage", "7", "--stop_stage", "9", *train, *common]),
-                ("pack_mtl", ["--stage", "11", "--stop_stage", "11", *common])]
+        return [[("data", ["--stage", "1", "--stop_stage", "6", *common])],
+                [("mtl", ["--stage", "7", "--stop_stage", "9", *train, *common])],
+                [("pack_mtl", ["--stage", "11", "--stop_stage", "11", *common])]]
     return [
-        ("data", ["--stage", "1", "--stop_stage", "6", *common]),
-        ("stl_surface", ["--stage", "7", "--stop_stage", "9", *conf["stl_surface"], *train, *common]),
-        ("stl_meaning", ["--stage", "7", "--stop_stage", "9", *conf["stl_meaning"], *train, *common]),
+        [("data", ["--stage", "1", "--stop_stage", "6", *common])],
+        [("stl_surface", ["--stage", "7", "--stop_stage", "9", *conf["stl_surface"], *train, *common]),
+         ("stl_meaning", ["--stage", "7", "--stop_stage", "9", *conf["stl_meaning"], *train, *common])],
         # MTL last: stage 10 then finds all three models; a missing one is an error, not a skip
-        ("mtl+analysis+pack", ["--stage", "7", "--stop_stage", "11", *train, *common,
-                               "--analysis_args", "--if_incomplete error"]),
-        ("pack_stl_surface", ["--stage", "11", "--stop_stage", "11", *conf["stl_surface"], *common]),
-        ("pack_stl_meaning", ["--stage", "11", "--stop_stage", "11", *conf["stl_meaning"], *common]),
+        [("mtl+analysis+pack", ["--stage", "7", "--stop_stage", "11", *train, *common,
+                                "--analysis_args", "--if_incomplete error"])],
+        [("pack_stl_surface", ["--stage", "11", "--stop_stage", "11", *conf["stl_surface"], *common]),
+         ("pack_stl_meaning", ["--stage", "11", "--stop_stage", "11", *conf["stl_meaning"], *common])],
     ]
+
+
+def _run_step(recipe: Path, lang: str, step: Step) -> float:
+    name, args = step
+    t0 = time.time()
+    proc = run_recipe(["./run.sh", *args], cwd=recipe, timeout=1800)
+    assert proc.returncode == 0, f"l2{lang} {name}: ./run.sh {' '.join(args)}\n{proc.stderr[-4000:]}"
+    return round(time.time() - t0, 1)
 
 
 def _run_language(tmp: Path, lang: str) -> Tuple[Path, Dict[str, float]]:
     recipe = make_recipe(tmp, f"l2{lang}")
     timings = {}
-    for name, args in _steps(lang):
-        t0 = time.time()
-        proc = run_recipe(["./run.sh", *args], cwd=recipe, timeout=1800)
-        timings[name] = round(time.time() - t0, 1)
-        assert proc.returncode == 0, f"l2{lang} {name}: ./run.sh {' '.join(args)}\n{proc.stderr[-4000:]}"
+    for steps in _steps(lang):
+        with ThreadPoolExecutor(max_workers=len(steps)) as pool:
+            futures = {name: pool.submit(_run_step, recipe, lang, (name, args)) for name, args in steps}
+            timings.update({name: f.result() for name, f in futures.items()})
     return recipe, timings
 
 
