@@ -410,7 +410,7 @@ def test_html_report_of_the_tiny_run_in_a_browser(recipes, lang, tmp_path) -> No
     screenshot(page, tmp_path / "report.png")
 
 
-@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("lang", ["en"])  # the search is language-independent (Korean: its tokens only)
 def test_batched_decoding_gives_the_per_utterance_nbest(recipes, lang, tmp_path, monkeypatch) -> None:
     """Batch sizes 1, 4, 16 (and stage 8's 32) against the per-utterance search, trained MTL model, test set.
 
