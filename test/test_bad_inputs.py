@@ -17,7 +17,7 @@ import yaml
 from corpus_fixtures import dual_trn_rows, write_wav
 from recipe_helpers import TINY_TAG, clone_recipe, make_recipe, run_recipe, template_beside
 
-from espnet_l2dual.bin import check_train_config
+from espnet_l2dual.tasks.preflight import problems as preflight_problems
 from espnet_l2dual.utils.config_file import load_config
 
 HEADER = "utt_id\twav\tspeaker\tsurface\tmeaning"
@@ -169,10 +169,10 @@ def test_the_pre_flight_check_names_each_config_mistake_in_one_line(tmp_path, ch
     np.savez(stats, count=np.array(10.0), sum=np.zeros(80), sum_square=np.full(80, 10.0))
     args = ["--config", str(config), "--surface_token_list", str(tokens), "--meaning_token_list", str(tokens),
             "--normalize_conf", f"stats_file={stats}"]
-    (line,) = check_train_config.problems(args)
+    (line,) = preflight_problems(args)
     assert line.startswith(str(config)) and reason in line
     config.write_text(yaml.safe_dump(load_config(TINY_MTL)))
-    assert check_train_config.problems(args) == []  # the same config without the mistake passes
+    assert preflight_problems(args) == []  # the same config without the mistake passes
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 
 from tiny_dual_model import make_tiny_model, write_wav
 
-from espnet_l2dual.bin.export_espnet_asr import export
+from espnet_l2dual.inference.espnet_export import export
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_dual_decode.py"
 

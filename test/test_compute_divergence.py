@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from espnet_l2dual.bin import compute_divergence
+from espnet_l2dual.data import utt2divergence
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table
 
@@ -38,7 +39,7 @@ def test_missing_reference_names_the_utterance(tmp_path, capsys):
     _write(tmp_path / "text_surface", [("u1", "a"), ("u2", "b")])
     _write(tmp_path / "text_meaning", [("u1", "a")])
     with pytest.raises(DataError, match=r"text_surface:2: 'u2' has no entry in text_meaning"):
-        compute_divergence.compute_divergence(tmp_path, "char")
+        utt2divergence.compute_divergence(tmp_path, "char")
     assert compute_divergence.main(["--lang", "en", str(tmp_path)]) == 1
     assert not (tmp_path / "utt2divergence").exists()
 
@@ -46,7 +47,7 @@ def test_missing_reference_names_the_utterance(tmp_path, capsys):
 def test_missing_texts_are_a_data_error(tmp_path):
     _write(tmp_path / "text_surface", [("u1", "a")])
     with pytest.raises(DataError, match="text_meaning: missing"):
-        compute_divergence.compute_divergence(tmp_path, "char")
+        utt2divergence.compute_divergence(tmp_path, "char")
 
 
 def test_phones_against_words_are_refused(tmp_path, capsys):
@@ -54,7 +55,7 @@ def test_phones_against_words_are_refused(tmp_path, capsys):
     _write(tmp_path / "text_surface", [("u1", "W IY K AO L"), ("u2", "B EH R")])
     _write(tmp_path / "text_meaning", [("u1", "WE CALL"), ("u2", "BEAR")])
     with pytest.raises(DataError, match=r"text_meaning: text_surface holds phones but text_meaning holds words"):
-        compute_divergence.compute_divergence(tmp_path, "auto")
+        utt2divergence.compute_divergence(tmp_path, "auto")
     assert compute_divergence.main(["--lang", "en", str(tmp_path)]) == 1
     assert "cannot be computed" in capsys.readouterr().err
     assert not (tmp_path / "utt2divergence").exists()
@@ -64,7 +65,7 @@ def test_auto_unit_counts_phones_for_a_phone_surface(tmp_path, capsys):
     _write(tmp_path / "text_surface", [("u1", "D IH S"), ("u2", "DH AE T")])
     _write(tmp_path / "text_meaning", [("u1", "THIS"), ("u2", "THAT")])
     _write(tmp_path / "text_canonical", [("u1", "DH IH S"), ("u2", "DH AE T")])
-    values, ref, unit = compute_divergence.compute_divergence(tmp_path, "auto", lang="en")
+    values, ref, unit = utt2divergence.compute_divergence(tmp_path, "auto", lang="en")
     assert (ref.name, unit) == ("text_canonical", "token")
     assert values == {"u1": pytest.approx(1 / 3), "u2": 0.0}  # one phone of three, not one letter of 8
     assert compute_divergence.main(["--lang", "en", str(tmp_path)]) == 0

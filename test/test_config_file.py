@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from espnet_l2dual.bin import check_train_config, resolve_config, stage_guard
+from espnet_l2dual.bin import resolve_config, stage_guard
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.tasks import preflight
 from espnet_l2dual.utils.config_file import (
     RESOLVED_NAME, config_chain, config_digest, deep_merge, load_config, resolve_config_option, write_resolved,
 )
@@ -238,7 +239,7 @@ def test_trainer_and_preflight_read_the_resolved_config(tmp_path, capsys):
     assert capsys.readouterr().err.strip().startswith("l2dual_train: error: ")
 
     write(tmp_path / "base.yaml", "max_epoch: 7\nbogus_key: 1\n")
-    (line,) = check_train_config.problems(["--config", str(cfg)])
+    (line,) = preflight.problems(["--config", str(cfg)])
     assert line.startswith(f"{cfg}: ") and "bogus_key" in line and RESOLVED_NAME not in line
 
 
@@ -307,7 +308,7 @@ def test_small_configs_differ_only_in_tasks():
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_ssl_configs_differ_from_the_conformer_ones_only_in_front_end_and_encoder(lang):
     """train_<c>_wavlm.yaml = train_<c>.yaml with the front end / encoder block changed, nothing else."""
-    from espnet_l2dual.bin.resolve_config import frontend_tag
+    from espnet_l2dual.utils.config_file import frontend_tag
 
     tuning = _lang_tuning(lang)
     block = {"frontend", "frontend_conf", "encoder_conf", "unused_parameters"}

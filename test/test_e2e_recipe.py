@@ -33,7 +33,7 @@ import pytest
 from figure_check import assert_drawn
 from recipe_helpers import make_recipe, run_recipe
 
-from espnet_l2dual.bin.score import score_output
+from espnet_l2dual.scoring.decode_scoring import score_output
 from espnet_l2dual.scoring.units import to_units
 from espnet_l2dual.utils.fileio import read_table, write_table
 
@@ -378,7 +378,7 @@ def test_stage10_analysis(recipes, lang) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_packed_model_decodes_like_stage8(recipes, lang, tmp_path) -> None:
-    from espnet_l2dual.bin.format_wav_scp import read_audio, to_mono
+    from espnet_l2dual.audio.read import read_audio, to_mono
     from espnet_l2dual.bin.l2dual_inference import Speech2DualText
 
     recipe = recipes[lang]
@@ -417,7 +417,7 @@ def test_batched_decoding_gives_the_per_utterance_nbest(recipes, lang, tmp_path,
     A different 1-best is allowed only where the two hypotheses tie (scores within 1e-3) and the
     set's CER moves by at most 0.1 absolute (issue 20's bar).
     """
-    from espnet_l2dual.bin.format_wav_scp import read_audio, to_mono
+    from espnet_l2dual.audio.read import read_audio, to_mono
     from espnet_l2dual.bin.l2dual_inference import Speech2DualText
 
     recipe = recipes[lang]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import yaml
 
-from espnet_l2dual.bin.export_espnet_asr import asr_state_dict, export, main
+from espnet_l2dual.bin.export_espnet_asr import main
+from espnet_l2dual.inference.espnet_export import asr_state_dict, export
 from tiny_dual_model import make_tiny_model
 
 
@@ -50,7 +51,7 @@ def test_output_not_in_tasks_fails(tmp_path: Path, capsys) -> None:
 
 
 def test_a_model_with_a_method_is_not_exported_as_stock_asr():
-    from espnet_l2dual.bin.export_espnet_asr import asr_config
+    from espnet_l2dual.inference.espnet_export import asr_config
 
     dual = {"model_conf": {"tasks": ["surface", "meaning"]}, "task_projection": "ortho"}
     with pytest.raises(ValueError, match="task_projection: ortho has no stock ESPnet ASR equivalent"):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from espnet_l2dual.bin import filter_data_dir
+from espnet_l2dual.data import filter_dir
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table
 
@@ -57,7 +58,7 @@ def test_filter_keeps_only_utterances_within_bounds(tmp_path, src, capsys):
 
 
 def test_filter_in_place(src):
-    report = filter_data_dir.filter_data_dir(src, src, 16000, 0.1, 20.0, 10)
+    report = filter_dir.filter_data_dir(src, src, 16000, 0.1, 20.0, 10)
     assert report.kept == ["s1-ok", "s3-ok"]
     assert list(read_table(src / "text_meaning")) == ["s1-ok", "s3-ok"]
 
@@ -65,7 +66,7 @@ def test_filter_in_place(src):
 def test_missing_utt2num_samples_is_a_data_error(tmp_path, src, capsys):
     (src / "utt2num_samples").unlink()
     with pytest.raises(DataError, match="utt2num_samples: missing"):
-        filter_data_dir.filter_data_dir(src, tmp_path / "raw", 16000, 0.1, 20.0, 10)
+        filter_dir.filter_data_dir(src, tmp_path / "raw", 16000, 0.1, 20.0, 10)
     assert filter_data_dir.main(ARGS + [str(src), str(tmp_path / "raw")]) == 1
     assert "utt2num_samples" in capsys.readouterr().err
     assert not (tmp_path / "raw").exists()
@@ -73,13 +74,13 @@ def test_missing_utt2num_samples_is_a_data_error(tmp_path, src, capsys):
 
 def test_nothing_left_is_an_error(tmp_path, src):
     with pytest.raises(DataError, match="no utterance left"):
-        filter_data_dir.filter_data_dir(src, tmp_path / "raw", 16000, 100.0, 200.0, 10)
+        filter_dir.filter_data_dir(src, tmp_path / "raw", 16000, 100.0, 200.0, 10)
 
 
 def test_bad_sample_count_names_the_line(tmp_path, src):
     (src / "utt2num_samples").write_text("s1-ok 16000\ns1-short many\n")
     with pytest.raises(DataError, match=r"utt2num_samples:2: 's1-short'"):
-        filter_data_dir.filter_data_dir(src, tmp_path / "raw", 16000, 0.1, 20.0, 10)
+        filter_dir.filter_data_dir(src, tmp_path / "raw", 16000, 0.1, 20.0, 10)
 
 
 def test_silent_recordings_are_dropped_below_the_level(tmp_path, src, capsys):

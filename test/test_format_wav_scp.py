@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from espnet_l2dual.audio import format_jobs, format_scp
 from espnet_l2dual.audio.resample import resample
 from espnet_l2dual.bin import format_wav_scp, merge_format_jobs
 from espnet_l2dual.errors import DataError
@@ -88,7 +89,7 @@ def _snapshot(out: Path) -> dict:
 @pytest.mark.parametrize("audio_format", ["wav", "flac.ark"])
 def test_rerun_after_a_kill_completes_identically(tmp_path, in_scp, audio_format):
     out = tmp_path / "format.1"
-    format_wav_scp.format_scp(in_scp, out, FS, audio_format, progress=False)
+    format_scp.format_scp(in_scp, out, FS, audio_format, progress=False)
     expected = _snapshot(out)
 
     # Simulate a kill: no final scp/utt2num_samples, one output missing, a stale temp file.
@@ -101,7 +102,7 @@ def test_rerun_after_a_kill_completes_identically(tmp_path, in_scp, audio_format
         kept = out / "data" / "a.wav"
         kept_stat = kept.stat()
 
-    format_wav_scp.format_scp(in_scp, out, FS, audio_format, progress=False)
+    format_scp.format_scp(in_scp, out, FS, audio_format, progress=False)
     assert _snapshot(out) == expected
     assert not stale.exists()
     if audio_format == "wav":
@@ -111,12 +112,12 @@ def test_rerun_after_a_kill_completes_identically(tmp_path, in_scp, audio_format
 def test_changed_source_audio_is_dumped_again(tmp_path, in_scp):
     """Same utt id, same rate, new content: the old dump must not be reused (issue 14)."""
     out = tmp_path / "format.1"
-    format_wav_scp.format_scp(in_scp, out, FS, "wav", progress=False)
+    format_scp.format_scp(in_scp, out, FS, "wav", progress=False)
     before = {u: (out / "data" / f"{u}.wav").read_bytes() for u in "abc"}
     t = np.arange(4000) / 8000
     soundfile.write(str(tmp_path / "a.wav"), 0.3 * np.sin(2 * np.pi * 1000.0 * t), 8000)  # other tone
     soundfile.write(str(tmp_path / "c.wav"), 0.3 * np.sin(2 * np.pi * 1000.0 * t), 8000)  # read by a pipe
-    format_wav_scp.format_scp(in_scp, out, FS, "wav", progress=False)
+    format_scp.format_scp(in_scp, out, FS, "wav", progress=False)
     for utt in "ac":
         data, rate = soundfile.read(str(out / "data" / f"{utt}.wav"))
         assert abs(_peak_hz(data, rate) - 1000.0) < 5, utt
@@ -129,11 +130,11 @@ def test_levels_are_written_and_silence_is_reported(tmp_path, in_scp, capsys):
     with open(in_scp, "a", encoding="utf-8") as f:
         f.write(f"z {tmp_path / 'z.wav'}\n")
     out = tmp_path / "dump" / "format.1"
-    format_wav_scp.format_scp(in_scp, out, FS, "wav", progress=False)
+    format_scp.format_scp(in_scp, out, FS, "wav", progress=False)
     levels = {u: float(v) for u, v in read_table(out / "utt2level_db").items()}
     assert -15 < levels["a"] < -9  # a 0.3-amplitude sine: 20 log10(0.3 / sqrt 2) = -13.5 dBFS
     assert levels["z"] == float("-inf")
-    merge_format_jobs.merge_format_jobs(out.parent, 1)
+    format_jobs.merge_format_jobs(out.parent, 1)
     assert "1/4 recordings are silent or near-silent" in capsys.readouterr().err
     assert read_table(out.parent / "utt2level_db")["z"] == "-inf"
 
@@ -143,7 +144,7 @@ def test_unreadable_entry_names_the_scp_line_and_writes_no_scp(tmp_path, in_scp,
         f.write(f"d {tmp_path / 'missing.wav'}\n")
     out = tmp_path / "format.1"
     with pytest.raises(DataError, match=r"wav.scp:4: 'd': cannot read audio"):
-        format_wav_scp.format_scp(in_scp, out, FS, "wav", progress=False)
+        format_scp.format_scp(in_scp, out, FS, "wav", progress=False)
     assert format_wav_scp.main(["--fs", "16000", str(in_scp), str(out)]) == 1
     assert "wav.scp:4" in capsys.readouterr().err
     assert not (out / "wav.scp").exists()
@@ -154,11 +155,11 @@ def test_failing_pipe_is_an_error(tmp_path):
     scp = tmp_path / "wav.scp"
     scp.write_text(f"x cat {tmp_path / 'nope.wav'} |\n", encoding="utf-8")
     with pytest.raises(DataError, match="command exited with"):
-        format_wav_scp.format_scp(scp, tmp_path / "out", FS, "wav", progress=False)
+        format_scp.format_scp(scp, tmp_path / "out", FS, "wav", progress=False)
 
 
 def test_progress_reaches_100_percent(tmp_path, in_scp, capsys):
-    format_wav_scp.format_scp(in_scp, tmp_path / "out", FS, "wav")
+    format_scp.format_scp(in_scp, tmp_path / "out", FS, "wav")
     err = capsys.readouterr().err
     assert "100% (3/3)" in err and "30% (1/3)" in err
 
@@ -174,10 +175,10 @@ def test_merge_jobs_into_a_complete_dump_dir(tmp_path, in_scp):
     dump = tmp_path / "dump" / "raw" / "train"
     for k, part in ((1, lines[:2]), (2, lines[2:])):
         (tmp_path / f"part.{k}").write_text("\n".join(part) + "\n")
-        format_wav_scp.format_scp(tmp_path / f"part.{k}", dump / f"format.{k}", FS, "wav", progress=False)
+        format_scp.format_scp(tmp_path / f"part.{k}", dump / f"format.{k}", FS, "wav", progress=False)
 
     with pytest.raises(DataError, match="format.3"):
-        merge_format_jobs.merge_format_jobs(dump, 3)
+        format_jobs.merge_format_jobs(dump, 3)
     assert merge_format_jobs.main(["--nj", "2", "--src_data", str(src), str(dump)]) == 0
     scp = read_table(dump / "wav.scp")
     assert list(scp) == ["a", "b", "c"] and scp["c"] == str(dump / "format.2" / "data" / "c.wav")
@@ -188,4 +189,4 @@ def test_merge_jobs_into_a_complete_dump_dir(tmp_path, in_scp):
 
     (src / "wav.scp").write_text("\n".join(lines) + f"\nd {tmp_path / 'a.wav'}\n")
     with pytest.raises(DataError, match="'d' not dumped"):
-        merge_format_jobs.merge_format_jobs(dump, 2, src_data=src)
+        format_jobs.merge_format_jobs(dump, 2, src_data=src)

@@ -9,10 +9,8 @@ Chromium and its DOM checked (rows, audio elements, highlighted edits, an escape
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from typing import Dict
 
 import numpy as np
 import pytest
@@ -165,7 +163,7 @@ def test_transcribe_page_keeps_the_mispronunciation_column_inside_1200px(tmp_pat
     """A long recording path and many mispronounced words: the table wraps instead of running off the page."""
     from browser import _run
 
-    from espnet_l2dual.bin.transcribe import html_row
+    from espnet_l2dual.report.transcription_page import html_row
     from espnet_l2dual.report.html_page import Section, render
 
     wav = tmp_path / ("a_long_folder_name_of_recordings_" * 4) / "learner_0001_session_reading_passage.wav"

@@ -4,6 +4,9 @@ Read from the source (no imports run): every ``import espnet_l2dual.x...`` or
 ``from espnet_l2dual.x... import`` anywhere in a module, function-local ones included, is an
 edge from the module's subpackage to ``x``. A cycle between subpackages (``models`` ->
 ``methods`` -> ``models``) fails, naming one import of each edge on the cycle.
+
+``bin/`` sits on top: the library imports nothing from it, and it stays a bounded share of the
+package's lines (options, a call into the library, errors as one line and an exit status).
 """
 
 from __future__ import annotations
@@ -109,3 +112,26 @@ def test_the_walk_finds_a_planted_cycle(tmp_path: Path) -> None:
     assert find_cycle(edges) in (["methods", "models", "methods"], ["models", "methods", "models"])
     del edges[("methods", "models")]
     assert find_cycle(edges) is None
+
+
+# bin/ parses options and calls the library; its share of the package's lines stays at most this.
+BIN_SHARE_LIMIT = 0.111
+
+
+def line_count(paths: List[Path]) -> int:
+    return sum(len(p.read_text(encoding="utf-8").splitlines()) for p in paths)
+
+
+def test_bin_only_parses_options_and_calls_the_library() -> None:
+    package = sorted(PACKAGE.rglob("*.py"))
+    bin_lines = line_count([p for p in package if p.parent.name == "bin"])
+    share = bin_lines / line_count(package)
+    assert share <= BIN_SHARE_LIMIT, (
+        f"espnet_l2dual/bin/ holds {bin_lines} lines, {share:.1%} of the package (at most "
+        f"{BIN_SHARE_LIMIT:.1%}): put the computation in a library module and call it from bin/")
+
+
+def test_library_imports_nothing_from_bin() -> None:
+    edges = subpackage_edges()
+    into_bin = {a: where for (a, b), where in edges.items() if b == "bin"}
+    assert not into_bin, into_bin

@@ -13,7 +13,7 @@ import soundfile
 import torch
 import yaml
 
-from l2dual_helpers import SURFACE_TOKENS, build, parse_args, tiny_config, write_token_lists
+from l2dual_helpers import SURFACE_TOKENS, parse_args, tiny_config, write_token_lists
 
 from espnet_l2dual.tasks.l2dual import L2DualTask
 from espnet_l2dual.train.trainer import save_initial_weights

@@ -127,7 +127,7 @@ def test_cli_help():
 
 def test_error_scale_keeps_sentences_and_voices_and_scales_divergence():
     """The grid's knob: the same sentences and speakers; more scale, more surface-meaning divergence."""
-    from espnet_l2dual.bin.make_mini_corpus import make_utterances
+    from espnet_l2dual.corpus.mini import make_utterances
     from espnet_l2dual.corpus.speakers import make_speakers, scale_rates
     from espnet_l2dual.text.divergence import divergence
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from espnet_l2dual.bin.make_tokenizer import espnet_token_type, make_tokenizer
+from espnet_l2dual.text.tokenizer import espnet_token_type, make_tokenizer
 
 
 def _write(path: Path, lines: list[str]) -> Path:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from espnet_l2dual.bin.make_mini_corpus import main, make_eval_utterances, make_utterances
+from espnet_l2dual.bin.make_mini_corpus import main
 from espnet_l2dual.corpus.eval_set import (EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER, report_set_of_results,
                                            resolve_report_set)
+from espnet_l2dual.corpus.mini import make_eval_utterances, make_utterances
 from espnet_l2dual.corpus.speakers import make_held_out_speakers, make_speakers
 from espnet_l2dual.data.validate import validate_data_dir
 from espnet_l2dual.utils.fileio import read_table

@@ -11,6 +11,7 @@ import soundfile
 
 from espnet_l2dual.audio.read import read_audio
 from espnet_l2dual.bin import combine_data_dirs, perturb_speed
+from espnet_l2dual.data import combine, speed_perturb
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table
 
@@ -45,13 +46,13 @@ def _make_dir(root: Path) -> Path:
 
 
 def test_sox_command_for_path_and_pipe():
-    assert perturb_speed.sox_speed_command("/x/a.wav", 0.9) == "sox -D -t wav /x/a.wav -t wav - speed 0.9 |"
-    assert perturb_speed.sox_speed_command("/x/a b.flac", 1.1) == "sox -D -t flac '/x/a b.flac' -t wav - speed 1.1 |"
+    assert speed_perturb.sox_speed_command("/x/a.wav", 0.9) == "sox -D -t wav /x/a.wav -t wav - speed 0.9 |"
+    assert speed_perturb.sox_speed_command("/x/a b.flac", 1.1) == "sox -D -t flac '/x/a b.flac' -t wav - speed 1.1 |"
     assert (
-        perturb_speed.sox_speed_command("cat a.wav |", 0.9) == "cat a.wav | sox -D -t wav - -t wav - speed 0.9 |"
+        speed_perturb.sox_speed_command("cat a.wav |", 0.9) == "cat a.wav | sox -D -t wav - -t wav - speed 0.9 |"
     )
-    assert perturb_speed.speed_prefix(0.9) == "sp0.9-"
-    assert perturb_speed.speed_prefix(1.0) == ""
+    assert speed_perturb.speed_prefix(0.9) == "sp0.9-"
+    assert speed_perturb.speed_prefix(1.0) == ""
 
 
 def test_perturbed_dir_has_prefixed_ids_and_all_files(tmp_path):
@@ -76,7 +77,7 @@ def test_perturbed_dir_has_prefixed_ids_and_all_files(tmp_path):
 def test_perturbed_audio_is_longer_by_the_factor(tmp_path):
     src = _make_dir(tmp_path)
     dst = tmp_path / "sp"
-    perturb_speed.perturb_data_dir(src, dst, 0.9)
+    speed_perturb.perturb_data_dir(src, dst, 0.9)
     for entry in read_table(dst / "wav.scp").values():
         data, rate = read_audio(entry)
         assert rate == 8000
@@ -86,7 +87,7 @@ def test_perturbed_audio_is_longer_by_the_factor(tmp_path):
 def test_factor_one_keeps_ids_and_audio(tmp_path):
     src = _make_dir(tmp_path)
     dst = tmp_path / "sp1"
-    perturb_speed.perturb_data_dir(src, dst, 1.0)
+    speed_perturb.perturb_data_dir(src, dst, 1.0)
     assert read_table(dst / "wav.scp") == read_table(src / "wav.scp")
     assert read_table(dst / "utt2spk") == read_table(src / "utt2spk")
 
@@ -95,13 +96,13 @@ def test_ark_entries_cannot_be_perturbed(tmp_path):
     src = _make_dir(tmp_path)
     _write(src / "wav.scp", ["s1-u1 dump/x.ark:12", "s2-u2 dump/x.ark:99"])
     with pytest.raises(DataError, match="ark offset"):
-        perturb_speed.perturb_data_dir(src, tmp_path / "sp", 0.9)
+        speed_perturb.perturb_data_dir(src, tmp_path / "sp", 0.9)
 
 
 def test_combine_merges_sorts_and_regenerates_spk2utt(tmp_path):
     src = _make_dir(tmp_path)
     sp = tmp_path / "sp0.9"
-    perturb_speed.perturb_data_dir(src, sp, 0.9)
+    speed_perturb.perturb_data_dir(src, sp, 0.9)
     (sp / "utt2lang").unlink()  # present in only one source: skipped
     dst = tmp_path / "combined"
     assert combine_data_dirs.main([str(dst), str(sp), str(src)]) == 0
@@ -121,6 +122,6 @@ def test_combine_fails_on_duplicate_ids_naming_the_dir(tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(src, copy)
     with pytest.raises(DataError, match="duplicate id 's1-u1'") as err:
-        combine_data_dirs.combine_data_dirs(tmp_path / "out", [src, copy])
+        combine.combine_data_dirs(tmp_path / "out", [src, copy])
     assert "copy" in str(err.value) and str(src) in str(err.value)
     assert combine_data_dirs.main([str(tmp_path / "out2"), str(src), str(copy)]) == 1

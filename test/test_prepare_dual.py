@@ -9,7 +9,8 @@ import pytest
 import soundfile
 
 from corpus_fixtures import write_pcm, write_wav
-from espnet_l2dual.bin.prepare_dual import main, prepare_dual
+from espnet_l2dual.bin.prepare_dual import main
+from espnet_l2dual.corpus.dual_dirs import prepare_dual
 from espnet_l2dual.data.validate import validate_data_dir
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table

@@ -10,8 +10,9 @@ from typing import List
 import pytest
 
 from corpus_fixtures import even_intervals, long_textgrid, write_wav
-from espnet_l2dual.bin.prepare_l2arctic import main, prepare_l2arctic
+from espnet_l2dual.bin.prepare_l2arctic import main
 from espnet_l2dual.corpus.l2arctic import parse_phone_label
+from espnet_l2dual.corpus.l2arctic_dirs import prepare_l2arctic
 from espnet_l2dual.data.validate import validate_data_dir
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table

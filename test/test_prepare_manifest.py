@@ -3,7 +3,6 @@ and stage 1 of the recipe (run.sh -> local/data.sh --corpus manifest)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import pytest
 from recipe_helpers import make_recipe
 
 from corpus_fixtures import write_pcm, write_wav
-from espnet_l2dual.bin.prepare_manifest import main, prepare_manifest
+from espnet_l2dual.bin.prepare_manifest import main
+from espnet_l2dual.corpus.manifest_dirs import prepare_manifest
 from espnet_l2dual.data.validate import validate_data_dir
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table

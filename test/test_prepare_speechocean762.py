@@ -11,8 +11,9 @@ from typing import Dict, List, Tuple
 import pytest
 
 from corpus_fixtures import write_wav
-from espnet_l2dual.bin.prepare_speechocean762 import dev_speakers, main, prepare_speechocean762
+from espnet_l2dual.bin.prepare_speechocean762 import main
 from espnet_l2dual.corpus.speechocean762 import ScoredWord, perceived_phones, strip_phone
+from espnet_l2dual.corpus.speechocean762_dirs import dev_speakers, prepare_speechocean762
 from espnet_l2dual.data.validate import validate_data_dir
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.fileio import read_table

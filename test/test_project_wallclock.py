@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from espnet_l2dual.bin.project_wallclock import main, measured_epochs, parse_timespan, project
+from espnet_l2dual.bin.project_wallclock import main
+from espnet_l2dual.train.wallclock import measured_epochs, parse_timespan, project
 
 LINE = ("[vm] 2026-12-02 14:10:28,459 (trainer:394) INFO: {e}epoch results: [train] iter_time=0.005, loss=1.0, "
         "train_time=0.452, time={train}, total_count=777, [valid] loss=2.0, time={valid}, total_count=84\n")

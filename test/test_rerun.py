@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Dict
+from typing import Any, Dict
 
 import numpy as np
 import pytest
@@ -228,7 +228,7 @@ def test_per_model_runs_share_the_recipe_dir(base, tmp_path) -> None:
         assert same.returncode != 0 and f"another run is using exp/{TAG}" in same.stderr and "PID 4343" in same.stderr
 
 
-def _weights(exp: Path) -> Dict[str, "torch.Tensor"]:
+def _weights(exp: Path) -> Dict[str, Any]:
     import torch
 
     return torch.load(exp / "1epoch.pth", map_location="cpu")

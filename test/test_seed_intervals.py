@@ -71,8 +71,8 @@ def test_record_uses_the_hull_of_both_intervals() -> None:
 
 
 def test_bootstrap_and_t_over_seeds_are_centred_on_one_estimate_from_the_counts() -> None:
-    from espnet_l2dual.analysis.seed_study import finish_over_seeds, versus_over_seeds
-    from espnet_l2dual.analysis.study import Scored
+    from espnet_l2dual.analysis.tables import finish_over_seeds, versus_over_seeds
+    from espnet_l2dual.analysis.tables import Scored
     from espnet_l2dual.scoring.units import headline
 
     rng = np.random.default_rng(4)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from espnet_l2dual.bin import stage_guard, token_setup
+from espnet_l2dual.text import token_setup as token_setup_record
 from espnet_l2dual.utils import stage_record
 
 
@@ -114,7 +115,7 @@ def test_token_setup_is_recorded_and_contradictions_are_errors(tmp_path, capsys)
     assert "--nbpe_meaning 100 (stage 5 recorded 80)" in capsys.readouterr().err
     assert token_setup.main(["read", "--setup", str(tmp_path / "none.json")]) == 2
     assert "run stage 5" in capsys.readouterr().err
-    assert token_setup.token_dir_name("bpe", 100, "bpe") == "bpe_bpe100"
+    assert token_setup_record.token_dir_name("bpe", 100, "bpe") == "bpe_bpe100"
 
 
 def test_peek_writes_nothing_and_says_only_up_to_date(tmp_path, inputs, capsys):

@@ -6,8 +6,10 @@ import html as html_lib
 
 from tiny_dual_model import make_tiny_model, write_wav
 
-from espnet_l2dual.bin.transcribe import alignment_note, format_result, main, mark_differences, mispronunciations
+from espnet_l2dual.bin.transcribe import main
+from espnet_l2dual.inference.transcription import alignment_note, format_result, mispronunciations
 from espnet_l2dual.inference.packing import pack
+from espnet_l2dual.text.word_differences import mark_differences
 
 
 def test_substitution_is_marked_on_both_sides():
@@ -54,7 +56,7 @@ def test_cli_prints_both_outputs_per_file(tmp_path, capsys):
 
 
 def test_mispronounced_words_prompted_and_prompt_free():
-    from espnet_l2dual.bin.transcribe import mispronunciations
+    from espnet_l2dual.inference.transcription import mispronunciations
 
     texts = {"meaning": "I THINK SO", "surface": "I TINK SO"}
     errors, mode = mispronunciations(texts, "en", None)
@@ -114,7 +116,7 @@ def test_cli_with_a_phone_surface_prints_plainly_and_says_why_once(tmp_path, cap
 
 
 def test_difference_segments_mark_the_words_the_other_output_lacks():
-    from espnet_l2dual.bin.transcribe import difference_segments
+    from espnet_l2dual.text.word_differences import difference_segments
 
     segs = difference_segments("I TINK SO", "I THINK SO")
     assert [(s["op"], s["text"].strip(), s["ref"]) for s in segs] == [("C", "I", ""), ("S", "TINK", "THINK"),

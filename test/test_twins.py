@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from test_mini_eval_set import _default_corpus, _digest
 
-from espnet_l2dual.bin.make_mini_corpus import make_mini_corpus
 from espnet_l2dual.corpus.audio import audio_duration
+from espnet_l2dual.corpus.mini import make_mini_corpus
 from espnet_l2dual.corpus.twins import make_twin_set, make_twins, replay
 from espnet_l2dual.data.twin_map import TwinError, parse_twin_value
 from espnet_l2dual.data.validate import validate_data_dir

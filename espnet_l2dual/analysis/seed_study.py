@@ -21,7 +21,6 @@ from scipy import stats
 from espnet_l2dual.analysis.study import (MissingInputs, Models, Recipe, collect_models,
                                           comparison_families, interval_method)
 from espnet_l2dual.analysis.tables import OverSeeds, adjust, comparison_table, round_floats
-from espnet_l2dual.analysis.tables import finish_over_seeds, versus_over_seeds  # noqa: F401  (imported from here)
 from espnet_l2dual.scoring.blocked_bootstrap import SPEAKERS
 from espnet_l2dual.scoring.seed_intervals import mean_sd, seed_t_interval
 

@@ -25,15 +25,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from espnet_l2dual.analysis import access
 from espnet_l2dual.analysis.access import Doc, not_applicable
 from espnet_l2dual.analysis.tables import BASE_CONFIGS, OneSeed, Scored, adjust, comparison_table, score_output
-from espnet_l2dual.analysis.tables import (UtteranceErrors, compare, difference, finish, kinds_shown,  # noqa: F401
-                                           metric_name, rate_of, raw_of)  # (imported from here by other modules)
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.blocked_bootstrap import DEFAULT_RESAMPLES, METHOD, SPEAKERS, speaker_of, unit_label
 from espnet_l2dual.scoring.multiplicity import ADJUSTMENT
 from espnet_l2dual.scoring.paired_bootstrap import paired_f1_difference, read_mdd_counts
 
 from espnet_l2dual.outputs import PAIR as OUTPUTS  # noqa: E402  (the study compares this pair)
-from espnet_l2dual.outputs import STL_CONFIG as STL  # noqa: E402,F401  (imported from here)
 MDD_REFERENCES = ("prompted", "prompt_free")
 
 

@@ -20,17 +20,15 @@ copies it next to the page, to move the report elsewhere). Opens from file://, n
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
-from espnet_l2dual.analysis.study import Recipe
-from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
+from espnet_l2dual.corpus.eval_set import AUTO
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.report.html_page import Section, copy_figures, render
-from espnet_l2dual.report.utterance_rows import ModelRun, build_rows
-from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins
+from espnet_l2dual.report.html_page import render
+from espnet_l2dual.report.html_sections import recipe_sections
+from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -53,16 +51,6 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _results(recipe: Recipe, dirs: Sequence[str]) -> List[dict]:
-    out = []
-    for d in dirs:
-        path = recipe.path / "exp" / d / "results.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: missing (run stage 9 of {path.parent})")
-        out.append(json.loads(path.read_text(encoding="utf-8")))
-    return out
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     if args.configs:
@@ -70,28 +58,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         names, dirs = list(args.tags), list(args.tags)
     out_dir = args.out.parent
-    sections, figures, used_sets = [], [], []
     try:
-        for r in args.recipes:
-            recipe = Recipe(r)
-            results = _results(recipe, dirs)
-            test_sets = list(args.test_sets)
-            if test_sets == [AUTO]:
-                chosen, note = resolve_report_set(AUTO, [recipe.path / "exp" / d / "results.json" for d in dirs])
-                test_sets = [chosen]
-                if note:
-                    print(f"html_report: {note}", file=sys.stderr)
-            used_sets += [t for t in test_sets if t not in used_sets]
-            for test_set in test_sets:
-                models = [ModelRun.load(recipe.path / "exp" / d, name, res, test_set)
-                          for name, d, res in zip(names, dirs, results)]
-                rows, header = build_rows(recipe.path / args.data_root / test_set, models, out_dir,
-                                          args.copy_audio, args.bins, base=recipe.path)
-                sections.append(Section(f"{recipe.lang} ({r}) {test_set}", rows, header,
-                                        bins=[b.label for b in parse_bins(args.bins)]))
-            fig_dir = recipe.path / "exp" / "analysis" / "figures"
-            if not args.no_figures and fig_dir.is_dir():
-                figures += copy_figures(sorted(fig_dir.glob("*.png")), out_dir, recipe.lang)
+        sections, figures, used_sets = recipe_sections(args.recipes, names, dirs, args.test_sets, args.data_root,
+                                                       args.bins, out_dir, args.copy_audio, not args.no_figures)
         summary = args.summary_md.read_text(encoding="utf-8") if args.summary_md else ""
     except (OSError, ValueError, DataError) as e:
         print(f"html_report: error: {e}", file=sys.stderr)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 from espnet_l2dual.compat.espnet1 import NETS_PACKAGE
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.inference.decode_dir import decode_dir, read_keys
+from espnet_l2dual.inference.decode_dir import decode_dir, read_keys, speech_scp
 from espnet_l2dual.inference.options import OVERRIDABLE, add_search_arguments
 from espnet_l2dual.inference.speech2dualtext import Speech2DualText
 from espnet_l2dual.outputs import OUTPUTS
@@ -50,18 +50,6 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _speech_scp(triples: List[str]) -> str:
-    for triple in triples:
-        parts = triple.split(",")
-        if len(parts) != 3:
-            raise ValueError(f"--data_path_and_name_and_type expects path,name,type; got '{triple}'")
-        if parts[1] == "speech":
-            if parts[2] not in ("sound", "kaldi_ark"):
-                raise ValueError(f"speech data type '{parts[2]}' is not supported (sound, kaldi_ark)")
-            return parts[0]
-    raise ValueError("no 'speech' entry in --data_path_and_name_and_type")
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
@@ -81,7 +69,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         keys = read_keys(args.key_file) if args.key_file else None
         if args.batch_size < 1:
             raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
-        decode_dir(s2t, _speech_scp(args.data_path_and_name_and_type), keys, args.output_dir, args.fs,
+        decode_dir(s2t, speech_scp(args.data_path_and_name_and_type), keys, args.output_dir, args.fs,
                    batch_size=args.batch_size)
     except (DataError, ValueError) as e:
         logger.error(str(e))

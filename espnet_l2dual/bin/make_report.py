@@ -29,18 +29,16 @@ exit status:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-from espnet_l2dual.analysis.study import MissingInputs, Recipe, collect
-from espnet_l2dual.analysis.seed_study import collect_over_seeds, seed_suffix
-from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
-from espnet_l2dual.report.cross_language import render
-from espnet_l2dual.report.over_seeds import render_over_seeds
+from espnet_l2dual.analysis.study import MissingInputs
+from espnet_l2dual.corpus.eval_set import AUTO
+from espnet_l2dual.report.build import write_report
+from espnet_l2dual.report.stored_analysis import redraw_stage10
 from espnet_l2dual.scoring.blocked_bootstrap import SPEAKERS, UNITS
-from espnet_l2dual.utils.fileio import atomic_write
+from espnet_l2dual.study.report_sources import gather
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -68,42 +66,10 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def made_on() -> dict:
-    """When, where and with which stack the report was made (RESULTS.md prints it)."""
-    import datetime
-    import importlib.metadata as md
-    import platform
-
-    def version(name: str) -> str:
-        try:
-            return md.version(name)
-        except md.PackageNotFoundError:
-            return "not installed"
-    stack = ", ".join(f"{n} {version(n)}" for n in ("torch", "espnet"))
-    return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": platform.machine(),
-            "environment": f"Python {platform.python_version()}, {stack}"}
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     try:
-        if args.study is not None:
-            recipes = _from_store(args)
-        else:
-            recipes = [Recipe(r) for r in args.recipes]
-            args.configs = args.configs or ["stl_surface", "stl_meaning", "mtl"]
-            args.suffix = "_tiny" if args.suffix is None else args.suffix
-            suffixes = [seed_suffix(args.suffix, s) for s in args.seeds] if args.seeds else [args.suffix]
-            args.test_set, note = resolve_report_set(
-                args.test_set, [r.results_path(c, x) for r in recipes for c in args.configs for x in suffixes])
-            if note:
-                print(f"make_report: {note}", file=sys.stderr)
-        if args.seeds:
-            data = collect_over_seeds(recipes, args.configs, args.suffix, args.test_set, args.seeds,
-                                      with_analysis=not args.without_analysis, unit=args.bootstrap_unit)
-        else:
-            data = collect(recipes, args.configs, args.suffix, args.test_set, with_analysis=not args.without_analysis,
-                           unit=args.bootstrap_unit, allow_absent=args.study is None)
+        recipes, data = gather(args)
     except MissingInputs as e:
         print(f"make_report: error: {len(e.problems)} input(s) missing or unusable; no report written:",
               file=sys.stderr)
@@ -113,19 +79,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as e:  # a DataError of the store, or a usage error
         print(f"make_report: error: {e}", file=sys.stderr)
         return 2
-    data["made"] = made_on()
-    details = {r.lang: args.out_dir / r.lang / "analysis" / "REPORT.md" for r in recipes} if args.study else None
-    text = render_over_seeds(data) if args.seeds else render(data, out_dir=args.out_dir, details=details)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(args.out_dir / "report.json") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
-    with atomic_write(args.out_dir / "REPORT.md") as f:
-        f.write(text)
+    write_report(data, recipes, args.out_dir, bool(args.seeds), args.study is not None)
     print(f"make_report: wrote {args.out_dir}/REPORT.md and report.json", file=sys.stderr)
     if args.study is not None:
         if not args.without_analysis:
             for r in recipes:
-                _stage10_report(r, args.out_dir / r.lang / "analysis")
+                redraw_stage10(r, args.out_dir / r.lang / "analysis")
         print("make_report: no per-utterance HTML page from the store: it needs the audio and the decode dirs "
               "(bin/html_report on a recipe's exp/)", file=sys.stderr)
     absent = data.get("absent_configs") or {}
@@ -133,51 +92,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"make_report: note: {lang}: not in the report (no results.json): "
               + ", ".join(f"asr_{c}{args.suffix}" for c in configs), file=sys.stderr)
     return 3 if absent else 0
-
-
-def _from_store(args: argparse.Namespace) -> list:
-    """The store's languages as report sources; unset options from its records' metadata."""
-    from espnet_l2dual.study.store import Store, StoreRecipe, study_configs, study_eval_sets, study_seeds, \
-        study_suffixes
-
-    store = Store(args.study)
-    if not store.models():
-        raise ValueError(f"{args.study}: no model records (run_all.sh --study {args.study.name} ...)")
-    for name, values in (("--suffix", study_suffixes(store)), ("--test_set", study_eval_sets(store))):
-        if len(values) > 1 and getattr(args, name[2:]) in (None, AUTO):
-            raise ValueError(f"{args.study} holds several {name[2:]} values ({', '.join(values)}): choose one with {name}")
-    args.configs = args.configs or study_configs(store)
-    args.suffix = study_suffixes(store)[0] if args.suffix is None else args.suffix
-    args.test_set = study_eval_sets(store)[0] if args.test_set in (None, AUTO) else args.test_set
-    if args.seeds is None and study_seeds(store):
-        args.seeds = study_seeds(store)
-    langs = args.langs or store.langs()
-    if not args.without_analysis and not all(store.groups(lang, None) for lang in langs):
-        print(f"make_report: {args.study}: no stage-10 analysis stored for "
-              f"{', '.join(lang for lang in langs if not store.groups(lang, None))}: report without it",
-              file=sys.stderr)
-        args.without_analysis = True
-    return [StoreRecipe(store, lang) for lang in langs]
-
-
-def _stage10_report(source, out_dir: Path) -> None:
-    """A language's stage-10 REPORT.md and figures, redrawn from the stored analyses."""
-    from espnet_l2dual.analysis import plots
-    from espnet_l2dual.report import stage10
-
-    analysis = source.load_analysis().data
-    out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        figures = plots.make_figures(analysis, out_dir)
-        text = stage10.render(analysis, figures)
-    except (KeyError, TypeError, IndexError) as e:
-        print(f"make_report: {source.path}: the stored analyses lack {e} (a stage 10 of another toolkit "
-              f"version?): no stage-10 report or figures in {out_dir}", file=sys.stderr)
-        return
-    with atomic_write(out_dir / "REPORT.md") as f:
-        f.write(text)
-    with atomic_write(out_dir / "analysis.json") as f:
-        json.dump(analysis, f, ensure_ascii=False, indent=1)
 
 
 if __name__ == "__main__":

@@ -14,24 +14,13 @@ of an SSL front end never overwrite, or get read as, those of the fbank configs.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from typing import List, Optional
 
 import yaml
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils.config_file import config_chain, config_digest, load_config
-
-
-def frontend_tag(conf: dict) -> str:
-    """'' for ESPnet's default front end, else ``_<name><sha1 of frontend_conf, 8 hex>``."""
-    name = conf.get("frontend") or "default"
-    if name == "default":
-        return ""
-    blob = json.dumps(conf.get("frontend_conf") or {}, sort_keys=True, ensure_ascii=False)
-    return f"_{name}{hashlib.sha1(blob.encode('utf-8')).hexdigest()[:8]}"
+from espnet_l2dual.utils.config_file import config_chain, config_digest, frontend_tag, load_config
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -60,7 +60,7 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     if args.action == "require":
-        return require(args.stage, args.out, args.for_stage, args.strict)
+        return stage_record.require(args.stage, args.out, args.for_stage, args.strict)
     if len(args.out) > 1:
         print(f"stage_guard: error: {args.action} takes one --out", file=sys.stderr)
         return 2
@@ -77,45 +77,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         if not args.stage:
             raise ValueError("check needs --stage")
-        options = {}
-        for item in args.opt:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise ValueError(f"--opt wants KEY=VALUE, got '{item}'")
-            options[key] = value
-        for spec in args.config_keys:
-            key, value = stage_record.config_options(spec)
-            options[key] = value
-        previous = stage_record.previous_record(args.out, args.stage)
-        new = stage_record.current_inputs(args.stage, args.files, args.audio, options, previous,
-                                          configs=args.configs)
-        state, reasons = stage_record.check(args.out, new, peek=args.peek)
+        state, reasons = stage_record.check_stage(args.out, args.stage, args.files, args.audio, args.opt,
+                                                  args.config_keys, args.configs, args.peek)
     except (DataError, ValueError, OSError) as e:
         print(f"stage_guard: error: {e}", file=sys.stderr)
         return 2
     if args.peek and state != stage_record.CURRENT:
         return EXIT_CODES[state]
-    if state == stage_record.CURRENT:
-        print(f"Stage {args.stage}: {label} is up to date (inputs unchanged), skipping", file=sys.stderr)
-    elif state == stage_record.RESUME:
-        print(f"Stage {args.stage}: finishing the interrupted run for {label} (same inputs)", file=sys.stderr)
-    elif reasons == [stage_record.NO_RECORD]:
-        print(f"Stage {args.stage}: computing {label} ({stage_record.NO_RECORD})", file=sys.stderr)
-    else:
-        print(f"Stage {args.stage}: inputs changed: {'; '.join(reasons)}; recomputing {label}", file=sys.stderr)
+    print(stage_record.state_line(args.stage, label, state, reasons), file=sys.stderr)
     return EXIT_CODES[state]
-
-
-def require(stage: str, outs: List[str], for_stage: str, strict: bool) -> int:
-    """0 when stage ``stage`` finished every one of ``outs``; else one line each and 1."""
-    bad = 0
-    for out in outs:
-        why = stage_record.unfinished(out, stage, strict)
-        if why is not None:
-            bad += 1
-            print(f"Stage {for_stage or '?'}: error: {out} is not usable: {why}; "
-                  f"run stage {stage} first (--stage {stage})", file=sys.stderr)
-    return 1 if bad else 0
 
 
 if __name__ == "__main__":

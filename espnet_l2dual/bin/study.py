@@ -20,7 +20,7 @@ from typing import List, Optional, Sequence
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.study import models, record, results_md
-from espnet_l2dual.study.key import group_key
+from espnet_l2dual.study.groups import config_keys, save_groups, stored_group
 from espnet_l2dual.study.store import Store
 from espnet_l2dual.utils.fileio import atomic_write
 
@@ -87,51 +87,8 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def _config_keys(a: argparse.Namespace, seeds: Sequence[Optional[int]]) -> dict:
-    """{model tag: key} of every config of ``a.configs`` and every seed of ``seeds``."""
-    keys = {}
-    for c in a.configs:
-        for s in seeds:
-            a.config, a.seed = c, s
-            a.config_file = a.recipe / "conf" / "tuning" / f"train_{c}{a.suffix}.yaml"
-            keys[_spec(a).tag] = _key(a)[0]
-    return keys
-
-
-def _has_group(a: argparse.Namespace) -> int:
-    """A seed group is recorded when the store holds the analysis made by exactly its models."""
-    rec = Store(a.study).by_key(group_key(list(_config_keys(a, [a.seed]).values()), analysis_options=""))
-    if rec is None:
-        return 1
-    print(rec.dir)
-    return 0
-
-
-def _save_groups(a: argparse.Namespace) -> int:
-    import json
-
-    analysis = a.analysis_json or a.recipe / "exp" / "analysis" / "analysis.json"
-    if not analysis.is_file():
-        print(f"study: no {analysis}: no seed group to record", file=sys.stderr)
-        return 0
-    store = Store(a.study)
-    keys = _config_keys(a, a.seeds or [None])
-    level = models.make_level(a.error_scale, a.epochs)
-    groups = json.loads(analysis.read_text(encoding="utf-8")).get("groups", {})
-    for label, g in groups.items():
-        tags = record.model_tags(g)
-        members = models.group_members(store, a.lang, level, tags, keys)
-        if members is None:
-            print(f"study: group {label}: not every model is in the store ({', '.join(tags)}): not recorded",
-                  file=sys.stderr)
-            continue
-        seeds = {store.by_key(k).meta.get("seed") for k in members.values()}
-        sizes = {store.by_key(k).meta.get("size") for k in members.values()}
-        meta = {"lang": a.lang, "level": level, "size": sizes.pop() if len(sizes) == 1 else None,
-                "seed": seeds.pop() if len(seeds) == 1 else None, "eval_set": a.eval_set}
-        d = record.write_group_record(a.study, group_key(list(members.values()), analysis_options=""), meta,
-                                      members, analysis, label)
-        print(f"study: group {label} -> {d}", file=sys.stderr)
-    return 0
+    return config_keys(a.recipe, a.lang, a.configs, a.suffix, seeds, models.make_level(a.error_scale, a.epochs),
+                       a.eval_set, a.train_args, a.run_args, a.corpus, a.train_sets)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -153,9 +110,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"study: {spec.lang} {spec.tag} -> {d} ({sum(f.stat().st_size for f in d.rglob('*') if f.is_file())} bytes)",
                   file=sys.stderr)
         elif a.cmd == "save_groups":
-            return _save_groups(a)
+            save_groups(a.study, a.analysis_json or a.recipe / "exp" / "analysis" / "analysis.json", a.lang,
+                        models.make_level(a.error_scale, a.epochs), a.eval_set, _config_keys(a, a.seeds or [None]))
         elif a.cmd == "has_group":
-            return _has_group(a)
+            found = stored_group(a.study, _config_keys(a, [a.seed]))
+            if found is None:
+                return 1
+            print(found)
         elif a.cmd == "status":
             levels: List = [models.make_level(es, ep) for es in (a.error_scales or [""]) for ep in (a.epochs or [""])] \
                 if (a.error_scales or a.epochs) else [None]

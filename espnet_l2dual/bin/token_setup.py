@@ -18,63 +18,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from espnet_l2dual.outputs import OUTPUTS
+from espnet_l2dual.text.token_setup import TOKEN_TYPES, recorded_setup, setup_of, shell_lines
 from espnet_l2dual.utils.fileio import atomic_write
-
-TOKEN_TYPES = ("bpe", "char", "jamo", "word")
-
-
-def token_dir_name(token_type: str, nbpe: int, bpemode: str) -> str:
-    """``char`` | ``jamo`` | ``word`` | ``bpe_unigram100``: two settings never share a directory."""
-    if token_type not in TOKEN_TYPES:
-        raise ValueError(f"unknown token type '{token_type}' (expected {', '.join(TOKEN_TYPES)})")
-    return f"bpe_{bpemode}{nbpe}" if token_type == "bpe" else token_type
-
-
-def setup_of(token_list_dir: str, types: Dict[str, str], nbpe: Dict[str, int], bpemode: str) -> dict:
-    out = {}
-    for o in OUTPUTS:
-        t = types[o]
-        entry = {"token_type": t, "dir": f"{token_list_dir}/{o}/{token_dir_name(t, nbpe[o], bpemode)}"}
-        if t == "bpe":
-            entry.update(nbpe=nbpe[o], bpemode=bpemode)
-        out[o] = entry
-    return out
-
-
-def conflicts(setup: dict, types: Dict[str, Optional[str]], nbpe: Dict[str, Optional[int]],
-              bpemode: Optional[str]) -> List[str]:
-    """Explicit options that contradict the recorded setup."""
-    bad = []
-    for o in OUTPUTS:
-        rec = setup[o]
-        if types.get(o) and types[o] != rec["token_type"]:
-            bad.append(f"--{o}_token_type {types[o]} (stage 5 recorded {rec['token_type']})")
-        if rec["token_type"] == "bpe":
-            if nbpe.get(o) is not None and nbpe[o] != rec["nbpe"]:
-                bad.append(f"--nbpe_{o} {nbpe[o]} (stage 5 recorded {rec['nbpe']})")
-            if bpemode and bpemode != rec["bpemode"]:
-                bad.append(f"--bpemode {bpemode} (stage 5 recorded {rec['bpemode']})")
-    return bad
-
-
-def shell_lines(setup: dict) -> List[str]:
-    """``name=value`` lines, one a variable; the value is the rest of the line, unquoted (the
-    shell assigns it as it is, without eval), so no value may hold a newline."""
-    lines = []
-    for o in OUTPUTS:
-        rec = setup[o]
-        lines.append(f"{o}_token_type={rec['token_type']}")
-        lines.append(f"{o}_token_dir={rec['dir']}")
-        if rec["token_type"] == "bpe":
-            lines.append(f"nbpe_{o}={int(rec['nbpe'])}")
-            lines.append(f"bpemode={rec['bpemode']}")
-    bad = [line for line in lines if "\n" in line or "\r" in line]
-    if bad:
-        raise ValueError(f"token setup values must be one line each: {bad}")
-    return lines
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -106,19 +54,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         with atomic_write(Path(args.setup)) as f:
             json.dump(setup, f, indent=1, sort_keys=True)
         return 0
-    path = Path(args.setup)
-    if not path.is_file():
-        print(f"token_setup: error: {path} not found: run stage 5 (tokenizers) first", file=sys.stderr)
-        return 2
     try:
-        setup = json.loads(path.read_text(encoding="utf-8"))
-        bad = conflicts(setup, types, nbpe, bpemode)
-    except (ValueError, KeyError, TypeError) as e:
-        print(f"token_setup: error: {path}: unreadable token setup ({e}): re-run stage 5", file=sys.stderr)
-        return 2
-    if bad:
-        print(f"token_setup: error: {'; '.join(bad)} contradicts the token setup in {path}: re-run stage 5 "
-              "with the new option, or drop it to use the recorded setup", file=sys.stderr)
+        setup = recorded_setup(Path(args.setup), types, nbpe, bpemode)
+    except ValueError as e:
+        print(f"token_setup: error: {e}", file=sys.stderr)
         return 2
     print("\n".join(shell_lines(setup)))
     return 0

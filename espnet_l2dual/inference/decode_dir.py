@@ -106,3 +106,16 @@ def decode_dir(s2t: Speech2DualText, scp: str, keys: Optional[List[str]], output
     for o, tables in rows.items():
         for name, items in tables.items():
             write_table(Path(output_dir) / o / name, items)
+
+
+def speech_scp(triples: List[str]) -> str:
+    """The scp of the ``speech`` entry of ESPnet's ``--data_path_and_name_and_type`` triples."""
+    for triple in triples:
+        parts = triple.split(",")
+        if len(parts) != 3:
+            raise ValueError(f"--data_path_and_name_and_type expects path,name,type; got '{triple}'")
+        if parts[1] == "speech":
+            if parts[2] not in ("sound", "kaldi_ark"):
+                raise ValueError(f"speech data type '{parts[2]}' is not supported (sound, kaldi_ark)")
+            return parts[0]
+    raise ValueError("no 'speech' entry in --data_path_and_name_and_type")

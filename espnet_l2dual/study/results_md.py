@@ -44,7 +44,7 @@ def render(store: Store, lang: str, command: str) -> str:
              "## Environment", "",
              f"- generated: `{now}` by `{command}`",
              f"- models trained and scored: {saved[0]} to {saved[-1]}",
-             *(f"- environment: " + ", ".join(f"{k} {v}" for k, v in json.loads(e).items()) for e in envs),
+             *("- environment: " + ", ".join(f"{k} {v}" for k, v in json.loads(e).items()) for e in envs),
              "- toolkit commit(s): " + ", ".join(f"`{c}` ({n} models)" for c, n in commits.items()),
              "- seeds: " + (" ".join(map(str, seeds)) if seeds else f"each config's own ({', '.join(own_seeds)})"),
              *(f"- command: `{c}`" for c in run_cmds), ""]

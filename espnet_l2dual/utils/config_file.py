@@ -17,6 +17,7 @@ changed digests the resolved content (``config_digest``), so an edited base coun
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -184,3 +185,12 @@ def output_dir_option(argv: Sequence[str]) -> Optional[Path]:
     """The ``--output_dir`` a command line names (the last one), or None."""
     _, value = _last_option(argv, "output_dir")
     return Path(value) if value is not None else None
+
+
+def frontend_tag(conf: dict) -> str:
+    """'' for ESPnet's default front end, else ``_<name><sha1 of frontend_conf, 8 hex>``."""
+    name = conf.get("frontend") or "default"
+    if name == "default":
+        return ""
+    blob = json.dumps(conf.get("frontend_conf") or {}, sort_keys=True, ensure_ascii=False)
+    return f"_{name}{hashlib.sha1(blob.encode('utf-8')).hexdigest()[:8]}"

@@ -78,3 +78,18 @@ def result_provenance(training: Optional[PathLike], model_config: Optional[PathL
             decode[str(Path(path).parent)] = {"options": rec.options, "inputs_digest": rec.digest()}
     out["decode"] = decode
     return out
+
+
+def made_on() -> dict:
+    """When, where and with which stack the report was made (RESULTS.md prints it)."""
+    import importlib.metadata as md
+    import platform
+
+    def version(name: str) -> str:
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return "not installed"
+    stack = ", ".join(f"{n} {version(n)}" for n in ("torch", "espnet"))
+    return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": platform.machine(),
+            "environment": f"Python {platform.python_version()}, {stack}"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -193,3 +194,44 @@ def retire(out_dir: PathLike, to: PathLike) -> Path:
     for rec in dst.glob(".stage*.json"):
         rec.unlink()  # records describe the output at its old place
     return dst
+
+
+def require(stage: str, outs: List[str], for_stage: str, strict: bool) -> int:
+    """0 when stage ``stage`` finished every one of ``outs``; else one line each and 1."""
+    bad = 0
+    for out in outs:
+        why = unfinished(out, stage, strict)
+        if why is not None:
+            bad += 1
+            print(f"Stage {for_stage or '?'}: error: {out} is not usable: {why}; "
+                  f"run stage {stage} first (--stage {stage})", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def check_stage(out: str, stage: str, files: Sequence[str], audio: Sequence[str], opts: Sequence[str],
+                config_keys: Sequence[str], configs: Sequence[str], peek: bool) -> Tuple[str, List[str]]:
+    """:func:`check` of ``out`` against the stage's inputs given as stage_guard's options (``opts``:
+    ``KEY=VALUE``; ``config_keys``: ``FILE:k1,k2``); a ValueError on a malformed option."""
+    options = {}
+    for item in opts:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--opt wants KEY=VALUE, got '{item}'")
+        options[key] = value
+    for spec in config_keys:
+        key, value = config_options(spec)
+        options[key] = value
+    previous = previous_record(out, stage)
+    new = current_inputs(stage, files, audio, options, previous, configs=configs)
+    return check(out, new, peek=peek)
+
+
+def state_line(stage: str, label: str, state: str, reasons: Sequence[str]) -> str:
+    """What the stage is about to do with ``label`` and why, as the recipe log shows it."""
+    if state == CURRENT:
+        return f"Stage {stage}: {label} is up to date (inputs unchanged), skipping"
+    if state == RESUME:
+        return f"Stage {stage}: finishing the interrupted run for {label} (same inputs)"
+    if list(reasons) == [NO_RECORD]:
+        return f"Stage {stage}: computing {label} ({NO_RECORD})"
+    return f"Stage {stage}: inputs changed: {'; '.join(reasons)}; recomputing {label}"
