@@ -43,3 +43,12 @@ def test_a_command_runs_offline_and_a_library_import_changes_nothing() -> None:
     assert out["espnet_l2dual.bin"] == ["1", "1", "espnet_l2dual.utils.offline"]
     assert out["espnet_l2dual.utils.fileio"][:2] == ["None", "None"]
     assert out["espnet_l2dual.utils.fileio"][2] != "espnet_l2dual.utils.offline"
+
+
+def test_nltk_imported_after_a_command_starts_is_silenced_and_not_imported_before() -> None:
+    """The guard costs a command nothing until something imports nltk (seconds of import time)."""
+    probe = ("import sys; import espnet_l2dual.bin; before = 'nltk' in sys.modules; "
+             "import nltk; print(before, nltk.download.__module__, nltk.download('punkt'))")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["False", "espnet_l2dual.utils.offline", "False"]
