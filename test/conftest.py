@@ -16,8 +16,8 @@ offline.guard()  # the tests import the library directly, as a user's script wou
 
 # Modules that take minutes (each a recipe run or more), longest first: with ``-n 2 --dist loadfile``
 # (CI) a long module that starts last would finish alone on one core while the other idles.
-LONG_MODULES = ("test_e2e_recipe.py", "test_rerun.py", "test_slurm.py", "test_bad_inputs.py", "test_ddp.py",
-                "test_faults.py", "test_ssl_recipe.py", "test_study_store.py", "test_l2dual_task.py")
+LONG_MODULES = ("test_e2e_recipe.py", "test_rerun.py", "test_run_all.py", "test_slurm.py", "test_bad_inputs.py",
+                "test_ddp.py", "test_faults.py", "test_ssl_recipe.py", "test_study_store.py", "test_l2dual_task.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
