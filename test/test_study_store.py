@@ -389,3 +389,21 @@ def test_run_all_study_records_models_and_skips_them_on_a_fresh_clone(tmp_path: 
     assert third.stderr.count("trained again (same key, same seed) for the analysis") == 3
     assert len((r / "trained.log").read_text().splitlines()) == 6
     assert [g.meta["group"] for g in Store(tree / "studies" / "s1").groups()] == ["tiny"]
+
+
+def test_committed_results_md_are_generated_from_the_committed_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recipe's RESULTS.md is never typed: it is byte for byte what the store renders (regenerate with
+    the command on its first line after committing new records)."""
+    from espnet_l2dual.study import results_md
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)  # the command runs from the repository root, with the store's relative path
+    checked = 0
+    for results in sorted(root.glob("egs2/l2*/asr1/RESULTS.md")):
+        first = results.read_text(encoding="utf-8").splitlines()[0]
+        study = first.split("--study ", 1)[1].split()[0]
+        lang = results.parents[1].name[len("l2"):]
+        expected = results_md.render(Store(Path(study)), lang)
+        assert results.read_text(encoding="utf-8") == expected, f"{results}: regenerate it: {first}"
+        checked += 1
+    assert checked >= 1

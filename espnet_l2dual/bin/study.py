@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -124,7 +123,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for line in models.status_lines(Store(a.study), specs):
                 print(line)
         elif a.cmd == "results_md":
-            text = results_md.render(Store(a.study), a.lang, "python -m espnet_l2dual.bin.study " + shlex.join(argv))
+            text = results_md.render(Store(a.study), a.lang)
             with atomic_write(a.out) as f:
                 f.write(text)
             print(f"study: wrote {a.out}", file=sys.stderr)
