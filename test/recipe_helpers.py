@@ -56,6 +56,19 @@ def make_recipe(tmp: Path, lang_dir: str) -> Path:
     return dst
 
 
+def repo_tree(tmp: Path) -> Path:
+    """``tmp`` laid out like the repository root for run_all.sh: its copy, the venv and the package linked.
+
+    Recipes go under ``tmp/egs2`` (``make_recipe(tmp, ...)``); setup.py is linked so tools/install.sh
+    finds its stamp and installs nothing.
+    """
+    (tmp / "tools").symlink_to(ROOT / "tools")
+    (tmp / "espnet_l2dual").symlink_to(ROOT / "espnet_l2dual")  # run_all.sh's own package
+    (tmp / "setup.py").symlink_to(ROOT / "setup.py")
+    shutil.copy2(ROOT / "run_all.sh", tmp / "run_all.sh")
+    return tmp
+
+
 def clone_recipe(base: Path, tmp_path: Path) -> Path:
     """A copy of a scratch l2en recipe whose absolute paths (audio, records) point into the copy."""
     dst = tmp_path / "egs2" / "l2en" / "asr1"

@@ -6,14 +6,12 @@ repository's layout on a tiny corpus.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
-from recipe_helpers import TINY_DATA_OPTS, make_recipe, run_recipe, write_tiny_config
+from recipe_helpers import TINY_DATA_OPTS, make_recipe, repo_tree, run_recipe, write_tiny_config
 
 from espnet_l2dual.data.dir_tables import read_any_table
 
@@ -25,12 +23,7 @@ DATA_OPTS = TINY_DATA_OPTS
 
 def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
     """A changed --local_data_opts or YAML is new work for run_all.sh, not 'already done'."""
-    root = Path(__file__).resolve().parents[1]
-    recipe = make_recipe(tmp_path, "l2en")  # with tmp_path/egs2/TEMPLATE (conf/ a copy)
-    (tmp_path / "tools").symlink_to(root / "tools")
-    (tmp_path / "espnet_l2dual").symlink_to(root / "espnet_l2dual")  # run_all.sh's own package
-    shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
-    (tmp_path / "setup.py").symlink_to(root / "setup.py")  # tools/install.sh finds its stamp: no install
+    recipe = make_recipe(repo_tree(tmp_path), "l2en")  # with tmp_path/egs2/TEMPLATE (conf/ a copy)
 
     def run_all(opts: str) -> str:
         cmd = ["./run_all.sh", "--langs", "en", "--configs", "mtl", "--stop_stage", "6", "--nj", "1",
@@ -55,12 +48,7 @@ def test_run_all_markers_are_keyed_by_what_made_them(tmp_path) -> None:
 
 def test_run_all_grid_resumes_after_a_kill(tmp_path) -> None:
     """Each grid level is a working dir of its own; a killed grid run picks up where it stopped."""
-    root = Path(__file__).resolve().parents[1]
-    recipe = make_recipe(tmp_path, "l2en")
-    (tmp_path / "tools").symlink_to(root / "tools")
-    (tmp_path / "espnet_l2dual").symlink_to(root / "espnet_l2dual")
-    shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
-    (tmp_path / "setup.py").symlink_to(root / "setup.py")
+    recipe = make_recipe(repo_tree(tmp_path), "l2en")  # with tmp_path/egs2/TEMPLATE (conf/ a copy)
     cmd = ["./run_all.sh", "--langs", "en", "--configs", "mtl", "--stop_stage", "4", "--nj", "1", "--parallel", "false",
            "--grid_error_scales", "0 2", "--local_data_opts", f"--num_train 16 --num_dev 4 --num_test 4 {TINY_EVAL}"]
     first_done = lambda: list((recipe / "grid" / "es0_epconfig" / "exp" / "run_all").glob("data.1-4.*.done"))  # noqa: E731
@@ -87,12 +75,7 @@ def test_run_all_grid_resumes_after_a_kill(tmp_path) -> None:
 def test_run_all_config_jobs_trains_models_side_by_side_and_names_a_failure(tmp_path) -> None:
     """--config_jobs 2: the two models of a language train at the same time, each with its own log;
     a model that fails is named, and the other one still finishes."""
-    root = Path(__file__).resolve().parents[1]
-    recipe = make_recipe(tmp_path, "l2en")
-    (tmp_path / "tools").symlink_to(root / "tools")
-    (tmp_path / "espnet_l2dual").symlink_to(root / "espnet_l2dual")
-    shutil.copy2(root / "run_all.sh", tmp_path / "run_all.sh")
-    (tmp_path / "setup.py").symlink_to(root / "setup.py")
+    recipe = make_recipe(repo_tree(tmp_path), "l2en")  # with tmp_path/egs2/TEMPLATE (conf/ a copy)
     base = tmp_path / "egs2/TEMPLATE/asr1/conf/tuning/train_mtl_tiny.yaml"  # the scratch copy both build on
     small = write_tiny_config(recipe)  # the shrunk MTL config, written over the shared tiny base
     base.write_text(small.read_text())
