@@ -1,19 +1,4 @@
-"""Write each utterance's surface–meaning divergence into ``utt2divergence`` (stage 4).
-
-The reference (``--reference auto``) is ``text_canonical`` when the data dir has it (the
-meaning in surface units: canonical phones, the Korean standard pronunciation, the English
-spelling), else ``text_meaning``. ``--reference meaning`` compares with the meaning
-transcript itself, as the study did: on the Korean mini corpus that counts the regular
-phonological rules (``먹어요`` -> ``머거요``) as divergence too, while ``canonical`` counts only the
-learner errors.
-
-Divergence needs both sides in one unit system. A surface of ARPAbet phones against
-a meaning in words (a phone corpus without ``text_canonical``) would put every
-utterance in the top bin, so that is refused with the reason; ``--reference none``
-writes no ``utt2divergence`` (stage 9 then has no divergence bins). With ``--unit auto``
-a phone surface is compared phone by phone (``token``), otherwise by language.
-Scoring by divergence bin (stage 9) reads this file.
-"""
+"""Write each utterance's divergence into ``utt2divergence`` (stage 4; see :mod:`espnet_l2dual.data.utt2divergence`)."""
 
 from __future__ import annotations
 

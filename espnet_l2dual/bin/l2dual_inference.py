@@ -1,18 +1,4 @@
-"""Decode both outputs of a dual-output model (stage 8, one job).
-
-One encoder forward per utterance feeds one joint CTC/attention beam search per
-output (``espnet_l2dual.inference.speech2dualtext``); ``--ctc_weight 1.0`` skips the
-beam search and takes the CTC best path, which is the fast mode for quick checks.
-
-CLI::
-
-    python -m espnet_l2dual.bin.l2dual_inference \\
-        --data_path_and_name_and_type dump/raw/test/wav.scp,speech,sound \\
-        --key_file split/keys.1.scp --train_config exp/x/config.yaml \\
-        --model_file exp/x/valid.acc.ave.pth --output_dir exp/x/decode/test/output.1
-
-writes ``<output_dir>/<output>/{text,token,score}`` (1-best, sorted, atomically).
-"""
+"""Decode both outputs of a dual-output model (stage 8, one job; help: :mod:`espnet_l2dual.inference.decode_dir`)."""
 
 from __future__ import annotations
 
@@ -21,6 +7,7 @@ import logging
 import sys
 from typing import Optional, Sequence
 
+from espnet_l2dual.inference import decode_dir as decode_dir_module
 from espnet_l2dual.compat.espnet1 import NETS_PACKAGE
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.inference.decode_dir import decode_dir, read_keys, speech_scp
@@ -32,7 +19,7 @@ logger = logging.getLogger("l2dual_inference")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=decode_dir_module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data_path_and_name_and_type", required=True, action="append",
                    help="scp,name,type (ESPnet style); the 'speech' entry of type sound or kaldi_ark is read")
     p.add_argument("--key_file", help="utterances to decode (first column); default: all of the scp")
