@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from espnet_l2dual.report import html_sections
 from espnet_l2dual.corpus.eval_set import AUTO
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.report import html_sections
 from espnet_l2dual.report.html_page import render
-from espnet_l2dual.report.html_sections import recipe_sections
+from espnet_l2dual.report.html_sections import model_dirs, recipe_sections
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS
 
 
@@ -37,10 +37,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    if args.configs:
-        names, dirs = list(args.configs), [f"asr_{c}{args.suffix}" for c in args.configs]
-    else:
-        names, dirs = list(args.tags), list(args.tags)
+    names, dirs = model_dirs(args.configs, args.tags, args.suffix)
     out_dir = args.out.parent
     try:
         sections, figures, used_sets = recipe_sections(args.recipes, names, dirs, args.test_sets, args.data_root,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from espnet_l2dual.corpus.eval_set import EVAL_SET, EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER
-from espnet_l2dual.corpus.mini import LANGS, SETS, make_mini_corpus
+from espnet_l2dual.corpus.mini import LANGS, SETS, make_mini_corpus, size_problem
 from espnet_l2dual.errors import DataError
 
 
@@ -39,15 +39,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "canonical twin (same sentence and voice, no learner error) and one twin per error "
                         "(only that error); utt2twin maps each to its original")
     args = p.parse_args(argv)
-    if args.error_scale < 0:
-        p.error(f"--error_scale must be >= 0, got {args.error_scale}")
     num_utts = {s: getattr(args, f"num_{s}") for s in SETS}
     num_spk = {s: getattr(args, f"num_{s}_spk") for s in SETS}
-    for s in SETS:
-        if num_utts[s] < 1 or num_spk[s] < 1:
-            p.error(f"--num_{s} and --num_{s}_spk must be at least 1")
-    if args.eval_speakers < 1 or args.eval_utts_per_speaker < 1:
-        p.error("--eval_speakers and --eval_utts_per_speaker must be at least 1")
+    problem = size_problem(num_utts, num_spk, args.eval_speakers, args.eval_utts_per_speaker, args.error_scale)
+    if problem:
+        p.error(problem)
     start = time.time()
     try:
         make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj, args.error_scale,

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from espnet_l2dual.scoring import decode_scoring
 from espnet_l2dual.report.results_markdown import render_markdown, write_results
+from espnet_l2dual.scoring import decode_scoring
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins
 from espnet_l2dual.scoring.decode_scoring import default_units, score_sets
 from espnet_l2dual.scoring.sclite import find_sclite
@@ -51,8 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sclite = find_sclite()
     parse_bins(args.bins)  # fail on a bad spec before any work
-    units = default_units(args.model_config)
-    units.update({o: u for o, u in (("surface", args.unit_surface), ("meaning", args.unit_meaning)) if u})
+    units = default_units(args.model_config, {"surface": args.unit_surface, "meaning": args.unit_meaning})
     results = score_sets(args.decode_dir, args.data_root, args.sets.split(), args.outputs.split(), args.lang,
                          units, args.bins, args.results_json.resolve().parent)
     if not results:

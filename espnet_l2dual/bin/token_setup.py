@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from espnet_l2dual.text import token_setup
 from espnet_l2dual.outputs import OUTPUTS
+from espnet_l2dual.text import token_setup
 from espnet_l2dual.text.token_setup import TOKEN_TYPES, recorded_setup, setup_of, shell_lines
 from espnet_l2dual.utils.fileio import atomic_write
 

@@ -66,6 +66,19 @@ class Utterance:
     error_sites: List[ErrorSite] = field(default_factory=list)  # the learner errors (the last rules)
 
 
+def size_problem(num_utts: Dict[str, int], num_spk: Dict[str, int], eval_speakers: int,
+                 eval_utts_per_speaker: int, error_scale: float) -> Optional[str]:
+    """What is wrong with the requested sizes (as the command line names them), or None."""
+    if error_scale < 0:
+        return f"--error_scale must be >= 0, got {error_scale}"
+    for s in SETS:
+        if num_utts[s] < 1 or num_spk[s] < 1:
+            return f"--num_{s} and --num_{s}_spk must be at least 1"
+    if eval_speakers < 1 or eval_utts_per_speaker < 1:
+        return "--eval_speakers and --eval_utts_per_speaker must be at least 1"
+    return None
+
+
 def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speaker,
                    avoid: AbstractSet[Tuple[str, ...]] = frozenset()) -> Utterance:
     """One utterance; its own RNG makes it independent of how many others there are.

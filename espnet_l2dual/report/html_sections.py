@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from espnet_l2dual.analysis.study import Recipe
 from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
@@ -70,3 +70,11 @@ def recipe_sections(recipes: Sequence[Path], names: Sequence[str], dirs: Sequenc
         if with_figures and fig_dir.is_dir():
             figures += copy_figures(sorted(fig_dir.glob("*.png")), out_dir, recipe.lang)
     return sections, figures, used_sets
+
+
+def model_dirs(configs: Optional[Sequence[str]], tags: Optional[Sequence[str]],
+               suffix: str) -> Tuple[List[str], List[str]]:
+    """(names shown, ``exp/`` dirs) of the models: ``asr_<config><suffix>`` named by config, else by tag."""
+    if configs:
+        return list(configs), [f"asr_{c}{suffix}" for c in configs]
+    return list(tags or []), list(tags or [])

@@ -85,12 +85,13 @@ def score_output(
     return entry
 
 
-def default_units(model_config: Optional[Path]) -> Dict[str, str]:
-    """Each output's unit from the model's config.yaml (:func:`units.unit_from_config`), else ``char``."""
+def default_units(model_config: Optional[Path], given: Optional[Mapping[str, Optional[str]]] = None) -> Dict[str, str]:
+    """Each output's unit: the one ``given``, else from the model's config.yaml
+    (:func:`units.unit_from_config`), else ``char``."""
     conf = {}
     if model_config is not None and model_config.is_file():
         conf = yaml.safe_load(model_config.read_text(encoding="utf-8")) or {}
-    return {o: unit_from_config(conf, o) for o in OUTPUTS}
+    return {o: (given or {}).get(o) or unit_from_config(conf, o) for o in OUTPUTS}
 
 
 def score_sets(decode_dir: Path, data_root: Path, sets: Sequence[str], outputs: Sequence[str], lang: str,
