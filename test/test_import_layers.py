@@ -115,7 +115,7 @@ def test_the_walk_finds_a_planted_cycle(tmp_path: Path) -> None:
 
 
 # bin/ parses options and calls the library; its share of the package's lines stays at most this.
-BIN_SHARE_LIMIT = 0.111
+BIN_SHARE_LIMIT = 0.10
 
 
 def line_count(paths: List[Path]) -> int:

@@ -1,15 +1,4 @@
-"""The controlled-divergence grid's report (``run_all.sh --grid_error_scales ... --grid_epochs ...``).
-
-Each level ``<recipe>/grid/es<F>_ep<E>/`` is a complete study on a mini corpus whose learner
-error rates are scaled by F, trained for E epochs (``config``: the config's own budget).
-Per language and level, on the report set (``--test_set auto``: ``eval``, the mini corpus's
-held-out set, where every model scored it, else ``test``): its mean surface–meaning divergence
-(stage 4), MTL−STL of each output's headline error rate with its 95% interval (paired bootstrap
-over speakers x utterances; with --seeds, crossed with seeds, and t over seeds; one Holm
-family per language, verdict where the adjusted interval excludes 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
-has an analysis. Writes GRID.md, grid.json and grid.png (MTL−STL against divergence, one
-line per budget, per language and output).
-"""
+"""The controlled-divergence grid's report (help: :mod:`espnet_l2dual.report.grid`)."""
 
 from __future__ import annotations
 
@@ -20,13 +9,14 @@ from typing import Optional, Sequence
 
 from espnet_l2dual.analysis.study import MissingInputs
 from espnet_l2dual.corpus.eval_set import AUTO
+from espnet_l2dual.report import grid as grid_layout
 from espnet_l2dual.report.grid import write_grid
 from espnet_l2dual.study.grid import collect_grid, grid_options
 from espnet_l2dual.study.store import Store
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="grid_report", description=__doc__,
+    p = argparse.ArgumentParser(prog="grid_report", description=grid_layout.__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--recipes", nargs="+", type=Path, help="read each recipe's grid/ levels (exp/ of each)")

@@ -1,21 +1,4 @@
-"""Write the static HTML report: summary tables, figures, and a per-utterance table of the report set.
-
-    # run_all.sh's report, beside REPORT.md (every recipe, every config):
-    python -m espnet_l2dual.bin.html_report --recipes egs2/l2ko/asr1 egs2/l2en/asr1 \\
-        --configs stl_surface stl_meaning mtl --suffix _tiny --summary_md exp/report/REPORT.md \\
-        --out exp/report/report.html
-    # stage 9's page of one model (run in the recipe):
-    python -m espnet_l2dual.bin.html_report --recipes . --tags asr_mtl_tiny \\
-        --summary_md exp/asr_mtl_tiny/RESULTS.md --out exp/asr_mtl_tiny/report.html
-
-Each row: the audio, the reference and every model's hypothesis of each output with
-sclite's edits highlighted, the divergence, the mispronunciations (canonical vs the
-annotation and vs each model's surface output) where ``text_canonical`` exists; filters
-by divergence bin, speaker and the sign of MTL − STL (MTL's edits minus those of the STL
-model of that output on that utterance), and an order by it. Relative links in the summary
-are rewritten to resolve from the page's folder. Audio is linked relative to the page (``--copy_audio``
-copies it next to the page, to move the report elsewhere). Opens from file://, no network.
-"""
+"""Write the static HTML report (help: :mod:`espnet_l2dual.report.html_sections`)."""
 
 from __future__ import annotations
 
@@ -26,13 +9,14 @@ from typing import List, Optional
 
 from espnet_l2dual.corpus.eval_set import AUTO
 from espnet_l2dual.errors import DataError
+from espnet_l2dual.report import html_sections
 from espnet_l2dual.report.html_page import render
-from espnet_l2dual.report.html_sections import recipe_sections
+from espnet_l2dual.report.html_sections import model_dirs, recipe_sections
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=html_sections.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipes", nargs="+", required=True, type=Path, help="recipe dirs (egs2/l2<lang>/asr1)")
     models = p.add_mutually_exclusive_group(required=True)
     models.add_argument("--configs", nargs="+", help="models exp/asr_<config><suffix> of every recipe")
@@ -53,10 +37,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    if args.configs:
-        names, dirs = list(args.configs), [f"asr_{c}{args.suffix}" for c in args.configs]
-    else:
-        names, dirs = list(args.tags), list(args.tags)
+    names, dirs = model_dirs(args.configs, args.tags, args.suffix)
     out_dir = args.out.parent
     try:
         sections, figures, used_sets = recipe_sections(args.recipes, names, dirs, args.test_sets, args.data_root,

@@ -1,18 +1,4 @@
-"""Decode both outputs of a dual-output model (stage 8, one job).
-
-One encoder forward per utterance feeds one joint CTC/attention beam search per
-output (``espnet_l2dual.inference.speech2dualtext``); ``--ctc_weight 1.0`` skips the
-beam search and takes the CTC best path, which is the fast mode for quick checks.
-
-CLI::
-
-    python -m espnet_l2dual.bin.l2dual_inference \\
-        --data_path_and_name_and_type dump/raw/test/wav.scp,speech,sound \\
-        --key_file split/keys.1.scp --train_config exp/x/config.yaml \\
-        --model_file exp/x/valid.acc.ave.pth --output_dir exp/x/decode/test/output.1
-
-writes ``<output_dir>/<output>/{text,token,score}`` (1-best, sorted, atomically).
-"""
+"""Decode both outputs of a dual-output model (stage 8, one job; help: :mod:`espnet_l2dual.inference.decode_dir`)."""
 
 from __future__ import annotations
 
@@ -23,8 +9,8 @@ from typing import Optional, Sequence
 
 from espnet_l2dual.compat.espnet1 import NETS_PACKAGE
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.inference.decode_dir import decode_dir, read_keys, speech_scp
-from espnet_l2dual.inference.options import OVERRIDABLE, add_search_arguments
+from espnet_l2dual.inference import decode_dir as decoding
+from espnet_l2dual.inference.options import add_search_arguments, given_overrides
 from espnet_l2dual.inference.speech2dualtext import Speech2DualText
 from espnet_l2dual.outputs import OUTPUTS
 
@@ -32,7 +18,7 @@ logger = logging.getLogger("l2dual_inference")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=decoding.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data_path_and_name_and_type", required=True, action="append",
                    help="scp,name,type (ESPnet style); the 'speech' entry of type sound or kaldi_ark is read")
     p.add_argument("--key_file", help="utterances to decode (first column); default: all of the scp")
@@ -56,21 +42,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         format="%(asctime)s (%(name)s) %(levelname)s: %(message)s")
     if logging.getLogger().level > logging.DEBUG:  # per-step beam search lines would bury the progress line
         logging.getLogger(NETS_PACKAGE).setLevel(max(logging.WARNING, logging.getLogger().level))
-    overrides = {o: {name: getattr(args, f"{o}_{name}") for name in OVERRIDABLE
-                     if getattr(args, f"{o}_{name}") is not None} for o in OUTPUTS}
     device = "cuda" if args.ngpu > 0 else "cpu"
     try:
         s2t = Speech2DualText(
             args.train_config, args.model_file, device=device, beam_size=args.beam_size,
             ctc_weight=args.ctc_weight, penalty=args.penalty, maxlenratio=args.maxlenratio,
             minlenratio=args.minlenratio, nbest=args.nbest, outputs=args.outputs,
-            output_overrides={o: v for o, v in overrides.items() if v},
+            output_overrides=given_overrides(args, OUTPUTS),
         )
-        keys = read_keys(args.key_file) if args.key_file else None
+        keys = decoding.read_keys(args.key_file) if args.key_file else None
         if args.batch_size < 1:
             raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
-        decode_dir(s2t, speech_scp(args.data_path_and_name_and_type), keys, args.output_dir, args.fs,
-                   batch_size=args.batch_size)
+        decoding.decode_dir(s2t, decoding.speech_scp(args.data_path_and_name_and_type), keys, args.output_dir,
+                            args.fs, batch_size=args.batch_size)
     except (DataError, ValueError) as e:
         logger.error(str(e))
         return 1

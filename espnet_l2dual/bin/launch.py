@@ -2,41 +2,17 @@
 
     python -m espnet_l2dual.bin.launch --cmd run_local.sh --log exp/x/logs/train.log --ngpu 0 -- <trainer ...>
 
-takes exactly ``espnet2.bin.launch``'s options. ESPnet's launcher ends a failed training with
-a ``RuntimeError`` that repeats the last 1000 lines of the log; where the log holds "no space
-left on device while writing <path>" (a full disk while a checkpoint was saved) that line is
-all the user needs, so it is printed alone. Ctrl-C ends it quietly (the stage engine says
+takes exactly ``espnet2.bin.launch``'s options. A full disk is said in the one line of the log that
+names it (:mod:`espnet_l2dual.train.launch_log`); Ctrl-C ends it quietly (the stage engine says
 where the run stopped). Every other failure is ESPnet's own.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
-NO_SPACE = re.compile(r"no space left on device while writing \S+")
-
-
-def log_option(argv: Sequence[str]) -> Optional[Path]:
-    """The value of ``--log`` (before ``--``), or None."""
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            break
-        if arg == "--log" and i + 1 < len(argv):
-            return Path(argv[i + 1])
-        if arg.startswith("--log="):
-            return Path(arg.split("=", 1)[1])
-    return None
-
-
-def no_space_line(log: Optional[Path]) -> Optional[str]:
-    """The last "no space left on device while writing <path>" of the log, or None."""
-    if log is None or not log.is_file():
-        return None
-    found: List[str] = NO_SPACE.findall(log.read_text(encoding="utf-8", errors="replace"))
-    return found[-1] if found else None
+from espnet_l2dual.train.launch_log import log_option, no_space_line
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -1,31 +1,4 @@
-"""Make the synthetic ``mini`` L2 corpus: generated sentences, learner pronunciations, espeak-ng audio.
-
-    python -m espnet_l2dual.bin.make_mini_corpus --lang ko --out data/local/mini
-
-Why: ``./run.sh`` must work on a fresh machine with no data. For each utterance
-a sentence (the *meaning*) is generated, turned into what a synthetic learner
-says (the *surface*: Korean standard pronunciation plus learner errors, or
-English learner respellings) and spoken by espeak-ng from the surface.
-
-Output: ``OUT/wav/<utt>.wav`` and Kaldi data dirs ``OUT/{train,dev,test,eval}/`` with
-transcript.dual (``utt (meaning)/(surface) ...``), and, parsed back from it,
-text_surface and text_meaning; text_canonical (the expected pronunciation in surface
-units: Korean standard pronunciation without the learner errors, English the spelling of the
-meaning), for mispronunciation detection; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
-and utt2rules (rules/errors that fired, ``-`` if none).
-With ``--twins`` also ``OUT/eval_twins/`` (see ``espnet_l2dual.corpus.twins``) with ``utt2twin``.
-
-Sets: ``train``, ``dev``, ``test`` (the tuning set: the tiny defaults were chosen on it)
-and ``eval`` (final numbers): ``--eval_speakers`` speakers whose voices no other set
-has, ``--eval_utts_per_speaker`` utterances each, sentences that no other set holds.
-
-Deterministic per seed: an utterance's text depends only on (lang, seed, set,
-index), so changing ``--num_train`` keeps the other utterances (and their
-wavs) as they were. ``eval`` draws from RNGs of its own (its speakers and
-sentences are keyed by the set name), so adding or resizing it leaves
-train/dev/test exactly as they were. Resumable: existing wavs are kept; every
-table is written atomically. An OUT made with another seed or language is refused.
-"""
+"""Make the synthetic ``mini`` L2 corpus (what it holds: :mod:`espnet_l2dual.corpus.mini`)."""
 
 from __future__ import annotations
 
@@ -37,7 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from espnet_l2dual.corpus.eval_set import EVAL_SET, EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER
-from espnet_l2dual.corpus.mini import LANGS, SETS, make_mini_corpus
+from espnet_l2dual.corpus.mini import LANGS, SETS, make_mini_corpus, size_problem
 from espnet_l2dual.errors import DataError
 
 
@@ -66,15 +39,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "canonical twin (same sentence and voice, no learner error) and one twin per error "
                         "(only that error); utt2twin maps each to its original")
     args = p.parse_args(argv)
-    if args.error_scale < 0:
-        p.error(f"--error_scale must be >= 0, got {args.error_scale}")
     num_utts = {s: getattr(args, f"num_{s}") for s in SETS}
     num_spk = {s: getattr(args, f"num_{s}_spk") for s in SETS}
-    for s in SETS:
-        if num_utts[s] < 1 or num_spk[s] < 1:
-            p.error(f"--num_{s} and --num_{s}_spk must be at least 1")
-    if args.eval_speakers < 1 or args.eval_utts_per_speaker < 1:
-        p.error("--eval_speakers and --eval_utts_per_speaker must be at least 1")
+    problem = size_problem(num_utts, num_spk, args.eval_speakers, args.eval_utts_per_speaker, args.error_scale)
+    if problem:
+        p.error(problem)
     start = time.time()
     try:
         make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj, args.error_scale,

@@ -1,30 +1,4 @@
-"""run_all.sh's last step: one cross-language report (REPORT.md + report.json).
-
-Needs, per recipe: ``exp/asr_<config><suffix>/results.json`` of every --configs entry
-(stage 9, with the sclite files it points at) and ``exp/analysis/analysis.json``
-(stage 10; leave it out with --without_analysis). With --seeds N ...: the tags
-``asr_<config><suffix>_seed<N>`` and stage-10 groups ``<size>_seed<N>`` of every seed, and the
-report over seeds (:mod:`espnet_l2dual.analysis.seed_study`).
-
-The set reported on (``--test_set auto``): ``eval``, the held-out set of the mini corpus, when
-every model scored it, else ``test``; report.json and REPORT.md name it.
-
-With ``--study studies/<name>`` the same report is rebuilt from the study store alone (no
-exp/, no models): languages, configs, seeds, size and evaluation set default to what its
-records say, and each language's stage-10 report and figures are redrawn from the stored
-analyses (``<out_dir>/<lang>/analysis/``). The per-utterance HTML page needs the audio and
-the decode dirs, which the store does not keep: it is not made from the store.
-
-A method config (anything but stl_surface, stl_meaning, mtl) that was never scored in a recipe
-(no results.json) is left out of that language's rows and named on stderr and in REPORT.md; with
---seeds, or for STL/MTL, or for anything else missing, no report is written.
-
-exit status:
-  0  report written, every config of --configs found in every recipe
-  1  inputs missing or unusable (one line each on stderr); no report written
-  2  bad options or inconsistent inputs (e.g. two recipes of one language); no report written
-  3  report written, but some method configs are absent from some recipes (named on stderr)
-"""
+"""run_all.sh's last step: one cross-language report (help: :mod:`espnet_l2dual.report.build`)."""
 
 from __future__ import annotations
 
@@ -35,14 +9,15 @@ from typing import List, Optional
 
 from espnet_l2dual.analysis.study import MissingInputs
 from espnet_l2dual.corpus.eval_set import AUTO
-from espnet_l2dual.report.build import write_report
+from espnet_l2dual.report import build
+from espnet_l2dual.report.build import absent_notes, write_report
 from espnet_l2dual.report.stored_analysis import redraw_stage10
 from espnet_l2dual.scoring.blocked_bootstrap import SPEAKERS, UNITS
 from espnet_l2dual.study.report_sources import gather
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=build.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--recipes", nargs="+", type=Path, help="e.g. egs2/l2ko/asr1 egs2/l2en/asr1 (their exp/)")
     src.add_argument("--study", type=Path, help="a study store, e.g. studies/main: the report from its records alone")
@@ -87,11 +62,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 redraw_stage10(r, args.out_dir / r.lang / "analysis")
         print("make_report: no per-utterance HTML page from the store: it needs the audio and the decode dirs "
               "(bin/html_report on a recipe's exp/)", file=sys.stderr)
-    absent = data.get("absent_configs") or {}
-    for lang, configs in absent.items():
-        print(f"make_report: note: {lang}: not in the report (no results.json): "
-              + ", ".join(f"asr_{c}{args.suffix}" for c in configs), file=sys.stderr)
-    return 3 if absent else 0
+    for line in absent_notes(data, args.suffix):
+        print(f"make_report: note: {line}", file=sys.stderr)
+    return 3 if data.get("absent_configs") else 0
 
 
 if __name__ == "__main__":

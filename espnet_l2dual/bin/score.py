@@ -1,15 +1,4 @@
-"""Stage 9: score decoded outputs (CER/WER, + JER for Korean, + TER/PER for token/phone outputs).
-
-For each set and output with a hypothesis file ``<decode_dir>/<set>/<output>/text``
-the reference is ``<data_root>/<set>/text_<output>``. sclite reports go to
-``<decode_dir>/<set>/<output>/score_<kind>/``; every total is recounted with jiwer
-and a disagreement stops the stage. Results per divergence bin use
-``<data_root>/<set>/utt2divergence``. Writes results.json and RESULTS.md atomically.
-
-Each output's entry names its headline error rate by unit (``"headline": {"name": "PER",
-"kind": "ter", "unit": "phone", "value": ..., "score_subdir": "score_ter"}``; CER for
-characters): the cross-language report and stage 10 judge the output by it.
-"""
+"""Stage 9: score decoded outputs (help: :mod:`espnet_l2dual.scoring.decode_scoring`)."""
 
 from __future__ import annotations
 
@@ -20,6 +9,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from espnet_l2dual.report.results_markdown import render_markdown, write_results
+from espnet_l2dual.scoring import decode_scoring
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins
 from espnet_l2dual.scoring.decode_scoring import default_units, score_sets
 from espnet_l2dual.scoring.sclite import find_sclite
@@ -30,7 +20,7 @@ log = logging.getLogger("espnet_l2dual.score")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__,
+    p = argparse.ArgumentParser(description=decode_scoring.__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", required=True, choices=["ko", "en"])
     p.add_argument("--decode_dir", required=True, type=Path, help="exp/<tag>/decode_<inference>")
@@ -61,8 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sclite = find_sclite()
     parse_bins(args.bins)  # fail on a bad spec before any work
-    units = default_units(args.model_config)
-    units.update({o: u for o, u in (("surface", args.unit_surface), ("meaning", args.unit_meaning)) if u})
+    units = default_units(args.model_config, {"surface": args.unit_surface, "meaning": args.unit_meaning})
     results = score_sets(args.decode_dir, args.data_root, args.sets.split(), args.outputs.split(), args.lang,
                          units, args.bins, args.results_json.resolve().parent)
     if not results:

@@ -1,27 +1,4 @@
-"""The guard of every stage of l2dual.sh: skip work whose inputs are unchanged, else say why.
-
-    stage_guard check  --stage 3 --out dump/raw/org/train --files data/train \\
-                       --audio data/train/wav.scp --opt fs=16000 --opt audio_format=wav
-    stage_guard commit --stage 3 --out dump/raw/org/train
-
-``check`` exits 0 when OUT already holds the stage's output for exactly these inputs
-(prints "up to date"), 10 when the work must be done (prints what changed) and 11 when
-an interrupted run of the same work can be finished (resume). Any other exit is an
-error. ``check --peek`` exits the same way but writes no record and prints only the
-"up to date" line (stage 7 asks it before its pre-flight check, so nothing changes on disk
-when the config is broken). ``commit`` marks the work done; run it only after the stage
-succeeded.
-``require --stage 8 --out DIR [--out DIR2] --for_stage 9 [--strict]`` refuses (exit 1, one line
-per directory) when stage 8 started in DIR and did not finish (a pending record, no done
-record; ``--strict``: also when it never ran there): a later stage never reads a half-made
-output.
-``retire --out exp/x --to exp/stale/x.<time>`` moves an output made from other inputs
-aside (a trained model: its config.yaml paths follow it).
-``--files`` takes files or directories (a directory stands for its visible top-level
-files), ``--audio`` a wav.scp whose audio files are digested too, ``--opt KEY=VALUE``
-an option, ``--config FILE`` a training config (its resolved content: a changed ``base:``
-counts), ``--config_keys FILE:k1,k2`` the values of some keys of a (resolved) YAML config.
-"""
+"""The guard of every stage of l2dual.sh (help: :mod:`espnet_l2dual.utils.stage_guard`)."""
 
 from __future__ import annotations
 
@@ -30,13 +7,11 @@ import sys
 from typing import List, Optional
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils import stage_record
-
-EXIT_CODES = {stage_record.CURRENT: 0, stage_record.RUN: 10, stage_record.RESUME: 11}
+from espnet_l2dual.utils import stage_guard, stage_record
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stage_guard", description=__doc__,
+    p = argparse.ArgumentParser(prog="stage_guard", description=stage_guard.__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("action", choices=("check", "commit", "retire", "require"))
     p.add_argument("--to", default=None, help="retire: where the old output goes")
@@ -61,31 +36,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     if args.action == "require":
         return stage_record.require(args.stage, args.out, args.for_stage, args.strict)
-    if len(args.out) > 1:
-        print(f"stage_guard: error: {args.action} takes one --out", file=sys.stderr)
-        return 2
-    args.out = args.out[0]
-    label = args.label or args.out
     try:
-        if args.action == "commit":
-            stage_record.commit(args.out, args.stage)
-            return 0
-        if args.action == "retire":
-            if not args.to:
-                raise ValueError("retire needs --to")
-            stage_record.retire(args.out, args.to)
-            return 0
-        if not args.stage:
-            raise ValueError("check needs --stage")
-        state, reasons = stage_record.check_stage(args.out, args.stage, args.files, args.audio, args.opt,
-                                                  args.config_keys, args.configs, args.peek)
+        code, line = stage_guard.guard(args.action, args.out, args.stage, args.label, args.to, args.files,
+                                       args.audio, args.opt, args.config_keys, args.configs, args.peek)
     except (DataError, ValueError, OSError) as e:
         print(f"stage_guard: error: {e}", file=sys.stderr)
         return 2
-    if args.peek and state != stage_record.CURRENT:
-        return EXIT_CODES[state]
-    print(stage_record.state_line(args.stage, label, state, reasons), file=sys.stderr)
-    return EXIT_CODES[state]
+    if line is not None:
+        print(line, file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -1,27 +1,16 @@
-"""The study store (``studies/<name>``): keys, records, status and RESULTS.md (run_all.sh --study).
-
-  key      print the key of one model (its recipe's data prepared: stage 1)
-  has      exit 0 if the store holds a record of that key (prints its directory), else 1
-  save     record a finished model (stage 9 done) from its recipe's exp/<tag>
-  save_groups   record every seed group of exp/analysis/analysis.json whose models are all stored
-  has_group     exit 0 if the store holds the analysis of one seed group (--configs, --seed), else 1
-  status   done/missing per model and per seed group of a run (metadata only: no data needed)
-  results_md    write a recipe's RESULTS.md from the store
-  size     bytes per record and in all
-"""
+"""The study store's command line (help: :mod:`espnet_l2dual.study.commands`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.study import models, record, results_md
+from espnet_l2dual.study import commands, models
 from espnet_l2dual.study.groups import config_keys, save_groups, stored_group
 from espnet_l2dual.study.store import Store
-from espnet_l2dual.utils.fileio import atomic_write
 
 
 def _seed(v: str) -> Optional[int]:
@@ -55,7 +44,7 @@ def _key(a: argparse.Namespace) -> tuple:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="study", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="study", description=commands.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     for name in ("key", "has", "save"):
         _model_options(sub.add_parser(name))
@@ -102,12 +91,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 return 1
             print(rec.dir)
         elif a.cmd == "save":
-            key, inputs = _key(a)
-            spec = _spec(a)
-            d = record.write_model_record(a.study, key, inputs, spec.meta(a.command), a.recipe / "exp" / spec.tag,
-                                          a.recipe / "dump" / "raw" / a.eval_set)
-            print(f"study: {spec.lang} {spec.tag} -> {d} ({sum(f.stat().st_size for f in d.rglob('*') if f.is_file())} bytes)",
-                  file=sys.stderr)
+            print(commands.save_model(a.study, _spec(a), *_key(a), a.recipe, a.command), file=sys.stderr)
         elif a.cmd == "save_groups":
             save_groups(a.study, a.analysis_json or a.recipe / "exp" / "analysis" / "analysis.json", a.lang,
                         models.make_level(a.error_scale, a.epochs), a.eval_set, _config_keys(a, a.seeds or [None]))
@@ -117,21 +101,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 return 1
             print(found)
         elif a.cmd == "status":
-            levels: List = [models.make_level(es, ep) for es in (a.error_scales or [""]) for ep in (a.epochs or [""])] \
-                if (a.error_scales or a.epochs) else [None]
-            specs = models.expected(a.langs, a.configs, a.suffix, a.seeds or [None], levels, a.eval_set)
+            specs = models.expected(a.langs, a.configs, a.suffix, a.seeds or [None],
+                                    commands.grid_levels(a.error_scales, a.epochs), a.eval_set)
             for line in models.status_lines(Store(a.study), specs):
                 print(line)
         elif a.cmd == "results_md":
-            text = results_md.render(Store(a.study), a.lang)
-            with atomic_write(a.out) as f:
-                f.write(text)
+            commands.write_results_md(a.study, a.lang, a.out)
             print(f"study: wrote {a.out}", file=sys.stderr)
         elif a.cmd == "size":
-            store = Store(a.study)
-            for r in store.records:
-                print(f"{sum(f.stat().st_size for f in r.dir.rglob('*') if f.is_file()):>9} {r.dir}")
-            print(f"{store.size_bytes():>9} {a.study} ({len(store.records)} records)")
+            print("\n".join(commands.size_lines(a.study)))
     except (DataError, ValueError) as e:
         print(f"study: error: {e}", file=sys.stderr)
         return 2

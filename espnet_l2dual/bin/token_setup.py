@@ -1,16 +1,4 @@
-"""The token setup stage 5 chose, recorded so stages 6-11 use it without being told again.
-
-    token_setup record --setup data/token_list/setup.json --token_list_dir data/token_list \\
-        --surface_token_type word --meaning_token_type char --nbpe_surface 100 ...
-    token_setup read --setup data/token_list/setup.json [--surface_token_type word ...]
-
-``record`` (end of stage 5) writes the setup; ``read`` prints it as ``name=value`` lines
-(``surface_token_type=...``, ``surface_token_dir=...``, ...) that l2dual.sh assigns without eval. An option given to ``read``
-is one the user typed: if it contradicts the record, that is an error (re-run stage 5
-with it, or drop it), never a silent switch to another token list.
-Token lists live in ``<token_list_dir>/<output>/<name>``, the name carrying the setting:
-``char``, ``jamo``, ``word``, ``bpe_<mode><size>`` (e.g. ``bpe_unigram100``).
-"""
+"""The token setup stage 5 chose (help: :mod:`espnet_l2dual.text.token_setup`)."""
 
 from __future__ import annotations
 
@@ -21,12 +9,13 @@ from pathlib import Path
 from typing import List, Optional
 
 from espnet_l2dual.outputs import OUTPUTS
+from espnet_l2dual.text import token_setup
 from espnet_l2dual.text.token_setup import TOKEN_TYPES, recorded_setup, setup_of, shell_lines
 from espnet_l2dual.utils.fileio import atomic_write
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="token_setup", description=__doc__,
+    p = argparse.ArgumentParser(prog="token_setup", description=token_setup.__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("action", choices=("record", "read", "name"))
     p.add_argument("--setup", help="e.g. data/token_list/setup.json")

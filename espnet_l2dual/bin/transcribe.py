@@ -1,27 +1,4 @@
-"""Transcribe audio files with a packed dual model and show where surface and meaning differ.
-
-    python -m espnet_l2dual.bin.transcribe --model exp/mtl/packed.zip a.wav b.wav
-    python -m espnet_l2dual.bin.transcribe --model exp/mtl/packed.zip --batch_size 32 recordings/*.wav
-
-prints, per file, both outputs word-aligned with the differing words in brackets::
-
-    a.wav
-      meaning: I [THINK] SO
-      surface: I [TINK] SO
-
-A word present in only one output is shown against ``[*]`` in the other. Then the
-mispronounced words: what the learner should have said (the standard pronunciation of the
-intended words) against what was heard, from ``--text`` (prompted) or, without it, from the
-model's own meaning output (prompt-free)::
-
-      mispronounced (prompt-free): THINK: expected THINK, said TINK
-
-Word alignment needs both outputs in the same units.  When they are not (the model's
-``surface_token_type`` / ``meaning_token_type``: e.g. surface phones as ``word`` tokens,
-meaning characters), every word would differ, so the two outputs are printed as they
-are and a note on stderr says why, once.  The same holds for the mispronounced words
-of a phone surface: no lexicon/G2P ships to give the expected phones of the words.
-"""
+"""Transcribe audio files with a packed dual model (help: :mod:`espnet_l2dual.inference.transcription`)."""
 
 from __future__ import annotations
 
@@ -31,13 +8,14 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from espnet_l2dual.inference import transcription
 from espnet_l2dual.inference.decode_settings import DEFAULT_BATCH_SIZE
 from espnet_l2dual.inference.options import DEFAULTS, TYPES
 from espnet_l2dual.report.transcription_page import write_page
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=transcription.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="packed model zip (stage 11)")
     p.add_argument("audio", nargs="+", help="audio files (any format soundfile reads)")
     p.add_argument("--device", default="cpu")

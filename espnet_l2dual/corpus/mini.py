@@ -1,9 +1,30 @@
-"""The synthetic ``mini`` L2 corpus: generated sentences, learner pronunciations, espeak-ng audio.
+"""Make the synthetic ``mini`` L2 corpus: generated sentences, learner pronunciations, espeak-ng audio.
 
-Deterministic per seed: an utterance's text depends only on (lang, seed, set, index), and
-``eval`` draws from RNGs of its own, so resizing one set leaves the others as they were.
-Resumable: existing wavs are kept; every table is written atomically; an output dir made with
-another seed or language is refused.
+    python -m espnet_l2dual.bin.make_mini_corpus --lang ko --out data/local/mini
+
+Why: ``./run.sh`` must work on a fresh machine with no data. For each utterance
+a sentence (the *meaning*) is generated, turned into what a synthetic learner
+says (the *surface*: Korean standard pronunciation plus learner errors, or
+English learner respellings) and spoken by espeak-ng from the surface.
+
+Output: ``OUT/wav/<utt>.wav`` and Kaldi data dirs ``OUT/{train,dev,test,eval}/`` with
+transcript.dual (``utt (meaning)/(surface) ...``), and, parsed back from it,
+text_surface and text_meaning; text_canonical (the expected pronunciation in surface
+units: Korean standard pronunciation without the learner errors, English the spelling of the
+meaning), for mispronunciation detection; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
+and utt2rules (rules/errors that fired, ``-`` if none).
+With ``--twins`` also ``OUT/eval_twins/`` (see ``espnet_l2dual.corpus.twins``) with ``utt2twin``.
+
+Sets: ``train``, ``dev``, ``test`` (the tuning set: the tiny defaults were chosen on it)
+and ``eval`` (final numbers): ``--eval_speakers`` speakers whose voices no other set
+has, ``--eval_utts_per_speaker`` utterances each, sentences that no other set holds.
+
+Deterministic per seed: an utterance's text depends only on (lang, seed, set,
+index), so changing ``--num_train`` keeps the other utterances (and their
+wavs) as they were. ``eval`` draws from RNGs of its own (its speakers and
+sentences are keyed by the set name), so adding or resizing it leaves
+train/dev/test exactly as they were. Resumable: existing wavs are kept; every
+table is written atomically. An OUT made with another seed or language is refused.
 """
 
 from __future__ import annotations
@@ -43,6 +64,19 @@ class Utterance:
     rules: List[str]
     canonical: List[str]  # the expected pronunciation, in surface units, without learner errors
     error_sites: List[ErrorSite] = field(default_factory=list)  # the learner errors (the last rules)
+
+
+def size_problem(num_utts: Dict[str, int], num_spk: Dict[str, int], eval_speakers: int,
+                 eval_utts_per_speaker: int, error_scale: float) -> Optional[str]:
+    """What is wrong with the requested sizes (as the command line names them), or None."""
+    if error_scale < 0:
+        return f"--error_scale must be >= 0, got {error_scale}"
+    for s in SETS:
+        if num_utts[s] < 1 or num_spk[s] < 1:
+            return f"--num_{s} and --num_{s}_spk must be at least 1"
+    if eval_speakers < 1 or eval_utts_per_speaker < 1:
+        return "--eval_speakers and --eval_utts_per_speaker must be at least 1"
+    return None
 
 
 def make_utterance(lang: str, seed: int, split: str, index: int, speaker: Speaker,

@@ -1,7 +1,18 @@
-"""Each utterance's surface–meaning divergence, written into a data dir's ``utt2divergence`` (stage 4).
+"""Write each utterance's surface–meaning divergence into ``utt2divergence`` (stage 4).
 
-Divergence needs both sides in one unit system: a surface of ARPAbet phones against a meaning
-in words would put every utterance in the top bin, so that is refused with the reason.
+The reference (``--reference auto``) is ``text_canonical`` when the data dir has it (the
+meaning in surface units: canonical phones, the Korean standard pronunciation, the English
+spelling), else ``text_meaning``. ``--reference meaning`` compares with the meaning
+transcript itself, as the study did: on the Korean mini corpus that counts the regular
+phonological rules (``먹어요`` -> ``머거요``) as divergence too, while ``canonical`` counts only the
+learner errors.
+
+Divergence needs both sides in one unit system. A surface of ARPAbet phones against
+a meaning in words (a phone corpus without ``text_canonical``) would put every
+utterance in the top bin, so that is refused with the reason; ``--reference none``
+writes no ``utt2divergence`` (stage 9 then has no divergence bins). With ``--unit auto``
+a phone surface is compared phone by phone (``token``), otherwise by language.
+Scoring by divergence bin (stage 9) reads this file.
 """
 
 from __future__ import annotations
@@ -10,7 +21,7 @@ import statistics
 from pathlib import Path
 from typing import Dict, Tuple
 
-from espnet_l2dual.data.dir_tables import read_any_table
+from espnet_l2dual.data.dir_tables import read_any_table, write_rows
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.units import is_phone_inventory
 from espnet_l2dual.text.divergence import default_unit, divergence
@@ -81,3 +92,15 @@ def summary(values: Dict[str, float]) -> str:
     v = list(values.values())
     zero = sum(1 for x in v if x == 0.0) / len(v)
     return f"mean={statistics.fmean(v):.4f} median={statistics.median(v):.4f} zero={zero:.3f} (n={len(v)})"
+
+
+def write_utt2divergence(data_dir: PathLike, unit: str, reference: str, lang: str) -> str:
+    """``<data_dir>/utt2divergence`` written atomically (removed with ``reference`` none: no stale bins
+    for stage 9); the line that says what it holds."""
+    out_path = Path(data_dir) / "utt2divergence"
+    if reference == "none":
+        out_path.unlink(missing_ok=True)
+        return f"{data_dir}: no divergence (--reference none)"
+    values, ref_path, unit = compute_divergence(data_dir, unit, reference, lang)
+    write_rows(out_path, ((u, f"{d:.6f}") for u, d in values.items()))
+    return f"{data_dir} (surface vs {ref_path.name}, unit {unit}): {summary(values)}"

@@ -1,4 +1,18 @@
-"""Decode the utterances of one data dir's scp and write ``<output>/{text,token,score}`` (stage 8 job)."""
+"""Decode both outputs of a dual-output model (stage 8, one job).
+
+One encoder forward per utterance feeds one joint CTC/attention beam search per
+output (``espnet_l2dual.inference.speech2dualtext``); ``--ctc_weight 1.0`` skips the
+beam search and takes the CTC best path, which is the fast mode for quick checks.
+
+CLI::
+
+    python -m espnet_l2dual.bin.l2dual_inference \\
+        --data_path_and_name_and_type dump/raw/test/wav.scp,speech,sound \\
+        --key_file split/keys.1.scp --train_config exp/x/config.yaml \\
+        --model_file exp/x/valid.acc.ave.pth --output_dir exp/x/decode/test/output.1
+
+writes ``<output_dir>/<output>/{text,token,score}`` (1-best, sorted, atomically).
+"""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import shlex
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -124,6 +124,23 @@ def _check_model(results_json: Path, scored: Optional[str], model_file: Path) ->
     if not same:
         raise DataError(results_json, None, f"the scored sets were decoded with {scored}, "
                         f"not {model_file}: pack {candidate}")
+
+
+def for_packing(results_json: Optional[PathLike], model_file: PathLike) -> Tuple[Path, Optional[Dict[str, Any]]]:
+    """(results.json, its settings or None) for packing ``model_file``: the one given, else the one
+    beside the model when there is one. A given one that is missing is refused (``DataError``)."""
+    results = Path(results_json) if results_json else Path(model_file).parent / "results.json"
+    if results_json and not results.is_file():
+        raise DataError(results, None, "scored results not found")
+    return results, (from_results(results, model_file) if results.is_file() else None)
+
+
+def packing_line(results: Path, settings: Optional[Mapping[str, Any]]) -> str:
+    """What was packed as decode.yaml, and from where; a note when nothing was."""
+    if settings is None:
+        why = f"{results} records none" if results.is_file() else f"no {results}"
+        return f"note: packed without decode settings ({why}): transcribe will use its defaults"
+    return f"decode settings of {', '.join(settings['sets'])} (from {results}): " + summary(settings)
 
 
 def summary(settings: Mapping[str, Any]) -> str:

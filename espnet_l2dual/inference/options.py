@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, fields
-from typing import Any, Dict
+from typing import Any, Dict, Sequence
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,10 @@ def add_search_arguments(p: argparse.ArgumentParser, outputs=(), defaults: bool 
                        help=None if defaults else f"default: the packed model's, else {DEFAULTS[name]}")
         for o in outputs:
             p.add_argument(f"--{o}_{name}", type=TYPES[name], default=None, help=f"--{name} for the {o} output only")
+
+
+def given_overrides(args: argparse.Namespace, outputs: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+    """``{output: {name: value}}`` of the ``--<output>_<name>`` options given (outputs with none left out)."""
+    overrides = {o: {name: getattr(args, f"{o}_{name}") for name in OVERRIDABLE
+                     if getattr(args, f"{o}_{name}") is not None} for o in outputs}
+    return {o: v for o, v in overrides.items() if v}

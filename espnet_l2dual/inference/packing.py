@@ -1,4 +1,4 @@
-"""A trained model as one zip for sharing (stage 11), and the zip back as files that decode.
+"""Pack a trained model into one zip for sharing (stage 11).
 
 The zip holds everything decoding needs and nothing tied to the recipe directory:
 
@@ -6,12 +6,18 @@ The zip holds everything decoding needs and nothing tied to the recipe directory
     model.pth          the weights
     files/...          files the config points to (bpe models, feature stats, token lists)
     token_list/<o>.txt each output's token list, one token a line (for people and other tools)
-    extra/...          anything given with ``extra``
-    decode.yaml        the search settings the model's RESULTS.md was decoded with (when known)
+    extra/...          anything given with --extra
+    decode.yaml        the search settings the model's RESULTS.md numbers were decoded with
     meta.yaml          version, date, the file map and which config keys were rewritten
 
-``Speech2DualText.from_packed(zip)`` unpacks it and decodes exactly as the original, with the
-search settings of ``decode.yaml`` unless told otherwise (``inference.decode_settings``).
+``Speech2DualText.from_packed(zip)`` unpacks it and decodes exactly as the original
+(the packing itself is ``espnet_l2dual.inference.packing``), and ``transcribe`` decodes with
+the settings of decode.yaml unless an option is given.  They come from ``--results_json``
+(stage 9's ``results.json``, which records stage 8's options per scored set); sets decoded
+with different settings are refused, since no one setting reproduces their numbers.
+
+    python -m espnet_l2dual.bin.pack_model --train_config exp/x/config.yaml \\
+        --model_file exp/x/valid.acc.ave.pth --results_json exp/x/results.json --out exp/x/packed.zip
 """
 
 from __future__ import annotations

@@ -1,8 +1,26 @@
-"""What transcribe prints for a recording: both outputs word-aligned, then the mispronounced words.
+"""Transcribe audio files with a packed dual model and show where surface and meaning differ.
 
-Either is left out, with a note saying why, where it cannot be told.
-Alignment needs both outputs in the same units; the mispronounced words need a surface in
-written words (no lexicon/G2P ships for phones).
+    python -m espnet_l2dual.bin.transcribe --model exp/mtl/packed.zip a.wav b.wav
+    python -m espnet_l2dual.bin.transcribe --model exp/mtl/packed.zip --batch_size 32 recordings/*.wav
+
+prints, per file, both outputs word-aligned with the differing words in brackets::
+
+    a.wav
+      meaning: I [THINK] SO
+      surface: I [TINK] SO
+
+A word present in only one output is shown against ``[*]`` in the other. Then the
+mispronounced words: what the learner should have said (the standard pronunciation of the
+intended words) against what was heard, from ``--text`` (prompted) or, without it, from the
+model's own meaning output (prompt-free)::
+
+      mispronounced (prompt-free): THINK: expected THINK, said TINK
+
+Word alignment needs both outputs in the same units.  When they are not (the model's
+``surface_token_type`` / ``meaning_token_type``: e.g. surface phones as ``word`` tokens,
+meaning characters), every word would differ, so the two outputs are printed as they
+are and a note on stderr says why, once.  The same holds for the mispronounced words
+of a phone surface: no lexicon/G2P ships to give the expected phones of the words.
 """
 
 from __future__ import annotations

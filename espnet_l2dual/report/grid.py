@@ -1,6 +1,14 @@
-"""GRID.md and grid.png of the controlled-divergence grid: MTL−STL per level against its divergence.
+"""The controlled-divergence grid's report (``run_all.sh --grid_error_scales ... --grid_epochs ...``).
 
-The numbers come from :mod:`espnet_l2dual.study.grid`; only the layout is here.
+Each level ``<recipe>/grid/es<F>_ep<E>/`` is a complete study on a mini corpus whose learner
+error rates are scaled by F, trained for E epochs (``config``: the config's own budget).
+Per language and level, on the report set (``--test_set auto``: ``eval``, the mini corpus's
+held-out set, where every model scored it, else ``test``): its mean surface–meaning divergence
+(stage 4), MTL−STL of each output's headline error rate with its 95% interval (paired bootstrap
+over speakers x utterances; with --seeds, crossed with seeds, and t over seeds; one Holm
+family per language, verdict where the adjusted interval excludes 0), and the MTL model's task CKA (decoder contexts, stage 10) where the level
+has an analysis. Writes GRID.md, grid.json and grid.png (MTL−STL against divergence, one
+line per budget, per language and output).
 """
 
 from __future__ import annotations
@@ -76,7 +84,8 @@ def plot_grid(data: Dict[str, Any], path: Path) -> Path:
 
 
 def write_grid(data: Dict[str, Any], out_dir: Path) -> None:
-    """grid.png, grid.json and GRID.md in ``out_dir``, each written atomically."""
+    """grid.png, grid.json and GRID.md in ``out_dir``, each written atomically: only the layout is here,
+    the numbers come from :mod:`espnet_l2dual.study.grid`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     plot_grid(data, out_dir / "grid.png")
     with atomic_write(out_dir / "grid.json") as f:

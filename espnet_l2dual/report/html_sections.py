@@ -1,7 +1,20 @@
-"""The per-utterance sections of the HTML report: one per recipe and report set, every model's rows.
+"""Write the static HTML report: summary tables, figures, and a per-utterance table of the report set.
 
-Each model's hypotheses come with sclite's edits (stage 9's results.json names where); the
-report set is chosen per recipe where not given.
+    # run_all.sh's report, beside REPORT.md (every recipe, every config):
+    python -m espnet_l2dual.bin.html_report --recipes egs2/l2ko/asr1 egs2/l2en/asr1 \\
+        --configs stl_surface stl_meaning mtl --suffix _tiny --summary_md exp/report/REPORT.md \\
+        --out exp/report/report.html
+    # stage 9's page of one model (run in the recipe):
+    python -m espnet_l2dual.bin.html_report --recipes . --tags asr_mtl_tiny \\
+        --summary_md exp/asr_mtl_tiny/RESULTS.md --out exp/asr_mtl_tiny/report.html
+
+Each row: the audio, the reference and every model's hypothesis of each output with
+sclite's edits highlighted, the divergence, the mispronunciations (canonical vs the
+annotation and vs each model's surface output) where ``text_canonical`` exists; filters
+by divergence bin, speaker and the sign of MTL − STL (MTL's edits minus those of the STL
+model of that output on that utterance), and an order by it. Relative links in the summary
+are rewritten to resolve from the page's folder. Audio is linked relative to the page (``--copy_audio``
+copies it next to the page, to move the report elsewhere). Opens from file://, no network.
 """
 
 from __future__ import annotations
@@ -9,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from espnet_l2dual.analysis.study import Recipe
 from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
@@ -57,3 +70,11 @@ def recipe_sections(recipes: Sequence[Path], names: Sequence[str], dirs: Sequenc
         if with_figures and fig_dir.is_dir():
             figures += copy_figures(sorted(fig_dir.glob("*.png")), out_dir, recipe.lang)
     return sections, figures, used_sets
+
+
+def model_dirs(configs: Optional[Sequence[str]], tags: Optional[Sequence[str]],
+               suffix: str) -> Tuple[List[str], List[str]]:
+    """(names shown, ``exp/`` dirs) of the models: ``asr_<config><suffix>`` named by config, else by tag."""
+    if configs:
+        return list(configs), [f"asr_{c}{suffix}" for c in configs]
+    return list(tags or []), list(tags or [])

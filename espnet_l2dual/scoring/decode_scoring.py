@@ -1,7 +1,14 @@
-"""Stage 9's scoring of a decode dir: each output's hypotheses against its reference, per set.
+"""Stage 9: score decoded outputs (CER/WER, + JER for Korean, + TER/PER for token/phone outputs).
 
-sclite counts each kind of error rate, jiwer recounts the totals; per-divergence bins and
-mispronunciation detection come along where the data dir has what they need.
+For each set and output with a hypothesis file ``<decode_dir>/<set>/<output>/text``
+the reference is ``<data_root>/<set>/text_<output>``. sclite reports go to
+``<decode_dir>/<set>/<output>/score_<kind>/``; every total is recounted with jiwer
+and a disagreement stops the stage. Results per divergence bin use
+``<data_root>/<set>/utt2divergence``. Writes results.json and RESULTS.md atomically.
+
+Each output's entry names its headline error rate by unit (``"headline": {"name": "PER",
+"kind": "ter", "unit": "phone", "value": ..., "score_subdir": "score_ter"}``; CER for
+characters): the cross-language report and stage 10 judge the output by it.
 """
 
 from __future__ import annotations
@@ -78,12 +85,13 @@ def score_output(
     return entry
 
 
-def default_units(model_config: Optional[Path]) -> Dict[str, str]:
-    """Each output's unit from the model's config.yaml (:func:`units.unit_from_config`), else ``char``."""
+def default_units(model_config: Optional[Path], given: Optional[Mapping[str, Optional[str]]] = None) -> Dict[str, str]:
+    """Each output's unit: the one ``given``, else from the model's config.yaml
+    (:func:`units.unit_from_config`), else ``char``."""
     conf = {}
     if model_config is not None and model_config.is_file():
         conf = yaml.safe_load(model_config.read_text(encoding="utf-8")) or {}
-    return {o: unit_from_config(conf, o) for o in OUTPUTS}
+    return {o: (given or {}).get(o) or unit_from_config(conf, o) for o in OUTPUTS}
 
 
 def score_sets(decode_dir: Path, data_root: Path, sets: Sequence[str], outputs: Sequence[str], lang: str,

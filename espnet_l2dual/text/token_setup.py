@@ -1,8 +1,15 @@
 """The token setup stage 5 chose, recorded so stages 6-11 use it without being told again.
 
+    token_setup record --setup data/token_list/setup.json --token_list_dir data/token_list \\
+        --surface_token_type word --meaning_token_type char --nbpe_surface 100 ...
+    token_setup read --setup data/token_list/setup.json [--surface_token_type word ...]
+
+``record`` (end of stage 5) writes the setup; ``read`` prints it as ``name=value`` lines
+(``surface_token_type=...``, ``surface_token_dir=...``, ...) that l2dual.sh assigns without eval. An option given to ``read``
+is one the user typed: if it contradicts the record, that is an error (re-run stage 5
+with it, or drop it), never a silent switch to another token list.
 Token lists live in ``<token_list_dir>/<output>/<name>``, the name carrying the setting:
-``char``, ``jamo``, ``word``, ``bpe_<mode><size>``. An option that contradicts the record is an
-error, never a silent switch to another token list.
+``char``, ``jamo``, ``word``, ``bpe_<mode><size>`` (e.g. ``bpe_unigram100``).
 """
 
 from __future__ import annotations
