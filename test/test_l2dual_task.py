@@ -213,3 +213,27 @@ def test_collect_stats_then_one_epoch_of_training(tmp_path):
     written = yaml.safe_load((exp / "config.yaml").read_text())
     assert written["surface_token_list"] == SURFACE_TOKENS  # lists stored inline: portable
     assert (exp / "images" / "acc_meaning.png").is_file()
+
+
+def test_espnet_options_and_choices_come_from_asrtask():
+    """Cleaners, g2p, token types and component classes follow the installed ESPnet's ASRTask."""
+    from espnet2.tasks.asr import ASRTask
+
+    from espnet_l2dual.tasks import l2dual
+
+    ours = {a.dest: a for a in L2DualTask.get_parser()._actions}
+    asr = {a.dest: a for a in ASRTask.get_parser()._actions}
+    for dest in ("cleaner", "init", "use_preprocessor", "noise_db_range", "short_noise_thres"):
+        assert (ours[dest].choices, ours[dest].default, ours[dest].type.__qualname__) == \
+            (asr[dest].choices, asr[dest].default, asr[dest].type.__qualname__), dest
+    for o in ("surface", "meaning"):
+        assert ours[f"{o}_g2p"].choices == asr["g2p"].choices
+        assert ours[f"{o}_token_type"].choices == [t for t in asr["token_type"].choices
+                                                   if t in l2dual.DETOKENIZABLE] + ["jamo"]
+        assert ours[f"{o}_token_type"].default == "char"
+        assert ours[f"{o}_decoder"].choices == asr["decoder"].choices
+    for name in ("specaug", "normalize", "preencoder", "encoder", "postencoder"):
+        assert ours[name].choices == asr[name].choices, name
+    assert set(ours["frontend"].choices) == set(asr["frontend"].choices) | {"ssl"}
+    # a parser's mutable default is its own
+    assert ours["ctc_conf"].default is not L2DualTask.get_parser()._option_string_actions["--ctc_conf"].default

@@ -18,6 +18,12 @@ with different settings are refused, since no one setting reproduces their numbe
 
     python -m espnet_l2dual.bin.pack_model --train_config exp/x/config.yaml \\
         --model_file exp/x/valid.acc.ave.pth --results_json exp/x/results.json --out exp/x/packed.zip
+
+Paths are rewritten both ways with ESPnet's own rule (``pack_funcs.find_path_and_change_it_recursive``:
+a config value equal to a file's path becomes its new path). ESPnet's ``pack``/``unpack`` themselves
+are not used: ``pack`` writes its own ``meta.yaml`` (ours carries the training stack and the decode
+settings) and names members after the cwd-relative source paths, and ``unpack`` extracts in place,
+so a killed run would leave a half cache that looks whole.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
+from espnet2.main_funcs.pack_funcs import find_path_and_change_it_recursive
 
 import espnet_l2dual
 from espnet_l2dual.compat import stack
@@ -62,13 +69,6 @@ def _file_keys(conf: Any, prefix: str = "") -> Iterator[Tuple[str, str]]:
                 yield dotted, value
             elif isinstance(value, dict):
                 yield from _file_keys(value, dotted + ".")
-
-
-def set_key(conf: Dict[str, Any], dotted: str, value: Any) -> None:
-    *parents, last = dotted.split(".")
-    for p in parents:
-        conf = conf[p]
-    conf[last] = value
 
 
 def _versions(train_config: PathLike) -> Dict[str, str]:
@@ -105,7 +105,7 @@ def pack(train_config: PathLike, model_file: PathLike, out: PathLike,
             by_source[source] = name
             members[name] = source
         rewritten[dotted] = by_source[source]
-        set_key(conf, dotted, by_source[source])
+        conf = find_path_and_change_it_recursive(conf, value, by_source[source])
     for e in extra:
         members[f"extra/{Path(e).name}"] = Path(e)
 
@@ -191,7 +191,7 @@ def _write_resolved_config(root: Path, meta: Dict[str, Any], final: Path) -> Non
     """Write the config with in-zip paths made absolute under ``final`` (where ``root`` will be moved)."""
     with open(root / meta["files"]["config"], encoding="utf-8") as f:
         conf = yaml.safe_load(f)
-    for key, rel in (meta.get("rewritten") or {}).items():
-        set_key(conf, key, str(final / rel))
+    for rel in sorted(set((meta.get("rewritten") or {}).values())):
+        conf = find_path_and_change_it_recursive(conf, rel, str(final / rel))
     with open(root / RESOLVED_CONFIG, "w", encoding="utf-8") as f:
         yaml.safe_dump(conf, f, allow_unicode=True, sort_keys=False)

@@ -1,8 +1,10 @@
 """ESPnet task for dual-output (surface + meaning) ASR.
 
-It only wires names to classes: ESPnet's own component choices (frontend,
-encoder, decoders ...) are reused, and a second decoder choice is added so a
-YAML config can pick ``surface_decoder`` and ``meaning_decoder`` independently.
+It only wires names to classes: ESPnet ASRTask's component choices (frontend,
+encoder, decoders ...) and options (cleaner, g2p, token types, augmentation) are
+read from the installed release (tasks/asr_options.py), and a second decoder
+choice is added so a YAML config can pick ``surface_decoder`` and
+``meaning_decoder`` independently.
 Everything ESPnet's CLI gives (config files, resume, collect_stats,
 multi-GPU) comes from ``AbsTask``.
 """
@@ -18,27 +20,12 @@ import numpy as np
 import torch
 
 from espnet2.asr.ctc import CTC
-from espnet2.asr.decoder.abs_decoder import AbsDecoder
-from espnet2.tasks import asr as _asr
 from espnet2.tasks.abs_task import AbsTask
-from espnet2.asr.frontend.abs_frontend import AbsFrontend
-from espnet2.tasks.asr import (
-    decoder_choices,
-    encoder_choices,
-    normalize_choices,
-    postencoder_choices,
-    preencoder_choices,
-    specaug_choices,
-)
-from espnet2.text.phoneme_tokenizer import g2p_choices
 from espnet2.torch_utils.initialize import initialize
 from espnet2.train.abs_espnet_model import AbsESPnetModel
 from espnet2.train.class_choices import ClassChoices
 from espnet2.train.collate_fn import CommonCollateFn
 from espnet2.train.preprocessor import MutliTokenizerCommonPreprocessor
-from espnet2.utils.get_default_kwargs import get_default_kwargs
-from espnet2.utils.nested_dict_action import NestedDictAction
-from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none
 
 from espnet_l2dual.frontends.ssl import SSLFrontend
 from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling
@@ -50,19 +37,30 @@ from espnet_l2dual.methods.partial_sharing import PartialSharing
 from espnet_l2dual.methods.task_experts import TaskExperts
 from espnet_l2dual.models.dual_model import ESPnetL2DualModel
 from espnet_l2dual.outputs import OUTPUTS, PAIR, check_tasks, data_key, option
+from espnet_l2dual.tasks.asr_options import AsrOptions, asr_choices
 from espnet_l2dual.train.trainer import L2DualTrainer
 from espnet_l2dual.utils.choices import build_choice
+
+# ESPnet ASRTask's component choices, as the installed release defines them
+specaug_choices = asr_choices("specaug")
+normalize_choices = asr_choices("normalize")
+preencoder_choices = asr_choices("preencoder")
+encoder_choices = asr_choices("encoder")
+postencoder_choices = asr_choices("postencoder")
+_asr_frontends = asr_choices("frontend")
+_asr_decoders = asr_choices("decoder")
 
 # ESPnet's front ends plus ``ssl`` (a local transformers SSL model, layer-weighted; frontends/ssl.py)
 frontend_choices = ClassChoices(
     name="frontend",
-    classes={**_asr.frontend_choices.classes, "ssl": SSLFrontend},
-    type_check=AbsFrontend,
-    default="default",
+    classes={**_asr_frontends.classes, "ssl": SSLFrontend},
+    type_check=_asr_frontends.base_type,
+    default=_asr_frontends.default,
 )
 
-TOKEN_TYPES = ("bpe", "char", "word", "phn", "jamo")
 JAMO_G2P = ("korean_jaso", "korean_jaso_no_space")
+# ESPnet token types whose tokens decoding turns back into text (inference/detokenize.py)
+DETOKENIZABLE = ("bpe", "char", "word", "phn")
 
 model_choices = ClassChoices(
     "model",
@@ -72,7 +70,7 @@ model_choices = ClassChoices(
 )
 # one decoder choice per output: --surface_decoder, --meaning_decoder (ESPnet's decoder classes)
 DECODER_CHOICES = {
-    o: ClassChoices(name=option(o, "decoder"), classes=decoder_choices.classes, type_check=AbsDecoder,
+    o: ClassChoices(name=option(o, "decoder"), classes=_asr_decoders.classes, type_check=_asr_decoders.base_type,
                     default="transformer", optional=True)
     for o in OUTPUTS
 }
@@ -115,6 +113,11 @@ def active_tasks(args: argparse.Namespace) -> List[str]:
     """The outputs named by ``model_conf.tasks`` (both when unset), validated."""
     conf = getattr(args, "model_conf", None) or {}
     return check_tasks(conf.get("tasks", PAIR))
+
+
+def token_types(asr: AsrOptions) -> List[str]:
+    """ESPnet's token types that decoding turns back into text, plus ``jamo`` (Korean jaso)."""
+    return [t for t in asr.choices("token_type") if t in DETOKENIZABLE] + ["jamo"]
 
 
 def tokenizer_spec(args: argparse.Namespace, output: str) -> Tuple[str, Optional[str]]:
@@ -186,51 +189,26 @@ class L2DualTask(AbsTask):
 
     @classmethod
     def add_task_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        # ESPnet ASRTask's options where they mean the same here; per-output copies of its
+        # token options (--surface_token_type ...)
+        asr = AsrOptions()
         group = parser.add_argument_group(description="Task related")
         for o in OUTPUTS:
-            group.add_argument(
-                f"--{option(o, 'token_list')}",
-                type=str_or_none,
-                default=None,
-                help=f"Token list of the {o} output (required when model_conf.tasks contains {o})",
-            )
-        group.add_argument(
-            "--init",
-            type=lambda x: str_or_none(x.lower()),
-            default=None,
-            choices=["chainer", "xavier_uniform", "xavier_normal", "kaiming_uniform",
-                     "kaiming_normal", "normal", None],
-            help="The initialization method",
-        )
-        group.add_argument("--input_size", type=int_or_none, default=None,
-                           help="Feature dimension when features come from the data loader")
-        group.add_argument("--ctc_conf", action=NestedDictAction, default=get_default_kwargs(CTC),
-                           help="Keyword arguments of each output's CTC")
+            asr.add(group, "token_list", rename=option(o, "token_list"),
+                    help=f"Token list of the {o} output (required when model_conf.tasks contains {o})")
+        for dest in ("init", "input_size", "ctc_conf"):
+            asr.add(group, dest)
 
         group = parser.add_argument_group(description="Preprocess related")
-        group.add_argument("--use_preprocessor", type=str2bool, default=True,
-                           help="Tokenize texts and process speech in the data loader")
+        asr.add(group, "use_preprocessor")
         for o in OUTPUTS:
-            group.add_argument(f"--{o}_token_type", type=str, default="char", choices=list(TOKEN_TYPES),
-                               help=f"Token unit of the {o} output (jamo = Korean jaso via ESPnet's phn tokenizer)")
-            group.add_argument(f"--{o}_bpemodel", type=str_or_none, default=None,
-                               help=f"SentencePiece model of the {o} output")
-            group.add_argument(f"--{o}_g2p", type=str_or_none, choices=g2p_choices, default=None,
-                               help=f"g2p of the {o} output when its token type is phn/jamo")
-        group.add_argument("--non_linguistic_symbols", type=str_or_none, default=None,
-                           help="non_linguistic_symbols file path")
-        group.add_argument("--cleaner", type=str_or_none, default=None,
-                           choices=[None, "tacotron", "jaconv", "vietnamese", "whisper_en", "whisper_basic"],
-                           help="Apply text cleaning")
-        group.add_argument("--speech_volume_normalize", type=float_or_none, default=None,
-                           help="Scale the maximum amplitude to the given value")
-        group.add_argument("--rir_scp", type=str_or_none, default=None, help="RIR scp file")
-        group.add_argument("--rir_apply_prob", type=float, default=1.0, help="RIR probability")
-        group.add_argument("--noise_scp", type=str_or_none, default=None, help="Noise scp file")
-        group.add_argument("--noise_apply_prob", type=float, default=1.0, help="Noise probability")
-        group.add_argument("--noise_db_range", type=str, default="13_15", help="Noise dB range")
-        group.add_argument("--short_noise_thres", type=float, default=0.5,
-                           help="Warn when len(noise)/len(speech) is below this")
+            asr.add(group, "token_type", rename=f"{o}_token_type", default="char", choices=token_types(asr),
+                    help=f"Token unit of the {o} output (jamo = Korean jaso via ESPnet's phn tokenizer)")
+            asr.add(group, "bpemodel", rename=f"{o}_bpemodel", help=f"SentencePiece model of the {o} output")
+            asr.add(group, "g2p", rename=f"{o}_g2p", help=f"g2p of the {o} output when its token type is phn/jamo")
+        for dest in ("non_linguistic_symbols", "cleaner", "speech_volume_normalize", "rir_scp", "rir_apply_prob",
+                     "noise_scp", "noise_apply_prob", "noise_db_range", "short_noise_thres"):
+            asr.add(group, dest)
 
         for class_choices in cls.class_choices_list:
             class_choices.add_arguments(group)  # --<name> and --<name>_conf
