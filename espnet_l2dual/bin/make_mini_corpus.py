@@ -13,7 +13,7 @@ text_surface and text_meaning; text_canonical (the expected pronunciation in sur
 units: Korean standard pronunciation without the learner errors, English the spelling of the
 meaning), for mispronunciation detection; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
 and utt2rules (rules/errors that fired, ``-`` if none).
-With ``--twins`` also ``OUT/eval_twins/`` (see ``espnet_l2dual.corpus.twins``) with ``utt2twin``.
+With ``--twins`` also ``OUT/eval_twins/`` (``--train_twins``: ``OUT/train_twins/``) (see ``espnet_l2dual.corpus.twins``) with ``utt2twin``.
 
 Sets: ``train``, ``dev``, ``test`` (the tuning set: the tiny defaults were chosen on it)
 and ``eval`` (final numbers): ``--eval_speakers`` speakers whose voices no other set
@@ -65,6 +65,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help=f"also make OUT/{EVAL_SET}_twins: each {EVAL_SET} utterance with learner errors, itself, its "
                         "canonical twin (same sentence and voice, no learner error) and one twin per error "
                         "(only that error); utt2twin maps each to its original")
+    p.add_argument("--train_twins", action="store_true",
+                   help="also make OUT/train_twins: the same twins of the train utterances (training pairs for "
+                        "twin-contrastive methods such as task_projection: twin_subspace; eval is never used)")
     args = p.parse_args(argv)
     if args.error_scale < 0:
         p.error(f"--error_scale must be >= 0, got {args.error_scale}")
@@ -78,7 +81,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     start = time.time()
     try:
         make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj, args.error_scale,
-                         args.eval_speakers, args.eval_utts_per_speaker, args.twins)
+                         args.eval_speakers, args.eval_utts_per_speaker, args.twins, args.train_twins)
     except (DataError, RuntimeError, ValueError) as e:
         print(f"make_mini_corpus: {e}", file=sys.stderr)
         return 1
