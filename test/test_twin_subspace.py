@@ -174,3 +174,21 @@ def test_train_twins_come_from_train(monkeypatch, tmp_path):
     assert "train_twins" in sets and "eval_twins" not in sets
     originals = {row[1].split()[0] for row in sets["train_twins"][1]}
     assert originals <= sets["train"][0] and not originals & sets["eval"][0]
+
+
+def test_frozen_encoder_keeps_its_batch_norm_statistics(tmp_path):
+    model = _build(tmp_path)
+    for name, p in model.named_parameters():
+        if name.startswith("encoder."):
+            p.requires_grad_(False)
+    norms = [m for m in model.encoder.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert norms
+    model.train()
+    assert not any(m.training for m in norms) and model.task_projection.training
+    before = [m.running_mean.clone() for m in norms]
+    model(**random_batch())
+    assert all(torch.equal(a, m.running_mean) for a, m in zip(before, norms))
+    for p in model.encoder.parameters():
+        p.requires_grad_(True)
+    model.train()
+    assert all(m.training for m in norms)  # not frozen: trains as before

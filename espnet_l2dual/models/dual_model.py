@@ -189,6 +189,18 @@ class ESPnetL2DualModel(AbsESPnetModel):
             return False
         return name.startswith(("frontend.", "normalize.", "preencoder.", "encoder.", "postencoder."))
 
+    def train(self, mode: bool = True) -> "ESPnetL2DualModel":
+        """As ``nn.Module.train``, but a batch norm whose parameters are all frozen (``freeze_param``,
+        e.g. the encoder in post-training) stays in eval mode: frozen means its statistics too."""
+        super().train(mode)
+        if mode:
+            for m in self.modules():
+                params = list(m.parameters(recurse=False))
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and params and \
+                        not any(p.requires_grad for p in params):
+                    m.eval()
+        return self
+
     # ------------------------------------------------------------------ encoder
     def _extract_feats(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
