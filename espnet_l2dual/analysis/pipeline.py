@@ -24,7 +24,7 @@ from espnet_l2dual.errors import DataError
 
 from espnet_l2dual.analysis import cka_pairs, divergence_analysis, gradient_conflict, hidden_states
 from espnet_l2dual.analysis.resample import blocks_label, speaker_blocked_weights
-from espnet_l2dual.analysis import task_vectors, twin_following
+from espnet_l2dual.analysis import task_vectors, twin_distance, twin_following
 from espnet_l2dual.analysis.access import skipped
 from espnet_l2dual.outputs import PAIR, check_tasks, data_key
 from espnet_l2dual.scoring.by_divergence import read_divergence
@@ -346,11 +346,14 @@ def analyse_group(name: str, group: dict, args, utt_ids: List[str], load_utts: C
                                                args.twin_bootstrap, args.seed)
     if "skipped" in following:
         log.info("[%s] error following skipped: %s", name, following["skipped"])
+    log.info("[%s] twin distance per encoder layer", name)
+    distance = twin_distance.twin_distance(group, args, lambda info: model_loader(info, args.model_file, args.device))
     log.info("[%s] done in %.1f s", name, time.time() - t0)
     return {"stl_surface": s.tag, "stl_meaning": m.tag, "mtl": [x.tag for x in mtls],
             "divergence": div, "encoder_cka": encoder_cka, "context_cka": context_cka,
             "decoder_cka": decoder_cka, "cka_comparisons": comparisons, "cka_settings": cka_settings,
             "task_vectors": tv, "gradient_conflict": grad, "error_following": following,
+            "twin_distance": distance,
             **({"ssl_cka": ssl_cka} if ssl_cka else {}),
             "n_encoder_frames": int(enc[s.tag][0].shape[0]) if enc[s.tag] else 0}
 

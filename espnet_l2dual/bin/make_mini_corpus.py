@@ -38,6 +38,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help=f"also make OUT/{EVAL_SET}_twins: each {EVAL_SET} utterance with learner errors, itself, its "
                         "canonical twin (same sentence and voice, no learner error) and one twin per error "
                         "(only that error); utt2twin maps each to its original")
+    p.add_argument("--train_twins", action="store_true",
+                   help="also make OUT/train_twins: the same twins of the train utterances (training pairs for "
+                        "twin-contrastive methods such as task_projection: twin_subspace; eval is never used)")
     args = p.parse_args(argv)
     num_utts = {s: getattr(args, f"num_{s}") for s in SETS}
     num_spk = {s: getattr(args, f"num_{s}_spk") for s in SETS}
@@ -47,7 +50,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     start = time.time()
     try:
         make_mini_corpus(args.lang, args.out, args.seed, num_utts, num_spk, args.nj, args.error_scale,
-                         args.eval_speakers, args.eval_utts_per_speaker, args.twins)
+                         args.eval_speakers, args.eval_utts_per_speaker, args.twins, args.train_twins)
     except (DataError, RuntimeError, ValueError) as e:
         print(f"make_mini_corpus: {e}", file=sys.stderr)
         return 1

@@ -13,7 +13,8 @@ text_surface and text_meaning; text_canonical (the expected pronunciation in sur
 units: Korean standard pronunciation without the learner errors, English the spelling of the
 meaning), for mispronunciation detection; plus wav.scp, utt2spk, spk2utt, utt2lang, utt2l1
 and utt2rules (rules/errors that fired, ``-`` if none).
-With ``--twins`` also ``OUT/eval_twins/`` (see ``espnet_l2dual.corpus.twins``) with ``utt2twin``.
+With ``--twins`` also ``OUT/eval_twins/`` (``--train_twins``: ``OUT/train_twins/``), see
+``espnet_l2dual.corpus.twins``, with ``utt2twin``.
 
 Sets: ``train``, ``dev``, ``test`` (the tuning set: the tiny defaults were chosen on it)
 and ``eval`` (final numbers): ``--eval_speakers`` speakers whose voices no other set
@@ -188,7 +189,8 @@ def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optio
 def make_mini_corpus(lang: str, out: Path, seed: int = 1, num_utts: Optional[Dict[str, int]] = None,
                      num_spk: Optional[Dict[str, int]] = None, nj: Optional[int] = None,
                      error_scale: float = 1.0, eval_speakers: int = EVAL_SPEAKERS,
-                     eval_utts_per_speaker: int = EVAL_UTTS_PER_SPEAKER, twins: bool = False) -> None:
+                     eval_utts_per_speaker: int = EVAL_UTTS_PER_SPEAKER, twins: bool = False,
+                     train_twins: bool = False) -> None:
     num_utts = num_utts or {"train": 1200, "dev": 150, "test": 150}
     num_spk = num_spk or {"train": 40, "dev": 5, "test": 5}
     out = Path(out)
@@ -207,3 +209,8 @@ def make_mini_corpus(lang: str, out: Path, seed: int = 1, num_utts: Optional[Dic
         if not twin_utts:
             raise ValueError(f"no {EVAL_SET} utterance has a learner error: no twins to make")
         write_set(out, lang, twin_set_name(EVAL_SET), twin_utts, nj, utt2twin)
+    if train_twins:  # training pairs for twin-contrastive methods: train utterances only, never eval
+        twin_utts, utt2twin = make_twin_set(lang, utts["train"])
+        if not twin_utts:
+            raise ValueError("no train utterance has a learner error: no train twins to make")
+        write_set(out, lang, twin_set_name("train"), twin_utts, nj, utt2twin)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Dict, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 import torch
 
@@ -24,3 +24,9 @@ class AbsTaskProjection(torch.nn.Module, ABC):
     def penalty(self, projected: Encoded) -> Optional[Tuple[str, torch.Tensor, torch.Tensor]]:
         """An extra loss term ``(name, weighted term, unweighted value for the stats)``, or None."""
         return None
+
+    def batch_penalty(self, projected: Encoded, targets: Mapping[str, Tuple[torch.Tensor, torch.Tensor]],
+                      twin_group: Optional[torch.Tensor] = None) -> Optional[Tuple[str, torch.Tensor, torch.Tensor]]:
+        """What the model calls: ``penalty`` with the batch's targets ``{output: (ids, lengths)}`` and
+        twin groups (``twin_group``: (B,) ids, -1 for none) for methods that need them."""
+        return self.penalty(projected)

@@ -189,6 +189,18 @@ class ESPnetL2DualModel(AbsESPnetModel):
             return False
         return name.startswith(("frontend.", "normalize.", "preencoder.", "encoder.", "postencoder."))
 
+    def train(self, mode: bool = True) -> "ESPnetL2DualModel":
+        """As ``nn.Module.train``, but a batch norm whose parameters are all frozen (``freeze_param``,
+        e.g. the encoder in post-training) stays in eval mode: frozen means its statistics too."""
+        super().train(mode)
+        if mode:
+            for m in self.modules():
+                params = list(m.parameters(recurse=False))
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and params and \
+                        not any(p.requires_grad for p in params):
+                    m.eval()
+        return self
+
     # ------------------------------------------------------------------ encoder
     def _extract_feats(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
@@ -313,7 +325,8 @@ class ESPnetL2DualModel(AbsESPnetModel):
         """The loss terms (not gathered): ``{o: w_o * loss_o}`` per task, plus a method's
         penalty term when it has one; their sum in this order is the training loss.
 
-        ``texts`` are the batch's ``text_<o>`` / ``text_<o>_lengths`` (``outputs.data_key``).
+        ``texts`` are the batch's ``text_<o>`` / ``text_<o>_lengths`` (``outputs.data_key``), and
+        ``twin_group`` where the batch pairs learner-error twins (``data.twin_batches``).
         Gradient surgery needs the per-task terms separately; ``forward`` sums them.
         """
         batch_size = speech.shape[0]
@@ -348,7 +361,8 @@ class ESPnetL2DualModel(AbsESPnetModel):
             stats[f"cer_ctc_{o}"] = cer_ctc
             stats[f"cer_{o}"] = cer
             stats[f"wer_{o}"] = wer
-        extra = self.task_projection.penalty(encs) if self.task_projection is not None else None
+        extra = None if self.task_projection is None else \
+            self.task_projection.batch_penalty(encs, targets, texts.get("twin_group"))
         if extra is not None:
             name, term, value = extra
             losses[name] = term

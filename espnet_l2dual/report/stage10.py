@@ -428,6 +428,44 @@ def _error_following(g: dict) -> List[str]:
     return lines + [""]
 
 
+DISTANCE_TITLE = ("### 7. Twin distance per encoder layer "
+                  "(unit: speakers, then utterances; percentile bootstrap)")
+
+
+def _mean_cell(r: dict, key: str) -> str:
+    """``0.12 [0.08, 0.15]`` (a difference signed), or the bare value where there is no interval."""
+    ci = r.get("ci95")
+    value = f"{r[key]:+.2f}" if key == "diff" else f"{r[key]:.2f}"
+    return value + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+
+
+def _twin_distance(g: dict) -> List[str]:
+    """Section 7: per model and encoder layer how far one learner error moves the representation
+    (1.0 = as far as a different sentence of the same speaker), and MTL − STL-surface per layer
+    (absent in an analysis.json made before it existed: no section)."""
+    td = g.get("twin_distance")
+    if td is None:
+        return []
+    if "skipped" in td:
+        return [DISTANCE_TITLE, "", f"Skipped: {td['skipped']}.", ""]
+    n_layers = max(len(m["layers"]) for m in td["models"].values())
+    head = "|" + "|".join(str(i) for i in range(n_layers)) + "|"
+    rule = "|---" * (n_layers + 1) + "|"
+    lines = [DISTANCE_TITLE, "",
+             f"How far one learner error moves each encoder layer: {td['distance']}, between a single-error "
+             f"twin and the canonical twin of its original, over {td['normalised_by']}. "
+             f"{_n(td['n_pairs'], 'twin pair')} in {_n(td['n_originals'], 'original utterance')} of "
+             f"{_n(td['n_speakers'], 'speaker')} (`{td['twin_set']}`); 95% CI: {td['method']} over {td['unit']}.",
+             "", "|model (layer)" + head, rule]
+    for tag, m in td["models"].items():
+        lines.append(f"|{tag}|" + "|".join(_mean_cell(r, "mean") for r in m["layers"]) + "|")
+    if td["mtl_minus_stl_surface"]:
+        lines += ["", "|MTL − STL-surface (layer)" + head, rule]
+        for tag, d in td["mtl_minus_stl_surface"].items():
+            lines.append(f"|{tag}|" + "|".join(_mean_cell(r, "diff") for r in d["layers"]) + "|")
+    return lines + [""]
+
+
 def _over_seeds(block: Dict[str, dict]) -> List[str]:
     """CKA differences over the seeds of one size: mean over seeds, interval over seeds and utterances."""
     lines = ["## CKA differences over seeds", ""]
@@ -471,6 +509,7 @@ def render(analysis: dict, figures: dict) -> str:
         lines += _task_vectors(g, figs)
         lines += _gradient(g, figs)
         lines += _error_following(g)
+        lines += _twin_distance(g)
     if analysis.get("cka_over_seeds"):
         lines += _over_seeds(analysis["cka_over_seeds"])
     return "\n".join(lines) + "\n"

@@ -26,7 +26,10 @@ from espnet2.train.abs_espnet_model import AbsESPnetModel
 from espnet2.train.class_choices import ClassChoices
 from espnet2.train.collate_fn import CommonCollateFn
 from espnet2.train.preprocessor import MutliTokenizerCommonPreprocessor
+from espnet2.iterators.sequence_iter_factory import RawSampler
+from espnet2.utils.types import str_or_none
 
+from espnet_l2dual.data.twin_batches import TwinCollateFn, keep_twins_together, read_twin_groups
 from espnet_l2dual.frontends.ssl import SSLFrontend
 from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling
 from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing
@@ -35,6 +38,7 @@ from espnet_l2dual.methods.dual_attention import DualAttention
 from espnet_l2dual.methods.ortho_projection import OrthoProjection
 from espnet_l2dual.methods.partial_sharing import PartialSharing
 from espnet_l2dual.methods.task_experts import TaskExperts
+from espnet_l2dual.methods.twin_subspace import TwinSubspaceProjection
 from espnet_l2dual.models.dual_model import ESPnetL2DualModel
 from espnet_l2dual.outputs import OUTPUTS, PAIR, check_tasks, data_key, option
 from espnet_l2dual.tasks.asr_options import AsrOptions, asr_choices
@@ -84,7 +88,7 @@ encoder_sharing_choices = ClassChoices(
 )
 task_projection_choices = ClassChoices(
     "task_projection",
-    classes=dict(ortho=OrthoProjection),
+    classes=dict(ortho=OrthoProjection, twin_subspace=TwinSubspaceProjection),
     type_check=AbsTaskProjection,
     default=None,
     optional=True,
@@ -198,6 +202,10 @@ class L2DualTask(AbsTask):
                     help=f"Token list of the {o} output (required when model_conf.tasks contains {o})")
         for dest in ("init", "input_size", "ctc_conf"):
             asr.add(group, dest)
+        group.add_argument("--twin_map", type=str_or_none, default=None,
+                           help="utt2twin of the training set (e.g. the mini corpus's train_twins): training "
+                                "batches keep each twin group together and carry twin_group ids "
+                                "(for task_projection: twin_subspace)")
 
         group = parser.add_argument_group(description="Preprocess related")
         asr.add(group, "use_preprocessor")
@@ -218,7 +226,22 @@ class L2DualTask(AbsTask):
         [Collection[Tuple[str, Dict[str, np.ndarray]]]], Tuple[List[str], Dict[str, torch.Tensor]]
     ]:
         # int pad -1: id 0 is the CTC blank
+        if train and getattr(args, "twin_map", None):  # training only: inference never reads the map
+            return TwinCollateFn(read_twin_groups(args.twin_map), float_pad_value=0.0, int_pad_value=-1)
         return CommonCollateFn(float_pad_value=0.0, int_pad_value=-1)
+
+    @classmethod
+    def build_sequence_iter_factory(cls, args: argparse.Namespace, iter_options, mode: str):
+        """ESPnet's iterator; with ``--twin_map`` the training batches keep twin groups together."""
+        factory = super().build_sequence_iter_factory(args, iter_options, mode)
+        if getattr(args, "twin_map", None) and iter_options.train:
+            if iter_options.distributed:
+                logging.warning("--twin_map: batches are sharded per process; twins pair only where they fall "
+                                "into one shard")
+            else:
+                factory.sampler = RawSampler(keep_twins_together(factory.sampler.generate(0),
+                                                                 read_twin_groups(args.twin_map)))
+        return factory
 
     @classmethod
     def build_preprocess_fn(

@@ -19,6 +19,7 @@ error_scale=1
 eval_speakers=""
 eval_utts_per_speaker=""
 twins=false
+train_twins=false
 corpus_dir=""
 trn=""
 speaker_pattern=""
@@ -33,7 +34,8 @@ help_message="Usage: $0 --lang ko|en [--corpus mini|dual|l2arctic|speechocean762
   --corpus mini      synthetic espeak-ng corpus (--num_train/--num_dev/--num_test N, --seed S, --nj N, --error_scale F,
                      --corpus_dir DIR where it is made) and its held-out eval set (--eval_speakers N
                      --eval_utts_per_speaker N), with --twins true also data/eval_twins (learner-error
-                     twins of eval); see scripts/mini_data.sh --help
+                     twins of eval), with --train_twins true data/train_twins (the same for train: training
+                     pairs of twin-contrastive methods); see scripts/mini_data.sh --help
   --corpus dual      .trn lists '<audio path> :: <(meaning)/(surface) transcript>'
                      --corpus_dir DIR  audio root (default \$KSPON for ko, \$L2EN_DUAL for en, of db.sh)
                      --trn \"A.trn B.trn\" (default: DIR/*.trn)  --speaker_pattern REGEX
@@ -78,7 +80,8 @@ case "${corpus}" in
             ${corpus_dir:+--corpus_dir "${corpus_dir}"} \
             --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --error_scale "${error_scale}" \
             ${eval_speakers:+--eval_speakers "${eval_speakers}"} \
-            ${eval_utts_per_speaker:+--eval_utts_per_speaker "${eval_utts_per_speaker}"} --twins "${twins}" ;;
+            ${eval_utts_per_speaker:+--eval_utts_per_speaker "${eval_utts_per_speaker}"} --twins "${twins}" \
+            --train_twins "${train_twins}" ;;
     dual)
         root=${corpus_dir:-${dual_root}}
         [ -d "${root}" ] || { log "corpus root '${root}' not found: set ${dual_var} in db.sh or pass --corpus_dir"; exit 1; }

@@ -19,6 +19,7 @@ error_scale=1
 eval_speakers=""          # empty: make_mini_corpus's default
 eval_utts_per_speaker=""
 twins=false
+train_twins=false
 help_message="Usage: $0 --lang ko|en [options]
   --lang LANG          ko or en (required)
   --corpus_dir DIR     where the corpus and its audio are made (default ${corpus_dir})
@@ -35,7 +36,9 @@ help_message="Usage: $0 --lang ko|en [options]
   --twins true|false   also make data/eval_twins (default ${twins}): each eval utterance with learner errors,
                        its canonical twin (same sentence and voice, no learner error) and one twin per
                        error; utt2twin maps each to its original. The recipe decodes and scores it with the test
-                       sets, and stage 10 reports how each model treats its errors (error following)"
+                       sets, and stage 10 reports how each model treats its errors (error following)
+  --train_twins true|false   also make data/train_twins (default ${train_twins}): the same twins of the train
+                       utterances, training pairs for task_projection: twin_subspace (eval is never used)"
 
 . utils/parse_options.sh
 # ${python}: tools/venv's python and this checkout's package (tools/python.sh)
@@ -52,6 +55,11 @@ case "${twins}" in
     true) eval_opts+=(--twins); sets+=(eval_twins) ;;
     false) ;;
     *) log "--twins must be true or false, got '${twins}'"; exit 1 ;;
+esac
+case "${train_twins}" in
+    true) eval_opts+=(--train_twins); sets+=(train_twins) ;;
+    false) ;;
+    *) log "--train_twins must be true or false, got '${train_twins}'"; exit 1 ;;
 esac
 log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, error scale ${error_scale}, ${num_train}/${num_dev}/${num_test} utterances, eval ${eval_speakers:-default} speakers x ${eval_utts_per_speaker:-default}, twins ${twins}, nj ${nj})"
 "${python}" -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --seed "${seed}" \
