@@ -255,7 +255,8 @@ def test_recipe_configs_link_to_template_except_the_language_overrides(lang):
     names = sorted(p.name for p in tuning.iterdir())
     small = {f"train_{c}_small.yaml" for c in ("mtl", "stl_surface", "stl_meaning")}  # English real speech
     wavlm = [f"train_{c}_wavlm.yaml" for c in ("mtl", "stl_surface", "stl_meaning")]  # SSL front end, GPU
-    assert names == sorted([f"train_{c}{s}.yaml" for c in CONFIGS for s in ("", "_tiny")] + wavlm
+    twins = [f"train_twin_subspace{s}.yaml" for s in ("", "_tiny")]  # post-training of an MTL model
+    assert names == sorted([f"train_{c}{s}.yaml" for c in CONFIGS for s in ("", "_tiny")] + wavlm + twins
                            + (sorted(small) if lang == "en" else []))
     own = {"ko": {"train_mtl_tiny.yaml"}, "en": small}[lang]
     for name in names:
