@@ -17,7 +17,7 @@ SUBMODULES = [
     "pytorch_backend.transformer", "pytorch_backend.transformer.subsampling",
     "pytorch_backend.transformer.add_sos_eos", "pytorch_backend.transformer.attention",
     "pytorch_backend.transformer.label_smoothing_loss", "pytorch_backend.transformer.layer_norm",
-    "pytorch_backend.transformer.mask",
+    "pytorch_backend.transformer.mask", "pytorch_backend.transformer.decoder_layer",
 ]
 
 

@@ -49,6 +49,7 @@ end_detect = _common.end_detect
 make_pad_mask = _utils.make_pad_mask
 th_accuracy = _utils.th_accuracy
 add_sos_eos = nets_module(f"{_transformer}.add_sos_eos").add_sos_eos
+DecoderLayer = nets_module(f"{_transformer}.decoder_layer").DecoderLayer
 MultiHeadedAttention = nets_module(f"{_transformer}.attention").MultiHeadedAttention
 LabelSmoothingLoss = nets_module(f"{_transformer}.label_smoothing_loss").LabelSmoothingLoss
 LayerNorm = nets_module(f"{_transformer}.layer_norm").LayerNorm
@@ -65,7 +66,7 @@ check_short_utt = _subsampling.check_short_utt
 __all__ = [
     "NETS_PACKAGE", "nets_module", "BatchBeamSearch", "CTCPrefixScorer", "LengthBonus",
     "CTCPrefixScore", "CTCPrefixScoreTH", "ErrorCalculator", "end_detect", "make_pad_mask",
-    "th_accuracy", "add_sos_eos", "MultiHeadedAttention", "LabelSmoothingLoss", "LayerNorm",
+    "th_accuracy", "add_sos_eos", "DecoderLayer", "MultiHeadedAttention", "LabelSmoothingLoss", "LayerNorm",
     "subsequent_mask", "Conv1dSubsampling2", "Conv2dSubsampling", "Conv2dSubsampling1",
     "Conv2dSubsampling2", "Conv2dSubsampling6", "Conv2dSubsampling8", "TooShortUttError",
     "check_short_utt",

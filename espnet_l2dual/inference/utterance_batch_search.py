@@ -3,7 +3,8 @@
 ESPnet 202511's ``BatchBeamSearch`` batches the hypotheses of *one* utterance; this search
 runs the same algorithm for a batch of utterances in lock-step, built on ESPnet's own
 pieces: the decoder's ``forward_one_step`` (with a memory mask for the padded encoder
-outputs, and its layer cache reordered in place of per-hypothesis states),
+outputs, its layer cache reordered in place of per-hypothesis states, and the memory's
+source-attention projections computed once per batch: ``decoder_step``),
 ``CTCPrefixScoreTH`` (which scores several utterances natively) and ``end_detect``.
 
 It reproduces ``BatchBeamSearch`` step for step so that the n-best lists match the
@@ -22,15 +23,15 @@ batch, which by its own note can change conv2d-subsampled frames) and runs on ES
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 
 from espnet_l2dual.compat.espnet1 import CTCPrefixScoreTH
 from espnet_l2dual.compat.espnet1 import end_detect
 from espnet_l2dual.compat.espnet1 import subsequent_mask
+from espnet_l2dual.inference.decoder_step import MemoryProjections, forward_one_step, project_memory
 
 NBest = List[Tuple[List[int], float]]
 """Per utterance: ``(token ids with <sos> ... <eos>, score)``, best first."""
@@ -72,39 +73,6 @@ def supports(decoder: torch.nn.Module) -> bool:
     return hasattr(decoder, "forward_one_step") and hasattr(decoder, "decoders")
 
 
-class _SameInputCache:
-    """Wraps a module's forward: the same input tensor (object) as the last call returns the last output."""
-
-    def __init__(self, forward) -> None:
-        self.forward, self.last_in, self.last_out = forward, None, None
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if x is not self.last_in:
-            self.last_in, self.last_out = x, self.forward(x)
-        return self.last_out
-
-
-@contextlib.contextmanager
-def memory_projections_cached(decoder: torch.nn.Module) -> Iterator[None]:
-    """ESPnet's decoder layers project the encoder memory to source-attention keys and values at
-    every step, for every hypothesis. The memory does not change while the batch does not, so the
-    projections are computed once per batch: the same linear maps of the same tensor (identical
-    results), most of a step's cost otherwise. Restored on exit."""
-    patched = []
-    for layer in getattr(decoder, "decoders", []):
-        attn = getattr(layer, "src_attn", None)
-        for name in ("linear_k", "linear_v"):
-            lin = getattr(attn, name, None)
-            if isinstance(lin, torch.nn.Linear):
-                lin.forward = _SameInputCache(lin.forward)
-                patched.append(lin)
-    try:
-        yield
-    finally:
-        for lin in patched:
-            del lin.forward  # back to the class's forward
-
-
 class _Ctc:
     """CTCPrefixScoreTH over the active utterances; rebuilt when some of them finish."""
 
@@ -136,12 +104,6 @@ class _Ctc:
 def batch_beam_search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch.Tensor,
                       enc_lens: torch.Tensor, spec: SearchSpec) -> List[NBest]:
     """N-best of every utterance of ``enc: (B, T, D)`` (valid frames ``enc_lens``); [] where none ended."""
-    with memory_projections_cached(decoder):
-        return _search(decoder, ctc, enc, enc_lens, spec)
-
-
-def _search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch.Tensor,
-            enc_lens: torch.Tensor, spec: SearchSpec) -> List[NBest]:
     device = enc.device
     n_utt, t_max, _ = enc.shape
     k, v = spec.beam_size, spec.vocab_size
@@ -161,15 +123,17 @@ def _search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch
     if ctc_scorer is not None:
         ctc_scorer.start(active)
 
-    def expanded(sel: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        return enc[sel].repeat_interleave(k, 0), frame_mask[sel].repeat_interleave(k, 0).unsqueeze(1)
+    def expanded(sel: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, Optional[MemoryProjections]]:
+        memory = enc[sel].repeat_interleave(k, 0)
+        # the memory's source-attention keys and values, once per batch of utterances, not at every step
+        return memory, frame_mask[sel].repeat_interleave(k, 0).unsqueeze(1), project_memory(decoder, memory)
 
-    memory, memory_mask = expanded(active)
+    memory, memory_mask, projections = expanded(active)
     step = 0
     while active.numel() > 0:
         n_act = active.numel()
         ys_mask = subsequent_mask(step + 1, device=device).unsqueeze(0)
-        dec_logp, cache = decoder.forward_one_step(yseq, ys_mask, memory, memory_mask, cache=cache)
+        dec_logp, cache = forward_one_step(decoder, yseq, ys_mask, memory, memory_mask, cache, projections)
         weighted = torch.zeros(n_act * k, v, dtype=enc.dtype, device=device)
         if w_dec != 0.0:
             weighted += w_dec * dec_logp
@@ -225,7 +189,7 @@ def _search(decoder: torch.nn.Module, ctc: Optional[torch.nn.Module], enc: torch
         shrunk = len(still) < n_act
         if shrunk:
             active = active[torch.tensor(still, dtype=torch.long, device=device)]
-            memory, memory_mask = expanded(active)
+            memory, memory_mask, projections = expanded(active)
         if ctc_scorer is not None:
             ctc_scorer.permute(keep, active if shrunk else None)
         step += 1

@@ -4,8 +4,8 @@ Entanglement and gradient-conflict analyses compare trained weights with the
 initial ones, which ESPnet does not keep.  ``run`` writes them once, on a fresh
 start only (a resumed run must not overwrite θ0 with trained weights).
 
-Every ``torch.save`` during training is atomic (``atomic_save``), so a kill or a full
-disk never leaves a half-written ``checkpoint.pth``; a resume that meets a corrupt one
+ESPnet's saves during training are atomic (``atomic_save.atomic_espnet_saves``), so a
+kill or a full disk never leaves a half-written ``checkpoint.pth``; a resume that meets a corrupt one
 (from elsewhere) names it, moves it aside and starts over, and one that meets a
 checkpoint whose epoch snapshot was never written writes it from the checkpoint.
 
@@ -32,7 +32,9 @@ import torch
 from espnet2.train.trainer import Trainer, TrainerOptions
 from espnet2.utils.build_dataclass import build_dataclass
 
-from espnet_l2dual.train.atomic_save import atomic_torch_save, checkpoint_problem, remove_stale_temps
+from espnet_l2dual.train.atomic_save import (
+    atomic_espnet_saves, checkpoint_problem, remove_stale_temps, save_atomically,
+)
 from espnet2.train.class_choices import ClassChoices
 
 from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery
@@ -106,7 +108,7 @@ class L2DualTrainer(Trainer):
                 plot_attention_iter_factory, trainer_options, distributed_option,
             )
         is_main = not distributed_option.distributed or distributed_option.dist_rank == 0
-        with atomic_torch_save():
+        with atomic_espnet_saves():
             if is_main:
                 remove_stale_temps(Path(trainer_options.output_dir))
                 save_initial_weights(model, Path(trainer_options.output_dir))
@@ -137,7 +139,7 @@ class L2DualTrainer(Trainer):
         epoch = reporter.get_epoch()
         snapshot = checkpoint.parent / f"{epoch}epoch.pth"
         if epoch > 0 and not snapshot.exists():  # killed between the checkpoint and the snapshot
-            torch.save(model.state_dict(), snapshot)
+            save_atomically(model.state_dict(), snapshot)
             logging.warning(f"{snapshot} was missing (interrupted save): written from {checkpoint}")
 
 
