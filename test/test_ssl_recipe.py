@@ -1,9 +1,10 @@
-"""Stages 1-10 of a recipe with the SSL front end, offline: a tiny random WavLM saved locally.
+"""``run_all.sh --size wavlm`` end to end, offline: a tiny random WavLM saved where the configs look.
 
-What a GPU user runs with ``train_mtl_wavlm.yaml`` and downloaded weights, shrunk to CPU seconds:
-the model directory comes from ``save_pretrained`` (no hub access), stage 6 keeps its SSL
-feature statistics apart from the fbank ones, training resumes nothing stale, stages 8-9
-decode and score both outputs, and stage 10 records the SSL layers (``ssl.<i>``).
+What a GPU user runs with ``train_<config>_wavlm.yaml`` and downloaded weights, shrunk to CPU
+minutes: the model directory comes from ``save_pretrained`` (no hub access), stage 6 keeps its
+SSL feature statistics apart from the fbank ones, the STL pair and MTL train, stages 8-9 decode
+and score both outputs, stage 10 groups the three as ``wavlm`` (from what the models record) and
+compares their SSL layers (``ssl.<i>``) too, and the cross-language report is written.
 """
 
 from __future__ import annotations
@@ -12,52 +13,51 @@ import json
 
 import pytest
 import yaml
-from recipe_helpers import make_recipe, run_recipe, write_tiny_config
+from recipe_helpers import make_recipe, repo_tree, run_recipe, write_tiny_config
 from tiny_ssl import make_tiny_ssl
 
 from espnet_l2dual.utils.fileio import read_table
 
 pytestmark = pytest.mark.slow
 
+CONFIGS = ("stl_surface", "stl_meaning", "mtl")
 
-def test_ssl_frontend_recipe_stages_1_to_10(tmp_path, monkeypatch) -> None:
-    recipe = make_recipe(tmp_path, "l2en")
-    ssl_dir = make_tiny_ssl(tmp_path / "downloads" / "tiny-wavlm")
-    common = ["--local_data_opts", "--num_train 40 --num_dev 8 --num_test 8"
-              " --eval_speakers 2 --eval_utts_per_speaker 2", "--beam_size", "2", "--nj", "1",
-              "--inference_nj", "1"]
-    fbank = write_tiny_config(recipe, "train_fbank_test.yaml")
-    conf = yaml.safe_load(fbank.read_text())
-    conf.update(frontend="ssl", frontend_conf={"model": str(ssl_dir), "freeze_steps": 3}, unused_parameters=True)
-    conf["encoder_conf"]["input_layer"] = "conv2d2"
-    ssl_conf = recipe / "conf" / "train_ssl_test.yaml"
-    ssl_conf.write_text(yaml.safe_dump(conf))
-    # the fbank config only needs its statistics (stage 6) beside the SSL ones; the SSL model runs 1-9
-    for config, stop in ((fbank, "6"), (ssl_conf, "9")):
-        proc = run_recipe(["./run.sh", "--stage", "1", "--stop_stage", stop, "--train_config", str(config),
-                           *common], cwd=recipe, timeout=1500)
-        assert proc.returncode == 0, proc.stderr[-4000:]
-    stats = sorted(p.name for p in (recipe / "exp").glob("stats_raw_*"))
-    assert len(stats) == 2 and any("_ssl" in s for s in stats)  # SSL statistics in their own dir
-    exp = recipe / "exp" / "asr_ssl_test"
-    trained = yaml.safe_load((exp / "config.yaml").read_text())
-    assert trained["frontend"] == "ssl" and trained["frontend_conf"]["model"] == str(ssl_dir)
-    results = json.loads((exp / "results.json").read_text())["test"]
-    assert set(results) == {"surface", "meaning"} and all(r["n_utt"] == 8 for r in results.values())
-    assert (exp / "report.html").is_file()
-    for o in ("surface", "meaning"):
-        assert len(read_table(exp / "decode_beam2_ctc0.5" / "test" / o / "text", allow_empty_value=True)) == 8
-    proc = run_recipe(["./run.sh", "--stage", "10", "--stop_stage", "10", "--train_config", str(ssl_conf),
-                       *common], cwd=recipe, timeout=900)
+
+def test_run_all_size_wavlm_trains_the_study_and_reaches_its_report(tmp_path) -> None:
+    tree = repo_tree(tmp_path)
+    recipe = make_recipe(tree, "l2en")
+    # where train_mtl_wavlm.yaml reads its SSL model (downloads/wavlm-base-plus, relative to the recipe)
+    ssl_dir = make_tiny_ssl(recipe / "downloads" / "wavlm-base-plus")
+    # the wavlm configs build on train_mtl.yaml (GPU size): the shrunk tiny config stands in for it
+    tiny = write_tiny_config(recipe)
+    (tree / "egs2/TEMPLATE/asr1/conf/tuning/train_mtl.yaml").write_text(tiny.read_text())
+    cmd = ["./run_all.sh", "--langs", "en", "--size", "wavlm", "--nj", "1", "--parallel", "false",
+           "--train_args", "--frontend_conf freeze_steps=3",  # the SSL layers are fine-tuned too
+           "--run_args", "--beam_size 2 --inference_nj 1",
+           "--local_data_opts", "--num_train 40 --num_dev 8 --num_test 8 --eval_speakers 2 --eval_utts_per_speaker 4"]
+    proc = run_recipe(cmd, cwd=tree, timeout=2400)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    # stage 10's recorder sees the SSL layers of the trained model (ssl.<i>) besides its encoder blocks
-    from espnet_l2dual.analysis import hidden_states
-    from espnet_l2dual.analysis.pipeline import ModelInfo, model_loader
 
-    monkeypatch.chdir(recipe)  # the trained config names its stats file relative to the recipe
-    model, preprocess, _ = model_loader(ModelInfo("asr_ssl_test", exp, ["surface", "meaning"], "test"),
-                                        "valid.loss.ave.pth", "cpu")()
-    test_dir = recipe / "dump/raw/test"
-    utts = hidden_states.load_utterances(test_dir, list(read_table(test_dir / "wav.scp"))[:2])
-    states = hidden_states.collect(model, preprocess, utts, max_frames=200, seed=0)
-    assert {"ssl.0", "ssl.1", "enc.0"} <= set(states) and states["ssl.0"].shape[1] == 32
+    stats = sorted(p.name for p in (recipe / "exp").glob("stats_raw_*"))
+    assert stats and all(s.endswith("_ssl") for s in stats), stats  # never the fbank statistics' dir
+    for config in CONFIGS:
+        exp = recipe / "exp" / f"asr_{config}_wavlm"
+        trained = yaml.safe_load((exp / "config.yaml").read_text())
+        assert trained["frontend"] == "ssl" and trained["frontend_conf"]["model"] == "downloads/wavlm-base-plus"
+        assert trained["frontend_conf"]["freeze_steps"] == 3
+        results = json.loads((exp / "results.json").read_text())
+        outputs = {"stl_surface": {"surface"}, "stl_meaning": {"meaning"}}.get(config, {"surface", "meaning"})
+        assert set(results["test"]) == outputs and all(r["n_utt"] == 8 for r in results["test"].values())
+        assert (exp / "report.html").is_file()
+    for o in ("surface", "meaning"):
+        text = recipe / "exp/asr_mtl_wavlm/decode_beam2_ctc0.5/test" / o / "text"
+        assert len(read_table(text, allow_empty_value=True)) == 8
+
+    analysis = json.loads((recipe / "exp/analysis/analysis.json").read_text())
+    assert list(analysis["groups"]) == ["wavlm"]
+    layers = analysis["groups"]["wavlm"]["encoder_cka"]["layers"]
+    assert {"ssl.0", "ssl.1"} <= set(layers) and any(name.startswith("enc.") for name in layers), layers
+    report = json.loads((tree / "exp/report/report.json").read_text())
+    rows = report["languages"]["en"]["outputs"]["surface"]["rows"]
+    assert rows and rows[0]["mtl_minus_stl"]["abs"] is not None  # stage 10's group found by the report
+    assert (tree / "exp/report/REPORT.md").is_file() and (ssl_dir / "config.json").is_file()
