@@ -51,13 +51,14 @@ def test_ssl_frontend_recipe_stages_1_to_10(tmp_path, monkeypatch) -> None:
                        *common], cwd=recipe, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
     # stage 10's recorder sees the SSL layers of the trained model (ssl.<i>) besides its encoder blocks
-    from espnet_l2dual.analysis import hidden_states
-    from espnet_l2dual.analysis.pipeline import ModelInfo, model_loader
+    from espnet_l2dual.analysis.exp_models import ModelInfo, model_loader
+    from espnet_l2dual.analysis.layer_states import collect
+    from espnet_l2dual.analysis.utterances import load_utterances
 
     monkeypatch.chdir(recipe)  # the trained config names its stats file relative to the recipe
     model, preprocess, _ = model_loader(ModelInfo("asr_ssl_test", exp, ["surface", "meaning"], "test"),
                                         "valid.loss.ave.pth", "cpu")()
     test_dir = recipe / "dump/raw/test"
-    utts = hidden_states.load_utterances(test_dir, list(read_table(test_dir / "wav.scp"))[:2])
-    states = hidden_states.collect(model, preprocess, utts, max_frames=200, seed=0)
+    utts = load_utterances(test_dir, list(read_table(test_dir / "wav.scp"))[:2])
+    states = collect(model, preprocess, utts, max_frames=200, seed=0)
     assert {"ssl.0", "ssl.1", "enc.0"} <= set(states) and states["ssl.0"].shape[1] == 32

@@ -1,8 +1,9 @@
-"""Stage 7: write ``exp/<tag>/provenance.json`` (commit, config digest, data digest, token setup, command).
+"""Stage 7: write ``exp/<tag>/provenance.json`` (commit, config digest, data digest, token setup, command,
+the model's group: config name, size, seed).
 
     python -m espnet_l2dual.bin.write_provenance --out exp/asr_mtl_tiny/provenance.json \\
         --config conf/tuning/train_mtl_tiny.yaml --record exp/asr_mtl_tiny/.stage7.pending.json \\
-        --token_setup data/token_list/setup.json --command "./l2dual.sh --lang en ..."
+        --token_setup data/token_list/setup.json --command "./l2dual.sh --lang en ..." --seed 2
 """
 
 from __future__ import annotations
@@ -24,9 +25,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--record", required=True, help="stage 7's record of its inputs")
     p.add_argument("--token_setup", default=None)
     p.add_argument("--command", default="", help="the command line that trains the model")
+    p.add_argument("--seed", default="", help="the recipe's --seed (empty: the config's own seed trains)")
     args = p.parse_args(argv)
+    if args.seed and not args.seed.isdigit():
+        print(f"write_provenance: error: --seed {args.seed!r} is not a non-negative integer", file=sys.stderr)
+        return 2
     try:
-        prov = training_provenance(args.config, args.record, args.token_setup, args.command)
+        prov = training_provenance(args.config, args.record, args.token_setup, args.command,
+                                   int(args.seed) if args.seed else None)
     except (OSError, ValueError) as e:
         print(f"write_provenance: error: {e}", file=sys.stderr)
         return 1
