@@ -124,3 +124,17 @@ def test_stage7_records_the_group(tmp_path: Path) -> None:
                                   "--seed", ""]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["group"]["seed"] is None
 
+
+
+def test_a_model_trained_before_the_group_was_recorded_gets_it_added(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    for kind in TASKS:
+        _model(exp, f"asr_{kind}_tiny_seed2", kind, seed=2)
+    path = exp / "asr_mtl_tiny_seed2" / "provenance.json"
+    path.write_text(json.dumps({"commit": "abc"}), encoding="utf-8")  # stage 7's, without the group
+    with pytest.raises(DataError, match="--add_group"):
+        discover(exp)
+    assert write_provenance.main(["--add_group", "--out", str(path), "--config", "conf/train_mtl_tiny.yaml",
+                                  "--seed", "2"]) == 0
+    assert json.loads(path.read_text(encoding="utf-8"))["commit"] == "abc"
+    assert [m.tag for m in make_groups(discover(exp), exp)["tiny_seed2"]["mtl"]] == ["asr_mtl_tiny_seed2"]

@@ -60,8 +60,9 @@ def group_label(size: str, seed: Optional[int]) -> str:
 def read_group(model_dir: Path) -> dict:
     """The ``group`` stage 7 recorded in ``provenance.json``; one line naming what is missing."""
     path = model_dir / PROVENANCE
-    fix = ("stage 10 groups models by the size and seed recorded at training; write them as "
-           '"group": {"config_name": ..., "size": ..., "seed": ..., "model": ...} or retrain with stage 7')
+    fix = ("stage 10 groups models by the size and seed recorded at training; record them with "
+           f"python -m espnet_l2dual.bin.write_provenance --add_group --out {path} "
+           "--config <its training yaml> [--seed <its --seed>]")
     if not path.is_file():
         raise DataError(path, None, f"not found (model trained before stage 7 recorded its group): {fix}")
     try:

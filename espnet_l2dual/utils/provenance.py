@@ -58,6 +58,17 @@ def model_group(config: PathLike, seed: Optional[int]) -> Dict[str, object]:
     return {"config_name": name, "size": size, "seed": seed, "model": model}
 
 
+def with_group(provenance: PathLike, config: PathLike, seed: Optional[int]) -> dict:
+    """An existing ``provenance.json`` (or none) with the group of a model trained before stage 7
+    recorded it, so stage 10 can group it; everything else it records is kept."""
+    path = Path(provenance)
+    prov = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {
+        "note": "no provenance.json from stage 7: only the group was recorded afterwards"}
+    if not isinstance(prov, dict):
+        raise ValueError(f"{path}: not a JSON object")
+    return {**prov, "group": model_group(config, seed)}
+
+
 def training_provenance(config: PathLike, record: PathLike, token_setup: Optional[PathLike],
                         command: str, seed: Optional[int] = None) -> dict:
     """What stage 7 trains from; ``record`` is its stage record (inputs and their digests);
