@@ -76,3 +76,14 @@ def random_batch(batch_size: int = 3, seed: int = 0) -> Dict[str, torch.Tensor]:
         batch[f"text_{name}"] = ids
         batch[f"text_{name}_lengths"] = lengths
     return batch
+
+
+def record_group(tag_dir: Path, config: str, seed: Optional[int] = None, **override) -> None:
+    """``provenance.json`` with the group stage 7 records (``model_group`` of the config named ``config``);
+    ``override`` replaces recorded fields (a size the config name does not say)."""
+    import json
+
+    from espnet_l2dual.utils.provenance import model_group
+
+    group = {**model_group(f"{config}.yaml", seed), **override}
+    (tag_dir / "provenance.json").write_text(json.dumps({"group": group}), encoding="utf-8")

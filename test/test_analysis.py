@@ -14,7 +14,7 @@ import torch
 import yaml
 
 from figure_check import assert_drawn
-from l2dual_helpers import parse_args, tiny_config
+from l2dual_helpers import parse_args, record_group, tiny_config
 
 from espnet_l2dual.analysis import study
 from espnet_l2dual.analysis.twin_following import NO_TWIN_SET
@@ -51,6 +51,7 @@ def make_model(tag_dir: Path, tasks, seed: int = 0, train_seed: int = 1) -> None
             p.add_(0.05 * torch.randn(p.shape, generator=g))
     torch.save(model.state_dict(), tag_dir / "valid.loss.ave.pth")
     (tag_dir / "config.yaml").write_text(yaml.safe_dump(vars(args), allow_unicode=True), encoding="utf-8")
+    record_group(tag_dir, "train_" + tag_dir.name[len("asr_"):])  # what stage 7 records
 
 
 def _write(path: Path, rows) -> None:

@@ -112,7 +112,8 @@ def test_over_seeds_section_words_follow_the_interval():
 def test_stage10_combines_the_seed_groups_of_one_size():
     from pathlib import Path
 
-    from espnet_l2dual.analysis.pipeline import ModelInfo, cka_over_seeds
+    from espnet_l2dual.analysis.exp_models import ModelInfo
+    from espnet_l2dual.analysis.pipeline import cka_over_seeds
 
     def group(seed):
         return {"stl_surface": ModelInfo(f"asr_stl_surface_tiny_seed{seed}", Path("."), ["surface"], "tiny", seed)}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from espnet_l2dual.analysis.pipeline import ModelInfo
+from espnet_l2dual.analysis.exp_models import ModelInfo
 from espnet_l2dual.analysis.twin_following import NO_TWIN_SET, error_following
 from espnet_l2dual.report.stage10 import FOLLOWING_TITLE, _error_following, following_sentence
 

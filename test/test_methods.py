@@ -460,14 +460,15 @@ def test_dual_attention_needs_both_decoders(tmp_path):
 
 
 def _states(model, n_utts=2):
-    from espnet_l2dual.analysis import hidden_states as hs
+    from espnet_l2dual.analysis.layer_states import collect
+    from espnet_l2dual.analysis.utterances import Utterance
 
     g = torch.Generator().manual_seed(0)
-    utts = [hs.Utterance(f"u{i}", torch.randn(4000 + 800 * i, generator=g).numpy(), {"surface": "", "meaning": ""})
+    utts = [Utterance(f"u{i}", torch.randn(4000 + 800 * i, generator=g).numpy(), {"surface": "", "meaning": ""})
             for i in range(n_utts)]
     ids = {"surface": np.array([3, 4, 5]), "meaning": np.array([2, 3])}
     preprocess = lambda _uid, data: {**data, **{f"text_{o}": v for o, v in ids.items()}}  # noqa: E731
-    return hs.collect(model, preprocess, utts, max_frames=40, seed=0)
+    return collect(model, preprocess, utts, max_frames=40, seed=0)
 
 
 @pytest.mark.parametrize("conf", [PARTIAL, {"encoder_sharing": "experts", "encoder_sharing_conf": {"encoder_blocks": [2]}}])

@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from espnet_l2dual.analysis.hidden_states import Utterance, load_utterances, tokenize
+from espnet_l2dual.analysis.utterances import Utterance, load_utterances, tokenize
 from espnet_l2dual.outputs import PAIR
 from espnet_l2dual.train import shared_gradients
 from espnet_l2dual.utils.fileio import read_table

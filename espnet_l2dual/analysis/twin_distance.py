@@ -27,7 +27,8 @@ from typing import Any, Callable, Dict, List, Mapping, Sequence
 import numpy as np
 
 from espnet_l2dual.analysis.access import skipped
-from espnet_l2dual.analysis.hidden_states import hidden_states, load_utterances
+from espnet_l2dual.analysis.feature_cache import cached_states
+from espnet_l2dual.analysis.utterances import load_utterances
 from espnet_l2dual.data.twin_map import CANONICAL, parse_twin_value
 from espnet_l2dual.scoring.blocked_bootstrap import METHOD, SPEAKERS, Resampled, resample
 from espnet_l2dual.utils.fileio import read_table
@@ -64,7 +65,7 @@ def twin_pairs(utt2twin: Mapping[str, str], utt2spk: Mapping[str, str]) -> List[
 def pooled_layers(states: Mapping[str, np.ndarray], prefix: str = "enc.") -> np.ndarray:
     """``(layers, utterances, dim)``: each utterance's rows of ``<prefix><i>`` averaged over time.
 
-    Rows are stored utterance by utterance, ``index.rows.enc`` of them each (hidden_states).
+    Rows are stored utterance by utterance, ``index.rows.enc`` of them each (feature_cache.cached_states).
     """
     names = sorted((k for k in states if k.startswith(prefix) and k[len(prefix):].isdigit()),
                    key=lambda k: int(k[len(prefix):]))
@@ -213,7 +214,7 @@ def twin_distance(group: Mapping[str, Any], args, load_model: Callable[[Any], Ca
     dists: Dict[str, np.ndarray] = {}
     for info in models:
         loader = load_model(info)
-        states = hidden_states(lambda loader=loader: loader()[:2], info.dir / args.model_file,
+        states = cached_states(lambda loader=loader: loader()[:2], info.dir / args.model_file,
                                Path(args.out_dir) / "feats_twins" / info.tag,
                                lambda: load_utterances(data_dir, utt_ids), utt_ids,
                                ALL_FRAMES_PER_UTT * len(utt_ids), args.seed, info.tag)

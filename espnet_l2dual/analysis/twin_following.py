@@ -96,7 +96,7 @@ def _hyps(path: Path) -> Dict[str, str]:
 
 def error_following(group: Mapping[str, Any], data_root: Path, twin_set: Optional[str], inference_tag: str,
                     n_resamples: int, seed: int) -> Dict[str, Any]:
-    """The ``error_following`` block of one analysis group (``group``: :func:`pipeline.make_groups`'s entry)."""
+    """The ``error_following`` block of one analysis group (``group``: :func:`exp_models.make_groups`'s entry)."""
     if not twin_set:
         return skipped(NO_TWIN_SET)
     data_dir = data_root / twin_set

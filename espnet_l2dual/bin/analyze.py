@@ -1,44 +1,19 @@
-"""Stage 10: entanglement analysis of the trained configs in a recipe's exp/.
-
-Finds every ``exp/<tag>/config.yaml``; a model whose ``model_conf.tasks`` is
-``[surface]`` is an STL-surface model, ``[meaning]`` STL-meaning, both: an MTL-like
-model (MTL, partial sharing, gradient surgery ...).  Models are grouped by the size
-suffix of their tag (``asr_mtl_tiny`` -> ``tiny``, ``asr_mtl`` -> full size) and each
-MTL-like model is analysed against the STL pair of its size:
-
-1. error by divergence bin, MTL−STL per bin, Spearman(divergence, MTL−STL CER);
-2. encoder CKA per layer (STL-s vs STL-m, MTL vs each STL) and layer x layer;
-   CKA of the MTL surface vs meaning source-attention contexts per decoder layer;
-   debiased CKA (unbiased HSIC) with a permutation null (utterance pairing shuffled)
-   and intervals that resample speakers, then utterances; frames compared only where
-   both models have the same frame rate;
-3. decoder hidden-state CKA, MTL vs STL decoder of the same output;
-4. task vectors of the STL encoders from their common θ0 (init.pth);
-5. gradient conflict of the MTL encoder on training batches;
-6. error following on the learner-error twins (``--twin_set``, e.g. eval_twins): per model with a
-   surface output, how often it writes the injected error, the canonical form or neither, and
-   the MTL − STL-surface difference of the normalisation rate.
-
-Writes ``<out_dir>/REPORT.md``, ``analysis.json``, PNGs, and caches hidden states
-under ``<out_dir>/feats/<tag>/`` (kaldiio ark/scp) so a re-run skips the forwards.
-"""
+"""Stage 10: entanglement analysis of the trained configs in a recipe's exp/ (options; the
+analysis is :mod:`espnet_l2dual.analysis.stage10_run`, whose text is this command's help, and
+:mod:`espnet_l2dual.report.stage10_run` writes it)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from espnet_l2dual.analysis import stage10_run
+from espnet_l2dual.analysis.exp_models import MissingModels
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.utils.fileio import atomic_write
-
-from espnet_l2dual.analysis import hidden_states, plots
-from espnet_l2dual.report import stage10
-from espnet_l2dual.analysis.pipeline import (MissingModels, analyse_group, cka_over_seeds, discover,
-                                             estimators, make_groups, read_speakers)
+from espnet_l2dual.report.stage10_run import run_stage10
 from espnet_l2dual.scoring.blocked_bootstrap import DEFAULT_RESAMPLES
 from espnet_l2dual.scoring.by_divergence import DEFAULT_BINS, parse_bins
 
@@ -46,7 +21,7 @@ log = logging.getLogger("espnet_l2dual.analysis")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=stage10_run.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", required=True, choices=["ko", "en"])
     p.add_argument("--exp_dir", type=Path, default=Path("exp"))
     p.add_argument("--data_root", type=Path, default=Path("dump/raw"))
@@ -99,44 +74,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             log.error("--%s must be positive", name)
             return 2
     try:
-        groups = make_groups(discover(args.exp_dir), args.exp_dir)
-        test_dir = args.data_root / args.test_set
-        if not (test_dir / "text_surface").is_file():
-            raise DataError(test_dir / "text_surface", None, "test set reference not found")
-        if args.grad_batches > 0 and not (args.data_root / args.train_set / "text_surface").is_file():
-            raise DataError(args.data_root / args.train_set / "text_surface", None,
-                            "training set not found (gradient conflict; pass --train_set or --grad_batches 0)")
-        utt_ids = hidden_states.select_utterances(test_dir, args.max_utts, args.seed)
-        speakers = read_speakers(test_dir, utt_ids)
-        cache: dict = {}
-
-        def load_utts():
-            if "utts" not in cache:
-                log.info("reading %d test utterances from %s", len(utt_ids), test_dir)
-                cache["utts"] = hidden_states.load_utterances(test_dir, utt_ids)
-            return cache["utts"]
-
-        analysis = {
-            "settings": {"lang": args.lang, "exp_dir": str(args.exp_dir), "test_set": args.test_set,
-                         "train_set": args.train_set, "inference_tag": args.inference_tag,
-                         "model_file": args.model_file, "seed": args.seed, "max_utts": args.max_utts,
-                         "n_utts": len(utt_ids), "max_frames": args.max_frames,
-                         "grad_batches": args.grad_batches, "grad_batch_size": args.grad_batch_size,
-                         "estimator": estimators(args.debiased or args.estimator == "debiased")[0],
-                         "cka_permutations": args.cka_permutations, "cka_bootstrap": args.cka_bootstrap,
-                         "bins": args.bins, "twin_set": args.twin_set or None,
-                         "twin_bootstrap": args.twin_bootstrap},
-            "groups": {},
-        }
-        kept: dict = {}
-        for name, group in groups.items():
-            log.info("group '%s': STL-surface %s, STL-meaning %s, MTL %s", name, group["stl_surface"].tag,
-                     group["stl_meaning"].tag, ", ".join(x.tag for x in group["mtl"]))
-            kept[name] = {}
-            analysis["groups"][name] = analyse_group(name, group, args, utt_ids, load_utts, speakers, kept[name])
-        seeds = cka_over_seeds(groups, kept, args.cka_bootstrap, args.seed)
-        if seeds:
-            analysis["cka_over_seeds"] = seeds
+        run_stage10(args)
     except MissingModels as e:
         if args.if_incomplete == "skip":
             log.warning("%s -- stage 10 skipped (train the other configs, then re-run it)", e)
@@ -146,14 +84,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except DataError as e:
         log.error("%s", e)
         return 1
-    figures = plots.make_figures(analysis, args.out_dir)
-    with atomic_write(args.out_dir / "analysis.json") as f:
-        json.dump(analysis, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    with atomic_write(args.out_dir / "REPORT.md") as f:
-        f.write(stage10.render(analysis, figures))
-    log.info("wrote %s, %s and %d figures", args.out_dir / "REPORT.md", args.out_dir / "analysis.json",
-             sum(len(v) for v in figures.values()))
     return 0
 
 

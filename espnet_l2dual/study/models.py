@@ -19,7 +19,7 @@ GROUP_CONFIGS = ("stl_surface", "stl_meaning", "mtl")
 
 
 def group_label(size: str, seed: Optional[int]) -> str:
-    """Stage 10's group label (as :func:`espnet_l2dual.analysis.pipeline.group_label`): ``tiny``, ``tiny_seed2``."""
+    """Stage 10's group label (as :func:`espnet_l2dual.analysis.exp_models.group_label`): ``tiny``, ``tiny_seed2``."""
     return (size or "full") + ("" if seed is None else f"_seed{seed}")
 
 

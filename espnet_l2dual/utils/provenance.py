@@ -1,6 +1,7 @@
 """Where a result came from: toolkit commit, config, data, seed, token setup, decode options.
 
-Stage 7 writes ``exp/<tag>/provenance.json`` (``training_provenance``); stage 9 adds
+Stage 7 writes ``exp/<tag>/provenance.json`` (``training_provenance``), with the model's
+``group`` (``model_group``: config name, size, seed) that stage 10 groups models by; stage 9 adds
 the seed the Trainer used, the decode options and the test data digest
 (``result_provenance``) and stores it under ``"provenance"`` in results.json, which
 the report prints.
@@ -39,9 +40,39 @@ def git_state(root: PathLike = PACKAGE_ROOT) -> Dict[str, object]:
     return {"commit": commit.strip(), "dirty": bool(status and status.strip())}
 
 
+# the size words a training config's name ends with (train_mtl_tiny.yaml: tiny); none: the full size
+SIZE_WORDS = ("tiny", "mini", "small", "medium", "base", "large", "full", "xl", "wavlm")
+
+
+def model_group(config: PathLike, seed: Optional[int]) -> Dict[str, object]:
+    """What stage 10 groups a model by, recorded when it is trained so the analysis never reads
+    exp/ tags: the config's name, its size (the config name's size word, ``""`` for the full
+    size), the recipe's ``--seed`` (None: the config's own seed) and the name the config's model
+    has whatever the seed (``asr_<config name without train_>``, as l2dual.sh names exp dirs)."""
+    name = Path(config).name
+    for ext in (".yaml", ".yml"):
+        name = name[: -len(ext)] if name.endswith(ext) else name
+    last = name.rsplit("_", 1)[-1]
+    size = last if last in SIZE_WORDS and last != name else ""
+    model = "asr_" + (name[len("train_"):] if name.startswith("train_") else name)
+    return {"config_name": name, "size": size, "seed": seed, "model": model}
+
+
+def with_group(provenance: PathLike, config: PathLike, seed: Optional[int]) -> dict:
+    """An existing ``provenance.json`` (or none) with the group of a model trained before stage 7
+    recorded it, so stage 10 can group it; everything else it records is kept."""
+    path = Path(provenance)
+    prov = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {
+        "note": "no provenance.json from stage 7: only the group was recorded afterwards"}
+    if not isinstance(prov, dict):
+        raise ValueError(f"{path}: not a JSON object")
+    return {**prov, "group": model_group(config, seed)}
+
+
 def training_provenance(config: PathLike, record: PathLike, token_setup: Optional[PathLike],
-                        command: str) -> dict:
-    """What stage 7 trains from; ``record`` is its stage record (inputs and their digests)."""
+                        command: str, seed: Optional[int] = None) -> dict:
+    """What stage 7 trains from; ``record`` is its stage record (inputs and their digests);
+    ``seed``: the recipe's ``--seed`` (None where the config's own seed trains)."""
     rec = stage_record.load(Path(record))
     setup = json.loads(Path(token_setup).read_text(encoding="utf-8")) if token_setup else None
     return {
@@ -53,6 +84,7 @@ def training_provenance(config: PathLike, record: PathLike, token_setup: Optiona
         "inputs_digest": rec.digest() if rec else None,
         "token_setup": setup,
         "command": command,
+        "group": model_group(config, seed),
         "versions": stack_versions(),  # checked when the model is loaded for decoding
         "created": datetime.datetime.now().isoformat(timespec="seconds"),
     }

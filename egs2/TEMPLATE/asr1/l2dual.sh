@@ -543,7 +543,8 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             "${PWD}" "${invocation}" > "${exp_dir}/run.sh"
         chmod +x "${exp_dir}/run.sh"
         ${python} -m espnet_l2dual.bin.write_provenance --out "${exp_dir}/provenance.json" --config "${train_config}" \
-            --record "${exp_dir}/.stage7.pending.json" --token_setup "${token_setup}" --command "${invocation}"
+            --record "${exp_dir}/.stage7.pending.json" --token_setup "${token_setup}" --command "${invocation}" \
+            --seed "${seed}"
         # ESPnet's launcher keeps the earlier logs: train.log -> train.1.log -> train.2.log ...
         if [ -s "${exp_dir}/logs/train.log" ]; then
             log "Stage 7: the log of the earlier run goes to ${exp_dir}/logs/train.1.log (older ones: train.<n>.log)"
