@@ -13,6 +13,7 @@ from l2dual_helpers import record_group
 
 from espnet_l2dual.analysis.exp_models import MissingModels, discover, group_label, make_groups
 from espnet_l2dual.bin import write_provenance
+from espnet_l2dual.utils.provenance import training_provenance
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.utils.provenance import model_group
 
@@ -115,15 +116,10 @@ def test_a_model_without_a_recorded_group_is_one_clear_error(tmp_path: Path, pro
 def test_stage7_records_the_group(tmp_path: Path) -> None:
     config = tmp_path / "train_stl_meaning_small.yaml"
     config.write_text("encoder: conformer\n", encoding="utf-8")
-    out = tmp_path / "provenance.json"
-    assert write_provenance.main(["--out", str(out), "--config", str(config), "--record", str(tmp_path / "none"),
-                                  "--seed", "2"]) == 0
-    assert json.loads(out.read_text(encoding="utf-8"))["group"] == {
-        "config_name": "train_stl_meaning_small", "size": "small", "seed": 2, "model": "asr_stl_meaning_small"}
-    assert write_provenance.main(["--out", str(out), "--config", str(config), "--record", str(tmp_path / "none"),
-                                  "--seed", ""]) == 0
-    assert json.loads(out.read_text(encoding="utf-8"))["group"]["seed"] is None
-
+    prov = training_provenance(config, tmp_path / "none", None, "", 2)
+    assert prov["group"] == {"config_name": "train_stl_meaning_small", "size": "small", "seed": 2,
+                             "model": "asr_stl_meaning_small"}
+    assert training_provenance(config, tmp_path / "none", None, "", None)["group"]["seed"] is None
 
 
 def test_a_model_trained_before_the_group_was_recorded_gets_it_added(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ def test_run_sh_help_lists_options(recipe: str) -> None:
 
 
 # what each recipe's run.sh gives l2dual.sh: its --help shows these, not l2dual.sh's own defaults
-RECIPE_VALUES = {"l2ko": {"lang": "ko", "ctc_weight": "0.5", "surface_token_type": "jamo", "meaning_token_type": "jamo"},
-                 "l2en": {"lang": "en", "ctc_weight": "0.5", "surface_token_type": "char", "meaning_token_type": "char"}}
+RECIPE_VALUES = {"l2ko": {"lang": "ko", "decode_ctc_weight": "0.5", "surface_token_type": "jamo", "meaning_token_type": "jamo"},
+                 "l2en": {"lang": "en", "decode_ctc_weight": "0.5", "surface_token_type": "char", "meaning_token_type": "char"}}
 
 
 @pytest.mark.parametrize("recipe", ["l2ko", "l2en"])
@@ -44,7 +44,8 @@ def test_l2dual_sh_help_alone_shows_its_own_defaults(recipe: str) -> None:
     out = subprocess.run(["./l2dual.sh", "--help"], cwd=ROOT / "egs2" / recipe / "asr1", capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("Usage: ./l2dual.sh --lang ko|en --train_config ")
-    assert "--ctc_weight (0.3)" in out.stdout and "--lang (required: ko|en)" in out.stdout
+    assert "--decode_ctc_weight (0.3)" in out.stdout and "--lang (required: ko|en)" in out.stdout
+    assert "--inference_config (none" in out.stdout
     assert "--surface_token_type (by --lang: ko jamo, en char)" in out.stdout
 
 

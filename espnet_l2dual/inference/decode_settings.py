@@ -1,6 +1,8 @@
 """The search settings a model's RESULTS.md numbers were decoded with, carried in its packed zip.
 
-Stage 8 records its options per decoded set (``.stage8.json``) and stage 9 copies them into
+Stage 8 decodes with the recipe's ``conf/decode_asr.yaml`` (``--inference_config``) and any option
+given over it; it records the options in effect per decoded set (``.stage8.json``, the CTC weight
+of the search as ``ctc_weight``) and stage 9 copies them into
 ``results.json`` (``provenance.decode.<dir>.options``).  Stage 11 packs them as ``decode.yaml``
 so that ``transcribe`` and ``Speech2DualText.from_packed`` decode a shared model as it was
 scored, not with their own defaults (a different CTC weight or beam gives other hypotheses).

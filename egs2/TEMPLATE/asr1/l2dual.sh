@@ -17,7 +17,7 @@ stage=1                 # first stage to run
 stop_stage=11           # last stage to run
 nj=2                    # parallel jobs for data stages and stats
 inference_nj=2          # parallel decoding jobs
-inference_batch_size=32 # utterances per batched beam search (1: one at a time, as stock ESPnet)
+inference_batch_size="" # utterances per batched beam search (1: one at a time, as stock ESPnet; default 32)
 ngpu=0                  # 0: CPU
 num_nodes=1             # multi-node training (ESPnet's own launcher)
 python=${python:-}      # the interpreter of every stage (default: tools/venv's, set by path.sh: tools/python.sh)
@@ -56,10 +56,14 @@ stats_dir=""            # default: exp/stats_raw_<surface tokens>_<meaning token
 
 inference_model=valid.loss.ave.pth
 inference_tag=""        # default: decode_beam<beam>_ctc<ctc>
-beam_size=5
-ctc_weight=0.3
-penalty=0.0
-maxlenratio=0.0
+# stage 8's decoding options: a value given on the command line wins over --inference_config's,
+# and that over the default after each (decode_defaults)
+inference_config=""     # YAML of decoding options (a recipe's run.sh: conf/decode_asr.yaml)
+beam_size=""            # default 5
+decode_ctc_weight=""    # CTC weight of the joint CTC/attention search (default 0.3)
+ctc_weight=""           # alias of --decode_ctc_weight
+penalty=""              # default 0.0
+maxlenratio=""          # default 0.0
 inference_args=""       # extra options for the decoder (per-output overrides ...)
 score_bins="0,0.1,0.2,1"
 analysis_args=""
@@ -96,12 +100,32 @@ twin_defaults() {  # twin_set: the report set's learner-error twins, where stage
     for s in ${test_sets}; do [ "${s}" != "${twin_set}" ] || return 0; done
     decode_sets="${decode_sets}${twin_set:+ ${twin_set}}"
 }
+decode_defaults() {  # stage 8's options: the command line, else --inference_config, else the defaults
+    local lines line name
+    if [ -n "${ctc_weight}" ] && [ -n "${decode_ctc_weight}" ] && [ "${ctc_weight}" != "${decode_ctc_weight}" ]; then
+        log "--ctc_weight is an alias of --decode_ctc_weight: give one, got '${ctc_weight}' and '${decode_ctc_weight}'"
+        exit 1
+    fi
+    : "${decode_ctc_weight:=${ctc_weight}}"
+    if [ -n "${inference_config}" ]; then
+        if [ ! -f "${inference_config}" ]; then
+            log "--inference_config must be an existing YAML file (e.g. conf/decode_asr.yaml), got '${inference_config}' ($(script_name) --help lists the options)"
+            exit 1
+        fi
+        lines=$(${python} -m espnet_l2dual.bin.decode_config "${inference_config}") || exit 1
+        while IFS= read -r line; do
+            name=${line%%=*}
+            [ -z "${line}" ] || [ -n "${!name}" ] || printf -v "${name}" '%s' "${line#*=}"
+        done <<< "${lines}"
+    fi
+    : "${beam_size:=5}" "${decode_ctc_weight:=0.3}" "${penalty:=0.0}" "${maxlenratio:=0.0}" "${inference_batch_size:=32}"
+}
 name_defaults() {  # the model tag and the decode dir name
     if [ -n "${train_config}" ]; then
         config_name=$(basename "${train_config}" .yaml)
         : "${tag:=asr_${config_name#train_}${seed:+_seed${seed}}}"
     fi
-    : "${inference_tag:=decode_beam${beam_size}_ctc${ctc_weight}}"
+    : "${inference_tag:=decode_beam${beam_size}_ctc${decode_ctc_weight}}"
 }
 
 # The script the user ran: a recipe's run.sh sets L2DUAL_CALLER=./run.sh (its --help and the
@@ -111,7 +135,7 @@ script_name() { echo "${L2DUAL_CALLER:-$0}"; }
 # --help (called by parse_options.sh): the values in use, i.e. the defaults once the options
 # before --help are applied (run.sh passes its own first). A subshell: nothing leaks.
 print_help() (
-    token_defaults; name_defaults; set_defaults
+    token_defaults; decode_defaults; name_defaults; set_defaults
     if [ -n "${L2DUAL_CALLER:-}" ]; then
         echo "Usage: $(script_name) [options]   (this recipe's settings for l2dual.sh are in the values below)"
     else
@@ -129,7 +153,6 @@ Stages (docs/recipes-and-stages.md; what a re-run redoes: docs/rerunning-and-err
 
 Options (value in use):
   --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj}) --inference_nj (${inference_nj})
-  --inference_batch_size (${inference_batch_size}: utterances decoded together, same n-best as one at a time)
   --ngpu (${ngpu}) --num_nodes (${num_nodes}) --wait_lock (${wait_lock}) --python (${python})
   --lang (${lang:-required: ko|en}) --corpus (${corpus}) --local_data_opts ("${local_data_opts}")
   --train_set (${train_set}) --valid_set (${valid_set}) --test_sets ("${test_sets}": decoded and scored;
@@ -150,8 +173,13 @@ Options (value in use):
   --train_config (${train_config:-required from stage 6}) --tag (${tag:-asr_<config name without train_>[_seed<N>]})
   --seed (${seed:-the seed of the config}: a seed of its own trains a model of its own, exp/asr_<config>_seed<N>; stages 1-6 are shared)
   --train_args ("${train_args}") --stats_dir (${stats_dir:-exp/stats_raw_<surface tokens>_<meaning tokens>})
-  --inference_model (${inference_model}) --inference_tag (${inference_tag}) --beam_size (${beam_size})
-  --ctc_weight (${ctc_weight}) --penalty (${penalty}) --maxlenratio (${maxlenratio}) --inference_args ("${inference_args}")
+  --inference_model (${inference_model}) --inference_tag (${inference_tag})
+  --inference_config (${inference_config:-none}: stage 8's decoding options as YAML, keys beam_size,
+      decode_ctc_weight, penalty, maxlenratio, batch_size; an option given here wins over the file, the
+      file over the built-in defaults: beam 5, CTC weight 0.3, penalty 0.0, maxlenratio 0.0, batch 32)
+  --beam_size (${beam_size}) --decode_ctc_weight (${decode_ctc_weight}), alias --ctc_weight: the CTC weight of the search
+  --penalty (${penalty}) --maxlenratio (${maxlenratio}) --inference_args ("${inference_args}")
+  --inference_batch_size (${inference_batch_size}: utterances decoded together, same n-best as one at a time)
   --score_bins (${score_bins}) --analysis_args ("${analysis_args}")
 EOF
 )
@@ -177,13 +205,21 @@ last_stage=11
 [ "${stage}" -le "${last_stage}" ] || bad_option stage "${stage}" "must be a stage from 1 to ${last_stage}"
 [ "${stop_stage}" -le "${last_stage}" ] || bad_option stop_stage "${stop_stage}" "must be a stage from 1 to ${last_stage}"
 need_int nj "${nj}" 1; need_int inference_nj "${inference_nj}" 1; need_int ngpu "${ngpu}" 0
-need_int inference_batch_size "${inference_batch_size}" 1
-need_int num_nodes "${num_nodes}" 1; need_int fs "${fs}" 1; need_int beam_size "${beam_size}" 1
+need_int num_nodes "${num_nodes}" 1; need_int fs "${fs}" 1
 need_int max_tokens "${max_tokens}" 1
 [ -z "${seed}" ] || need_int seed "${seed}" 0
 need_num min_wav_duration "${min_wav_duration}"; need_num max_wav_duration "${max_wav_duration}"
-need_num min_level_db "${min_level_db}"; need_num ctc_weight "${ctc_weight}"; need_num penalty "${penalty}"; need_num maxlenratio "${maxlenratio}"
-awk -v w="${ctc_weight}" 'BEGIN { exit !(w >= 0 && w <= 1) }' || bad_option ctc_weight "${ctc_weight}" "must be in [0, 1]"
+need_num min_level_db "${min_level_db}"
+# the decoding options given on the command line (--inference_config's are checked as it is read)
+[ -z "${beam_size}" ] || need_int beam_size "${beam_size}" 1
+[ -z "${inference_batch_size}" ] || need_int inference_batch_size "${inference_batch_size}" 1
+for name in ctc_weight decode_ctc_weight; do
+    v=${!name}; [ -n "${v}" ] || continue
+    need_num "${name}" "${v}"
+    awk -v w="${v}" 'BEGIN { exit !(w >= 0 && w <= 1) }' || bad_option "${name}" "${v}" "must be in [0, 1]"
+done
+[ -z "${penalty}" ] || need_num penalty "${penalty}"; [ -z "${maxlenratio}" ] || need_num maxlenratio "${maxlenratio}"
+decode_defaults
 need_choice lang "${lang}" ko en
 need_choice audio_format "${audio_format}" wav flac wav.ark flac.ark
 need_choice divergence_unit "${divergence_unit}" auto char jamo token
@@ -490,77 +526,32 @@ fi
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     running_stage=7
     need_config 7
-    need_done 6 7 "${stats_dir}"
-    tasks=$(config_tasks "${train_config}")
-    # the config counts by its resolved content: an edited base (conf/tuning/ symlinks into
-    # TEMPLATE, `base:` chains) retrains the models built on it
-    train_inputs=(--config "${train_config}" --files "${stats_dir}/train/feats_stats.npz"
-                  --audio "${data_feats}/${train_set_used}/wav.scp" "${data_feats}/${valid_set}/wav.scp"
-                  --opt train_args="${train_args}" --opt ngpu="${ngpu}" --opt num_nodes="${num_nodes}")
-    for o in ${tasks}; do
-        # shellcheck disable=SC2207
-        train_inputs+=(--files $(token_files "$(token_dir_of "${o}")"))
-        for dset in ${train_set_used} ${valid_set}; do
-            train_inputs+=(--files "${data_feats}/${dset}/wav.scp" "${data_feats}/${dset}/text_${o}")
-        done
-    done
-    # the training options; $1: where the token lists are (the model's own copies, or stage 5's)
-    train_data_args() {
-        local own=$1 o dir
-        echo "--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/wav.scp,speech,${speech_type}"
-        echo "--valid_data_path_and_name_and_type ${data_feats}/${valid_set}/wav.scp,speech,${speech_type}"
-        echo "--train_shape_file ${stats_dir}/train/speech_shape --valid_shape_file ${stats_dir}/valid/speech_shape"
-        for o in ${tasks}; do
-            if ${own}; then dir="${exp_dir}/token_list/${o}"; else dir=$(token_dir_of "${o}"); fi
-            echo "--train_data_path_and_name_and_type ${data_feats}/${train_set_used}/text_${o},text_${o},text"
-            echo "--valid_data_path_and_name_and_type ${data_feats}/${valid_set}/text_${o},text_${o},text"
-            echo "--train_shape_file ${stats_dir}/train/text_${o}_shape.tok --valid_shape_file ${stats_dir}/valid/text_${o}_shape.tok"
-            token_args "${o}" "${dir}"
-        done
-    }
-    if ! guard 7 "${exp_dir}" --peek "${train_inputs[@]}"; then  # up to date: it says so
-        # pre-flight: config and files checked in seconds, before anything is moved or launched
-        # shellcheck disable=SC2046
-        ${python} -m espnet_l2dual.bin.check_train_config --config "${train_config}" --use_preprocessor true \
-            --normalize_conf "stats_file=${stats_dir}/train/feats_stats.npz" --output_dir "${exp_dir}" \
-            $(train_data_args false) ${train_args}
-        if [ "${guard_state}" = run ] && { compgen -G "${exp_dir}/*.pth" >/dev/null || [ -e "${exp_dir}/config.yaml" ]; }; then
-            stale="exp/stale/${exp_dir##*/}.$(date '+%Y%m%dT%H%M%S')"
-            ${python} -m espnet_l2dual.bin.stage_guard retire --out "${exp_dir}" --to "${stale}"
-            log "Stage 7: the model in ${exp_dir} was trained from other inputs: moved it to ${stale}"
-        fi
-        guard 7 "${exp_dir}" "${train_inputs[@]}" || true  # says what changed; writes the pending record
-        log "Stage 7: train ${train_config} (tasks: ${tasks}) -> ${exp_dir}"
-        mkdir -p "${exp_dir}/logs"
-        # The model's own copies of its token lists and feature stats: config.yaml never points at
-        # a file that a later stage rewrites.
-        cp "${stats_dir}/train/feats_stats.npz" "${exp_dir}/feats_stats.npz"
-        for o in ${tasks}; do
-            mkdir -p "${exp_dir}/token_list/${o}"
-            for f in $(token_files "$(token_dir_of "${o}")"); do cp "${f}" "${exp_dir}/token_list/${o}/"; done
-        done
-        printf '#!/usr/bin/env bash\n# Written by l2dual.sh at stage 7: replays the command that trained this model.\ncd %q && %s"$@"; exit $?\n' \
-            "${PWD}" "${invocation}" > "${exp_dir}/run.sh"
-        chmod +x "${exp_dir}/run.sh"
-        ${python} -m espnet_l2dual.bin.write_provenance --out "${exp_dir}/provenance.json" --config "${train_config}" \
-            --record "${exp_dir}/.stage7.pending.json" --token_setup "${token_setup}" --command "${invocation}" \
-            --seed "${seed}"
-        # ESPnet's launcher keeps the earlier logs: train.log -> train.1.log -> train.2.log ...
-        if [ -s "${exp_dir}/logs/train.log" ]; then
-            log "Stage 7: the log of the earlier run goes to ${exp_dir}/logs/train.1.log (older ones: train.<n>.log)"
-        fi
-        data_args=$(train_data_args true | tr '\n' ' ')
-        # ESPnet's launcher (a full disk said in one line): one local/Slurm job on one node, or --num_nodes N with DDP.
-        # shellcheck disable=SC2086
-        ${python} -m espnet_l2dual.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
-            --ngpu "${ngpu}" --num_nodes "${num_nodes}" --init_file_prefix "${exp_dir}/.dist_init_" \
-            --multiprocessing_distributed true -- \
-            ${python} -m espnet_l2dual.bin.l2dual_train --config "${train_config}" --use_preprocessor true \
-                --normalize_conf "stats_file=${exp_dir}/feats_stats.npz" \
-                --resume true --output_dir "${exp_dir}" ${data_args} ${train_args}
-        finish 7 "${exp_dir}"
-        log "Stage 7: done; log ${exp_dir}/logs/train.log, plots ${exp_dir}/images/, replay ${exp_dir}/run.sh"
-    fi
+    # prepare (espnet_l2dual.tasks.stage7): up to date?, pre-flight check, a model trained from other
+    # inputs moved to exp/stale/, the stage record, the model's own stats and token lists, its run.sh
+    # and provenance.json; exit 0: up to date, 10: train with the data options it prints (one a line)
+    token_specs=()
+    for o in ${outputs}; do name=${o}_token_type; token_specs+=(--token "${o}=${!name}:$(token_dir_of "${o}")"); done
+    rc=0
+    data_args=$(${python} -m espnet_l2dual.bin.stage7 prepare --exp_dir "${exp_dir}" --config "${train_config}" \
+        --stats_dir "${stats_dir}" --data_feats "${data_feats}" --train_set "${train_set_used}" \
+        --valid_set "${valid_set}" --speech_type "${speech_type}" --token_setup "${token_setup}" "${token_specs[@]}" \
+        --train_args "${train_args}" --ngpu "${ngpu}" --num_nodes "${num_nodes}" --command "${invocation}" \
+        --seed "${seed}") || rc=$?
+    case "${rc}" in
+        0) ;;
+        10) mapfile -t data_args <<< "${data_args}"
+            # train: ESPnet's launcher (a full disk said in one line), one local/Slurm job on one node,
+            # or --num_nodes N with DDP
+            # shellcheck disable=SC2086
+            ${python} -m espnet_l2dual.bin.launch --cmd "${cuda_cmd}" --log "${exp_dir}/logs/train.log" \
+                --ngpu "${ngpu}" --num_nodes "${num_nodes}" --init_file_prefix "${exp_dir}/.dist_init_" \
+                --multiprocessing_distributed true -- \
+                ${python} -m espnet_l2dual.bin.l2dual_train --config "${train_config}" --use_preprocessor true \
+                    --normalize_conf "stats_file=${exp_dir}/feats_stats.npz" \
+                    --resume true --output_dir "${exp_dir}" "${data_args[@]}" ${train_args}
+            ${python} -m espnet_l2dual.bin.stage7 finish --exp_dir "${exp_dir}" ;;  # the record marks it done
+        *) exit 1 ;;  # said in one line
+    esac
 fi
 
 # ---- 8: decode -----------------------------------------------------------------------
@@ -576,7 +567,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         out="${exp_dir}/${inference_tag}/${dset}"; logdir="${out}/logdir"
         if guard 8 "${out}" --files "${exp_dir}/config.yaml" "${exp_dir}/${inference_model}" "${model_tokens[@]}" \
             "${data_feats}/${dset}/wav.scp" --audio "${data_feats}/${dset}/wav.scp" \
-            --opt inference_model="${inference_model}" --opt beam_size="${beam_size}" --opt ctc_weight="${ctc_weight}" \
+            --opt inference_model="${inference_model}" --opt beam_size="${beam_size}" --opt ctc_weight="${decode_ctc_weight}" \
             --opt penalty="${penalty}" --opt maxlenratio="${maxlenratio}" --opt inference_args="${inference_args}" \
             --opt batch_size="${inference_batch_size}"; then
             continue
@@ -591,7 +582,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
                 --data_path_and_name_and_type "${data_feats}/${dset}/wav.scp,speech,${speech_type}" \
                 --key_file "${logdir}/keys.JOB.scp" \
                 --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \
-                --beam_size "${beam_size}" --ctc_weight "${ctc_weight}" --penalty "${penalty}" \
+                --beam_size "${beam_size}" --ctc_weight "${decode_ctc_weight}" --penalty "${penalty}" \
                 --maxlenratio "${maxlenratio}" --batch_size "${inference_batch_size}" \
                 --output_dir "${logdir}/output.JOB" ${inference_args}
         for o in ${model_tasks}; do
