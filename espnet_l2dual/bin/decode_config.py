@@ -9,19 +9,11 @@ import sys
 from typing import List, Optional
 
 from espnet_l2dual.inference.decode_config import shell_lines
+from espnet_l2dual.utils.file_command import answer_for_file
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or args[0] in ("-h", "--help"):
-        print(__doc__, file=sys.stderr)
-        return 0 if args and args[0] in ("-h", "--help") else 2
-    try:
-        print("\n".join(shell_lines(args[0])))
-    except ValueError as e:
-        print(f"decode_config: error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return answer_for_file(argv, __doc__, "decode_config", lambda path: "\n".join(shell_lines(path)))
 
 
 if __name__ == "__main__":
