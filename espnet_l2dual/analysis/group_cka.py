@@ -5,7 +5,7 @@ paired differences and for the interval over seeds."""
 from __future__ import annotations
 
 import logging
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -21,11 +21,15 @@ def estimators(debiased: bool) -> List[str]:
     return ["debiased", "linear"] if debiased else ["linear", "debiased"]
 
 
+def layer_names(states: Mapping[str, np.ndarray], prefix: str) -> List[str]:
+    """The keys ``<prefix><i>`` of one model's states, in layer order."""
+    return sorted((k for k in states if k.startswith(prefix) and k[len(prefix):].isdigit()),
+                  key=lambda k: int(k[len(prefix):]))
+
+
 def layers(states: Dict[str, np.ndarray], prefix: str) -> List[np.ndarray]:
     """The matrices ``<prefix><i>`` of one model's states, in layer order."""
-    names = sorted((k for k in states if k.startswith(prefix) and k[len(prefix):].isdigit()),
-                   key=lambda k: int(k[len(prefix):]))
-    return [states[k] for k in names]
+    return [states[k] for k in layer_names(states, prefix)]
 
 
 class Pairs:

@@ -28,6 +28,7 @@ import numpy as np
 
 from espnet_l2dual.analysis.access import skipped
 from espnet_l2dual.analysis.feature_cache import cached_states
+from espnet_l2dual.analysis.group_cka import layer_names
 from espnet_l2dual.analysis.utterances import load_utterances
 from espnet_l2dual.data.twin_map import CANONICAL, parse_twin_value
 from espnet_l2dual.scoring.blocked_bootstrap import METHOD, SPEAKERS, Resampled, resample
@@ -67,8 +68,7 @@ def pooled_layers(states: Mapping[str, np.ndarray], prefix: str = "enc.") -> np.
 
     Rows are stored utterance by utterance, ``index.rows.enc`` of them each (feature_cache.cached_states).
     """
-    names = sorted((k for k in states if k.startswith(prefix) and k[len(prefix):].isdigit()),
-                   key=lambda k: int(k[len(prefix):]))
+    names = layer_names(states, prefix)
     if not names:
         raise ValueError(f"no '{prefix}<i>' layer in the hidden states")
     counts = np.asarray(states["index.rows.enc"]).reshape(-1).astype(int)
