@@ -538,3 +538,38 @@ def test_results_md_is_generated_from_report_json_with_its_command(tmp_path: Pat
     assert results_md.main(["--report", str(out / "report.json"), "--lang", "fr", "--out", str(tmp_path / "x.md")]) == 1
     assert "no language 'fr' in this report (it has: ko, en)" in capsys.readouterr().err
     assert not (tmp_path / "x.md").exists()
+
+
+def test_twin_quantities_over_seeds_where_the_twin_set_was_decoded(tmp_path: Path) -> None:
+    """Error following and twin distance join the entanglement table over seeds (mean and t interval
+    of MTL − STL-surface) where every seed decoded its twins; a language without twins says so."""
+    from espnet_l2dual.analysis.study import NORMALISES, TWIN_DISTANCE
+
+    errs = {s: (1, 2, 2, 2) for s in (1, 2)}
+    recipes = {lang: _seeded_recipe(tmp_path, lang, errs) for lang in ("ko", "en")}
+    normalised, moved = [0.10, 0.30], [0.02, 0.04]
+    for lang, r in recipes.items():
+        groups = {}
+        for i, s in enumerate((1, 2)):
+            g = _analysis([0.1, 0.5], [0.2, 0.4], 0.1, -0.05, 0.1)["groups"]["tiny"]
+            if lang == "en":
+                g["error_following"] = {"twin_set": "eval_twins", "normalisation_difference": [
+                    {"mtl": "asr_mtl_tiny", "stl_surface": "asr_stl_surface_tiny", "diff": normalised[i]}]}
+                g["twin_distance"] = {"twin_set": "eval_twins", "mtl_minus_stl_surface": {
+                    "asr_mtl_tiny": {"stl_surface": "asr_stl_surface_tiny",
+                                     "layers": [{"diff": 0.5}, {"diff": moved[i]}]}}}
+            else:
+                g["error_following"] = {"skipped": "no twin set"}
+            groups[f"tiny_seed{s}"] = json.loads(json.dumps(g).replace("asr_mtl_tiny", f"asr_mtl_tiny_seed{s}"))
+        _write_analysis(r, {"groups": groups})
+    out = tmp_path / "report"
+    assert _run("--recipes", str(recipes["ko"]), str(recipes["en"]), "--seeds", "1", "2",
+                "--out_dir", str(out), analysis=True) == 0
+    data = json.loads((out / "report.json").read_text())
+    en = data["languages"]["en"]["entanglement"]
+    assert en[NORMALISES]["per_seed"] == normalised and en[NORMALISES]["mean"] == 0.2
+    assert en[TWIN_DISTANCE]["per_seed"] == moved  # the last layer, not the first
+    assert NORMALISES not in data["languages"]["ko"]["entanglement"]
+    md = (out / "REPORT.md").read_text()
+    row = [x for x in md.splitlines() if x.startswith(f"| {NORMALISES} |")]
+    assert len(row) == 1 and "0.200 ± 0.141" in row[0] and "| — |" in row[0]  # ko has no twins

@@ -95,8 +95,10 @@ def _language(r: Recipe, configs: Sequence[str], seeds: Sequence[int], per_seed:
     lang["families"] = adjust(fams, stat)
     runs = [per_seed[str(s)]["languages"][r.lang] for s in seeds]
     if all("entanglement" in x for x in runs):
-        lang["entanglement"] = {key: _scalar_over_seeds([x["entanglement"][key] for x in runs], key)
-                                for key in runs[0]["entanglement"]}
+        keys = list(dict.fromkeys(k for x in runs for k in x["entanglement"]))  # a seed may lack a row
+        absent = {"skipped": "not in this seed's analysis"}
+        lang["entanglement"] = {key: _scalar_over_seeds([x["entanglement"].get(key, absent) for x in runs], key)
+                                for key in keys}
         lang["task_cka"] = {c: {part: _scalar_over_seeds([x["task_cka"][c][part] for x in runs])
                                 for part in runs[0]["task_cka"][c]} for c in runs[0]["task_cka"]}
     return lang

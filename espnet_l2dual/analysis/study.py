@@ -284,6 +284,8 @@ def task_cka(g: Doc, tag: str) -> Dict[str, access.Value]:
 
 
 SPEARMAN = "Spearman rho, divergence vs MTL−STL surface error rate (headline metric)"
+NORMALISES = "learner errors normalised by the surface output (twin set), MTL − STL-surface rate"
+TWIN_DISTANCE = "twin distance, last encoder layer, MTL − STL-surface (1.0: as far as another sentence)"
 WITHIN = "the same, ranked within each speaker (pooled): the speaker cannot confound it"
 
 
@@ -324,4 +326,26 @@ def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
         "  (p-value)": g.number(*sp, "p"),
         **({WITHIN: g.number(*sp, "within_speaker", "rho"), "  (within speakers: permutation p-value)":
             g.number(*sp, "within_speaker", "p")} if g.has(*sp, "within_speaker") else {}),
+        **twin_summary(g, mtl_tag),
     }
+
+
+def _computed(g: Doc, key: str) -> bool:
+    """A stage-10 block that is there and was not skipped (an older or twin-less analysis has none)."""
+    return g.has(key) and isinstance(g.need(key), dict) and "skipped" not in g.need(key)
+
+
+def twin_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
+    """The interventional scalars of a group whose twin set was decoded: MTL − STL-surface in the rate
+    of normalised learner errors, and in how far one error moves the last encoder layer."""
+    out: Dict[str, access.Value] = {}
+    if _computed(g, "error_following"):
+        diffs = [d for d in g.need("error_following", "normalisation_difference") if d.get("mtl") == mtl_tag]
+        if len(diffs) != 1:
+            raise DataError(g.source, None, f"'{'.'.join(g.prefix)}.error_following.normalisation_difference' "
+                            f"has {len(diffs)} entries for {mtl_tag} (expected 1): re-run stage 10")
+        out[NORMALISES] = access.skipped(diffs[0]["no_ci"]) if diffs[0].get("diff") is None else float(diffs[0]["diff"])
+    if _computed(g, "twin_distance"):
+        layers = g.need("twin_distance", "mtl_minus_stl_surface", mtl_tag, "layers")
+        out[TWIN_DISTANCE] = float(layers[-1]["diff"]) if layers else access.skipped("no encoder layer")
+    return out

@@ -302,7 +302,8 @@ def comparison_lines(summaries: Dict[str, Dict[str, Any]], links: Optional[Mappi
     langs = list(summaries)
     out = ["| quantity | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs)]
     for k in keys:
-        out.append(f"| {k} | " + " | ".join(value(summaries[lang][k]) for lang in langs) + " |")
+        out.append(f"| {k} | " + " | ".join(value(summaries[lang].get(k, {"skipped": "not in this analysis"}))
+                                            for lang in langs) + " |")
     out += ["", "CKA near 1 = the two representations are the same up to rotation and scale (entangled); "
             "negative gradient cosines = the tasks pull the shared encoder in conflicting directions. "
             "CKA is the debiased estimator (unbiased HSIC). These are single estimates: their intervals "

@@ -108,7 +108,7 @@ def _entanglement_lines(data: Dict[str, Any]) -> List[str]:
              "Mean ± sd over seeds, t 95% interval of the mean; en−ko: Welch 95% interval (independent trainings).",
              "", "| quantity | " + " | ".join(langs) + (" | en−ko |" if "entanglement_en_minus_ko" in data else " |"),
              "|---|" + "---|" * len(langs) + ("---|" if "entanglement_en_minus_ko" in data else "")]
-    keys = list(data["languages"][langs[0]].get("entanglement", {}))
+    keys = list(dict.fromkeys(k for lang in langs for k in data["languages"][lang].get("entanglement", {})))
     for key in keys:
         cells = []
         for lang in langs:
