@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Mapping, Sequence
 import numpy as np
 from scipy import stats
 
+from espnet_l2dual.analysis.claims import claim_tests
 from espnet_l2dual.analysis.study import (MissingInputs, Models, Recipe, collect_models,
                                           comparison_families, interval_method)
 from espnet_l2dual.analysis.tables import OverSeeds, adjust, comparison_table, round_floats
@@ -82,6 +83,7 @@ def collect_over_seeds(recipes: Sequence[Recipe], configs: Sequence[str], suffix
         out["languages"][r.lang] = _language(r, configs, seeds, per_seed, models[r.lang], unit)
     if with_analysis and len(recipes) > 1:
         out["entanglement_en_minus_ko"] = _between_languages(out["languages"])
+    out["claims"] = claim_tests(out["languages"])
     return out
 
 

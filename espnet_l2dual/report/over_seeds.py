@@ -13,6 +13,7 @@ import platform
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from espnet_l2dual.analysis.study import OUTPUTS
+from espnet_l2dual.report.claims import claim_lines
 from espnet_l2dual.report.cross_language import CHECKPOINT_RULE, adjusted, judge, method_statement, provenance_lines
 from espnet_l2dual.report.verdict import format_ci
 
@@ -75,6 +76,7 @@ def render_over_seeds(data: Dict[str, Any]) -> str:
     lines += _method_lines(data)
     if data["with_analysis"]:
         lines += _entanglement_lines(data)
+    lines += [""] + claim_lines(data)
     lines += ["", "## Per seed", "",
               "Each seed's own study (paired bootstrap over speakers x utterances, one seed) is in report.json "
               "under `per_seed`."]
