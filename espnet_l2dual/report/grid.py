@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from espnet_l2dual.analysis.study import OUTPUTS
 from espnet_l2dual.report.cross_language import judge
@@ -52,7 +52,42 @@ def render_grid(data: Dict[str, Any]) -> str:
             lines.append(f"| {lang} | {r['name']} | {r['error_scale']:g} | {r['epochs']} | {div} | "
                          f"{s['metric']} {_cell(s['mtl_minus_stl'])} | {m['metric']} {_cell(m['mtl_minus_stl'])} | "
                          f"{cka} | {v.text} |")
+    lines += trend_lines(data)
     return "\n".join(lines) + "\n"
+
+
+def _interval(c: Dict[str, Any], key: str) -> str:
+    return format_ci(c[key]) if c.get(key) else "none"
+
+
+def trend_lines(data: Dict[str, Any]) -> List[str]:
+    """The slope of MTL−STL on divergence per language, budget and output, and the claim in words."""
+    trends = data.get("trends") or {}
+    if not any(trends.values()):
+        return []
+    lines = ["", "## Does the penalty grow with divergence?", "",
+             "Least-squares slope of MTL−STL (points) on the level's mean divergence, over every trained pair "
+             "(level x seed) of one budget; 95% intervals: **t** of the OLS slope over the trainings, **boot** "
+             "resampling speakers x utterances shared by all levels (hull taken). Family: every budget and output "
+             "of a language (Holm). \"Grows\" or \"shrinks\" only where the Holm-adjusted interval excludes 0.", "",
+             "| language | epochs | output | levels | trainings | slope | boot 95% CI | t 95% CI | Holm-adjusted | verdict |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    words = []
+    for lang, ts in trends.items():
+        for t in ts:
+            v = judge(t, lower="shrinks", higher="grows") if t.get("slope") is not None else None
+            slope = "—" if t.get("slope") is None else f"{t['slope']:+.2f}"
+            adj = f"{format_ci(t['ci_adj'])} ({100 * t['level_adj']:.1f}%)" if t.get("ci_adj") else "—"
+            verdict = v.text if v else f"no slope ({t.get('no_ci')})"
+            lines.append(f"| {lang} | {t['epochs']} | {t['output']} | {t['n_levels']} | {t['n_trainings']} | {slope} | "
+                         f"{_interval(t, 'ci95_bootstrap')} | {_interval(t, 'ci95_t')} | {adj} | {verdict} |")
+            if t["output"] == "surface":
+                status = ("supported" if v.direction == "higher" else "refuted") if v and v.resolved else "not resolved"
+                words.append(f"- **{lang}, {t['epochs']} epochs: {status}.** The surface penalty's slope on divergence "
+                             f"is {slope} points per unit of divergence over {t['n_levels']} levels"
+                             + (f" ({verdict})." if v and not v.resolved else "."))
+    return lines + ["", "The claim that the surface penalty grows with surface–meaning divergence, per language and "
+                        "budget:", ""] + words
 
 
 def plot_grid(data: Dict[str, Any], path: Path) -> Path:

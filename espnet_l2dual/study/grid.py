@@ -19,6 +19,7 @@ from espnet_l2dual.outputs import STL_CONFIG as STL
 from espnet_l2dual.corpus.eval_set import AUTO, resolve_report_set
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.scoring.multiplicity import families
+from espnet_l2dual.study.grid_trend import language_trends, trend_record
 from espnet_l2dual.study.record import level_name
 from espnet_l2dual.study.store import Store, StoreRecipe, study_eval_sets, study_seeds, study_suffixes
 
@@ -72,6 +73,7 @@ def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence
     row: Dict[str, Any] = {k: level[k] for k in ("name", "error_scale", "epochs")}
     row["divergence"] = round(sum(div.values()) / len(div), 4) if div else None
     row["outputs"] = {}
+    row["_errors"] = {}  # per output (MTL per seed, STL per seed) per-utterance errors, for the trend
     scored_of = _scorer(source, test_set)
     for o in OUTPUTS:
         if seeds:
@@ -80,12 +82,14 @@ def level_row(level: Dict[str, Any], suffix: str, test_set: str, seeds: Sequence
             k = stl[0].metric.kind
             cmp_ = versus_over_seeds(mtl, stl, k)
             row["outputs"][o] = {"metric": stl[0].metric.name, "mtl_minus_stl": cmp_}
+            row["_errors"][o] = ([x.errors[k] for x in mtl], [x.errors[k] for x in stl])
         else:
             stl, mtl = scored_of(STL[o], suffix, o), scored_of("mtl", suffix, o)
             k = stl.metric.kind
             cmp_ = compare(mtl.values[k], stl.values[k], mtl.errors[k], stl.errors[k])
             row["outputs"][o] = {"metric": stl.metric.name, "stl": stl.values[k], "mtl": mtl.values[k],
                                  "mtl_minus_stl": cmp_}
+            row["_errors"][o] = ([mtl.errors[k]], [stl.errors[k]])
     row["task_cka_contexts"] = None
     analysis = None
     if not seeds:
@@ -113,6 +117,16 @@ def adjust_grid(lang: str, rows: List[Dict[str, Any]], over_seeds: bool) -> None
             d["diff"] = d.pop("abs")
 
 
+def grid_trends(lang: str, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """MTL−STL against divergence per budget and output: one Holm family per language, then the
+    stored records (the rows' per-utterance errors are dropped here)."""
+    errors = {r["name"]: r.pop("_errors") for r in rows}
+    trends = language_trends(rows, errors, OUTPUTS)
+    families({f"{lang} grid trends": [t["raw"] for t in trends]})
+    return [{"epochs": t["epochs"], "output": t["output"], "levels": t["levels"], **trend_record(t["raw"])}
+            for t in trends]
+
+
 def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Sequence[int],
                  store: Optional[Store] = None) -> Dict[str, Any]:
     """The grid's numbers from the recipes' grid/ dirs, or (``store``) from a study store's records."""
@@ -134,6 +148,7 @@ def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Seq
                 problems.append(f"{lang} {level['name']}: {e}")
         out["languages"][lang] = rows
         adjust_grid(lang, rows, bool(seeds))
+        out.setdefault("trends", {})[lang] = grid_trends(lang, rows)
     if problems:
         raise MissingInputs(problems)
     return out
