@@ -407,3 +407,27 @@ def test_committed_results_md_are_generated_from_the_committed_store(monkeypatch
         assert results.read_text(encoding="utf-8") == expected, f"{results}: regenerate it: {first}"
         checked += 1
     assert checked >= 1
+
+
+def test_the_main_study_is_the_grids_default_level(tmp_path: Path) -> None:
+    """A grid beside a seed study: the main records (default corpus, the configs' budget) are level
+    es1_epconfig, so only the other error scales are trained; an explicit es1 level would win."""
+    base = tmp_path / "egs2" / "l2en" / "asr1"
+    store = tmp_path / "studies" / "g"
+    for name, es, mtl_surface in (("es0_epconfig", "0", 1), (None, "1", 2), ("es2_epconfig", "2", 3)):
+        level = base if name is None else base / "grid" / name
+        _data_dirs(level)
+        (level / "dump" / "raw" / "test" / "utt2divergence").write_text(
+            "".join(f"{u} {0.1 * float(es)}\n" for u in _ids()))
+        for c, errs in (("stl_surface", {"surface": 1}), ("stl_meaning", {"meaning": 1}),
+                        ("mtl", {"surface": mtl_surface, "meaning": 1})):
+            _model(level, f"asr_{c}_tiny", errs, lang="en")
+            grid = [] if name is None else ["--error_scale", es, "--epochs", "config"]
+            assert study_cli.main(["save", *_opts(store, level, "en", c, None, *grid)]) == 0
+    assert grid_report.main(["--study", str(store), "--out_dir", str(tmp_path / "b")]) == 0
+    data = json.loads((tmp_path / "b" / "grid.json").read_text())
+    rows = data["languages"]["en"]
+    assert [r["name"] for r in rows] == ["es0_epconfig", "es1_epconfig", "es2_epconfig"]
+    assert [r["outputs"]["surface"]["mtl_minus_stl"]["diff"] for r in rows] == [0.0, 10.0, 20.0]
+    (trend,) = [t for t in data["trends"]["en"] if t["output"] == "surface"]
+    assert trend["n_levels"] == 3 and trend["slope"] == pytest.approx(100.0)

@@ -42,14 +42,25 @@ def _ordered(found: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                                         x["error_scale"]))
 
 
+MAIN_LEVEL = {"error_scale": 1.0, "epochs": "config"}  # the default mini corpus at the configs' own budget
+
+
 def store_levels(store: Store, lang: str) -> List[Dict[str, Any]]:
-    """The grid levels of one language in a study store, from the records' metadata."""
+    """The grid levels of one language in a study store, from the records' metadata.
+
+    The store's main study (no level) is the default corpus (error scale 1) at the configs' own
+    budget: where the store also holds grid levels and no explicit ``es1_epconfig``, it is that
+    level, so a grid beside a seed study trains only the other error scales."""
     out = []
+    main = False
     for level in store.levels(lang):
         if not level:
+            main = True
             continue
         out.append({"name": level_name(level), "error_scale": float(level["error_scale"]),
                     "epochs": str(level["epochs"]), "source": StoreRecipe(store, lang, level)})
+    if main and out and not any(x["error_scale"] == 1.0 and x["epochs"] == "config" for x in out):
+        out.append({"name": level_name(MAIN_LEVEL), **MAIN_LEVEL, "source": StoreRecipe(store, lang, None)})
     return _ordered(out)
 
 
