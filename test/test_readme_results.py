@@ -1,5 +1,6 @@
-"""README's headline tables are the study store's, not typed: every table row of the section is
-a row of a REPORT.md that one of the section's own commands rebuilds from the committed store."""
+"""README's headline tables and claims are the study store's, not typed: every table row and claim
+paragraph of the section is a line of a REPORT.md that one of the section's own commands rebuilds
+from the committed store."""
 
 from __future__ import annotations
 
@@ -39,5 +40,7 @@ def test_readme_headline_rows_are_rebuilt_from_the_store(tmp_path, monkeypatch) 
         rebuilt |= set((out_dir / "REPORT.md").read_text(encoding="utf-8").splitlines())
     rows = [x for x in section.splitlines() if x.startswith("|")]
     assert len(rows) >= 4, "the section shows the headline table"
-    missing = [x for x in rows if x not in rebuilt]
-    assert not missing, f"README rows not in the rebuilt REPORT.md (regenerate them): {missing}"
+    claims = [x for x in section.splitlines() if x.startswith("- **")]
+    assert len(claims) >= 4, "the section words the study's claims"
+    missing = [x for x in rows + claims if x not in rebuilt]
+    assert not missing, f"README rows or claims not in the rebuilt REPORT.md (regenerate them): {missing}"
