@@ -18,7 +18,8 @@ from espnet_l2dual.tasks.l2dual import L2DualTask
 from espnet_l2dual.train import grad_surgery as gs
 from espnet_l2dual.methods.cagrad import CAGrad, cagrad
 from espnet_l2dual.methods.pcgrad import PCGrad, pcgrad
-from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer, build_surgery
+from espnet_l2dual.tasks.l2dual import build_surgery
+from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer
 from espnet_l2dual.utils.config_file import load_config, write_resolved
 
 MTL = ["surface", "meaning"]
