@@ -103,8 +103,8 @@ decoder_coupling_choices = ClassChoices(
     default=None,
     optional=True,
 )
-# --grad_surgery / --grad_surgery_conf: the trainer adds these options (L2DualTrainer.add_arguments),
-# so they sit among the training options; the trainer applies the surgery (train/grad_surgery.py)
+# --grad_surgery / --grad_surgery_conf: handed to the trainer, which adds these options among the training
+# options (L2DualTrainer.add_arguments) and applies the surgery (train/grad_surgery.py)
 grad_surgery_choices = ClassChoices(
     "grad_surgery",
     classes=dict(pcgrad=PCGrad, cagrad=CAGrad),
@@ -112,11 +112,8 @@ grad_surgery_choices = ClassChoices(
     default=None,
     optional=True,
 )
-
-
-def build_surgery(name: Optional[str], conf: Optional[dict]) -> Optional[AbsGradSurgery]:
-    """The ``grad_surgery`` choice with its ``grad_surgery_conf`` (None: plain summed gradients)."""
-    return build_choice(grad_surgery_choices, name, conf)
+L2DualTrainer.grad_surgery_choices = grad_surgery_choices
+build_surgery = L2DualTrainer.build_surgery
 
 
 # model_conf keys of the methods before they became components: where they went

@@ -35,15 +35,12 @@ from espnet2.utils.build_dataclass import build_dataclass
 from espnet_l2dual.train.atomic_save import (
     atomic_espnet_saves, checkpoint_problem, remove_stale_temps, save_atomically,
 )
+from espnet2.train.class_choices import ClassChoices
+
 from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery
 from espnet_l2dual.train.grad_surgery import GradSurgeryStep
+from espnet_l2dual.utils.choices import build_choice
 from espnet_l2dual.utils.fileio import atomic_write
-
-
-def _surgery(name: Optional[str], conf: Optional[dict]) -> Optional[AbsGradSurgery]:
-    """``tasks.l2dual.build_surgery``, imported when called: the task module imports this one."""
-    from espnet_l2dual.tasks.l2dual import build_surgery
-    return build_surgery(name, conf)
 
 
 @dataclasses.dataclass
@@ -70,18 +67,30 @@ def save_initial_weights(model: torch.nn.Module, output_dir: Path) -> bool:
 class L2DualTrainer(Trainer):
     """The stock ESPnet trainer plus θ0 saving; dispatches to gradient surgery when configured."""
 
+    # The ``grad_surgery`` choice: registered in tasks/l2dual.py with the other method choices, which sets it
+    # here (an import of the task module from here would be an import cycle). None: no surgery options.
+    grad_surgery_choices: Optional[ClassChoices] = None
+
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        if cls.grad_surgery_choices is None:
+            return
         group = parser.add_argument_group("Gradient surgery (shared encoder parameters)")
         # --grad_surgery pcgrad|cagrad|none and --grad_surgery_conf {layers_topk, cagrad_c}; added here, not by
         # the task's class_choices_list, so they stay among the training options (--print_config order)
-        from espnet_l2dual.tasks.l2dual import grad_surgery_choices  # the task module imports this one
-        grad_surgery_choices.add_arguments(group)
+        cls.grad_surgery_choices.add_arguments(group)
+
+    @classmethod
+    def build_surgery(cls, name: Optional[str], conf: Optional[dict]) -> Optional[AbsGradSurgery]:
+        """The ``grad_surgery`` choice with its ``grad_surgery_conf`` (None: plain summed gradients)."""
+        if name is not None and cls.grad_surgery_choices is None:
+            raise ValueError(f"grad_surgery: {name}: no grad_surgery choice is registered with this trainer")
+        return build_choice(cls.grad_surgery_choices, name, conf)
 
     @classmethod
     def build_options(cls, args: argparse.Namespace) -> L2DualTrainerOptions:
         options = build_dataclass(L2DualTrainerOptions, args)
-        _surgery(options.grad_surgery, options.grad_surgery_conf)  # a bad conf fails before training
+        cls.build_surgery(options.grad_surgery, options.grad_surgery_conf)  # a bad conf fails before training
         return options
 
     @classmethod
@@ -138,7 +147,8 @@ class GradSurgeryTrainer(L2DualTrainer):
     @classmethod
     def run(cls, model, optimizers, schedulers, train_iter_factory, valid_iter_factory,
             plot_attention_iter_factory, trainer_options, distributed_option) -> None:
-        step = GradSurgeryStep(model, _surgery(trainer_options.grad_surgery, trainer_options.grad_surgery_conf))
+        surgery = cls.build_surgery(trainer_options.grad_surgery, trainer_options.grad_surgery_conf)
+        step = GradSurgeryStep(model, surgery)
         super().run(step, optimizers, schedulers, train_iter_factory, valid_iter_factory,
                     plot_attention_iter_factory, trainer_options, distributed_option)
 
@@ -147,7 +157,7 @@ class GradSurgeryTrainer(L2DualTrainer):
                         summary_writer, options, distributed_option) -> bool:
         step = model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
         if not isinstance(step, GradSurgeryStep):  # called with the bare model (tests, other callers)
-            model = step = GradSurgeryStep(model, _surgery(options.grad_surgery, options.grad_surgery_conf))
+            model = step = GradSurgeryStep(model, cls.build_surgery(options.grad_surgery, options.grad_surgery_conf))
         step.scaler = scaler
         return super().train_one_epoch(
             model=model, iterator=iterator, optimizers=optimizers, schedulers=schedulers,
