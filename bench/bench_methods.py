@@ -35,7 +35,7 @@ offline.guard()
 from espnet_l2dual.outputs import PAIR, data_key, lengths_key  # noqa: E402
 from espnet_l2dual.tasks.l2dual import L2DualTask  # noqa: E402
 from espnet_l2dual.train.grad_surgery import GradSurgeryStep  # noqa: E402
-from espnet_l2dual.train.trainer import build_surgery  # noqa: E402
+from espnet_l2dual.tasks.l2dual import build_surgery  # noqa: E402
 from espnet_l2dual.utils.config_file import write_resolved  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

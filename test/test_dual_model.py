@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from l2dual_helpers import MEANING_TOKENS, SURFACE_TOKENS, build, random_batch
+from espnet2.asr.espnet_model import ESPnetASRModel
+
+from l2dual_helpers import MEANING_TOKENS, SURFACE_TOKENS, build, parse_args, random_batch, tiny_config
+from espnet_l2dual.tasks.l2dual import L2DualTask
 
 MTL = ["surface", "meaning"]
 
@@ -151,3 +154,43 @@ def test_ctc_weight_one_needs_no_decoder_and_zero_no_ctc(tmp_path):
 def test_task_weight_for_an_inactive_output_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="task_weights"):
         build(tmp_path, ["surface"], task_weights={"meaning": 1.0})
+
+
+def _espnet_asr_model(model) -> ESPnetASRModel:
+    """ESPnet's ASR model made of the STL-surface model's own modules (same weights)."""
+    return ESPnetASRModel(
+        vocab_size=len(SURFACE_TOKENS), token_list=SURFACE_TOKENS, frontend=model.frontend,
+        specaug=model.specaug, normalize=model.normalize, preencoder=model.preencoder, encoder=model.encoder,
+        postencoder=model.postencoder, decoder=model.decoders["surface"], ctc=model.ctcs["surface"],
+        joint_network=None,
+    )
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_encode_and_features_are_espnets_asr_models(tmp_path, training):
+    torch.manual_seed(0)
+    model = build(tmp_path, ["surface"])
+    reference = _espnet_asr_model(model)
+    model.train(training)
+    reference.train(training)
+    batch = random_batch()
+    speech, lengths = batch["speech"], batch["speech_lengths"]
+    torch.manual_seed(1)  # the same specaug masks in training mode
+    ref, ref_lens = reference.encode(speech, lengths)
+    torch.manual_seed(1)
+    enc, enc_lens = model.encode(speech, lengths)
+    torch.manual_seed(1)
+    (all_enc, all_lens), = model.encode_all(speech, lengths).values()
+    assert torch.equal(enc, ref) and torch.equal(enc_lens, ref_lens)
+    assert torch.equal(all_enc, ref) and torch.equal(all_lens, ref_lens)
+    feats = model.collect_feats(speech, lengths)
+    ref_feats = reference.collect_feats(speech, lengths, batch["text_surface"], batch["text_surface_lengths"])
+    assert torch.equal(feats["feats"], ref_feats["feats"])
+    assert torch.equal(feats["feats_lengths"], ref_feats["feats_lengths"])
+
+
+def test_self_conditioned_ctc_encoder_is_rejected(tmp_path):
+    config = tiny_config(MTL)
+    config["encoder_conf"].update(num_blocks=2, interctc_layer_idx=[1], interctc_use_conditioning=True)
+    with pytest.raises(ValueError, match="interctc_use_conditioning"):
+        L2DualTask.build_model(parse_args(tmp_path, config))

@@ -119,6 +119,17 @@ def test_deterministic_resumable_and_guarded(corpus, tmp_path):
         _make(other, lang, seed=2)  # a corpus dir made with another seed is refused
 
 
+def test_cli_defaults_are_the_librarys(monkeypatch, tmp_path):
+    from espnet_l2dual.bin import make_mini_corpus as cli
+    from espnet_l2dual.corpus import mini
+
+    got = {}
+    monkeypatch.setattr(cli, "make_mini_corpus", lambda *a: got.update(args=a))
+    assert main(["--lang", "en", "--out", str(tmp_path)]) == 0
+    _, _, seed, num_utts, num_spk, _, error_scale = got["args"][:7]
+    assert (seed, num_utts, num_spk, error_scale) == (mini.SEED, mini.NUM_UTTS, mini.NUM_SPK, mini.ERROR_SCALE)
+
+
 def test_cli_help():
     proc = subprocess.run([sys.executable, "-m", "espnet_l2dual.bin.make_mini_corpus", "--help"],
                           capture_output=True, text=True)

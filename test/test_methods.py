@@ -18,7 +18,9 @@ from espnet_l2dual.tasks.l2dual import L2DualTask
 from espnet_l2dual.train import grad_surgery as gs
 from espnet_l2dual.methods.cagrad import CAGrad, cagrad
 from espnet_l2dual.methods.pcgrad import PCGrad, pcgrad
-from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer, build_surgery
+from espnet_l2dual.tasks import l2dual
+from espnet_l2dual.tasks.l2dual import build_surgery
+from espnet_l2dual.train.trainer import GradSurgeryTrainer, L2DualTrainer
 from espnet_l2dual.utils.config_file import load_config, write_resolved
 
 MTL = ["surface", "meaning"]
@@ -323,6 +325,13 @@ def test_grad_surgery_is_a_trainer_option_and_logs_cosines(tmp_path):
     keys = reporter.get_keys2("train")
     assert "gcos_block0" in keys and "gsurgery_layers" in keys
     assert reporter.get_value("train", "gsurgery_layers") <= 2
+
+
+def test_method_choices_are_registered_by_the_task_and_surgery_sits_among_training_options():
+    assert L2DualTrainer.grad_surgery_choices is l2dual.grad_surgery_choices
+    assert set(l2dual.grad_surgery_choices.classes) == {"pcgrad", "cagrad"}
+    keys = list(L2DualTask.get_default_config())
+    assert keys.index("grad_surgery") < keys.index("surface_token_list")  # the trainer's options, then the task's
 
 
 def test_bad_surgery_conf_fails_clearly():

@@ -19,7 +19,7 @@ from espnet_l2dual.analysis import gradient_conflict
 from espnet_l2dual.tasks.l2dual import L2DualTask
 from espnet_l2dual.methods.pcgrad import PCGrad
 from espnet_l2dual.train import grad_surgery as gs
-from espnet_l2dual.train.trainer import build_surgery
+from espnet_l2dual.tasks.l2dual import build_surgery
 from espnet_l2dual.train import shared_gradients as sg
 
 METHODS = {

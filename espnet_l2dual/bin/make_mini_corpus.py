@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from espnet_l2dual.corpus.eval_set import EVAL_SET, EVAL_SPEAKERS, EVAL_UTTS_PER_SPEAKER
-from espnet_l2dual.corpus.mini import LANGS, SETS, make_mini_corpus, size_problem
+from espnet_l2dual.corpus.mini import (
+    ERROR_SCALE, LANGS, NUM_SPK, NUM_UTTS, SEED, SETS, make_mini_corpus, size_problem,
+)
 from espnet_l2dual.errors import DataError
 
 
@@ -22,8 +24,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     "eval (new sentences, unseen voices) is for final numbers.")
     p.add_argument("--lang", required=True, choices=LANGS, help="language learned")
     p.add_argument("--out", required=True, type=Path, help="output directory")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    for split, n_utt, n_spk in (("train", 1200, 40), ("dev", 150, 5), ("test", 150, 5)):
+    p.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
+    for split in SETS:
+        n_utt, n_spk = NUM_UTTS[split], NUM_SPK[split]
         p.add_argument(f"--num_{split}", type=int, default=n_utt, help=f"{split} utterances (default {n_utt})")
         p.add_argument(f"--num_{split}_spk", type=int, default=n_spk, help=f"{split} speakers (default {n_spk})")
     p.add_argument("--eval_speakers", type=int, default=EVAL_SPEAKERS,
@@ -31,9 +34,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--eval_utts_per_speaker", type=int, default=EVAL_UTTS_PER_SPEAKER,
                    help=f"eval utterances per speaker (default {EVAL_UTTS_PER_SPEAKER})")
     p.add_argument("--nj", type=int, default=os.cpu_count() or 1, help="parallel synthesis jobs (default: nproc)")
-    p.add_argument("--error_scale", type=float, default=1.0,
+    p.add_argument("--error_scale", type=float, default=ERROR_SCALE,
                    help="every learner error rate times this (capped at 1); same sentences and voices "
-                        "(default 1; 0: no learner errors)")
+                        f"(default {ERROR_SCALE:g}; 0: no learner errors)")
     p.add_argument("--twins", action="store_true",
                    help=f"also make OUT/{EVAL_SET}_twins: each {EVAL_SET} utterance with learner errors, itself, its "
                         "canonical twin (same sentence and voice, no learner error) and one twin per error "

@@ -52,6 +52,12 @@ from espnet_l2dual.utils.fileio import atomic_write, iter_table, write_table
 
 
 SETS = ("train", "dev", "test")  # the sets of --num_<set>; then EVAL_SET
+# The defaults of the corpus size, seed and error scale: here only; make_mini_corpus's options
+# default to them and the recipe scripts pass only what they were given.
+NUM_UTTS = {"train": 1200, "dev": 150, "test": 150}
+NUM_SPK = {"train": 40, "dev": 5, "test": 5}
+SEED = 1
+ERROR_SCALE = 1.0
 _GRAMMARS = {"ko": grammar_ko, "en": grammar_en}
 LANGS = sorted(_GRAMMARS)  # the languages a mini corpus can be made in
 
@@ -186,13 +192,13 @@ def write_set(out: Path, lang: str, split: str, utts: List[Utterance], nj: Optio
         write_table(d / "utt2twin", utt2twin)
 
 
-def make_mini_corpus(lang: str, out: Path, seed: int = 1, num_utts: Optional[Dict[str, int]] = None,
+def make_mini_corpus(lang: str, out: Path, seed: int = SEED, num_utts: Optional[Dict[str, int]] = None,
                      num_spk: Optional[Dict[str, int]] = None, nj: Optional[int] = None,
-                     error_scale: float = 1.0, eval_speakers: int = EVAL_SPEAKERS,
+                     error_scale: float = ERROR_SCALE, eval_speakers: int = EVAL_SPEAKERS,
                      eval_utts_per_speaker: int = EVAL_UTTS_PER_SPEAKER, twins: bool = False,
                      train_twins: bool = False) -> None:
-    num_utts = num_utts or {"train": 1200, "dev": 150, "test": 150}
-    num_spk = num_spk or {"train": 40, "dev": 5, "test": 5}
+    num_utts = num_utts or dict(NUM_UTTS)
+    num_spk = num_spk or dict(NUM_SPK)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _check_config(out, lang, seed, error_scale)

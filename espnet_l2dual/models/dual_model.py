@@ -22,6 +22,7 @@ import torch
 from espnet2.asr.ctc import CTC
 from espnet2.asr.decoder.abs_decoder import AbsDecoder
 from espnet2.asr.encoder.abs_encoder import AbsEncoder
+from espnet2.asr.espnet_model import ESPnetASRModel
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 from espnet2.asr.postencoder.abs_postencoder import AbsPostEncoder
 from espnet2.asr.preencoder.abs_preencoder import AbsPreEncoder
@@ -154,6 +155,10 @@ class ESPnetL2DualModel(AbsESPnetModel):
                 self.error_calculators[o] = ErrorCalculator(
                     self.token_lists[o], sym_space, sym_blank, report_cer, report_wer
                 )
+        if getattr(encoder, "interctc_use_conditioning", False) or getattr(encoder, "ctc_trim", False):
+            raise ValueError("encoder_conf: interctc_use_conditioning / ctc_trim need one CTC; "
+                             "this model has one per output")
+        self.is_encoder_whisper = "Whisper" in type(encoder).__name__  # read by ESPnet's encode
         if decoder_coupling is not None and self.ctc_weight >= 1.0:
             raise ValueError("decoder_coupling needs attention decoders (ctc_weight < 1)")
         self.encoder_sharing = encoder_sharing
@@ -202,17 +207,26 @@ class ESPnetL2DualModel(AbsESPnetModel):
         return self
 
     # ------------------------------------------------------------------ encoder
-    def _extract_feats(
-        self, speech: torch.Tensor, speech_lengths: torch.Tensor
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        speech = speech[:, : speech_lengths.max()]  # trim padding (data-parallel splits)
-        if self.frontend is None:
-            return speech, speech_lengths
-        return self.frontend(speech, speech_lengths)
+    # ESPnet's ASR model's feature extraction (trim padding, frontend); it reads only ``frontend``
+    _extract_feats = ESPnetASRModel._extract_feats
+
+    @property
+    def autocast_frontend(self) -> bool:
+        """Read by ESPnet's ``encode``, which runs the frontend under ``autocast(autocast_frontend)``.
+
+        The current CUDA autocast state leaves the frontend in the precision of the caller (the
+        trainer's ``--use_amp``, same dtype rule as ESPnet's encode); a fixed False would force fp32 there.
+        """
+        return torch.is_autocast_enabled("cuda")
 
     def _encoder_input(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Features -> specaug (training only) -> normalize -> preencoder: the input of the encoder blocks.
+
+        Only for task-specific encoder blocks (``encoder_sharing``): ESPnet's ``encode`` goes on
+        through the encoder and has no step that stops at the encoder input.
+        """
         feats, lens = self._extract_feats(speech, speech_lengths)
         if self.specaug is not None and self.training:
             feats, lens = self.specaug(feats, lens)
@@ -225,7 +239,9 @@ class ESPnetL2DualModel(AbsESPnetModel):
     def encode(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Frontend -> specaug (training only) -> normalize -> pre/encoder/post; shared by outputs.
+        """ESPnet's ``ESPnetASRModel.encode`` (frontend -> specaug in training -> normalize ->
+        pre/encoder/post), shared by the outputs, without intermediate CTC outputs (no output has
+        an intermediate CTC).
 
         This is the shared encoder output, before any task projection.  A model with
         task-specific encoder blocks (``encoder_sharing``) has no single encoder output:
@@ -236,12 +252,9 @@ class ESPnetL2DualModel(AbsESPnetModel):
                 "this model has task-specific encoder blocks (encoder_sharing): "
                 "there is one encoder output per task, use encode_all()"
             )
-        feats, lens = self._encoder_input(speech, speech_lengths)
-        out, out_lens, _ = self.encoder(feats, lens)
-        if isinstance(out, tuple):  # encoders with intermediate CTC outputs
+        out, out_lens = ESPnetASRModel.encode(self, speech, speech_lengths)
+        if isinstance(out, tuple):  # (output, intermediate outputs) of an encoder with interctc layers
             out = out[0]
-        if self.postencoder is not None:
-            out, out_lens = self.postencoder(out, out_lens)
         return out, out_lens
 
     def encode_all(
@@ -383,5 +396,6 @@ class ESPnetL2DualModel(AbsESPnetModel):
     def collect_feats(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor, **kwargs
     ) -> Dict[str, torch.Tensor]:
+        """The features for ``collect_stats``; ESPnet's requires a ``text`` argument, which this batch has not."""
         feats, feats_lengths = self._extract_feats(speech, speech_lengths)
         return {"feats": feats, "feats_lengths": feats_lengths}

@@ -33,10 +33,13 @@ from espnet_l2dual.data.twin_batches import TwinCollateFn, keep_twins_together, 
 from espnet_l2dual.frontends.ssl import SSLFrontend
 from espnet_l2dual.methods.abs_decoder_coupling import AbsDecoderCoupling
 from espnet_l2dual.methods.abs_encoder_sharing import AbsEncoderSharing
+from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery
 from espnet_l2dual.methods.abs_task_projection import AbsTaskProjection
+from espnet_l2dual.methods.cagrad import CAGrad
 from espnet_l2dual.methods.dual_attention import DualAttention
 from espnet_l2dual.methods.ortho_projection import OrthoProjection
 from espnet_l2dual.methods.partial_sharing import PartialSharing
+from espnet_l2dual.methods.pcgrad import PCGrad
 from espnet_l2dual.methods.task_experts import TaskExperts
 from espnet_l2dual.methods.twin_subspace import TwinSubspaceProjection
 from espnet_l2dual.models.dual_model import ESPnetL2DualModel
@@ -100,6 +103,19 @@ decoder_coupling_choices = ClassChoices(
     default=None,
     optional=True,
 )
+# --grad_surgery / --grad_surgery_conf: handed to the trainer, which adds these options among the training
+# options (L2DualTrainer.add_arguments) and applies the surgery (train/grad_surgery.py)
+grad_surgery_choices = ClassChoices(
+    "grad_surgery",
+    classes=dict(pcgrad=PCGrad, cagrad=CAGrad),
+    type_check=AbsGradSurgery,
+    default=None,
+    optional=True,
+)
+L2DualTrainer.grad_surgery_choices = grad_surgery_choices
+build_surgery = L2DualTrainer.build_surgery
+
+
 # model_conf keys of the methods before they became components: where they went
 MOVED_MODEL_CONF = {
     "shared_layers": "encoder_sharing: partial + encoder_sharing_conf: {shared_layers: K}",

@@ -9,9 +9,9 @@ kill or a full disk never leaves a half-written ``checkpoint.pth``; a resume tha
 (from elsewhere) names it, moves it aside and starts over, and one that meets a
 checkpoint whose epoch snapshot was never written writes it from the checkpoint.
 
-The trainer also owns the method choice ``grad_surgery`` (``pcgrad``, ``cagrad``:
-``grad_surgery_choices``, each class in ``methods/``) and ``grad_surgery_conf``;
-when one is chosen, ``run`` hands over to ``GradSurgeryTrainer``, which wraps the
+The trainer adds the options of the method choice ``grad_surgery`` (``pcgrad``, ``cagrad``:
+``grad_surgery_choices``, registered in ``tasks/l2dual.py`` with the other method choices)
+and ``grad_surgery_conf``; when one is chosen, ``run`` hands over to ``GradSurgeryTrainer``, which wraps the
 model in ``GradSurgeryStep`` once, before ESPnet's DDP wrapper (so multi-process
 training averages the task gradients over the ranks before the surgery); validation
 and everything else stay stock ESPnet.  DataParallel (``--ngpu N`` in one process)
@@ -38,25 +38,9 @@ from espnet_l2dual.train.atomic_save import (
 from espnet2.train.class_choices import ClassChoices
 
 from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery
-from espnet_l2dual.methods.cagrad import CAGrad
-from espnet_l2dual.methods.pcgrad import PCGrad
 from espnet_l2dual.train.grad_surgery import GradSurgeryStep
 from espnet_l2dual.utils.choices import build_choice
 from espnet_l2dual.utils.fileio import atomic_write
-
-
-grad_surgery_choices = ClassChoices(
-    "grad_surgery",
-    classes=dict(pcgrad=PCGrad, cagrad=CAGrad),
-    type_check=AbsGradSurgery,
-    default=None,
-    optional=True,
-)
-
-
-def build_surgery(name: Optional[str], conf: Optional[dict]) -> Optional[AbsGradSurgery]:
-    """The ``grad_surgery`` choice with its ``grad_surgery_conf`` (None: plain summed gradients)."""
-    return build_choice(grad_surgery_choices, name, conf)
 
 
 @dataclasses.dataclass
@@ -83,16 +67,30 @@ def save_initial_weights(model: torch.nn.Module, output_dir: Path) -> bool:
 class L2DualTrainer(Trainer):
     """The stock ESPnet trainer plus θ0 saving; dispatches to gradient surgery when configured."""
 
+    # The ``grad_surgery`` choice: registered in tasks/l2dual.py with the other method choices, which sets it
+    # here (an import of the task module from here would be an import cycle). None: no surgery options.
+    grad_surgery_choices: Optional[ClassChoices] = None
+
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        if cls.grad_surgery_choices is None:
+            return
         group = parser.add_argument_group("Gradient surgery (shared encoder parameters)")
-        # --grad_surgery pcgrad|cagrad|none and --grad_surgery_conf {layers_topk, cagrad_c}
-        grad_surgery_choices.add_arguments(group)
+        # --grad_surgery pcgrad|cagrad|none and --grad_surgery_conf {layers_topk, cagrad_c}; added here, not by
+        # the task's class_choices_list, so they stay among the training options (--print_config order)
+        cls.grad_surgery_choices.add_arguments(group)
+
+    @classmethod
+    def build_surgery(cls, name: Optional[str], conf: Optional[dict]) -> Optional[AbsGradSurgery]:
+        """The ``grad_surgery`` choice with its ``grad_surgery_conf`` (None: plain summed gradients)."""
+        if name is not None and cls.grad_surgery_choices is None:
+            raise ValueError(f"grad_surgery: {name}: no grad_surgery choice is registered with this trainer")
+        return build_choice(cls.grad_surgery_choices, name, conf)
 
     @classmethod
     def build_options(cls, args: argparse.Namespace) -> L2DualTrainerOptions:
         options = build_dataclass(L2DualTrainerOptions, args)
-        build_surgery(options.grad_surgery, options.grad_surgery_conf)  # a bad conf fails before training
+        cls.build_surgery(options.grad_surgery, options.grad_surgery_conf)  # a bad conf fails before training
         return options
 
     @classmethod
@@ -149,7 +147,8 @@ class GradSurgeryTrainer(L2DualTrainer):
     @classmethod
     def run(cls, model, optimizers, schedulers, train_iter_factory, valid_iter_factory,
             plot_attention_iter_factory, trainer_options, distributed_option) -> None:
-        step = GradSurgeryStep(model, build_surgery(trainer_options.grad_surgery, trainer_options.grad_surgery_conf))
+        surgery = cls.build_surgery(trainer_options.grad_surgery, trainer_options.grad_surgery_conf)
+        step = GradSurgeryStep(model, surgery)
         super().run(step, optimizers, schedulers, train_iter_factory, valid_iter_factory,
                     plot_attention_iter_factory, trainer_options, distributed_option)
 
@@ -158,7 +157,7 @@ class GradSurgeryTrainer(L2DualTrainer):
                         summary_writer, options, distributed_option) -> bool:
         step = model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
         if not isinstance(step, GradSurgeryStep):  # called with the bare model (tests, other callers)
-            model = step = GradSurgeryStep(model, build_surgery(options.grad_surgery, options.grad_surgery_conf))
+            model = step = GradSurgeryStep(model, cls.build_surgery(options.grad_surgery, options.grad_surgery_conf))
         step.scaler = scaler
         return super().train_one_epoch(
             model=model, iterator=iterator, optimizers=optimizers, schedulers=schedulers,

@@ -11,11 +11,11 @@ log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (local/data.sh) $*" >&2; }
 lang=""
 corpus=mini
 nj=$(nproc)
-seed=1
-num_train=1200
-num_dev=150
-num_test=150
-error_scale=1
+seed=""              # these: empty = the default of the corpus's tool (see its --help)
+num_train=""
+num_dev=""
+num_test=""
+error_scale=""
 eval_speakers=""
 eval_utts_per_speaker=""
 twins=false
@@ -70,15 +70,18 @@ english_root() {
     echo "${dir}"
 }
 
+seed_opt=()  # only when given: each tool has its own default
+if [ -n "${seed}" ]; then seed_opt=(--seed "${seed}"); fi
 split_opts=()  # seeded speaker split of dual/manifest, or speaker lists of l2arctic
 if [ -n "${dev_speakers}" ]; then split_opts+=(--dev_speakers "${dev_speakers}"); fi
 if [ -n "${test_speakers}" ]; then split_opts+=(--test_speakers "${test_speakers}"); fi
 
 case "${corpus}" in
     mini)
-        scripts/mini_data.sh --lang "${lang}" --nj "${nj}" --seed "${seed}" \
+        scripts/mini_data.sh --lang "${lang}" --nj "${nj}" "${seed_opt[@]}" \
             ${corpus_dir:+--corpus_dir "${corpus_dir}"} \
-            --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --error_scale "${error_scale}" \
+            ${num_train:+--num_train "${num_train}"} ${num_dev:+--num_dev "${num_dev}"} \
+            ${num_test:+--num_test "${num_test}"} ${error_scale:+--error_scale "${error_scale}"} \
             ${eval_speakers:+--eval_speakers "${eval_speakers}"} \
             ${eval_utts_per_speaker:+--eval_utts_per_speaker "${eval_utts_per_speaker}"} --twins "${twins}" \
             --train_twins "${train_twins}" ;;
@@ -91,7 +94,7 @@ case "${corpus}" in
         log "dual corpus (${lang}): audio ${root}, lists ${trns[*]}"
         "${python}" -m espnet_l2dual.bin.prepare_dual --lang "${lang}" --audio_root "${root}" --out data \
             "${trn_opts[@]}" ${speaker_pattern:+--speaker_pattern "${speaker_pattern}"} \
-            ${split_lists:+--split_lists "${split_lists}"} "${split_opts[@]}" --seed "${seed}" \
+            ${split_lists:+--split_lists "${split_lists}"} "${split_opts[@]}" "${seed_opt[@]}" \
             --unknown_tags "${unknown_tags}" ;;
     l2arctic)
         root=$(english_root L2-ARCTIC L2ARCTIC)
@@ -102,13 +105,13 @@ case "${corpus}" in
         root=$(english_root speechocean762 SPEECHOCEAN762)
         log "speechocean762 corpus: ${root}"
         "${python}" -m espnet_l2dual.bin.prepare_speechocean762 --root "${root}" --out data \
-            --dev_fraction "${dev_fraction}" --seed "${seed}" ;;
+            --dev_fraction "${dev_fraction}" "${seed_opt[@]}" ;;
     manifest)
         manifest=${manifest:-${MANIFEST}}
         [ -n "${manifest}" ] || { log "--corpus manifest needs --manifest FILE (or MANIFEST in db.sh)"; exit 1; }
         log "manifest corpus (${lang}): ${manifest}"
         "${python}" -m espnet_l2dual.bin.prepare_manifest --lang "${lang}" --manifest "${manifest}" --out data \
-            "${split_opts[@]}" --seed "${seed}" ;;
+            "${split_opts[@]}" "${seed_opt[@]}" ;;
     *)
         log "unknown corpus '${corpus}' (expected mini, dual, l2arctic, speechocean762 or manifest)"
         exit 1 ;;

@@ -11,12 +11,12 @@ lang=
 corpus_dir=data/local/mini
 data_dir=data
 nj=$(nproc)
-seed=1
-num_train=1200
-num_dev=150
-num_test=150
-error_scale=1
-eval_speakers=""          # empty: make_mini_corpus's default
+seed=""                   # these: empty = make_mini_corpus's default
+num_train=""
+num_dev=""
+num_test=""
+error_scale=""
+eval_speakers=""
 eval_utts_per_speaker=""
 twins=false
 train_twins=false
@@ -25,14 +25,16 @@ help_message="Usage: $0 --lang ko|en [options]
   --corpus_dir DIR     where the corpus and its audio are made (default ${corpus_dir})
   --data_dir DIR       where train/dev/test/eval data dirs go (default ${data_dir})
   --nj N               parallel synthesis jobs (default: nproc = ${nj})
-  --seed S             random seed (default ${seed}); a new seed needs a new --corpus_dir
-  --num_train N --num_dev N --num_test N   utterances per set (default ${num_train}/${num_dev}/${num_test});
+  --seed S             random seed (default: make_mini_corpus's, see its --help); a new seed needs a new
+                       --corpus_dir
+  --num_train N --num_dev N --num_test N   utterances per set (default: make_mini_corpus's, see its --help);
                        test is the tuning set
   --eval_speakers N --eval_utts_per_speaker N   the held-out eval set: N speakers with voices no other set
-                       has, N utterances each, sentences no other set holds (defaults: those of
-                       espnet_l2dual.bin.make_mini_corpus, whose --help shows them)
-  --error_scale F      every learner error rate times F (default ${error_scale}; 0: none); same sentences and
-                       voices; a new scale needs a new --corpus_dir (the controlled-divergence grid)
+                       has, N utterances each, sentences no other set holds (default: make_mini_corpus's,
+                       see its --help)
+  --error_scale F      every learner error rate times F (0: none; default: make_mini_corpus's, see its --help);
+                       same sentences and voices; a new scale needs a new --corpus_dir (the controlled-divergence
+                       grid)
   --twins true|false   also make data/eval_twins (default ${twins}): each eval utterance with learner errors,
                        its canonical twin (same sentence and voice, no learner error) and one twin per
                        error; utt2twin maps each to its original. The recipe decodes and scores it with the test
@@ -47,24 +49,23 @@ help_message="Usage: $0 --lang ko|en [options]
 [ $# -eq 0 ] || { echo "${help_message}" >&2; exit 1; }
 [ -n "${lang}" ] || { log "--lang is required"; echo "${help_message}" >&2; exit 1; }
 
-eval_opts=()  # only what was given: the defaults live in make_mini_corpus
-if [ -n "${eval_speakers}" ]; then eval_opts+=(--eval_speakers "${eval_speakers}"); fi
-if [ -n "${eval_utts_per_speaker}" ]; then eval_opts+=(--eval_utts_per_speaker "${eval_utts_per_speaker}"); fi
+corpus_opts=()  # only what was given: the defaults live in make_mini_corpus (espnet_l2dual.corpus.mini)
+for name in seed num_train num_dev num_test error_scale eval_speakers eval_utts_per_speaker; do
+    if [ -n "${!name}" ]; then corpus_opts+=("--${name}" "${!name}"); fi
+done
 sets=(train dev test eval)
 case "${twins}" in
-    true) eval_opts+=(--twins); sets+=(eval_twins) ;;
+    true) corpus_opts+=(--twins); sets+=(eval_twins) ;;
     false) ;;
     *) log "--twins must be true or false, got '${twins}'"; exit 1 ;;
 esac
 case "${train_twins}" in
-    true) eval_opts+=(--train_twins); sets+=(train_twins) ;;
+    true) corpus_opts+=(--train_twins); sets+=(train_twins) ;;
     false) ;;
     *) log "--train_twins must be true or false, got '${train_twins}'"; exit 1 ;;
 esac
-log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed}, error scale ${error_scale}, ${num_train}/${num_dev}/${num_test} utterances, eval ${eval_speakers:-default} speakers x ${eval_utts_per_speaker:-default}, twins ${twins}, nj ${nj})"
-"${python}" -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --seed "${seed}" \
-    --num_train "${num_train}" --num_dev "${num_dev}" --num_test "${num_test}" --nj "${nj}" \
-    --error_scale "${error_scale}" "${eval_opts[@]}"
+log "making the ${lang} mini corpus in ${corpus_dir} (seed ${seed:-default}, error scale ${error_scale:-default}, ${num_train:-default}/${num_dev:-default}/${num_test:-default} utterances, eval ${eval_speakers:-default} speakers x ${eval_utts_per_speaker:-default}, twins ${twins}, nj ${nj})"
+"${python}" -m espnet_l2dual.bin.make_mini_corpus --lang "${lang}" --out "${corpus_dir}" --nj "${nj}" "${corpus_opts[@]}"
 
 for dset in "${sets[@]}"; do
     mkdir -p "${data_dir}"
