@@ -1,9 +1,10 @@
 """The recipe runs twin_subspace post-training: stage 7 from a trained MTL model (--init_model_dir).
 
-One tiny l2en recipe: an MTL model (stages 1-7, with the train twins), then the method on
-train_twins from it (stages 3-7). The post-trained model must keep the MTL model's token lists
-and feature statistics byte for byte, name it in its provenance, leave its encoder as it was
-(frozen) and change a decoder; bad starts are refused in one line.
+A copy of the session's tiny l2en recipe (its MTL model), the train twins made (stage 1), then the
+method on train_twins from that model (stages 3-7). The post-trained model must keep the MTL
+model's token lists and feature statistics byte for byte, name it in its provenance, leave its
+encoder as it was (frozen) and change a decoder; bad starts are refused in one line. run_all.sh's
+part is checked with a stub run.sh, the study key on a stub recipe.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import yaml
 from espnet_l2dual.tasks import stage7
 from espnet_l2dual.tasks.init_model import InitModelError, init_settings
 from espnet_l2dual.utils.digest import file_sha1
-from recipe_helpers import TINY_DATA_OPTS, make_recipe, run_recipe, write_tiny_config
+from recipe_helpers import TINY_CONFIG, TINY_DATA_OPTS, TINY_TAG, clone_recipe, make_recipe, run_recipe
 
-MTL_TAG = "asr_mtl_test"
+MTL_TAG = TINY_TAG
 TWIN_TAG = "asr_twin_test"
 TWIN_CONFIG = "conf/train_twin_test.yaml"
 DATA_OPTS = TINY_DATA_OPTS + " --train_twins true"
@@ -30,7 +31,7 @@ TWIN_ARGS = ["--train_set", "train_twins", "--init_model_dir", f"exp/{MTL_TAG}",
 
 def write_twin_config(recipe: Path) -> None:
     """The shrunk MTL config plus the method (as conf/tuning/train_twin_subspace_tiny.yaml does)."""
-    conf = yaml.safe_load((recipe / "conf" / "train_mtl_test.yaml").read_text())
+    conf = yaml.safe_load((recipe / TINY_CONFIG).read_text())
     conf.update(task_projection="twin_subspace", twin_map="dump/raw/train_twins/utt2twin",
                 freeze_param=["frontend", "normalize", "encoder"], max_epoch=1,
                 task_projection_conf={"output_size": conf["encoder_conf"]["output_size"], "meaning_weight": 1.0,
@@ -40,15 +41,16 @@ def write_twin_config(recipe: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def twin_recipe(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    recipe = make_recipe(tmp_path_factory.mktemp("twinrec"), "l2en")
-    write_tiny_config(recipe)
+def twin_recipe(tiny_recipe, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's tiny recipe (its MTL model trained) with the train twins and the
+    method post-trained from that model (stages 3-7 on train_twins)."""
+    recipe = clone_recipe(tiny_recipe, tmp_path_factory.mktemp("twinrec"))
     write_twin_config(recipe)
-    proc = run_recipe(["./run.sh", *COMMON, "--train_config", "conf/train_mtl_test.yaml", "--stage", "1",
-                       "--stop_stage", "7"], cwd=recipe, timeout=1200)
+    proc = run_recipe(["./run.sh", *COMMON, "--train_config", TINY_CONFIG, "--stage", "1", "--stop_stage", "1"],
+                      cwd=recipe, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
     proc = run_recipe(["./run.sh", *COMMON, *TWIN_ARGS, "--stage", "3", "--stop_stage", "7"], cwd=recipe,
-                      timeout=1200)
+                      timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return recipe
 
@@ -87,7 +89,10 @@ def test_encoder_frozen_decoder_trained(twin_recipe):
 
 
 def _error_lines(stderr: str) -> list:
-    return [line for line in stderr.splitlines() if "error" in line.lower()]
+    """The lines that say something is wrong; the refusal must be one line, and the last (nothing ran after it)."""
+    lines = [line for line in stderr.splitlines() if "error" in line.lower()]
+    assert lines and stderr.strip().splitlines()[-1] == lines[-1], stderr[-2000:]
+    return lines
 
 
 def test_refuses_a_missing_init_dir(twin_recipe):
