@@ -34,7 +34,8 @@ eval_set=auto             # the set the reports compare on: auto = eval for the 
 help_message="Usage: ./run_all.sh [options]
   --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
   --corpus ${corpus}                corpus for all languages, or \"ko=NAME en=NAME\"
-  --configs \"${configs}\"  model configs (conf/tuning/train_<config>[_tiny].yaml)
+  --configs \"${configs}\"  model configs (conf/tuning/train_<config>[_tiny].yaml); twin_subspace post-trains
+                                  the mtl model of its seed on the train twins (docs/configs-and-methods.md)
   --seeds \"\"                     training seeds, e.g. \"1 2 3\" (default: the configs' own seed, one model each);
                                   the report then gives mean and sd over seeds and intervals over seeds and utterances
   --size ${size}                    tiny | small (real recordings on CPU; en only) | full | wavlm (full with a
