@@ -34,7 +34,8 @@ eval_set=auto             # the set the reports compare on: auto = eval for the 
 help_message="Usage: ./run_all.sh [options]
   --langs \"${langs}\"              recipes to run (egs2/l2<lang>/asr1)
   --corpus ${corpus}                corpus for all languages, or \"ko=NAME en=NAME\"
-  --configs \"${configs}\"  model configs (conf/tuning/train_<config>[_tiny].yaml)
+  --configs \"${configs}\"  model configs (conf/tuning/train_<config>[_tiny].yaml); twin_subspace post-trains
+                                  the mtl model of its seed on the train twins (docs/configs-and-methods.md)
   --seeds \"\"                     training seeds, e.g. \"1 2 3\" (default: the configs' own seed, one model each);
                                   the report then gives mean and sd over seeds and intervals over seeds and utterances
   --size ${size}                    tiny | small (real recordings on CPU; en only) | full | wavlm (full with a
@@ -106,6 +107,10 @@ fi
 bash tools/install.sh
 # shellcheck disable=SC1091
 . tools/python.sh  # ${python}: tools/venv's python; this checkout first on PYTHONPATH
+for c in ${configs}; do  # a post-training config's own training data (twin_subspace: data/train_twins)
+    opts=$("${python}" -m espnet_l2dual.bin.study run_opts --config "${c}" --local_data)
+    [ -z "${opts}" ] || [[ " ${local_data_opts} " == *" ${opts} "* ]] || local_data_opts="${local_data_opts:+${local_data_opts} }${opts}"
+done
 
 corpus_of() {  # corpus_of <lang>
     local item
@@ -163,11 +168,16 @@ study_cmd() {
 }
 # study_model_opts <config> <seed|none>
 study_model_opts() { echo "--config $1 --config_file $2/conf/tuning/train_$1${suffix}.yaml --seed $3"; }
-# train_model <recipe dir> <config> <seed|none>: stages 7-9, then (--study) the model's record
+# post_opts <config> <seed|none>: ./run.sh options of a post-training config (empty for others)
+post_opts() { "${python}" -m espnet_l2dual.bin.study run_opts --config "$1" --suffix="${suffix}" --seed "$2"; }
+# train_model <recipe dir> <config> <seed|none>: stages 7-9 (a post-training config: 3-9, its own
+# training set dumped), then (--study) the model's record
 train_model() {
-    local dir=$1 c=$2 s=$3
-    # shellcheck disable=SC2046
-    run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" 7 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
+    local dir=$1 c=$2 s=$3 post first=7
+    post=$(post_opts "${c}" "${s}"); [ -z "${post}" ] || first=3
+    # shellcheck disable=SC2046,SC2086
+    run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" "${first}" 9 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}") \
+        ${post:+${post} --wait_lock true}
     if [ -n "${study_dir}" ] && [ "${stop_stage}" -ge 9 ]; then
         # shellcheck disable=SC2046
         study_cmd save "${dir}" $(study_model_opts "${c}" "${dir}" "${s}") --command="${run_all_command}"
@@ -222,6 +232,12 @@ run_language() {
                 train_model "${dir}" "${c}" "${s}"
                 continue
             fi
+            if [ -n "$(post_opts "${c}" "${s}")" ]; then  # a post-training config starts from a model: wait for it
+                for i in "${!model_pids[@]}"; do
+                    wait_model "${dir}" "${model_pids[$i]}" "${model_names[$i]}" || failed_models+=" ${model_names[$i]}"
+                done
+                model_pids=(); model_names=()
+            fi
             if [ "${#model_pids[@]}" -ge "${config_jobs}" ]; then  # a free slot: wait for the oldest
                 wait_model "${dir}" "${model_pids[0]}" "${model_names[0]}" || failed_models+=" ${model_names[0]}"
                 model_pids=("${model_pids[@]:1}"); model_names=("${model_names[@]:1}")
@@ -257,7 +273,8 @@ run_language() {
     for s in ${seed_list}; do
         for c in ${configs}; do
             # shellcheck disable=SC2046
-            run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" 11 11 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}")
+            run_stages "${dir}" "${c}${suffix}$(seed_tag "${s}")" 11 11 "conf/tuning/train_${c}${suffix}.yaml" $(seed_opts "${s}") \
+                $(post_opts "${c}" "${s}")
         done
     done
     log "${dir}: finished in $((SECONDS / 60)) min"

@@ -33,6 +33,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--ngpu", default="0")
     p.add_argument("--num_nodes", default="1")
     p.add_argument("--command", default="", help="the command line that trains the model (replayed by run.sh)")
+    p.add_argument("--init_model", default="", help="the model file a post-training method starts from")
     p.add_argument("--seed", default="", help="the recipe's --seed (empty: the config's own seed trains)")
     args = p.parse_args(argv)
     try:
@@ -42,7 +43,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         tokens = {o: spec.partition(":") for o, _, spec in (t.partition("=") for t in args.token)}
         s = stage7.Stage7(args.exp_dir, args.config, args.stats_dir, args.data_feats, args.train_set,
                           args.valid_set, args.speech_type, {o: d for o, (_, _, d) in tokens.items()},
-                          {o: t for o, (t, _, _) in tokens.items()}, args.train_args, args.ngpu, args.num_nodes)
+                          {o: t for o, (t, _, _) in tokens.items()}, args.train_args, args.ngpu, args.num_nodes,
+                          args.init_model)
         with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the trainer's options
             status, words = stage7.prepare(s, args.token_setup, args.command, stage7.seed_option(args.seed))
     except (DataError, ValueError, OSError) as e:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from espnet_l2dual.errors import DataError
-from espnet_l2dual.study import commands, models
+from espnet_l2dual.study import commands, models, post_training
 from espnet_l2dual.study.groups import config_keys, save_groups, stored_group
 from espnet_l2dual.study.store import Store
 
@@ -69,6 +69,11 @@ def get_parser() -> argparse.ArgumentParser:
     r.add_argument("--study", type=Path, required=True)
     r.add_argument("--lang", required=True)
     r.add_argument("--out", type=Path, required=True, help="egs2/l2<lang>/asr1/RESULTS.md")
+    o = sub.add_parser("run_opts", help="./run.sh options of a post-training config (empty for any other)")
+    o.add_argument("--config", required=True)
+    o.add_argument("--suffix", default="_tiny")
+    o.add_argument("--seed", type=_seed, default=None)
+    o.add_argument("--local_data", action="store_true", help="instead: the stage-1 options the config needs")
     z = sub.add_parser("size")
     z.add_argument("--study", type=Path, required=True)
     return p
@@ -108,6 +113,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         elif a.cmd == "results_md":
             commands.write_results_md(a.study, a.lang, a.out)
             print(f"study: wrote {a.out}", file=sys.stderr)
+        elif a.cmd == "run_opts":
+            if a.config in post_training.POST_TRAINING:
+                print(post_training.LOCAL_DATA_OPTS if a.local_data else
+                      post_training.run_options(a.config, a.suffix, a.seed))
         elif a.cmd == "size":
             print("\n".join(commands.size_lines(a.study)))
     except (DataError, ValueError) as e:

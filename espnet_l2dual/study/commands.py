@@ -8,6 +8,7 @@
   status   done/missing per model and per seed group of a run (metadata only: no data needed)
   results_md    write a recipe's RESULTS.md from the store
   size     bytes per record and in all
+  run_opts the ./run.sh options of a post-training config (study.post_training)
 """
 
 from __future__ import annotations

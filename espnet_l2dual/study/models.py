@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from espnet_l2dual.study import post_training
 from espnet_l2dual.study.key import key_inputs, make_key
 from espnet_l2dual.study.record import level_name
 from espnet_l2dual.study.store import Record, Store, same_level
@@ -68,10 +69,14 @@ def make_level(error_scale: Optional[str], epochs: Optional[str]) -> Optional[Di
 def model_key(spec: Spec, recipe: Path, config_file: Path, train_args: str, run_args: str, corpus: str,
               train_sets: Sequence[str]) -> tuple:
     """(key, key inputs) of one model, from its recipe's prepared data (stage 1) and its options."""
-    inputs = key_inputs(spec.lang, config_file, spec.seed, [recipe / "data" / s for s in train_sets],
+    sets = post_training.train_sets(spec.config, list(train_sets))
+    inputs = key_inputs(spec.lang, config_file, spec.seed, [recipe / "data" / s for s in sets],
                         recipe / "data" / spec.eval_set, spec.eval_set, train_args, run_args,
                         recipe / "run.sh" if (recipe / "run.sh").is_file() else None, corpus)
     inputs["level"] = spec.level
+    init_sha1 = post_training.init_model_sha1(recipe, spec.config, spec.suffix, spec.seed)
+    if init_sha1 is not None:  # a post-trained model is made by its start too
+        inputs["init_model_sha1"] = init_sha1
     return make_key(inputs), inputs
 
 

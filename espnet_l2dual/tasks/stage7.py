@@ -21,7 +21,9 @@ from typing import Dict, List, Optional, Tuple
 
 from espnet_l2dual.errors import DataError
 from espnet_l2dual.outputs import config_tasks
+from espnet_l2dual.tasks.init_model import init_record
 from espnet_l2dual.utils import stage_record
+from espnet_l2dual.utils.config_file import load_config
 from espnet_l2dual.utils.fileio import atomic_write
 from espnet_l2dual.utils.provenance import training_provenance
 
@@ -51,6 +53,13 @@ class Stage7:
     train_args: str = ""
     ngpu: str = "0"
     num_nodes: str = "1"
+    init_model: str = ""  # a post-training method's start (--init_param): its dir's stats are used
+
+    def feats_stats(self) -> str:
+        """The feature statistics the model normalises with: the init model's own, else stage 6's."""
+        if self.init_model:
+            return f"{Path(self.init_model).parent.as_posix()}/feats_stats.npz"
+        return f"{self.stats_dir}/train/feats_stats.npz"
 
     def tasks(self) -> List[str]:
         return config_tasks(Path(self.config))
@@ -61,7 +70,7 @@ class Stage7:
 
     def guard_inputs(self, tasks: List[str]) -> Tuple[List[str], List[str], List[str]]:
         """(files, audio, options) the model is trained from: a change retrains it."""
-        files = [f"{self.stats_dir}/train/feats_stats.npz"]
+        files = [self.feats_stats()] + ([self.init_model] if self.init_model else [])
         audio = [f"{self.data_feats}/{self.train_set}/wav.scp", f"{self.data_feats}/{self.valid_set}/wav.scp"]
         for o in tasks:
             files += self.token_files(o)
@@ -77,6 +86,8 @@ class Stage7:
                 "--valid_data_path_and_name_and_type", f"{feats}/{va}/wav.scp,speech,{self.speech_type}",
                 "--train_shape_file", f"{self.stats_dir}/train/speech_shape",
                 "--valid_shape_file", f"{self.stats_dir}/valid/speech_shape"]
+        if self.init_model:
+            args += ["--init_param", self.init_model]
         for o in tasks:
             d = f"{self.exp_dir}/token_list/{o}" if own else self.token_dirs[o]
             args += ["--train_data_path_and_name_and_type", f"{feats}/{tr}/text_{o},text_{o},text",
@@ -91,7 +102,7 @@ class Stage7:
     def preflight_argv(self, tasks: List[str]) -> List[str]:
         """The options check_train_config sees: the training call's, with stage 5's token lists."""
         return ["--config", self.config, "--use_preprocessor", "true",
-                "--normalize_conf", f"stats_file={self.stats_dir}/train/feats_stats.npz",
+                "--normalize_conf", f"stats_file={self.feats_stats()}",
                 "--output_dir", self.exp_dir, *self.data_args(tasks, own=False), *self.train_args.split()]
 
 
@@ -132,7 +143,7 @@ def _retire_if_other_inputs(exp: Path) -> None:
 
 def _own_copies(s: Stage7, tasks: List[str]) -> None:
     exp = Path(s.exp_dir)
-    shutil.copy(f"{s.stats_dir}/train/feats_stats.npz", exp / "feats_stats.npz")
+    shutil.copy(s.feats_stats(), exp / "feats_stats.npz")
     for o in tasks:
         (exp / "token_list" / o).mkdir(parents=True, exist_ok=True)
         for f in s.token_files(o):
@@ -155,10 +166,20 @@ def seed_option(value: str) -> Optional[int]:
     return int(value) if value else None
 
 
+def missing_twin_map(config: str) -> None:
+    """SystemExit naming the stage-1 command when the config's ``twin_map`` is not there."""
+    twin_map = load_config(config).get("twin_map")
+    if twin_map and not Path(twin_map).is_file():
+        raise SystemExit(f"Stage {STAGE}: error: {config}: twin_map {twin_map} not found; make the train twins "
+                         "(./run.sh --stage 1 --stop_stage 1 --local_data_opts \"--train_twins true\") and run "
+                         "from stage 3 with --train_set train_twins")
+
+
 def prepare(s: Stage7, token_setup: str, command: str, seed: Optional[int] = None) -> Tuple[int, List[str]]:
     """(CURRENT, []) when the model is up to date; else (TRAIN, the trainer's data options) with
     everything beside the model in place, its provenance recording its group (config, size, seed).
     SystemExit with a message when it cannot train."""
+    missing_twin_map(s.config)
     why = stage_record.unfinished(s.stats_dir, "6")  # never trained from half-made stats
     if why is not None:
         raise SystemExit(f"Stage {STAGE}: error: {s.stats_dir} is not usable: {why}; run stage 6 first (--stage 6)")
@@ -177,6 +198,8 @@ def prepare(s: Stage7, token_setup: str, command: str, seed: Optional[int] = Non
     write_replay(s.exp_dir, command)
     prov = training_provenance(s.config, stage_record.record_path(s.exp_dir, STAGE, pending=True),
                                token_setup, command, seed)
+    if s.init_model:
+        prov["init_model"] = init_record(s.init_model)
     with atomic_write(Path(s.exp_dir) / "provenance.json") as f:
         json.dump(prov, f, ensure_ascii=False, indent=2)
         f.write("\n")

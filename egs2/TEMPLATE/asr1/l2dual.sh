@@ -53,6 +53,8 @@ tag=""                  # default: asr_<train_config name without train_>[_seed<
 train_args=""           # extra options for the trainer
 seed=""                 # training seed (default: the config's); part of the tag: asr_<config>_seed<N>
 stats_dir=""            # default: exp/stats_raw_<surface tokens>_<meaning tokens>
+init_model_dir=""       # post-training: stage 7 starts from exp/<tag>'s --inference_model (--init_param) with
+                        # its token lists and feature statistics (stage 5 skipped; stage 6: shapes only)
 
 inference_model=valid.loss.ave.pth
 inference_tag=""        # default: decode_beam<beam>_ctc<ctc>
@@ -173,6 +175,9 @@ Options (value in use):
   --train_config (${train_config:-required from stage 6}) --tag (${tag:-asr_<config name without train_>[_seed<N>]})
   --seed (${seed:-the seed of the config}: a seed of its own trains a model of its own, exp/asr_<config>_seed<N>; stages 1-6 are shared)
   --train_args ("${train_args}") --stats_dir (${stats_dir:-exp/stats_raw_<surface tokens>_<meaning tokens>})
+  --init_model_dir (${init_model_dir:-none}: post-training, e.g. exp/asr_mtl_tiny: stage 7 starts from its
+      ${inference_model} (--init_param) and keeps its token lists and feats_stats.npz; stage 5 is skipped
+      and stage 6 makes only the shapes of --train_set, in exp/stats_<train set>_from_<its tag>)
   --inference_model (${inference_model}) --inference_tag (${inference_tag})
   --inference_config (${inference_config:-none}: stage 8's decoding options as YAML, keys beam_size,
       decode_ctc_weight, penalty, maxlenratio, batch_size; an option given here wins over the file, the
@@ -433,7 +438,9 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
 fi
 
 # ---- 5: tokenizers -------------------------------------------------------------------
-if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ -n "${init_model_dir}" ]; then
+    log "Stage 5: skipped (--init_model_dir: the token lists of ${init_model_dir})"
+elif [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     running_stage=5
     chosen=(--token_list_dir "${token_list_dir}" --surface_token_type "${surface_token_type}"
             --meaning_token_type "${meaning_token_type}" --nbpe_surface "${nbpe_surface}"
@@ -459,7 +466,16 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
 fi
 
 # ---- the token setup of stage 5, for stages 6-7 (8-11 read the model's own config.yaml) ---
-if [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
+init_param=""
+if [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ] && [ -n "${init_model_dir}" ]; then
+    # post-training: the token lists of the model it starts from, its own stats dir for the shapes
+    init_model_dir=${init_model_dir%/}
+    # shellcheck disable=SC2086
+    setup_sh=$(${python} -m espnet_l2dual.bin.init_model --dir "${init_model_dir}" \
+        --inference_model "${inference_model}" --outputs ${outputs}) || exit 1
+    assign_lines "${setup_sh}"
+    : "${stats_dir:=exp/stats_${train_set_used}_from_${init_model_dir##*/}}"
+elif [ "${stop_stage}" -ge 6 ] && [ "${stage}" -le 7 ]; then
     setup_sh=$(${python} -m espnet_l2dual.bin.token_setup read --setup "${token_setup}" "${token_opts[@]}")
     assign_lines "${setup_sh}"
     # a non-default front end (e.g. ssl) has its own feature statistics: its own stats dir
@@ -536,7 +552,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         --stats_dir "${stats_dir}" --data_feats "${data_feats}" --train_set "${train_set_used}" \
         --valid_set "${valid_set}" --speech_type "${speech_type}" --token_setup "${token_setup}" "${token_specs[@]}" \
         --train_args "${train_args}" --ngpu "${ngpu}" --num_nodes "${num_nodes}" --command "${invocation}" \
-        --seed "${seed}") || rc=$?
+        --seed "${seed}" --init_model "${init_param}") || rc=$?
     case "${rc}" in
         0) ;;
         10) mapfile -t data_args <<< "${data_args}"
