@@ -11,9 +11,9 @@ variant is ``name=extra training options`` (or a built-in name, see ``--list``).
         --stats_dir exp/stats_raw_char_char --token_list_dir exp/asr_mtl_tiny/token_list \\
         --feats_stats exp/asr_mtl_tiny/feats_stats.npz --steps 100 --repeats 3 --variants before after
 
-Prints CPU and wall seconds per run and per step (median over repeats), the ratio to the first
-variant, and models per hour on 2 cores (2 jobs x 1 thread) projected from CPU time:
-``2 * 3600 / (startup + epochs * (steps_per_epoch * s/step + epoch end))``.
+Prints CPU and wall seconds per run (median over repeats), the ratios to the first variant
+and, for whole epochs (``--steps 0``), models per hour on 2 cores (2 jobs x 1 thread) projected
+from CPU time: ``2 * 3600 / (CPU per run * max_epoch / epochs)``.
 
 ``--profile`` instead runs the first variant once in this process (``--num_workers 0``) and prints
 where the CPU time went (front end, encoder, decoders, CTC, backward, optimizer, data, trainer).
@@ -133,7 +133,6 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--token_type", default="char")
     p.add_argument("--steps", type=int, default=100, help="updates per run (0: the whole epoch)")
     p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--steps_per_epoch", type=int, default=272, help="a full epoch's updates (projection)")
     p.add_argument("--max_epoch", type=int, default=16, help="epochs of a full training (projection)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
@@ -205,7 +204,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"# round {r + 1} {name}: cpu {res['cpu']:.1f} s, wall {res['wall']:.1f} s", flush=True)
             shutil.rmtree(out, ignore_errors=True)
     load = (load + os.getloadavg()[0]) / 2
-    steps = args.steps or args.steps_per_epoch
+    steps = args.steps or "all"
     print(f"# {args.config}, {steps} updates x {args.epochs} epoch(s) per run, {args.threads} thread(s), "
           f"{args.repeats} rounds interleaved, load average ~{load:.1f} on {os.cpu_count()} cores")
     print(f"{'variant':<10} {'cpu s/run':>9} {'wall s/run':>10} {'ratio(cpu)':>10} {'ratio(wall)':>11} "
@@ -215,11 +214,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         cpu = statistics.median(x["cpu"] for x in results[name])
         wall = statistics.median(x["wall"] for x in results[name])
         ref_cpu, ref_wall = ref_cpu or cpu, ref_wall or wall
-        # a run = startup + its epochs; scaled to max_epoch full epochs (startup counted each time:
-        # the projection errs low by startup / epoch CPU, the same for every variant)
-        per_model = cpu * (args.max_epoch * args.steps_per_epoch) / (steps * args.epochs)
+        # whole epochs only: a model = max_epoch / epochs runs (startup counted once per run, so
+        # the projection errs low by ~startup / run); shortened epochs would scale their
+        # validation and epoch-end work with them, so they get no projection
+        per_hour = f"{2 * 3600 / (cpu * args.max_epoch / args.epochs):.2f}" if not args.steps else "-"
         print(f"{name:<10} {cpu:>9.1f} {wall:>10.1f} {cpu / ref_cpu:>10.3f} {wall / ref_wall:>11.3f} "
-              f"{2 * 3600 / per_model:>14.2f}" + (f" {digests[name]:>16}" if digests else ""))
+              f"{per_hour:>14}" + (f" {digests[name]:>16}" if digests else ""))
     if digests:
         same = len(set(digests.values())) == 1
         print(f"# saved weights {'identical' if same else 'DIFFER'} across variants")
