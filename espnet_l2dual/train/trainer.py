@@ -39,6 +39,7 @@ from espnet2.train.class_choices import ClassChoices
 
 from espnet_l2dual.methods.abs_grad_surgery import AbsGradSurgery
 from espnet_l2dual.train.grad_surgery import GradSurgeryStep
+from espnet_l2dual.train.loss_plots import sparse_loss_plots
 from espnet_l2dual.utils.choices import build_choice
 from espnet_l2dual.utils.fileio import atomic_write
 
@@ -47,6 +48,7 @@ from espnet_l2dual.utils.fileio import atomic_write
 class L2DualTrainerOptions(TrainerOptions):
     grad_surgery: Optional[str] = None
     grad_surgery_conf: dict = dataclasses.field(default_factory=dict)
+    loss_plot_interval: int = 4
 
 INIT_NAME = "init.pth"
 
@@ -73,6 +75,11 @@ class L2DualTrainer(Trainer):
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--loss_plot_interval", type=int, default=4,
+            help="draw images/<key>.png every N epochs and after the last one (1: every epoch, as "
+                 "ESPnet does); the plots cost a few CPU seconds an epoch and change nothing else",
+        )
         if cls.grad_surgery_choices is None:
             return
         group = parser.add_argument_group("Gradient surgery (shared encoder parameters)")
@@ -106,7 +113,8 @@ class L2DualTrainer(Trainer):
                 plot_attention_iter_factory, trainer_options, distributed_option,
             )
         is_main = not distributed_option.distributed or distributed_option.dist_rank == 0
-        with atomic_espnet_saves():
+        with atomic_espnet_saves(), sparse_loss_plots(trainer_options.loss_plot_interval,
+                                                      trainer_options.max_epoch):
             if is_main:
                 remove_stale_temps(Path(trainer_options.output_dir))
                 save_initial_weights(model, Path(trainer_options.output_dir))
