@@ -82,36 +82,21 @@ DECODER_CHOICES = {
     for o in OUTPUTS
 }
 # the disentangling methods (espnet_l2dual/methods): none by default = plain MTL/STL
-encoder_sharing_choices = ClassChoices(
-    "encoder_sharing",
-    classes=dict(partial=PartialSharing, experts=TaskExperts),
-    type_check=AbsEncoderSharing,
-    default=None,
-    optional=True,
-)
-task_projection_choices = ClassChoices(
-    "task_projection",
-    classes=dict(ortho=OrthoProjection, twin_subspace=TwinSubspaceProjection),
-    type_check=AbsTaskProjection,
-    default=None,
-    optional=True,
-)
-decoder_coupling_choices = ClassChoices(
-    "decoder_coupling",
-    classes=dict(dual_attention=DualAttention),
-    type_check=AbsDecoderCoupling,
-    default=None,
-    optional=True,
-)
+
+
+def method_choice(name: str, base: type, **classes: type) -> ClassChoices:
+    """An optional method choice: ``--<name> none`` (the default) leaves plain MTL/STL."""
+    return ClassChoices(name, classes=classes, type_check=base, default=None, optional=True)
+
+
+encoder_sharing_choices = method_choice("encoder_sharing", AbsEncoderSharing, partial=PartialSharing,
+                                        experts=TaskExperts)
+task_projection_choices = method_choice("task_projection", AbsTaskProjection, ortho=OrthoProjection,
+                                        twin_subspace=TwinSubspaceProjection)
+decoder_coupling_choices = method_choice("decoder_coupling", AbsDecoderCoupling, dual_attention=DualAttention)
 # --grad_surgery / --grad_surgery_conf: handed to the trainer, which adds these options among the training
 # options (L2DualTrainer.add_arguments) and applies the surgery (train/grad_surgery.py)
-grad_surgery_choices = ClassChoices(
-    "grad_surgery",
-    classes=dict(pcgrad=PCGrad, cagrad=CAGrad),
-    type_check=AbsGradSurgery,
-    default=None,
-    optional=True,
-)
+grad_surgery_choices = method_choice("grad_surgery", AbsGradSurgery, pcgrad=PCGrad, cagrad=CAGrad)
 L2DualTrainer.grad_surgery_choices = grad_surgery_choices
 build_surgery = L2DualTrainer.build_surgery
 
