@@ -8,7 +8,8 @@ from typing import Dict, List, Optional
 import pytest
 from scipy import stats
 
-from espnet_l2dual.analysis.claims import FAMILY, TO_MEANING, TO_SURFACE, claim_tests, paired_over_seeds, welch
+from espnet_l2dual.analysis.claims import FAMILY, TO_MEANING, TO_SURFACE, claim_tests, paired_over_seeds
+from espnet_l2dual.scoring.seed_intervals import welch
 from espnet_l2dual.analysis.study import WITHIN
 from espnet_l2dual.report.claims import claim_lines
 

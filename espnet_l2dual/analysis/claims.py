@@ -20,37 +20,16 @@ verdict); the controlled-divergence grid tests it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
-
-import numpy as np
-from scipy import stats
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from espnet_l2dual.analysis.study import WITHIN
 from espnet_l2dual.scoring.multiplicity import adjust_family
-from espnet_l2dual.scoring.seed_intervals import seed_t_interval
+from espnet_l2dual.scoring.seed_intervals import seed_t_interval, welch
 
 FAMILY = "the claims' comparisons"
 TO_MEANING = "encoder debiased CKA, MTL vs STL-meaning (last layer)"
 TO_SURFACE = "encoder debiased CKA, MTL vs STL-surface (last layer)"
 DIGITS = 3
-
-
-def welch(a: Sequence[float], b: Sequence[float]) -> Dict[str, Any]:
-    """mean(b) − mean(a) of two independent sets of seeds, with Welch's p and ``interval_at``."""
-    a, b = [float(x) for x in a], [float(x) for x in b]
-    out: Dict[str, Any] = {"diff": float(np.mean(b) - np.mean(a)) if a and b else None,
-                           "method": "Welch t over seeds (independent trainings)"}
-    if len(a) < 2 or len(b) < 2:
-        return dict(out, p=None, no_ci="not defined: fewer than 2 seeds on a side")
-    if np.ptp(a) == 0 and np.ptp(b) == 0:
-        return dict(out, p=None, no_ci="not defined: no spread over seeds on either side")
-    res = stats.ttest_ind(b, a, equal_var=False)
-
-    def interval_at(level: float) -> Tuple[float, float]:
-        ci = res.confidence_interval(level)
-        return float(ci.low), float(ci.high)
-
-    return dict(out, p=float(res.pvalue), interval_at=interval_at)
 
 
 def paired_over_seeds(a: Sequence[float], b: Sequence[float]) -> Dict[str, Any]:

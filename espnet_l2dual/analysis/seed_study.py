@@ -16,14 +16,13 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 from espnet_l2dual.analysis.claims import claim_tests
 from espnet_l2dual.analysis.study import (MissingInputs, Models, Recipe, collect_models,
                                           comparison_families, interval_method)
 from espnet_l2dual.analysis.tables import OverSeeds, adjust, comparison_table, round_floats
 from espnet_l2dual.scoring.blocked_bootstrap import SPEAKERS
-from espnet_l2dual.scoring.seed_intervals import mean_sd, seed_t_interval
+from espnet_l2dual.scoring.seed_intervals import mean_sd, seed_t_interval, welch
 
 
 def seed_suffix(suffix: str, seed: int) -> str:
@@ -49,12 +48,10 @@ def _scalar_over_seeds(values: List[Any], key: str = "") -> Dict[str, Any]:
 def welch_interval(a: Sequence[float], b: Sequence[float], confidence: float = 0.95) -> Dict[str, Any]:
     """Welch interval of mean(b) − mean(a): ``{"ci95": [lo, hi]}``, or ``ci95`` None with
     ``no_ci`` (fewer than 2 values on a side, or no spread on either: the interval is not defined)."""
-    if len(a) < 2 or len(b) < 2:
-        return {"ci95": None, "no_ci": "not defined: fewer than 2 seeds on a side"}
-    if np.ptp(a) == 0 and np.ptp(b) == 0:
-        return {"ci95": None, "no_ci": "not defined: no spread over seeds on either side"}
-    ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(confidence)
-    return {"ci95": [round(float(ci.low), 3), round(float(ci.high), 3)]}
+    w = welch(a, b)
+    if w.get("interval_at") is None:
+        return {"ci95": None, "no_ci": w["no_ci"]}
+    return {"ci95": [round(v, 3) for v in w["interval_at"](confidence)]}
 
 
 def collect_over_seeds(recipes: Sequence[Recipe], configs: Sequence[str], suffix: str, test_set: str,

@@ -60,6 +60,24 @@ def seed_t_interval(diffs: Sequence[float], confidence: float = 0.95) -> Dict[st
     return out
 
 
+def welch(a: Sequence[float], b: Sequence[float]) -> Dict[str, Any]:
+    """mean(b) − mean(a) of two independent sets of seeds, with Welch's p and ``interval_at``."""
+    a, b = [float(x) for x in a], [float(x) for x in b]
+    out: Dict[str, Any] = {"diff": float(np.mean(b) - np.mean(a)) if a and b else None,
+                           "method": "Welch t over seeds (independent trainings)"}
+    if len(a) < 2 or len(b) < 2:
+        return dict(out, p=None, no_ci="not defined: fewer than 2 seeds on a side")
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        return dict(out, p=None, no_ci="not defined: no spread over seeds on either side")
+    res = stats.ttest_ind(b, a, equal_var=False)
+
+    def interval_at(level: float) -> Tuple[float, float]:
+        ci = res.confidence_interval(level)
+        return float(ci.low), float(ci.high)
+
+    return dict(out, p=float(res.pvalue), interval_at=interval_at)
+
+
 def over_seeds(a: Sequence[UtteranceErrors], b: Sequence[UtteranceErrors], confidence: float = 0.95,
                n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0, unit: str = SPEAKERS) -> Dict[str, Any]:
     """``b − a`` over seeds: the crossed bootstrap and the t interval of the same per-seed differences.

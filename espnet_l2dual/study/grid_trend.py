@@ -37,11 +37,6 @@ class LevelPoint:
         self.divergence, self.mtl, self.stl = float(divergence), list(mtl), list(stl)
 
 
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    xc = x - x.mean()
-    return float((xc * (y - y.mean())).sum() / (xc * xc).sum())
-
-
 def _t_part(x: np.ndarray, y: np.ndarray) -> Dict[str, Any]:
     n = len(x)
     if n < 3 or np.ptp(x) == 0:
@@ -97,8 +92,9 @@ def divergence_trend(points: Sequence[LevelPoint], n_resamples: int = DEFAULT_RE
         xc = x - x.mean()
         return (y - y.mean(axis=1, keepdims=True)) @ xc / max(float(xc @ xc), 1e-300)
 
-    y_point = per_training(matrix.sum(axis=0, keepdims=True))[0]
-    out.update(slope=_slope(x, y_point) if np.ptp(x) > 0 else None,
+    total = matrix.sum(axis=0, keepdims=True)
+    y_point = per_training(total)[0]
+    out.update(slope=float(slopes(total)[0]) if np.ptp(x) > 0 else None,
                per_training=[[float(a), float(b)] for a, b in zip(x, y_point)])
     if np.ptp(x) == 0:
         return dict(out, p=None, no_ci="every level has the same divergence: no slope")
