@@ -156,19 +156,22 @@ def test_round_trip_over_seeds(tmp_path: Path) -> None:
     assert rb["languages"]["en"]["outputs"]["surface"]["rows"][0]["mtl_minus_stl"]["per_seed"] == [0.0, 10.0]
 
 
+def _stored_level(store: Path, level: Path, divergence: float, mtl_surface: int, *grid: str) -> None:
+    """A level's three models (MTL−STL surface = ``mtl_surface`` − 1 errors per utterance), its
+    divergence, and their records (``grid``: ``--error_scale F --epochs E``; none: the main study)."""
+    _data_dirs(level)
+    (level / "dump" / "raw" / "test" / "utt2divergence").write_text("".join(f"{u} {divergence}\n" for u in _ids()))
+    for c, errs in (("stl_surface", {"surface": 1}), ("stl_meaning", {"meaning": 1}),
+                    ("mtl", {"surface": mtl_surface, "meaning": 1})):
+        _model(level, f"asr_{c}_tiny", errs, lang="en")
+        assert study_cli.main(["save", *_opts(store, level, "en", c, None, *grid)]) == 0
+
+
 def test_grid_report_from_the_store_matches_exp(tmp_path: Path) -> None:
     base = tmp_path / "egs2" / "l2en" / "asr1"
     store = tmp_path / "studies" / "g"
     for name, es, ep, mtl_surface in (("es0_ep4", "0", "4", 1), ("es2_ep4", "2", "4", 2)):
-        level = base / "grid" / name
-        _data_dirs(level)
-        (level / "dump" / "raw" / "test" / "utt2divergence").write_text(
-            "".join(f"{u} {0.15 * float(es)}\n" for u in _ids()))
-        for c, errs in (("stl_surface", {"surface": 1}), ("stl_meaning", {"meaning": 1}),
-                        ("mtl", {"surface": mtl_surface, "meaning": 1})):
-            _model(level, f"asr_{c}_tiny", errs, lang="en")
-            assert study_cli.main(["save", *_opts(store, level, "en", c, None, "--error_scale", es,
-                                                  "--epochs", ep)]) == 0
+        _stored_level(store, base / "grid" / name, 0.15 * float(es), mtl_surface, "--error_scale", es, "--epochs", ep)
     assert grid_report.main(["--recipes", str(base), "--out_dir", str(tmp_path / "a")]) == 0
     assert grid_report.main(["--study", str(store), "--out_dir", str(tmp_path / "b")]) == 0
     a, b = (json.loads((tmp_path / x / "grid.json").read_text()) for x in "ab")
@@ -415,15 +418,8 @@ def test_the_main_study_is_the_grids_default_level(tmp_path: Path) -> None:
     base = tmp_path / "egs2" / "l2en" / "asr1"
     store = tmp_path / "studies" / "g"
     for name, es, mtl_surface in (("es0_epconfig", "0", 1), (None, "1", 2), ("es2_epconfig", "2", 3)):
-        level = base if name is None else base / "grid" / name
-        _data_dirs(level)
-        (level / "dump" / "raw" / "test" / "utt2divergence").write_text(
-            "".join(f"{u} {0.1 * float(es)}\n" for u in _ids()))
-        for c, errs in (("stl_surface", {"surface": 1}), ("stl_meaning", {"meaning": 1}),
-                        ("mtl", {"surface": mtl_surface, "meaning": 1})):
-            _model(level, f"asr_{c}_tiny", errs, lang="en")
-            grid = [] if name is None else ["--error_scale", es, "--epochs", "config"]
-            assert study_cli.main(["save", *_opts(store, level, "en", c, None, *grid)]) == 0
+        grid = [] if name is None else ["--error_scale", es, "--epochs", "config"]
+        _stored_level(store, base if name is None else base / "grid" / name, 0.1 * float(es), mtl_surface, *grid)
     assert grid_report.main(["--study", str(store), "--out_dir", str(tmp_path / "b")]) == 0
     data = json.loads((tmp_path / "b" / "grid.json").read_text())
     rows = data["languages"]["en"]
