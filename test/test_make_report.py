@@ -336,7 +336,8 @@ def test_report_prints_each_models_provenance(tmp_path: Path) -> None:
     body = json.loads(res.read_text())
     body["provenance"] = {"commit": "abcdef1234567", "dirty": True, "config_sha1": "0123456789abcdef",
                           "inputs_digest": "feedfacecafe0001", "seed": 3,
-                          "decode": {"exp/x/test": {"options": {"beam_size": "5", "inference_args": ""}}}}
+                          "decode": {"exp/x/test": {"options": {"beam_size": "5", "inference_args": ""}},
+                                     "exp/x/eval": {"options": {"beam_size": "5"}}}}  # one setting, two sets
     res.write_text(json.dumps(body))
     stl = r / "exp" / "asr_stl_surface_tiny" / "results.json"
     body = json.loads(stl.read_text())
@@ -435,7 +436,8 @@ def test_entanglement_over_seeds_has_t_and_welch_intervals(tmp_path: Path) -> No
         groups = {}
         for i, s in enumerate((1, 2, 3)):
             g = _analysis([0.1, cka_last[lang][i]], [0.2, 0.4], 0.1, -0.05, 0.1)["groups"]["tiny"]
-            groups[f"tiny_seed{s}"] = json.loads(json.dumps(g).replace("asr_mtl_tiny", f"asr_mtl_tiny_seed{s}"))
+            groups[f"tiny_seed{s}"] = json.loads(json.dumps(g).replace("asr_mtl_tiny", f"asr_mtl_tiny_seed{s}")
+                                                 .replace("asr_twin_subspace_tiny", f"asr_twin_subspace_tiny_seed{s}"))
         _write_analysis(r, {"groups": groups})
     out = tmp_path / "report"
     assert _run("--recipes", str(recipes["ko"]), str(recipes["en"]), "--seeds", "1", "2", "3",
@@ -543,24 +545,27 @@ def test_results_md_is_generated_from_report_json_with_its_command(tmp_path: Pat
 def test_twin_quantities_over_seeds_where_the_twin_set_was_decoded(tmp_path: Path) -> None:
     """Error following and twin distance join the entanglement table over seeds (mean and t interval
     of MTL − STL-surface) where every seed decoded its twins; a language without twins says so."""
-    from espnet_l2dual.analysis.study import NORMALISES, TWIN_DISTANCE
+    from espnet_l2dual.analysis.study import NORMALISES, TWIN_DISTANCE, normalised_by
 
     errs = {s: (1, 2, 2, 2) for s in (1, 2)}
     recipes = {lang: _seeded_recipe(tmp_path, lang, errs) for lang in ("ko", "en")}
-    normalised, moved = [0.10, 0.30], [0.02, 0.04]
+    normalised, moved, method_normalised = [0.10, 0.30], [0.02, 0.04], [0.05, 0.20]
     for lang, r in recipes.items():
         groups = {}
         for i, s in enumerate((1, 2)):
             g = _analysis([0.1, 0.5], [0.2, 0.4], 0.1, -0.05, 0.1)["groups"]["tiny"]
             if lang == "en":
                 g["error_following"] = {"twin_set": "eval_twins", "normalisation_difference": [
-                    {"mtl": "asr_mtl_tiny", "stl_surface": "asr_stl_surface_tiny", "diff": normalised[i]}]}
+                    {"mtl": "asr_mtl_tiny", "stl_surface": "asr_stl_surface_tiny", "diff": normalised[i]},
+                    {"mtl": "asr_twin_subspace_tiny", "stl_surface": "asr_stl_surface_tiny",
+                     "diff": method_normalised[i]}]}
                 g["twin_distance"] = {"twin_set": "eval_twins", "mtl_minus_stl_surface": {
                     "asr_mtl_tiny": {"stl_surface": "asr_stl_surface_tiny",
                                      "layers": [{"diff": 0.5}, {"diff": moved[i]}]}}}
             else:
                 g["error_following"] = {"skipped": "no twin set"}
-            groups[f"tiny_seed{s}"] = json.loads(json.dumps(g).replace("asr_mtl_tiny", f"asr_mtl_tiny_seed{s}"))
+            groups[f"tiny_seed{s}"] = json.loads(json.dumps(g).replace("asr_mtl_tiny", f"asr_mtl_tiny_seed{s}")
+                                                 .replace("asr_twin_subspace_tiny", f"asr_twin_subspace_tiny_seed{s}"))
         _write_analysis(r, {"groups": groups})
     out = tmp_path / "report"
     assert _run("--recipes", str(recipes["ko"]), str(recipes["en"]), "--seeds", "1", "2",
@@ -570,6 +575,9 @@ def test_twin_quantities_over_seeds_where_the_twin_set_was_decoded(tmp_path: Pat
     assert en[NORMALISES]["per_seed"] == normalised and en[NORMALISES]["mean"] == 0.2
     assert en[TWIN_DISTANCE]["per_seed"] == moved  # the last layer, not the first
     assert NORMALISES not in data["languages"]["ko"]["entanglement"]
+    # a method model of the group: its rate minus STL-surface's and minus MTL's, named by its config
+    assert en[normalised_by("twin_subspace", "STL-surface")]["per_seed"] == method_normalised
+    assert en[normalised_by("twin_subspace", "MTL")]["per_seed"] == pytest.approx([-0.05, -0.10])
     md = (out / "REPORT.md").read_text()
     row = [x for x in md.splitlines() if x.startswith(f"| {NORMALISES} |")]
     assert len(row) == 1 and "0.200 ± 0.141" in row[0] and "| — |" in row[0]  # ko has no twins

@@ -335,16 +335,45 @@ def _computed(g: Doc, key: str) -> bool:
     return g.has(key) and isinstance(g.need(key), dict) and "skipped" not in g.need(key)
 
 
+def method_name(tag: str, mtl_tag: str) -> str:
+    """A method model's config name from its tag and the MTL model's of the same group:
+    ``asr_twin_subspace_tiny_seed1`` beside ``asr_mtl_tiny_seed1`` -> ``twin_subspace``."""
+    tail = mtl_tag[mtl_tag.index("mtl") + len("mtl"):] if "mtl" in mtl_tag else ""
+    head = mtl_tag[:mtl_tag.index("mtl")] if "mtl" in mtl_tag else ""
+    if tail and tag.startswith(head) and tag.endswith(tail) and len(tag) > len(head) + len(tail):
+        return tag[len(head):len(tag) - len(tail)]
+    return tag
+
+
+def normalised_by(name: str, than: str) -> str:
+    """The row of a difference in the rate of normalised learner errors (``than``: STL-surface or MTL)."""
+    return NORMALISES.replace("MTL − STL-surface", f"{name} − {than}")
+
+
 def twin_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
     """The interventional scalars of a group whose twin set was decoded: MTL − STL-surface in the rate
-    of normalised learner errors, and in how far one error moves the last encoder layer."""
+    of normalised learner errors, and in how far one error moves the last encoder layer; for every
+    method model of the group (a second two-output model), its rate minus STL-surface's and minus
+    MTL's (the same twins, so the difference of the two differences is exact)."""
     out: Dict[str, access.Value] = {}
     if _computed(g, "error_following"):
-        diffs = [d for d in g.need("error_following", "normalisation_difference") if d.get("mtl") == mtl_tag]
+        rows = g.need("error_following", "normalisation_difference")
+        diffs = [d for d in rows if d.get("mtl") == mtl_tag]
         if len(diffs) != 1:
             raise DataError(g.source, None, f"'{'.'.join(g.prefix)}.error_following.normalisation_difference' "
                             f"has {len(diffs)} entries for {mtl_tag} (expected 1): re-run stage 10")
-        out[NORMALISES] = access.skipped(diffs[0]["no_ci"]) if diffs[0].get("diff") is None else float(diffs[0]["diff"])
+        mtl_diff = diffs[0].get("diff")
+        out[NORMALISES] = access.skipped(diffs[0]["no_ci"]) if mtl_diff is None else float(mtl_diff)
+        for d in rows:
+            if d.get("mtl") == mtl_tag:
+                continue
+            name = method_name(str(d.get("mtl")), mtl_tag)
+            if d.get("diff") is None:
+                out[normalised_by(name, "STL-surface")] = access.skipped(d.get("no_ci", "no rate"))
+                continue
+            out[normalised_by(name, "STL-surface")] = float(d["diff"])
+            out[normalised_by(name, "MTL")] = (access.skipped("no MTL rate") if mtl_diff is None
+                                              else round(float(d["diff"]) - float(mtl_diff), 6))
     if _computed(g, "twin_distance"):
         layers = g.need("twin_distance", "mtl_minus_stl_surface", mtl_tag, "layers")
         out[TWIN_DISTANCE] = float(layers[-1]["diff"]) if layers else access.skipped("no encoder layer")

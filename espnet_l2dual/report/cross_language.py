@@ -283,8 +283,9 @@ def provenance_lines(data: Dict[str, Any]) -> List[str]:
             continue
         commit = str(p.get("commit", "not recorded"))[:10] + (" (dirty)" if p.get("dirty") else "")
         commits.add(commit)
-        decode = "; ".join(" ".join(f"{k}={v}" for k, v in sorted(d.get("options", {}).items()) if v != "")
-                           for d in (p.get("decode") or {}).values())
+        decode = "; ".join(dict.fromkeys(  # one entry per distinct setting, not one per decoded set
+            " ".join(f"{k}={v}" for k, v in sorted(d.get("options", {}).items()) if v != "")
+            for d in (p.get("decode") or {}).values()))
         lines.append(f"| {lang} | {c} | `{commit}` | `{str(p.get('config_sha1', ''))[:12] or 'not recorded'}` "
                      f"| `{p.get('inputs_digest') or 'not recorded'}` | {p.get('seed', 'not recorded')} "
                      f"| {decode or 'not recorded'} |")
