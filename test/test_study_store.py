@@ -176,6 +176,11 @@ def test_grid_report_from_the_store_matches_exp(tmp_path: Path) -> None:
     assert grid_report.main(["--study", str(store), "--out_dir", str(tmp_path / "b")]) == 0
     a, b = (json.loads((tmp_path / x / "grid.json").read_text()) for x in "ab")
     assert b == a and b["languages"]["en"][1]["outputs"]["surface"]["mtl_minus_stl"]["diff"] == 10.0
+    # --langs: a stored language only; one the store lacks is named, and nothing is written
+    assert grid_report.main(["--study", str(store), "--langs", "en", "--out_dir", str(tmp_path / "c")]) == 0
+    assert json.loads((tmp_path / "c" / "grid.json").read_text()) == a
+    assert grid_report.main(["--study", str(store), "--langs", "en", "ko", "--out_dir", str(tmp_path / "d")]) == 1
+    assert not (tmp_path / "d").exists()
 
 
 def test_key_follows_config_data_seed_and_eval_set_not_the_commit(tmp_path: Path) -> None:

@@ -27,8 +27,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "with --study: the stored one)")
     p.add_argument("--seeds", nargs="*", type=int, default=None,
                    help="default: none (with --study: the store's seeds)")
+    p.add_argument("--langs", nargs="+", default=None,
+                   help="with --study: only these languages (default: all stored)")
     p.add_argument("--out_dir", type=Path, required=True)
     args = p.parse_args(argv)
+    if args.langs and not args.study:
+        p.error("--langs goes with --study (with --recipes, name the recipes)")
     store = Store(args.study) if args.study else None
     if store is not None and not store.records:
         print(f"grid_report: error: {args.study}: no records (run_all.sh --study {args.study.name} ...)",
@@ -38,7 +42,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if note:
         print(f"grid_report: {note}", file=sys.stderr)
     try:
-        data = collect_grid(args.recipes or [], suffix, args.test_set, seeds, store)
+        data = collect_grid(args.recipes or [], suffix, args.test_set, seeds, store, args.langs)
     except MissingInputs as e:
         print(f"grid_report: error: {len(e.problems)} input(s) missing; no report written:", file=sys.stderr)
         for line in e.problems:

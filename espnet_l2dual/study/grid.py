@@ -139,12 +139,18 @@ def grid_trends(lang: str, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def collect_grid(recipes: Sequence[Path], suffix: str, test_set: str, seeds: Sequence[int],
-                 store: Optional[Store] = None) -> Dict[str, Any]:
-    """The grid's numbers from the recipes' grid/ dirs, or (``store``) from a study store's records."""
+                 store: Optional[Store] = None, langs: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """The grid's numbers from the recipes' grid/ dirs, or (``store``) from a study store's records
+    (``langs``: only these of its languages, e.g. the one whose levels are all stored)."""
     problems: List[str] = []
     out: Dict[str, Any] = {"suffix": suffix, "test_set": test_set, "seeds": list(seeds), "languages": {},
                            "interval": interval_method("speakers", bool(seeds))}
-    for r in (store.langs() if store is not None else recipes):
+    sources: Sequence[Any] = recipes
+    if store is not None:
+        stored = store.langs()
+        problems += [f"{x}: no records in the study store {store.path}" for x in langs or () if x not in stored]
+        sources = [x for x in stored if not langs or x in langs]
+    for r in sources:
         lang = r if store is not None else Recipe(r).lang
         found = store_levels(store, lang) if store is not None else levels(r)
         if not found:
