@@ -151,6 +151,15 @@ def test_a_difference_whose_interval_spans_zero_is_not_resolved():
     assert "not resolved" in following_sentence({**d, "ci95": None, "ci_adj": None, "no_ci": "too few"})
 
 
+def test_a_small_rate_difference_that_excludes_zero_is_resolved():
+    """Rates are judged in percentage points: [+0.004, +0.048] excludes 0 (2 decimals of a rate would not)."""
+    d = {"mtl": "asr_twin_subspace_tiny", "stl_surface": "asr_stl_surface_tiny", "diff": 0.025,
+         "ci95": [0.006, 0.045], "ci_adj": [0.004, 0.048], "level_adj": 0.975}
+    s = following_sentence(d)
+    assert s.startswith("asr_twin_subspace_tiny normalises learner errors more often than asr_stl_surface_tiny")
+    assert "+2.50 percentage points, Holm-adjusted 97.5% CI [+0.40, +4.80]" in s
+
+
 def test_report_says_skipped_and_an_old_analysis_has_no_section():
     text = "\n".join(_error_following({"error_following": {"skipped": NO_TWIN_SET}}))
     assert FOLLOWING_TITLE in text and "Skipped: no twin set" in text

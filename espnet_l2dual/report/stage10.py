@@ -381,18 +381,21 @@ def _rate_cell(r: dict) -> str:
 
 def following_sentence(d: dict) -> str:
     """The MTL − STL-surface normalisation difference in words: a direction only where its
-    (Holm-adjusted) interval excludes 0, else "not resolved"."""
+    (Holm-adjusted) interval excludes 0, else "not resolved". In percentage points: the verdict
+    judges the ends as printed, and a rate's 2 decimals would round an interval of
+    [+0.004, +0.048] to one that includes 0."""
     ci = d.get("ci_adj") or d.get("ci95")
     label = (f"Holm-adjusted {100 * d['level_adj']:.1f}% CI" if d.get("ci_adj") else "95% CI")
     if d.get("diff") is None or not ci:
         return (f"Whether {d['mtl']} normalises learner errors more often than {d['stl_surface']}: not resolved "
                 f"(no interval: {d.get('no_ci', 'none')}).")
-    v = verdict(ci, lower="less", higher="more", label=label)
+    points = [100 * float(x) for x in ci]
+    v = verdict(points, lower="less", higher="more", label=label)
+    diff = f"normalisation rate MTL − STL-surface {100 * float(d['diff']):+.2f} percentage points"
     if not v.resolved:
         return (f"Whether {d['mtl']} normalises learner errors more often than {d['stl_surface']}: not resolved "
-                f"(normalisation rate MTL − STL-surface {d['diff']:+.2f}, {label} {format_ci(ci)}).")
-    return (f"{d['mtl']} normalises learner errors {v.text} often than {d['stl_surface']} (normalisation rate "
-            f"MTL − STL-surface {d['diff']:+.2f}, {label} {format_ci(ci)}).")
+                f"({diff}, {label} {format_ci(points)}).")
+    return f"{d['mtl']} normalises learner errors {v.text} often than {d['stl_surface']} ({diff}, {label} {format_ci(points)})."
 
 
 def _error_following(g: dict) -> List[str]:
