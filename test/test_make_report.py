@@ -549,11 +549,16 @@ def test_twin_quantities_over_seeds_where_the_twin_set_was_decoded(tmp_path: Pat
 
     errs = {s: (1, 2, 2, 2) for s in (1, 2)}
     recipes = {lang: _seeded_recipe(tmp_path, lang, errs) for lang in ("ko", "en")}
+    for r in recipes.values():
+        for s in (1, 2):
+            _model(r, f"asr_twin_subspace_tiny_seed{s}", {"surface": 2, "meaning": 2})
     normalised, moved, method_normalised = [0.10, 0.30], [0.02, 0.04], [0.05, 0.20]
     for lang, r in recipes.items():
         groups = {}
         for i, s in enumerate((1, 2)):
             g = _analysis([0.1, 0.5], [0.2, 0.4], 0.1, -0.05, 0.1)["groups"]["tiny"]
+            g["context_cka"]["asr_twin_subspace_tiny"] = g["context_cka"]["asr_mtl_tiny"]  # the method's task CKA
+            g["encoder_cka"]["own_paths"]["asr_twin_subspace_tiny"] = g["encoder_cka"]["own_paths"]["asr_mtl_tiny"]
             if lang == "en":
                 g["error_following"] = {"twin_set": "eval_twins", "normalisation_difference": [
                     {"mtl": "asr_mtl_tiny", "stl_surface": "asr_stl_surface_tiny", "diff": normalised[i]},
@@ -568,8 +573,8 @@ def test_twin_quantities_over_seeds_where_the_twin_set_was_decoded(tmp_path: Pat
                                                  .replace("asr_twin_subspace_tiny", f"asr_twin_subspace_tiny_seed{s}"))
         _write_analysis(r, {"groups": groups})
     out = tmp_path / "report"
-    assert _run("--recipes", str(recipes["ko"]), str(recipes["en"]), "--seeds", "1", "2",
-                "--out_dir", str(out), analysis=True) == 0
+    assert _run("--recipes", str(recipes["ko"]), str(recipes["en"]), "--seeds", "1", "2", "--configs",
+                "stl_surface", "stl_meaning", "mtl", "twin_subspace", "--out_dir", str(out), analysis=True) == 0
     data = json.loads((out / "report.json").read_text())
     en = data["languages"]["en"]["entanglement"]
     assert en[NORMALISES]["per_seed"] == normalised and en[NORMALISES]["mean"] == 0.2

@@ -202,7 +202,8 @@ def _language(r: Recipe, models: Models, configs: Sequence[str], suffix: str, te
             lang["task_cka"] = {c: _attempt(problems, f"{r.lang} {c} task CKA", lambda c=c: task_cka(g, f"asr_{c}{suffix}"))
                                 for c in ["mtl", *lang["methods"]]}
             lang["entanglement"] = _attempt(problems, f"{r.lang} entanglement",
-                                            lambda: entanglement_summary(g, f"asr_mtl{suffix}"))
+                                            lambda: entanglement_summary(g, f"asr_mtl{suffix}",
+                                                                         {c: f"asr_{c}{suffix}" for c in lang["methods"]}))
     return None if len(problems) > n_before else lang
 
 
@@ -289,8 +290,9 @@ TWIN_DISTANCE = "twin distance, last encoder layer, MTL − STL-surface (1.0: as
 WITHIN = "the same, ranked within each speaker (pooled): the speaker cannot confound it"
 
 
-def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
-    """The scalars of one recipe's stage-10 analysis that the cross-language table compares."""
+def entanglement_summary(g: Doc, mtl_tag: str, method_tags: Mapping[str, str] = {}) -> Dict[str, access.Value]:
+    """The scalars of one recipe's stage-10 analysis that the cross-language table compares
+    (``method_tags``: the report's method configs and their model tags, for the twin rows)."""
     if mtl_tag not in g.need("mtl"):
         raise DataError(g.source, None, f"'{'.'.join(g.prefix)}.mtl' does not list {mtl_tag} "
                         f"(it lists {', '.join(g.need('mtl')) or 'none'}): re-run stage 10")
@@ -326,7 +328,7 @@ def entanglement_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
         "  (p-value)": g.number(*sp, "p"),
         **({WITHIN: g.number(*sp, "within_speaker", "rho"), "  (within speakers: permutation p-value)":
             g.number(*sp, "within_speaker", "p")} if g.has(*sp, "within_speaker") else {}),
-        **twin_summary(g, mtl_tag),
+        **twin_summary(g, mtl_tag, method_tags),
     }
 
 
@@ -335,26 +337,17 @@ def _computed(g: Doc, key: str) -> bool:
     return g.has(key) and isinstance(g.need(key), dict) and "skipped" not in g.need(key)
 
 
-def method_name(tag: str, mtl_tag: str) -> str:
-    """A method model's config name from its tag and the MTL model's of the same group:
-    ``asr_twin_subspace_tiny_seed1`` beside ``asr_mtl_tiny_seed1`` -> ``twin_subspace``."""
-    tail = mtl_tag[mtl_tag.index("mtl") + len("mtl"):] if "mtl" in mtl_tag else ""
-    head = mtl_tag[:mtl_tag.index("mtl")] if "mtl" in mtl_tag else ""
-    if tail and tag.startswith(head) and tag.endswith(tail) and len(tag) > len(head) + len(tail):
-        return tag[len(head):len(tag) - len(tail)]
-    return tag
-
-
 def normalised_by(name: str, than: str) -> str:
     """The row of a difference in the rate of normalised learner errors (``than``: STL-surface or MTL)."""
     return NORMALISES.replace("MTL − STL-surface", f"{name} − {than}")
 
 
-def twin_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
+def twin_summary(g: Doc, mtl_tag: str, method_tags: Mapping[str, str]) -> Dict[str, access.Value]:
     """The interventional scalars of a group whose twin set was decoded: MTL − STL-surface in the rate
     of normalised learner errors, and in how far one error moves the last encoder layer; for every
     method model of the group (a second two-output model), its rate minus STL-surface's and minus
-    MTL's (the same twins, so the difference of the two differences is exact)."""
+    MTL's (the same twins, so the difference of the two differences is exact); ``method_tags``:
+    the report's method configs and their model tags."""
     out: Dict[str, access.Value] = {}
     if _computed(g, "error_following"):
         rows = g.need("error_following", "normalisation_difference")
@@ -364,10 +357,11 @@ def twin_summary(g: Doc, mtl_tag: str) -> Dict[str, access.Value]:
                             f"has {len(diffs)} entries for {mtl_tag} (expected 1): re-run stage 10")
         mtl_diff = diffs[0].get("diff")
         out[NORMALISES] = access.skipped(diffs[0]["no_ci"]) if mtl_diff is None else float(mtl_diff)
-        for d in rows:
-            if d.get("mtl") == mtl_tag:
-                continue
-            name = method_name(str(d.get("mtl")), mtl_tag)
+        by_tag = {d.get("mtl"): d for d in rows}
+        for name, tag in method_tags.items():
+            d = by_tag.get(tag)
+            if d is None:
+                continue  # a method without a surface output, or not in this group's twin analysis
             if d.get("diff") is None:
                 out[normalised_by(name, "STL-surface")] = access.skipped(d.get("no_ci", "no rate"))
                 continue
